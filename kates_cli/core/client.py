@@ -1,0 +1,275 @@
+"""The kates client: kinds resolved by discovery, CRUD on plain dicts, chunked lists and server-side tables.
+
+Invariants:
+- Objects are plain JSON dicts (`KubeObject`) everywhere; typed `kubernetes` models are converted on the way in
+  (`transport.to_plain`) and results are always the server's returned object.
+- Listed items get `apiVersion` and `kind` filled in (the server leaves them out of list items), so every object
+  the client hands out is self-describing.
+- A namespaced call without a namespace uses the client's namespace (from --namespace or the context); a namespace
+  given for a cluster-scoped kind is ignored, as kubectl does.
+- Every successful write is reported to the registered write listeners (the coherence record of the watch).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import orjson
+
+from ..errors import UsageError
+from . import config
+from .mapping import Discovery, ResourceRef
+from .transport import Transport, to_plain
+
+KubeObject = dict[str, Any]
+TABLE_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
+PATCH_TYPES = {
+    "json": "application/json-patch+json",
+    "merge": "application/merge-patch+json",
+    "strategic": "application/strategic-merge-patch+json",
+}
+DEFAULT_CHUNK_SIZE = 500
+WriteListener = Callable[[str, ResourceRef, KubeObject], None]
+
+
+class Client:
+    """A connection to one cluster, as chosen by kubeconfig, context and namespace (kubectl's rules)."""
+
+    def __init__(
+        self,
+        kubeconfig: str | None = None,
+        context: str | None = None,
+        namespace: str | None = None,
+        request_timeout: float | None = None,
+        *,
+        settings: config.ConnectionSettings | None = None,
+    ):
+        self.settings = settings or config.load(kubeconfig, context, namespace)
+        self.namespace = self.settings.namespace
+        self.transport = Transport(self.settings, timeout=request_timeout)
+        self.discovery = Discovery(self.transport)
+        self.write_listeners: list[WriteListener] = []
+
+    def close(self) -> None:
+        self.transport.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- kinds -----------------------------------------------------------------------------------------------
+
+    def resolve(self, kind: str | ResourceRef) -> ResourceRef:
+        """`svc`, `deployments.apps`, `Foo.example.com`, ... -> ResourceRef (ResourceTypeNotFound if unknown)."""
+        return kind if isinstance(kind, ResourceRef) else self.discovery.resolve(kind)
+
+    def ref_for(self, obj: KubeObject) -> ResourceRef:
+        api_version, kind = obj.get("apiVersion"), obj.get("kind")
+        if not api_version or not kind:
+            raise UsageError("object has no apiVersion or kind")
+        return self.discovery.by_kind(str(api_version), str(kind))
+
+    def _ns(self, ref: ResourceRef, namespace: str | None) -> str | None:
+        return (namespace or self.namespace) if ref.namespaced else None
+
+    # -- reads -----------------------------------------------------------------------------------------------
+
+    def server_version(self) -> dict[str, Any]:
+        result: dict[str, Any] = self.transport.request_json("GET", "/version")
+        return result
+
+    def get(self, kind: str | ResourceRef, name: str, namespace: str | None = None) -> KubeObject:
+        ref = self.resolve(kind)
+        obj: KubeObject = self.transport.request_json("GET", ref.path(self._ns(ref, namespace), name))
+        return obj
+
+    def list_pages(
+        self,
+        kind: str | ResourceRef,
+        namespace: str | None = None,
+        *,
+        all_namespaces: bool = False,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        table: bool = False,
+    ) -> Iterator[KubeObject]:
+        """Yield each page of a chunked list (a List, or a Table when `table`) as it arrives."""
+        ref = self.resolve(kind)
+        ns = None if all_namespaces else self._ns(ref, namespace)
+        cont: str | None = None
+        while True:
+            params = {
+                "labelSelector": label_selector or None,
+                "fieldSelector": field_selector or None,
+                "limit": chunk_size if chunk_size > 0 else None,
+                "continue": cont,
+            }
+            page: KubeObject = self.transport.request_json(
+                "GET", ref.path(ns), params=params, accept=TABLE_ACCEPT if table else "application/json"
+            )
+            if not table:
+                for item in page.get("items") or ():
+                    item.setdefault("apiVersion", ref.api_version)
+                    item.setdefault("kind", ref.kind)
+            yield page
+            cont = (page.get("metadata") or {}).get("continue") or None
+            if not cont:
+                return
+
+    def list(self, kind: str | ResourceRef, namespace: str | None = None, **kwargs: Any) -> KubeObject:
+        """All pages of a list joined into one `<Kind>List` (metadata from the last page)."""
+        ref = self.resolve(kind)
+        items: list[KubeObject] = []
+        last: KubeObject = {}
+        for page in self.list_pages(ref, namespace, **kwargs):
+            items.extend(page.get("items") or ())
+            last = page
+        metadata = dict(last.get("metadata") or {})
+        metadata.pop("continue", None)
+        return {"apiVersion": ref.api_version, "kind": f"{ref.kind}List", "metadata": metadata, "items": items}
+
+    def get_table(self, kind: str | ResourceRef, name: str, namespace: str | None = None) -> KubeObject:
+        ref = self.resolve(kind)
+        table: KubeObject = self.transport.request_json(
+            "GET", ref.path(self._ns(ref, namespace), name), accept=TABLE_ACCEPT
+        )
+        return table
+
+    # -- writes ----------------------------------------------------------------------------------------------
+
+    def _write(
+        self,
+        verb: str,
+        method: str,
+        ref: ResourceRef,
+        path: str,
+        body: bytes,
+        content_type: str = "application/json",
+        params: dict[str, Any] | None = None,
+    ) -> KubeObject:
+        result: KubeObject = self.transport.request_json(
+            method, path, body=body, content_type=content_type, params=params
+        )
+        if not (params or {}).get("dryRun"):
+            for listener in self.write_listeners:
+                listener(verb, ref, result)
+        return result
+
+    def _prepare(self, obj: Any, namespace: str | None) -> tuple[ResourceRef, KubeObject, str | None]:
+        plain: KubeObject = to_plain(obj)
+        ref = self.ref_for(plain)
+        meta = plain.get("metadata") or {}
+        ns = self._ns(ref, meta.get("namespace") or namespace)
+        return ref, plain, ns
+
+    @staticmethod
+    def _write_params(dry_run: bool, field_manager: str | None) -> dict[str, Any]:
+        return {"dryRun": "All" if dry_run else None, "fieldManager": field_manager}
+
+    def create(
+        self, obj: Any, namespace: str | None = None, *, dry_run: bool = False, field_manager: str | None = "kates"
+    ) -> KubeObject:
+        ref, plain, ns = self._prepare(obj, namespace)
+        return self._write(
+            "create", "POST", ref, ref.path(ns), orjson.dumps(plain), params=self._write_params(dry_run, field_manager)
+        )
+
+    def update(
+        self, obj: Any, namespace: str | None = None, *, dry_run: bool = False, field_manager: str | None = "kates"
+    ) -> KubeObject:
+        ref, plain, ns = self._prepare(obj, namespace)
+        name = _name_of(plain)
+        return self._write(
+            "update",
+            "PUT",
+            ref,
+            ref.path(ns, name),
+            orjson.dumps(plain),
+            params=self._write_params(dry_run, field_manager),
+        )
+
+    def update_status(
+        self, obj: Any, namespace: str | None = None, *, dry_run: bool = False, field_manager: str | None = "kates"
+    ) -> KubeObject:
+        ref, plain, ns = self._prepare(obj, namespace)
+        if "status" not in ref.subresources:
+            raise UsageError(f'the resource type "{ref.group_resource}" has no status subresource')
+        name = _name_of(plain)
+        return self._write(
+            "update_status",
+            "PUT",
+            ref,
+            ref.path(ns, name, "status"),
+            orjson.dumps(plain),
+            params=self._write_params(dry_run, field_manager),
+        )
+
+    def patch(
+        self,
+        kind: str | ResourceRef,
+        name: str,
+        patch: Any,
+        *,
+        patch_type: str = "merge",
+        namespace: str | None = None,
+        subresource: str | None = None,
+        dry_run: bool = False,
+        field_manager: str | None = "kates",
+    ) -> KubeObject:
+        ref = self.resolve(kind)
+        if patch_type not in PATCH_TYPES:
+            raise UsageError(f'unknown patch type "{patch_type}": use one of json, merge, strategic')
+        body = patch if isinstance(patch, bytes) else orjson.dumps(patch)
+        return self._write(
+            "patch",
+            "PATCH",
+            ref,
+            ref.path(self._ns(ref, namespace), name, subresource),
+            body,
+            content_type=PATCH_TYPES[patch_type],
+            params=self._write_params(dry_run, field_manager),
+        )
+
+    def delete(
+        self,
+        kind: str | ResourceRef,
+        name: str,
+        namespace: str | None = None,
+        *,
+        propagation_policy: str | None = None,
+        grace_period: int | None = None,
+        uid: str | None = None,
+        resource_version: str | None = None,
+        dry_run: bool = False,
+    ) -> KubeObject:
+        """Delete one object; returns what the server returned (the object, or a Status)."""
+        ref = self.resolve(kind)
+        options: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions"}
+        if propagation_policy:
+            options["propagationPolicy"] = propagation_policy
+        if grace_period is not None:
+            options["gracePeriodSeconds"] = grace_period
+        if uid or resource_version:
+            options["preconditions"] = {k: v for k, v in (("uid", uid), ("resourceVersion", resource_version)) if v}
+        if dry_run:
+            options["dryRun"] = ["All"]
+        ns = self._ns(ref, namespace)
+        result: KubeObject = self.transport.request_json("DELETE", ref.path(ns, name), body=orjson.dumps(options))
+        if not dry_run:
+            gone = {"apiVersion": ref.api_version, "kind": ref.kind, "metadata": {"name": name, "namespace": ns}}
+            if result.get("kind") == ref.kind:
+                gone = result
+            for listener in self.write_listeners:
+                listener("delete", ref, gone)
+        return result
+
+
+def _name_of(obj: KubeObject) -> str:
+    name = (obj.get("metadata") or {}).get("name")
+    if not name:
+        raise UsageError("object has no metadata.name")
+    return str(name)

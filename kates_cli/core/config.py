@@ -1,0 +1,359 @@
+"""Kubernetes connection settings, loaded the way kubectl (client-go clientcmd) loads them.
+
+Invariants:
+- Pure: reads files and parses YAML, never touches the network. Only `run_exec_plugin` starts a process.
+- Source order: explicit `kubeconfig` (exactly one file, must exist) > `KUBECONFIG` (os.pathsep list; empty
+  entries and missing files skipped; when it names any path, ~/.kube/config is not consulted, as in client-go)
+  > ~/.kube/config > in-cluster service account. Files that exist but define nothing also fall back to
+  in-cluster when it is possible (client-go does the same).
+- First file wins on merge: a cluster/user/context name is taken whole from the first file defining it (no
+  field-level merge); current-context comes from the first file setting a non-empty one; preferences and
+  extensions are ignored. A name repeated inside one file is an error.
+- Relative paths inside an entry (certificate-authority, client-certificate, client-key, tokenFile, and an
+  exec.command containing a path separator) are resolved against the directory of the file that named them.
+- Settings are fully resolved at load: file references are read into bytes, base64 data is decoded, the server
+  has no trailing slash. `*-data` wins over the matching file reference (client-go: "data will override") and
+  `token` wins over `tokenFile`. Only the token file is re-read later (`read_token`), because tokens rotate.
+- Every problem raises `ConfigError` naming the offending file, context, cluster, user or command.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import json
+import os
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import yaml
+
+from kates_cli.errors import ConfigError
+
+DEFAULT_SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+EXEC_TIMEOUT = 60.0
+NO_CONFIG_HINT = "set KUBECONFIG, pass --kubeconfig, or create ~/.kube/config"
+_SECTIONS = (("clusters", "cluster"), ("users", "user"), ("contexts", "context"))
+_PATH_KEYS = {"cluster": ("certificate-authority",), "user": ("client-certificate", "client-key", "tokenFile")}
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """Everything needed to reach one API server; optional fields default to "not set"."""
+
+    server: str  # e.g. "https://127.0.0.1:6443", no trailing slash
+    context: str  # context name used; "" for in-cluster
+    namespace: str  # --namespace > context namespace > "default" (in-cluster: SA namespace file)
+    ca_data: bytes | None = None  # PEM
+    insecure: bool = False
+    tls_server_name: str | None = None
+    client_cert_data: bytes | None = None  # PEM
+    client_key_data: bytes | None = None  # PEM
+    token: str | None = None  # static bearer token
+    token_file: str | None = None  # re-read on each use (tokens rotate)
+    exec_config: dict[str, Any] | None = None  # the user's exec stanza, command path resolved
+    proxy_url: str | None = None
+    kubeconfig_paths: tuple[str, ...] = ()  # absolute paths of the files loaded; () in-cluster
+    in_cluster: bool = False
+
+
+@dataclass(frozen=True)
+class ExecCredential:
+    token: str | None
+    client_cert_data: bytes | None
+    client_key_data: bytes | None
+    expires_at: float | None  # epoch seconds
+
+
+def load(
+    kubeconfig: str | None = None,
+    context: str | None = None,
+    namespace: str | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    home: str | None = None,
+    sa_dir: str = DEFAULT_SA_DIR,
+) -> ConnectionSettings:
+    """Resolve the connection settings from kubeconfig files or, failing those, the in-cluster service account."""
+    env = os.environ if env is None else env
+    paths = _config_paths(kubeconfig, env, home)
+    cfg = merged_config(paths)
+    service = bool(env.get("KUBERNETES_SERVICE_HOST") and env.get("KUBERNETES_SERVICE_PORT"))
+    if not any(cfg[section] for section, _ in _SECTIONS) and not cfg["current-context"]:
+        if service and os.path.isfile(os.path.join(sa_dir, "token")):
+            return _in_cluster(context, namespace, env, sa_dir)
+        if not paths:
+            raise ConfigError("no kubeconfig found", hint=NO_CONFIG_HINT)
+    return _from_kubeconfig(cfg, tuple(paths), context, namespace)
+
+
+def merged_config(paths: Sequence[str]) -> dict[str, Any]:
+    """Merge kubeconfig files client-go style; returns a kubeconfig-shaped dict with relative paths resolved."""
+    merged: dict[str, dict[str, dict[str, Any]]] = {section: {} for section, _ in _SECTIONS}
+    current = ""
+    for given in paths:
+        path = os.path.abspath(given)
+        doc = _parse_file(path)
+        for section, kind in _SECTIONS:
+            items = doc.get(section) or []
+            if not isinstance(items, list):
+                raise _invalid(path, f"{section} must be a list")
+            seen: set[str] = set()
+            for item in items:
+                name = item.get("name") if isinstance(item, dict) else None
+                if not isinstance(name, str) or not name:
+                    raise _invalid(path, f"every entry in {section} needs a name")
+                if name in seen:
+                    raise _invalid(path, f'duplicate {kind} name "{name}"')
+                seen.add(name)
+                body = item.get(kind) or {}
+                if not isinstance(body, dict):
+                    raise _invalid(path, f'{kind} "{name}" must be a mapping')
+                if name not in merged[section]:
+                    merged[section][name] = _resolve_entry(kind, body, os.path.dirname(path))
+        named = doc.get("current-context")
+        if named is not None and not isinstance(named, str):
+            raise _invalid(path, "current-context must be a string")
+        current = current or named or ""
+    out: dict[str, Any] = {"apiVersion": "v1", "kind": "Config", "current-context": current}
+    for section, kind in _SECTIONS:
+        out[section] = [{"name": name, kind: body} for name, body in merged[section].items()]
+    return out
+
+
+def read_token(settings: ConnectionSettings) -> str | None:
+    """The static token, else the token file's current stripped content (None when there is neither)."""
+    if settings.token:
+        return settings.token
+    if not settings.token_file:
+        return None
+    return _read_bytes(settings.token_file, "token file").decode("utf-8", errors="replace").strip() or None
+
+
+def run_exec_plugin(exec_config: dict[str, Any], *, cluster_server: str, interactive: bool = False) -> ExecCredential:
+    """Run a client-go credential plugin and parse the ExecCredential it prints."""
+    command = exec_config.get("command")
+    install_hint = exec_config.get("installHint")
+    hint = install_hint.strip() if isinstance(install_hint, str) and install_hint.strip() else None
+
+    def fail(reason: str) -> ConfigError:
+        return ConfigError(f'exec plugin "{command}" {reason}', hint=hint)
+
+    if not isinstance(command, str) or not command:
+        raise ConfigError("exec plugin has no command", hint=hint)
+    args = [str(arg) for arg in exec_config.get("args") or []]
+    api_version = exec_config.get("apiVersion")
+    if not isinstance(api_version, str) or not api_version:
+        raise fail("has no apiVersion")
+    mode = exec_config.get("interactiveMode") or "IfAvailable"
+    if mode == "Never":
+        interactive = False
+    elif mode == "Always" and not interactive:
+        raise fail("needs an interactive terminal (interactiveMode: Always)")
+    child_env = dict(os.environ)
+    for item in exec_config.get("env") or []:
+        name = item.get("name") if isinstance(item, dict) else None
+        if not isinstance(name, str) or not name:
+            raise fail("has an env entry without a name")
+        child_env[name] = str(item.get("value") or "")
+    spec: dict[str, Any] = {"interactive": interactive}
+    if exec_config.get("provideClusterInfo"):
+        spec["cluster"] = {"server": cluster_server}
+    child_env["KUBERNETES_EXEC_INFO"] = json.dumps({"apiVersion": api_version, "kind": "ExecCredential", "spec": spec})
+    stdin = None if interactive else subprocess.DEVNULL  # stderr is inherited: plugins prompt and explain there
+    try:
+        proc = subprocess.run(
+            [command, *args], env=child_env, stdin=stdin, stdout=subprocess.PIPE, timeout=EXEC_TIMEOUT
+        )
+    except FileNotFoundError as e:
+        raise fail("was not found (is it installed and on PATH?)") from e
+    except subprocess.TimeoutExpired as e:
+        raise fail(f"timed out after {EXEC_TIMEOUT:g}s") from e
+    except OSError as e:
+        raise fail(f"could not be run: {e.strerror or e}") from e
+    if proc.returncode != 0:
+        raise fail(f"exited with code {proc.returncode}")
+    return _parse_exec_output(proc.stdout, api_version, fail)
+
+
+def _parse_exec_output(stdout: bytes, api_version: str, fail: Callable[[str], ConfigError]) -> ExecCredential:
+    try:
+        doc = json.loads(stdout)
+    except ValueError as e:
+        raise fail(f"printed invalid JSON: {e}") from e
+    if not isinstance(doc, dict) or doc.get("kind") != "ExecCredential":
+        raise fail("did not print an ExecCredential")
+    if doc.get("apiVersion") and doc["apiVersion"] != api_version:
+        raise fail(f"returned apiVersion {doc['apiVersion']}, expected {api_version}")
+    status = doc.get("status")
+    if not isinstance(status, dict):
+        raise fail("printed an ExecCredential without status")
+    token, cert, key, expiry = (
+        status.get(k) for k in ("token", "clientCertificateData", "clientKeyData", "expirationTimestamp")
+    )
+    if not all(v is None or isinstance(v, str) for v in (token, cert, key, expiry)):
+        raise fail("printed an ExecCredential with non-string status fields")
+    if bool(cert) != bool(key):
+        raise fail("must return both clientCertificateData and clientKeyData, or neither")
+    if not token and not cert:
+        raise fail("returned no credentials")
+    expires_at = None
+    if expiry:
+        try:
+            when = datetime.fromisoformat(expiry)
+        except ValueError as e:
+            raise fail(f"returned an invalid expirationTimestamp {expiry!r}") from e
+        expires_at = (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+    return ExecCredential(token or None, cert.encode() if cert else None, key.encode() if key else None, expires_at)
+
+
+def _config_paths(kubeconfig: str | None, env: Mapping[str, str], home: str | None) -> list[str]:
+    if kubeconfig:
+        if not os.path.exists(kubeconfig):
+            raise ConfigError(f"kubeconfig {kubeconfig} does not exist", hint="check the --kubeconfig path")
+        return [os.path.abspath(kubeconfig)]
+    listed = [p for p in env.get("KUBECONFIG", "").split(os.pathsep) if p]
+    if not listed:
+        home = home or env.get("HOME")
+        listed = [os.path.join(home, ".kube", "config")] if home else []
+    found: list[str] = []
+    for p in map(os.path.abspath, listed):
+        if p not in found and os.path.exists(p):
+            found.append(p)
+    return found
+
+
+def _from_kubeconfig(
+    cfg: dict[str, Any], paths: tuple[str, ...], context: str | None, namespace: str | None
+) -> ConnectionSettings:
+    clusters, users, contexts = ({e["name"]: e[kind] for e in cfg[section]} for section, kind in _SECTIONS)
+    name = context or cfg["current-context"]
+    if not name:
+        raise ConfigError("no context is set", hint="pass --context NAME or set current-context in the kubeconfig")
+    if name not in contexts:
+        known = ", ".join(sorted(contexts)) or "none"
+        raise ConfigError(f'context "{name}" does not exist', hint=f"known contexts: {known}")
+    ctx = contexts[name]
+    where = f'context "{name}"'
+    cluster_name, user_name = _str(ctx, "cluster", where), _str(ctx, "user", where)
+    if not cluster_name:
+        raise ConfigError(f'context "{name}" names no cluster')
+    if cluster_name not in clusters:
+        raise ConfigError(f'cluster "{cluster_name}" (used by context "{name}") does not exist')
+    if user_name and user_name not in users:
+        raise ConfigError(f'user "{user_name}" (used by context "{name}") does not exist')
+    cluster, user = clusters[cluster_name], users.get(user_name, {})
+    cwhere, uwhere = f'cluster "{cluster_name}"', f'user "{user_name}"'
+    server = _str(cluster, "server", cwhere).rstrip("/")
+    if not server:
+        raise ConfigError(f"{cwhere} has no server", hint="set clusters[].cluster.server in the kubeconfig")
+    insecure = cluster.get("insecure-skip-tls-verify") or False
+    if not isinstance(insecure, bool):
+        raise ConfigError(f"{cwhere}: insecure-skip-tls-verify must be true or false")
+    token, token_file = _str(user, "token", uwhere) or None, _str(user, "tokenFile", uwhere) or None
+    if token:
+        token_file = None
+    elif token_file:
+        _read_bytes(token_file, f"tokenFile of {uwhere}")
+    exec_config = user.get("exec")  # already a private copy, made by merged_config
+    if exec_config is not None and not (isinstance(exec_config, dict) and exec_config.get("command")):
+        raise ConfigError(f"{uwhere}: exec needs a command", hint="see users[].user.exec in the kubeconfig")
+    return ConnectionSettings(
+        server=server if "://" in server else f"https://{server}",
+        context=name,
+        namespace=namespace or _str(ctx, "namespace", where) or "default",
+        ca_data=_data_or_file(cluster, "certificate-authority", cwhere),
+        insecure=insecure,
+        tls_server_name=_str(cluster, "tls-server-name", cwhere) or None,
+        client_cert_data=_data_or_file(user, "client-certificate", uwhere),
+        client_key_data=_data_or_file(user, "client-key", uwhere),
+        token=token,
+        token_file=token_file,
+        exec_config=exec_config,
+        proxy_url=_str(cluster, "proxy-url", cwhere) or None,
+        kubeconfig_paths=paths,
+    )
+
+
+def _in_cluster(context: str | None, namespace: str | None, env: Mapping[str, str], sa_dir: str) -> ConnectionSettings:
+    if context:
+        raise ConfigError(f'context "{context}" does not exist', hint="no kubeconfig was found; " + NO_CONFIG_HINT)
+    host, port = env["KUBERNETES_SERVICE_HOST"], env["KUBERNETES_SERVICE_PORT"]
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    token_file = os.path.join(sa_dir, "token")
+    _read_bytes(token_file, "service account token")
+    ca_path, ns_path = os.path.join(sa_dir, "ca.crt"), os.path.join(sa_dir, "namespace")
+    if not namespace and os.path.exists(ns_path):
+        namespace = _read_bytes(ns_path, "service account namespace").decode("utf-8", errors="replace").strip()
+    ca_data = _read_bytes(ca_path, "service account CA") if os.path.exists(ca_path) else None
+    return ConnectionSettings(
+        f"https://{host}:{port}", "", namespace or "default", ca_data, token_file=token_file, in_cluster=True
+    )
+
+
+def _parse_file(path: str) -> dict[str, Any]:
+    raw = _read_bytes(path, "kubeconfig")
+    try:
+        doc = yaml.safe_load(raw.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise _invalid(path, "not UTF-8 text") from e
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        reason = getattr(e, "problem", None) or " ".join(str(e).split())
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        raise _invalid(path, f"{reason}{where}") from e
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict):
+        raise _invalid(path, f"the top level is a {type(doc).__name__}, not a mapping")
+    return doc
+
+
+def _resolve_entry(kind: str, body: dict[str, Any], base_dir: str) -> dict[str, Any]:
+    out = copy.deepcopy(body)
+    for key in _PATH_KEYS.get(kind, ()):
+        if isinstance(out.get(key), str) and out[key]:
+            out[key] = os.path.normpath(os.path.join(base_dir, out[key]))  # join keeps absolute paths as they are
+    exec_config = out.get("exec") if kind == "user" else None
+    if isinstance(exec_config, dict) and isinstance(exec_config.get("command"), str):
+        command: str = exec_config["command"]
+        if os.sep in command or (os.altsep and os.altsep in command):
+            exec_config["command"] = os.path.normpath(os.path.join(base_dir, command))
+    return out
+
+
+def _str(entry: Mapping[str, Any], key: str, where: str) -> str:
+    value = entry.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: {key} must be a string")
+    return value
+
+
+def _data_or_file(entry: Mapping[str, Any], key: str, where: str) -> bytes | None:
+    data = _str(entry, f"{key}-data", where)
+    if data:
+        try:
+            return base64.b64decode("".join(data.split()), validate=True)
+        except (binascii.Error, ValueError) as e:
+            raise ConfigError(f"{where}: {key}-data is not valid base64") from e
+    path = _str(entry, key, where)
+    return _read_bytes(path, f"{key} of {where}") if path else None
+
+
+def _read_bytes(path: str, what: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise ConfigError(f"cannot read {what} {path}: {e.strerror or e}") from e
+
+
+def _invalid(path: str, reason: str) -> ConfigError:
+    return ConfigError(f"{path}: invalid kubeconfig: {reason}", hint="fix the file, or point --kubeconfig elsewhere")

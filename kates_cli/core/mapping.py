@@ -1,0 +1,211 @@
+"""kubectl-style resource names -> `ResourceRef`, through aggregated discovery cached on disk.
+
+Invariants:
+- Resolution is a pure function of the discovery document (`resolve_in`), so it is unit-tested over recorded documents.
+- Names match case-insensitively on short name first (kubectl's shortcut expander), then on plural, singular or Kind.
+  `name.group` and `name.version.group` narrow the match. Among several matches the first in discovery order wins:
+  the core group first, then groups in the server's priority order, each group's preferred version first (what
+  kubectl's priority REST mapper does).
+- The disk cache is used while younger than its TTL (kubectl's 6 hours). A miss against a cached document refetches
+  once and retries, so a CRD created a moment ago is found without waiting for the TTL.
+- Subresources (`pods/log`) are never resolvable names; they are listed on their parent as `subresources`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..errors import ResourceTypeNotFound
+from .transport import Transport
+
+DISCOVERY_ACCEPT = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
+CACHE_TTL_SECONDS = 6 * 3600
+
+
+@dataclass(frozen=True)
+class ResourceRef:
+    group: str
+    version: str
+    resource: str  # plural, lower case: "deployments"
+    kind: str  # "Deployment"
+    namespaced: bool
+    singular: str = ""
+    short_names: tuple[str, ...] = ()
+    verbs: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    subresources: tuple[str, ...] = field(default=())
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def group_resource(self) -> str:
+        """`deployments.apps`, or `pods` for the core group."""
+        return f"{self.resource}.{self.group}" if self.group else self.resource
+
+    @property
+    def kind_group(self) -> str:
+        """kubectl's `-o name` prefix: `deployment.apps`, or `pod`."""
+        return f"{self.kind.lower()}.{self.group}" if self.group else self.kind.lower()
+
+    def path(self, namespace: str | None = None, name: str | None = None, subresource: str | None = None) -> str:
+        """The REST path; `namespace` is ignored for cluster-scoped kinds."""
+        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        if self.namespaced and namespace:
+            base += f"/namespaces/{_seg(namespace)}"
+        base += f"/{self.resource}"
+        if name:
+            base += f"/{_seg(name)}"
+        if subresource:
+            base += f"/{subresource}"
+        return base
+
+
+def _seg(value: str) -> str:
+    from urllib.parse import quote
+
+    return quote(value, safe="")
+
+
+def parse_discovery(core: dict[str, Any], groups: dict[str, Any]) -> list[ResourceRef]:
+    """Flatten two APIGroupDiscoveryList documents (from /api and /apis) into refs, in priority order."""
+    refs: list[ResourceRef] = []
+    for doc in (core, groups):
+        for item in doc.get("items") or []:
+            group = (item.get("metadata") or {}).get("name", "") or ""
+            for ver in item.get("versions") or []:
+                version = ver.get("version", "")
+                for res in ver.get("resources") or []:
+                    kind = (res.get("responseKind") or {}).get("kind", "")
+                    refs.append(
+                        ResourceRef(
+                            group=group,
+                            version=version,
+                            resource=res.get("resource", ""),
+                            kind=kind,
+                            namespaced=res.get("scope") == "Namespaced",
+                            singular=res.get("singularResource", "") or kind.lower(),
+                            short_names=tuple(res.get("shortNames") or ()),
+                            verbs=tuple(res.get("verbs") or ()),
+                            categories=tuple(res.get("categories") or ()),
+                            subresources=tuple(s.get("subresource", "") for s in res.get("subresources") or ()),
+                        )
+                    )
+    return refs
+
+
+def _names(ref: ResourceRef) -> tuple[str, ...]:
+    return (ref.resource, ref.singular, ref.kind.lower())
+
+
+def resolve_in(refs: list[ResourceRef], arg: str) -> ResourceRef | None:
+    """Resolve one kubectl-style name against `refs`; None when nothing matches."""
+    name = arg.strip().lower()
+    if not name or "/" in name:
+        return None
+    parts = name.split(".")
+    # (name, version or None, group or None) readings of the argument, most specific first, as kubectl tries them.
+    readings: list[tuple[str, str | None, str | None]] = []
+    if len(parts) >= 3:
+        readings.append((parts[0], parts[1], ".".join(parts[2:])))
+    if len(parts) >= 2:
+        readings.append((parts[0], None, ".".join(parts[1:])))
+    if len(parts) == 2:  # "pods.v1": a version of the core group
+        readings.append((parts[0], parts[1], ""))
+    readings.append((name, None, None))
+    for res, version, group in readings:
+        candidates = [
+            r for r in refs if (group is None or r.group == group) and (version is None or r.version == version)
+        ]
+        for matches in (lambda r: res in r.short_names, lambda r: res in _names(r)):
+            for ref in candidates:
+                if matches(ref):
+                    return ref
+    return None
+
+
+class Discovery:
+    """Discovery for one server, cached on disk under `cache_dir`."""
+
+    def __init__(self, transport: Transport, cache_dir: Path | None = None, ttl: float = CACHE_TTL_SECONDS):
+        self.transport = transport
+        self.ttl = ttl
+        root = cache_dir or _default_cache_dir()
+        key = hashlib.sha256(f"{transport.scheme}://{transport.host}:{transport.port}{transport.prefix}".encode())
+        self.cache_file = root / "discovery" / f"{transport.host}_{transport.port}_{key.hexdigest()[:10]}.json"
+        self._refs: list[ResourceRef] | None = None
+        self._fresh = False  # fetched from the server by this process
+
+    def refs(self) -> list[ResourceRef]:
+        if self._refs is None:
+            cached = self._read_cache()
+            self._refs = parse_discovery(*cached) if cached else self.refresh()
+        return self._refs
+
+    def refresh(self) -> list[ResourceRef]:
+        core = self.transport.request_json("GET", "/api", accept=DISCOVERY_ACCEPT)
+        groups = self.transport.request_json("GET", "/apis", accept=DISCOVERY_ACCEPT)
+        self._write_cache(core, groups)
+        self._refs = parse_discovery(core, groups)
+        self._fresh = True
+        return self._refs
+
+    def resolve(self, arg: str) -> ResourceRef:
+        ref = resolve_in(self.refs(), arg)
+        if ref is None and not self._fresh:
+            ref = resolve_in(self.refresh(), arg)
+        if ref is None:
+            raise ResourceTypeNotFound(f'the server doesn\'t have a resource type "{arg}"')
+        return ref
+
+    def by_kind(self, api_version: str, kind: str) -> ResourceRef:
+        """The ref for an object's apiVersion and kind (as written in a manifest)."""
+        group, _, version = api_version.rpartition("/")
+
+        def find() -> ResourceRef | None:
+            for ref in self.refs():
+                if ref.group == group and ref.version == version and ref.kind == kind:
+                    return ref
+            return None
+
+        ref = find()
+        if ref is None and not self._fresh:
+            self.refresh()
+            ref = find()
+        if ref is None:
+            raise ResourceTypeNotFound(f'no matches for kind "{kind}" in version "{api_version}"')
+        return ref
+
+    def _read_cache(self) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        try:
+            if time.time() - self.cache_file.stat().st_mtime > self.ttl:
+                return None
+            doc = orjson.loads(self.cache_file.read_bytes())
+            return doc["api"], doc["apis"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _write_cache(self, core: dict[str, Any], groups: dict[str, Any]) -> None:
+        try:
+            self.cache_file.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.cache_file.parent, prefix=".discovery.")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(orjson.dumps({"api": core, "apis": groups}))
+            os.replace(tmp, self.cache_file)
+        except OSError:
+            pass  # a read-only cache only costs speed
+
+
+def _default_cache_dir() -> Path:
+    if os.environ.get("KATES_CACHE_DIR"):
+        return Path(os.environ["KATES_CACHE_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kates"

@@ -1,0 +1,129 @@
+"""The kates error tree and its exit codes.
+
+Invariants:
+- Every failure a user can cause or meet is a `KatesError` subclass; each class maps to exactly one
+  `ExitCode`, and only `cli.app.main()` turns an error into a process exit.
+- An error carries the server's `Status` message when there is one (`status` holds the raw Status dict).
+- This module imports nothing from kates, so every other module may import it.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+
+class ExitCode(IntEnum):
+    """Process exit codes, documented in the README. kubectl uses 1 for everything; kates does not."""
+
+    SUCCESS = 0
+    ERROR = 1  # any failure without a more specific code
+    USAGE = 2  # bad flags, arguments or input documents (also click's own usage errors)
+    CONFIG = 3  # kubeconfig missing, unreadable or inconsistent
+    NOT_FOUND = 4  # a named object or resource type does not exist
+    FORBIDDEN = 5  # authenticated but not allowed (403) or not authenticated (401)
+    UNREACHABLE = 6  # the API server could not be reached or timed out
+    CONFLICT = 7  # 409: stale resourceVersion or the object already exists
+    INVALID = 8  # 422: the server rejected the object as invalid
+    HOOK_FAILED = 9  # a watch hook failed more often than allowed
+    INTERRUPTED = 130  # SIGINT / SIGTERM
+
+
+class KatesError(Exception):
+    """Base class: a one-line message, an optional hint, and the server's Status if any."""
+
+    exit_code: ExitCode = ExitCode.ERROR
+
+    def __init__(self, message: str, *, hint: str | None = None, status: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.status = status
+
+
+class UsageError(KatesError):
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(KatesError):
+    exit_code = ExitCode.CONFIG
+
+
+class ApiError(KatesError):
+    """An error answered by the API server; `code` is the HTTP status."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int = 0,
+        reason: str = "",
+        hint: str | None = None,
+        status: dict[str, Any] | None = None,
+    ):
+        super().__init__(message, hint=hint, status=status)
+        self.code = code
+        self.reason = reason
+
+
+class NotFound(ApiError):
+    exit_code = ExitCode.NOT_FOUND
+
+
+class ResourceTypeNotFound(NotFound):
+    """The server has no resource type by that name (raised by discovery, not by a 404)."""
+
+
+class Forbidden(ApiError):
+    exit_code = ExitCode.FORBIDDEN
+
+
+class Unauthorized(Forbidden):
+    pass
+
+
+class Conflict(ApiError):
+    exit_code = ExitCode.CONFLICT
+
+
+class AlreadyExists(Conflict):
+    pass
+
+
+class Invalid(ApiError):
+    exit_code = ExitCode.INVALID
+
+
+class Gone(ApiError):
+    """410: the requested resourceVersion is too old (watch must relist)."""
+
+
+class Unreachable(KatesError):
+    exit_code = ExitCode.UNREACHABLE
+
+
+class Interrupted(KatesError):
+    exit_code = ExitCode.INTERRUPTED
+
+
+_BY_CODE: dict[int, type[ApiError]] = {
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    410: Gone,
+    422: Invalid,
+}
+
+
+def from_status(code: int, status: dict[str, Any] | None, fallback: str = "") -> ApiError:
+    """Build the matching ApiError from an HTTP code and a (possibly missing) Status body."""
+    status = status if isinstance(status, dict) else None
+    reason = str(status.get("reason", "")) if status else ""
+    message = str(status.get("message", "")) if status else ""
+    if not message:
+        message = fallback or f"the server responded with HTTP {code}"
+    cls: type[ApiError] = _BY_CODE.get(code, ApiError)
+    if code == 409 and reason == "AlreadyExists":
+        cls = AlreadyExists
+    return cls(message, code=code, reason=reason, status=status)

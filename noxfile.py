@@ -1,0 +1,66 @@
+"""The project's commands. `nox -s tests` is the one test command (CI runs it); `nox -s demo` shows kates's main job.
+
+Every session installs what it needs itself: Python packages into its virtualenv, and the control-plane binaries,
+built from Go modules into a cache directory keyed by their pins (see tests/controlplane/build.py).
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["tests"]
+
+SOURCES = ["kates_cli", "tests", "noxfile.py"]
+
+
+def _install(session: nox.Session) -> None:
+    session.install("-e", ".[test]")
+
+
+def _lint(session: nox.Session) -> None:
+    session.run("ruff", "check", *SOURCES)
+    session.run("ruff", "format", "--check", *SOURCES)
+
+
+def _typecheck(session: nox.Session) -> None:
+    session.run("mypy", "--strict", "kates_cli")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff lint and format check."""
+    session.install("ruff")
+    _lint(session)
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on the package."""
+    _install(session)
+    _typecheck(session)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Lint, typecheck, then every unit and end-to-end test against the local control plane."""
+    _install(session)
+    _lint(session)
+    _typecheck(session)
+    session.run("python", "-m", "tests.controlplane.build")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def cluster(session: nox.Session) -> None:
+    """Run the local control plane in the foreground and print its `export KUBECONFIG=...` line."""
+    _install(session)
+    session.run("python", "-m", "tests.controlplane")
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """Start the local control plane and run kates's main job against it."""
+    _install(session)
+    session.run("python", "-m", "tests.demo")
