@@ -71,7 +71,10 @@ class NotFound(ApiError):
 
 
 class ResourceTypeNotFound(NotFound):
-    """The server has no resource type by that name (raised by discovery, not by a 404)."""
+    """The server has no resource type by that name (raised by discovery, not by a 404). A usage error: the
+    argument names nothing the server knows, which is not the same as a missing object."""
+
+    exit_code = ExitCode.USAGE
 
 
 class Forbidden(ApiError):

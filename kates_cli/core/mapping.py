@@ -126,10 +126,12 @@ def resolve_in(refs: list[ResourceRef], arg: str) -> ResourceRef | None:
         candidates = [
             r for r in refs if (group is None or r.group == group) and (version is None or r.version == version)
         ]
-        for matches in (lambda r: res in r.short_names, lambda r: res in _names(r)):
-            for ref in candidates:
-                if matches(ref):
-                    return ref
+        for ref in candidates:  # short names first: kubectl expands them before anything else
+            if res in ref.short_names:
+                return ref
+        for ref in candidates:
+            if res in _names(ref):
+                return ref
     return None
 
 

@@ -41,7 +41,7 @@ def to_plain(obj: Any) -> Any:
     if hasattr(obj, "openapi_types") and hasattr(obj, "attribute_map"):
         from kubernetes.client import ApiClient  # lazy: only typed input pays for the import
 
-        return ApiClient().sanitize_for_serialization(obj)
+        return ApiClient().sanitize_for_serialization(obj)  # type: ignore[no-untyped-call]
     raise TypeError(f"expected a dict or a kubernetes model object, got {type(obj).__name__}")
 
 

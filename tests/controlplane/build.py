@@ -89,7 +89,9 @@ def ensure_binaries(log: bool = True) -> Path:
         for sub in sorted({t[0] for t in TARGETS}):
             pkgs = [t[1] for t in TARGETS if t[0] == sub]
             if log:
-                print(f"building {', '.join(t[2] for t in TARGETS if t[0] == sub)} from Go modules ...", file=sys.stderr)
+                print(
+                    f"building {', '.join(t[2] for t in TARGETS if t[0] == sub)} from Go modules ...", file=sys.stderr
+                )
             cmd = [_go(), "build", "-trimpath", f"-ldflags={LDFLAGS}", "-o", str(tmp) + "/", *pkgs]
             proc = subprocess.run(cmd, cwd=HERE / sub, env=env, capture_output=True, text=True)
             if proc.returncode != 0:

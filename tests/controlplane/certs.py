@@ -36,7 +36,7 @@ class LocalPKI:
     def __init__(self, directory: Path):
         self.dir = directory
         directory.mkdir(parents=True, exist_ok=True)
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
         self._not_before = now - datetime.timedelta(hours=1)
         self._not_after = now + datetime.timedelta(days=7)
         self._ca_key = _key()
@@ -51,9 +51,7 @@ class LocalPKI:
             .not_valid_before(self._not_before)
             .not_valid_after(self._not_after)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(
-                x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True
-            )
+            .add_extension(x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True)
             .sign(self._ca_key, hashes.SHA256())
         )
         self.ca_cert = self._write("ca.crt", ca.public_bytes(serialization.Encoding.PEM))
@@ -85,8 +83,7 @@ class LocalPKI:
         )
         if server:
             sans: list[x509.GeneralName] = [
-                x509.DNSName(n)
-                for n in ("localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc")
+                x509.DNSName(n) for n in ("localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc")
             ]
             sans += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ("127.0.0.1", "10.0.0.1")]
             builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)

@@ -77,7 +77,8 @@ class ControlPlane:
         self.pki = LocalPKI(self.workdir / "pki")
         self.serving = self.pki.issue("apiserver", "kube-apiserver", server=True)
         self.admin = self.pki.issue("admin", "kates-admin", "system:masters")
-        self.cm = self.pki.issue("controller-manager", "system:kube-controller-manager")
+        # system:masters: a test cluster need not model per-controller RBAC (use-service-account-credentials)
+        self.cm = self.pki.issue("controller-manager", "system:kube-controller-manager", "system:masters")
         self.startup_seconds = 0.0
 
     # -- lifecycle -------------------------------------------------------------------------------------------
@@ -179,7 +180,11 @@ class ControlPlane:
                 {"name": ADMIN_CONTEXT, "context": {"cluster": "kates-local", "user": ADMIN_CONTEXT}},
                 {
                     "name": RESTRICTED_CONTEXT,
-                    "context": {"cluster": "kates-local", "user": RESTRICTED_CONTEXT, "namespace": RESTRICTED_NAMESPACE},
+                    "context": {
+                        "cluster": "kates-local",
+                        "user": RESTRICTED_CONTEXT,
+                        "namespace": RESTRICTED_NAMESPACE,
+                    },
                 },
             ],
             "current-context": ADMIN_CONTEXT,
@@ -273,8 +278,14 @@ class ControlPlane:
         )
         # The controller manager has no readiness endpoint we can reach without delegated auth; it is ready
         # enough once it has stayed up for a moment and written its first lines.
-        self._wait(lambda: self.procs["kube-controller-manager"].poll() is None and
-                   (self.workdir / "kube-controller-manager.log").stat().st_size > 0, "kube-controller-manager", 60)
+        self._wait(
+            lambda: (
+                self.procs["kube-controller-manager"].poll() is None
+                and (self.workdir / "kube-controller-manager.log").stat().st_size > 0
+            ),
+            "kube-controller-manager",
+            60,
+        )
 
     def _wait(self, ready: Any, name: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -292,12 +303,16 @@ class ControlPlane:
         ctx.load_cert_chain(str(self.admin[0]), str(self.admin[1]))
         return ctx
 
-    def request(self, method: str, path: str, body: Any = None, content_type: str = "application/json") -> tuple[int, Any]:
+    def request(
+        self, method: str, path: str, body: Any = None, content_type: str = "application/json", accept: str = "*/*"
+    ) -> tuple[int, Any]:
         """One request as the admin user, without kates. Returns (HTTP status, parsed JSON or text)."""
         try:
             conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=self._ssl(), timeout=30)
             data = None if body is None else json.dumps(body).encode()
-            headers = {"Content-Type": content_type} if data is not None else {}
+            headers = {"Accept": accept}
+            if data is not None:
+                headers["Content-Type"] = content_type
             conn.request(method, path, body=data, headers=headers)
             resp = conn.getresponse()
             raw = resp.read()

@@ -1,0 +1,177 @@
+"""The root Typer app, its global options, and `main()`: the one error boundary.
+
+Invariants:
+- Only `main()` turns exceptions into exit codes (errors.ExitCode) and one-line `error: ...` messages on stderr;
+  tracebacks appear only with --debug, and never with local variables.
+- Global options (--kubeconfig, --context, -n/--namespace, --request-timeout, --debug) are accepted anywhere on the
+  command line, as kubectl accepts them; `hoist_globals` moves them in front of the subcommand before parsing.
+- Importing this module does not import the `kubernetes` package or build a client.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sys
+from collections.abc import Sequence
+
+import typer
+
+from ..errors import ExitCode, KatesError, UsageError
+from .state import State
+
+app = typer.Typer(
+    name="kates",
+    help="A kubectl-like client with a coherent, coalescing multi-kind watch.\n\n"
+    "Global options may appear anywhere on the command line, as with kubectl.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+# option -> takes a value
+GLOBAL_OPTIONS = {
+    "--kubeconfig": True,
+    "--context": True,
+    "--namespace": True,
+    "-n": True,
+    "--request-timeout": True,
+    "--debug": False,
+}
+
+_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)(h|ms|m|s)?)+$")
+
+
+def parse_duration(text: str) -> float:
+    """kubectl-style durations: `30`, `30s`, `1m30s`, `500ms`, `2h` -> seconds."""
+    text = text.strip()
+    if not text or not _DURATION.match(text):
+        raise UsageError(f'invalid duration "{text}"', hint="use a number with a unit, e.g. 30s, 1m, 500ms")
+    total = 0.0
+    for number, unit in re.findall(r"(\d+(?:\.\d+)?)(h|ms|m|s)?", text):
+        total += float(number) * {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001, "": 1.0}[unit]
+    return total
+
+
+def hoist_globals(argv: Sequence[str]) -> list[str]:
+    """Move global options (and their values) in front of everything else; stop at `--`."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    args = list(argv)
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_OPTIONS:
+            if GLOBAL_OPTIONS[name] and "=" not in arg and i + 1 < len(args):
+                front += [arg, args[i + 1]]
+                i += 2
+                continue
+            front.append(arg)
+        elif arg.startswith("-n") and len(arg) > 2 and not arg.startswith("--"):
+            front += ["-n", arg[2:]]
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    kubeconfig: str | None = typer.Option(None, "--kubeconfig", help="Path to the kubeconfig file to use."),
+    context: str | None = typer.Option(None, "--context", help="The kubeconfig context to use."),
+    namespace: str | None = typer.Option(None, "--namespace", "-n", help="The namespace to use."),
+    request_timeout: str | None = typer.Option(
+        None, "--request-timeout", help="How long to wait for one request, e.g. 30s or 1m; 0 means no limit."
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks (never with local variables)."),
+) -> None:
+    timeout = parse_duration(request_timeout) if request_timeout else None
+    ctx.obj = State(
+        kubeconfig=kubeconfig,
+        context=context,
+        namespace=namespace,
+        request_timeout=timeout or None,
+        debug=debug,
+    )
+    ctx.call_on_close(ctx.obj.close)
+
+
+def _register() -> None:
+    from . import get, info
+
+    info.register(app)
+    get.register(app)
+
+
+_register()
+
+
+def _error(message: str, hint: str | None = None) -> None:
+    first = message.strip().splitlines()[0] if message.strip() else "unknown error"
+    sys.stderr.write(f"error: {first}\n")
+    if hint:
+        sys.stderr.write(f"hint: {hint}\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run kates; return its exit code. The only place exceptions become exit codes."""
+    args = hoist_globals(sys.argv[1:] if argv is None else argv)
+    sigterm_as_interrupt()
+    debug = "--debug" in args
+    prog = "kubectl kates" if os.path.basename(sys.argv[0]) == "kubectl-kates" else "kates"
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=args, prog_name=prog, standalone_mode=False)
+        return int(result) if isinstance(result, int) else 0
+    except KatesError as exc:
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        _error(exc.message, exc.hint)
+        return int(exc.exit_code)
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except (KeyboardInterrupt, typer.Abort):
+        sys.stderr.write("error: interrupted\n")
+        return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        # the reader went away (`kates get ... | head`): not an error, and nothing more to write
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return int(ExitCode.SUCCESS)
+    except Exception as exc:
+        show = getattr(exc, "format_message", None)
+        code = getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(code, int):  # click's usage errors
+            _error(str(show()), _usage_hint(exc, prog))
+            return int(ExitCode.USAGE)
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        _error(f"internal error: {type(exc).__name__}: {exc}", "rerun with --debug for a traceback")
+        return int(ExitCode.ERROR)
+
+
+def _usage_hint(exc: Exception, prog: str) -> str:
+    ctx = getattr(exc, "ctx", None)
+    path = getattr(ctx, "command_path", None) or prog
+    return f"see '{path} --help'"
+
+
+def sigterm_as_interrupt() -> None:
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)

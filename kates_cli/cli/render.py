@@ -1,0 +1,144 @@
+"""Pure rendering of plain dicts: kubectl-style aligned tables, server-side Table rows, JSON, YAML and names.
+
+Invariants:
+- Nothing here talks to the API server or reads global state; every function maps values to text.
+- Plain tables follow kubectl's tabwriter (minimum width 6, padding 3, last column unpadded), and remember
+  column widths across chunks so that streamed pages line up as kubectl's watch output does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import yaml
+
+Row = list[str]
+
+_MIN_WIDTH = 6
+_PADDING = 3
+
+
+class PlainTable:
+    """kubectl's tabwriter: feed rows in chunks; each chunk is formatted with the widest cells seen so far."""
+
+    def __init__(self) -> None:
+        self.widths: list[int] = []
+
+    def format(self, rows: Sequence[Row]) -> str:
+        for row in rows:
+            for i, cell in enumerate(row[:-1]):
+                width = max(len(cell) + _PADDING, _MIN_WIDTH)
+                if i >= len(self.widths):
+                    self.widths.append(width)
+                elif width > self.widths[i]:
+                    self.widths[i] = width
+        out = []
+        for row in rows:
+            cells = [cell.ljust(self.widths[i]) for i, cell in enumerate(row[:-1])]
+            cells.append(row[-1] if row else "")
+            out.append("".join(cells))
+        return "".join(line + "\n" for line in out)
+
+
+def cell_text(value: Any) -> str:
+    """A Table cell as kubectl prints it (Go's fmt.Sprint, cut at the first line break)."""
+    if value is None:
+        return "<none>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list):
+        return "[" + " ".join(cell_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "map[" + " ".join(f"{k}:{cell_text(v)}" for k, v in sorted(value.items())) + "]"
+    text = str(value)
+    for i, ch in enumerate(text):
+        if ch in "\f\n\r":
+            return text[:i] + "..."
+    return text
+
+
+def format_labels(labels: dict[str, str] | None) -> str:
+    if not labels:
+        return "<none>"
+    return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+
+class TableView:
+    """How to turn server-side Table pages into rows: which columns, and kubectl's decorations."""
+
+    def __init__(
+        self,
+        *,
+        wide: bool = False,
+        with_namespace: bool = False,
+        kind_prefix: str | None = None,
+        show_labels: bool = False,
+        label_columns: Sequence[str] = (),
+    ):
+        self.wide = wide
+        self.with_namespace = with_namespace
+        self.kind_prefix = kind_prefix
+        self.show_labels = show_labels
+        self.label_columns = list(label_columns)
+
+    def _visible(self, table: dict[str, Any]) -> list[int]:
+        cols = table.get("columnDefinitions") or []
+        return [i for i, c in enumerate(cols) if self.wide or not c.get("priority")]
+
+    def headers(self, table: dict[str, Any]) -> Row:
+        cols = table.get("columnDefinitions") or []
+        names = [str(cols[i].get("name", "")).upper() for i in self._visible(table)]
+        if self.with_namespace:
+            names.insert(0, "NAMESPACE")
+        names += [label.rsplit("/", 1)[-1].upper() for label in self.label_columns]
+        if self.show_labels:
+            names.append("LABELS")
+        return names
+
+    def rows(self, table: dict[str, Any]) -> list[Row]:
+        visible = self._visible(table)
+        out: list[Row] = []
+        for row in table.get("rows") or []:
+            cells = row.get("cells") or []
+            meta = (row.get("object") or {}).get("metadata") or {}
+            texts = [cell_text(cells[i]) if i < len(cells) else "" for i in visible]
+            if self.kind_prefix and texts:
+                texts[0] = f"{self.kind_prefix}/{texts[0]}"
+            if self.with_namespace:
+                texts.insert(0, str(meta.get("namespace", "")))
+            labels = meta.get("labels") or {}
+            texts += [str(labels.get(label, "")) for label in self.label_columns]
+            if self.show_labels:
+                texts.append(format_labels(labels))
+            out.append(texts)
+        return out
+
+
+def to_json(obj: Any) -> str:
+    """kubectl's JSON: 4-space indent, sorted keys, UTF-8 kept."""
+    return json.dumps(obj, indent=4, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _str_presenter)
+
+
+def to_yaml(obj: Any) -> str:
+    return yaml.dump(obj, Dumper=_Dumper, default_flow_style=False, sort_keys=True, allow_unicode=True)
+
+
+def as_list(items: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """kubectl's wrapper for several objects in -o json|yaml."""
+    return {"apiVersion": "v1", "items": list(items), "kind": "List", "metadata": {"resourceVersion": ""}}

@@ -1,0 +1,103 @@
+"""The CLI's argument handling and its one error boundary, run in-process (no cluster needed)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from kates_cli.cli.app import hoist_globals, main, parse_duration
+from kates_cli.cli.get import Target, parse_targets
+from kates_cli.errors import (
+    AlreadyExists,
+    Conflict,
+    ExitCode,
+    Forbidden,
+    Gone,
+    Invalid,
+    NotFound,
+    Unauthorized,
+    UsageError,
+    from_status,
+)
+
+
+def test_global_options_are_accepted_anywhere() -> None:
+    assert hoist_globals(["get", "pods", "-n", "x", "--context=c", "-o", "json"]) == [
+        "-n",
+        "x",
+        "--context=c",
+        "get",
+        "pods",
+        "-o",
+        "json",
+    ]
+    assert hoist_globals(["get", "po", "-nfoo", "--debug"]) == ["-n", "foo", "--debug", "get", "po"]
+    assert hoist_globals(["watch", "--", "-n", "x"]) == ["watch", "--", "-n", "x"]
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("30", 30), ("30s", 30), ("1m30s", 90), ("500ms", 0.5), ("2h", 7200)])
+def test_durations(text: str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "abc", "5x", "-1s"])
+def test_bad_durations_are_usage_errors(text: str) -> None:
+    with pytest.raises(UsageError):
+        parse_duration(text)
+
+
+def test_targets() -> None:
+    assert parse_targets(["po,svc", "a", "b"]) == [Target("po", ["a", "b"]), Target("svc", ["a", "b"])]
+    assert parse_targets(["po/a", "po/b", "svc/c"]) == [Target("po", ["a", "b"]), Target("svc", ["c"])]
+    for bad in ([], ["po", "svc/x"], ["po/"], [","]):
+        with pytest.raises(UsageError):
+            parse_targets(bad)
+
+
+def test_status_codes_map_to_error_classes() -> None:
+    status = {"kind": "Status", "reason": "AlreadyExists", "message": 'configmaps "a" already exists'}
+    err = from_status(409, status)
+    assert isinstance(err, AlreadyExists) and err.message == 'configmaps "a" already exists'
+    assert err.exit_code == ExitCode.CONFLICT
+    assert isinstance(from_status(409, {"reason": "Conflict"}), Conflict)
+    assert type(from_status(404, None)) is NotFound and from_status(404, None).exit_code == ExitCode.NOT_FOUND
+    assert isinstance(from_status(401, None), Unauthorized) and from_status(401, None).exit_code == ExitCode.FORBIDDEN
+    assert type(from_status(403, None)) is Forbidden
+    assert isinstance(from_status(410, None), Gone) and isinstance(from_status(422, None), Invalid)
+    assert from_status(500, None, "boom").message == "boom"
+
+
+def test_usage_errors_are_one_line_with_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["get", "pods", "--no-such-flag"]) == ExitCode.USAGE
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("error: ") and "--no-such-flag" in err[0]
+    assert err[1] == "hint: see 'kates get --help'"
+    assert main(["get", "pods", "--request-timeout", "soon"]) == ExitCode.USAGE
+    assert capsys.readouterr().err.startswith('error: invalid duration "soon"')
+
+
+def test_config_error_without_any_kubeconfig(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    monkeypatch.setenv("KUBECONFIG", "")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    assert main(["get", "pods"]) == ExitCode.CONFIG
+    assert capsys.readouterr().err.startswith("error: no kubeconfig found")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["version", "--client"], ["get", "--help"]])
+def test_help_and_client_version_do_not_import_kubernetes(args: list[str]) -> None:
+    code = (
+        "import sys, runpy; sys.argv=['kates', *sys.argv[1:]];\n"
+        "from kates_cli.cli.app import main\n"
+        "rc = main()\n"
+        "bad = sorted(m for m in sys.modules if m == 'kubernetes' or m.startswith('kubernetes.'))\n"
+        "assert not bad, bad\n"
+        "sys.exit(rc)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip()

@@ -1,0 +1,107 @@
+"""Kind resolution over a discovery document recorded from the Kubernetes 1.37 API server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kates_cli.core.mapping import ResourceRef, parse_discovery, resolve_in
+
+DATA = Path(__file__).parent / "data" / "discovery-v1.37.json"
+
+
+def crd_group(
+    group: str, kind: str, plural: str, short: list[str], versions: tuple[str, ...] = ("v1",)
+) -> dict[str, Any]:
+    return {
+        "metadata": {"name": group},
+        "versions": [
+            {
+                "version": v,
+                "resources": [
+                    {
+                        "resource": plural,
+                        "responseKind": {"group": group, "version": v, "kind": kind},
+                        "scope": "Namespaced",
+                        "singularResource": kind.lower(),
+                        "shortNames": short,
+                        "verbs": ["get", "list"],
+                        "subresources": [{"subresource": "status", "verbs": ["get", "update"]}],
+                    }
+                ],
+            }
+            for v in versions
+        ],
+    }
+
+
+@pytest.fixture(scope="module")
+def refs() -> list[ResourceRef]:
+    doc = json.loads(DATA.read_text())
+    doc["apis"]["items"].append(crd_group("example.com", "Widget", "widgets", ["wd"], ("v2", "v1")))
+    # a CRD whose plural collides with a built-in: the built-in (earlier in priority order) must win
+    doc["apis"]["items"].append(crd_group("other.io", "Pod", "pods", ["op"]))
+    return parse_discovery(doc["api"], doc["apis"])
+
+
+@pytest.mark.parametrize(
+    ("arg", "group", "version", "resource"),
+    [
+        ("pods", "", "v1", "pods"),
+        ("po", "", "v1", "pods"),
+        ("pod", "", "v1", "pods"),
+        ("Pod", "", "v1", "pods"),
+        ("PODS", "", "v1", "pods"),
+        ("pods.v1", "", "v1", "pods"),
+        ("svc", "", "v1", "services"),
+        ("deploy", "apps", "v1", "deployments"),
+        ("deployments.apps", "apps", "v1", "deployments"),
+        ("deployment.v1.apps", "apps", "v1", "deployments"),
+        ("Deployment.apps", "apps", "v1", "deployments"),
+        ("ns", "", "v1", "namespaces"),
+        ("cm", "", "v1", "configmaps"),
+        ("crd", "apiextensions.k8s.io", "v1", "customresourcedefinitions"),
+        # events exist in core and events.k8s.io: kubectl picks the core group
+        ("events", "", "v1", "events"),
+        ("ev", "", "v1", "events"),
+        ("events.events.k8s.io", "events.k8s.io", "v1", "events"),
+        # CRDs: preferred (first-listed) version, explicit version, short name and Kind
+        ("widgets", "example.com", "v2", "widgets"),
+        ("wd", "example.com", "v2", "widgets"),
+        ("Widget", "example.com", "v2", "widgets"),
+        ("widget.v1.example.com", "example.com", "v1", "widgets"),
+        ("pods.other.io", "other.io", "v1", "pods"),
+        ("op", "other.io", "v1", "pods"),
+    ],
+)
+def test_resolves_like_kubectl(refs: list[ResourceRef], arg: str, group: str, version: str, resource: str) -> None:
+    ref = resolve_in(refs, arg)
+    assert ref is not None, arg
+    assert (ref.group, ref.version, ref.resource) == (group, version, resource)
+
+
+@pytest.mark.parametrize("arg", ["foo", "pods/log", "", "deployments.nowhere", "pod.v9", "deployment.v2.apps"])
+def test_unknown_names_do_not_resolve(refs: list[ResourceRef], arg: str) -> None:
+    assert resolve_in(refs, arg) is None
+
+
+def test_refs_carry_scope_subresources_and_paths(refs: list[ResourceRef]) -> None:
+    pod = resolve_in(refs, "po")
+    ns = resolve_in(refs, "ns")
+    deploy = resolve_in(refs, "deploy")
+    assert pod and ns and deploy
+    assert pod.namespaced and not ns.namespaced
+    assert {"status", "log", "exec"} <= set(pod.subresources)
+    assert pod.path("a", "b", "log") == "/api/v1/namespaces/a/pods/b/log"
+    assert ns.path("ignored", "kube-system") == "/api/v1/namespaces/kube-system"
+    assert deploy.path(None) == "/apis/apps/v1/deployments"
+    assert deploy.path("x y", "we/ird") == "/apis/apps/v1/namespaces/x%20y/deployments/we%2Fird"
+    assert (deploy.api_version, deploy.kind_group, deploy.group_resource) == (
+        "apps/v1",
+        "deployment.apps",
+        "deployments.apps",
+    )
+    assert (pod.api_version, pod.kind_group, pod.group_resource) == ("v1", "pod", "pods")

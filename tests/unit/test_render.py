@@ -1,0 +1,70 @@
+"""Pure renderers: kubectl's tabwriter alignment and server-side Table decoration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kates_cli.cli.render import PlainTable, TableView, as_list, cell_text, format_labels, to_json
+
+TABLE: dict[str, Any] = {
+    "columnDefinitions": [
+        {"name": "Name", "priority": 0},
+        {"name": "Ready", "priority": 0},
+        {"name": "Node", "priority": 1},
+        {"name": "Age", "priority": 0},
+    ],
+    "rows": [
+        {
+            "cells": ["web-1", "1/1", None, "5m"],
+            "object": {"metadata": {"name": "web-1", "namespace": "prod", "labels": {"b": "2", "app": "web"}}},
+        },
+        {"cells": ["a", "0/1", "n1", "10s"], "object": {"metadata": {"name": "a", "namespace": "dev"}}},
+    ],
+}
+
+
+def test_plain_table_pads_like_kubectls_tabwriter() -> None:
+    text = PlainTable().format([["NAME", "X", "AGE"], ["a", "1", "5m"]])
+    # min width 6, padding 3, last column unpadded
+    assert text == "NAME   X     AGE\na      1     5m\n"
+
+
+def test_plain_table_remembers_widths_across_chunks() -> None:
+    t = PlainTable()
+    first = t.format([["NAME", "AGE"], ["long-name-here", "1s"]])
+    second = t.format([["b", "2s"]])
+    assert first.splitlines()[1].index("1s") == second.index("2s") == len("long-name-here") + 3
+
+
+def test_table_view_hides_priority_columns_unless_wide() -> None:
+    view = TableView()
+    assert view.headers(TABLE) == ["NAME", "READY", "AGE"]
+    assert view.rows(TABLE)[0] == ["web-1", "1/1", "5m"]
+    wide = TableView(wide=True)
+    assert wide.headers(TABLE) == ["NAME", "READY", "NODE", "AGE"]
+    assert wide.rows(TABLE)[0] == ["web-1", "1/1", "<none>", "5m"]
+
+
+def test_table_view_decorations() -> None:
+    view = TableView(with_namespace=True, kind_prefix="pod", show_labels=True, label_columns=["app", "x.io/b"])
+    assert view.headers(TABLE) == ["NAMESPACE", "NAME", "READY", "AGE", "APP", "B", "LABELS"]
+    assert view.rows(TABLE) == [
+        ["prod", "pod/web-1", "1/1", "5m", "web", "", "app=web,b=2"],
+        ["dev", "pod/a", "0/1", "10s", "", "", "<none>"],
+    ]
+
+
+def test_cell_text_follows_go_formatting() -> None:
+    assert cell_text(3) == "3"
+    assert cell_text(3.0) == "3"
+    assert cell_text(1.5) == "1.5"
+    assert cell_text(True) == "true"
+    assert cell_text(["a", "b"]) == "[a b]"
+    assert cell_text("line1\nline2") == "line1..."
+    assert format_labels({}) == "<none>"
+
+
+def test_json_is_kubectl_shaped() -> None:
+    text = to_json(as_list([{"b": 1, "a": "é"}]))
+    assert text.startswith('{\n    "apiVersion": "v1",\n    "items": [\n        {\n            "a": "é",')
+    assert text.endswith('"metadata": {\n        "resourceVersion": ""\n    }\n}\n')
