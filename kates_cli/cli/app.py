@@ -153,6 +153,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         show = getattr(exc, "format_message", None)
         code = getattr(exc, "exit_code", None)
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:  # bare `kates`: help, as kubectl does
+            sys.stdout.write(ctx.get_help() + "\n")
+            return int(ExitCode.SUCCESS)
         if callable(show) and isinstance(code, int):  # click's usage errors
             _error(str(show()), _usage_hint(exc, prog))
             return int(ExitCode.USAGE)

@@ -6,17 +6,20 @@ Pages of a list are printed as they arrive (kubectl waits for the last one), wit
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from ..core.client import DEFAULT_CHUNK_SIZE, Client
-from ..core.mapping import ResourceRef
 from ..errors import KatesError, NotFound, UsageError
 from . import render
 from .state import State
 
+if TYPE_CHECKING:  # the core is imported when a command runs, not for --help
+    from ..core.client import Client
+    from ..core.mapping import ResourceRef
+
 OUTPUTS = ("wide", "json", "yaml", "name")
+DEFAULT_CHUNK_SIZE = 500  # kubectl's --chunk-size default
 
 
 @dataclass

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from .. import __version__
-from ..core.mapping import ResourceRef
 from .render import PlainTable
 from .state import State
+
+if TYPE_CHECKING:
+    from ..core.mapping import ResourceRef
 
 
 def register(app: typer.Typer) -> None:
