@@ -12,15 +12,20 @@ Invariants:
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ..errors import UsageError
-from . import config
+from ..errors import ResourceTypeNotFound, UsageError
+from . import coherence, config
 from .mapping import Discovery, ResourceRef
 from .transport import Transport, to_plain
+
+if TYPE_CHECKING:
+    from .accumulator import Accumulator, Query
 
 KubeObject = dict[str, Any]
 TABLE_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
@@ -50,6 +55,13 @@ class Client:
         self.transport = Transport(self.settings, timeout=request_timeout)
         self.discovery = Discovery(self.transport)
         self.write_listeners: list[WriteListener] = []
+        socket_path = os.environ.get(coherence.ENV_VAR)
+        if socket_path:  # we run inside a `kates watch` hook: report our writes to the watcher
+
+            def report(verb: str, ref: ResourceRef, obj: KubeObject) -> None:
+                coherence.report(socket_path, verb, ref.group, ref.resource, obj)
+
+            self.write_listeners.append(report)
 
     def close(self) -> None:
         self.transport.close()
@@ -260,12 +272,89 @@ class Client:
         ns = self._ns(ref, namespace)
         result: KubeObject = self.transport.request_json("DELETE", ref.path(ns, name), body=orjson.dumps(options))
         if not dry_run:
-            gone = {"apiVersion": ref.api_version, "kind": ref.kind, "metadata": {"name": name, "namespace": ns}}
+            meta = {"name": name, "namespace": ns} if ns else {"name": name}
+            verb, gone = "delete", {"apiVersion": ref.api_version, "kind": ref.kind, "metadata": meta}
             if result.get("kind") == ref.kind:
                 gone = result
+                if (result.get("metadata") or {}).get("deletionTimestamp"):
+                    verb = "update"  # finalizers or a grace period: the object still exists, now marked for deletion
             for listener in self.write_listeners:
-                listener("delete", ref, gone)
+                listener(verb, ref, gone)
         return result
+
+    # -- watch -----------------------------------------------------------------------------------------------
+
+    def watch(
+        self,
+        *queries: Query,
+        wait_for_kinds: bool = False,
+        idle_timeout: float = 75.0,
+        server_timeout: int = 60,
+        backoff_cap: float = 10.0,
+        streaming: bool = True,
+        gate: Callable[[], None] | None = None,
+    ) -> Accumulator:
+        """Start watching `queries`; returns the Accumulator (close it, or use it as a context manager).
+
+        Writes made through this client are overlaid on the snapshots until the watch delivers them."""
+        from .accumulator import Accumulator, QueryState
+        from .watch import Stream
+
+        states: list[QueryState] = []
+        refs: list[ResourceRef | None] = []
+        for q in queries:
+            try:
+                ref: ResourceRef | None = self.resolve(q.kind)
+            except ResourceTypeNotFound:
+                if not wait_for_kinds:
+                    raise
+                ref = None
+            if ref is not None and not ref.namespaced and q.namespace is not None:
+                q = dataclasses.replace(q, namespace=None)
+            state = QueryState(q)
+            if ref is not None:
+                state.group, state.resource, state.api_version, state.kind = (
+                    ref.group,
+                    ref.resource,
+                    ref.api_version,
+                    ref.kind,
+                )
+            states.append(state)
+            refs.append(ref)
+        acc = Accumulator(states)
+
+        def listener(verb: str, ref: ResourceRef, obj: KubeObject) -> None:
+            acc.record_write(verb, ref.group, ref.resource, obj)
+
+        self.write_listeners.append(listener)
+        streams = [
+            Stream(
+                self.transport,
+                self.discovery,
+                acc,
+                state,
+                ref,
+                idle_timeout=idle_timeout,
+                server_timeout=server_timeout,
+                backoff_cap=backoff_cap,
+                wait_for_kind=wait_for_kinds,
+                gate=gate,
+                streaming=streaming,
+            )
+            for state, ref in zip(states, refs, strict=True)
+        ]
+
+        def stop() -> None:
+            if listener in self.write_listeners:
+                self.write_listeners.remove(listener)
+            for s in streams:
+                s.stop()
+
+        acc.on_close(stop)
+        acc.streams = list(streams)
+        for s in streams:
+            s.start()
+        return acc
 
 
 def _name_of(obj: KubeObject) -> str:

@@ -90,6 +90,15 @@ class Response:
         except (OSError, http.client.HTTPException) as exc:
             raise self._transport.unreachable(exc) from exc
 
+    def abort(self) -> None:
+        """Unblock a reader in another thread (used to stop a watch)."""
+        sock = self._conn.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
     def close(self, reuse: bool = False) -> None:
         if reuse and self.raw.isclosed():
             self._transport.release(self._conn)

@@ -1,0 +1,434 @@
+"""The Accumulator: several watch streams merged into one coherent, coalesced snapshot.
+
+Invariants (the promises of the Go kates, without its defects):
+- Bootstrap barrier: nothing is delivered until every query has finished its initial list; an empty list counts.
+- Coalescing: at most one notification is pending. `update()` always fills in the newest state; a slow consumer
+  never sees a backlog. A relist or resync that changes nothing visible raises no notification.
+- Deterministic order: each query's objects are ordered by (namespace, name), so equal states serialise to equal
+  bytes. Each object's JSON bytes are kept beside it and a query's bytes are rebuilt only when it changed.
+- Read/write coherence: a write made through the client is overlaid on the query views it belongs to (same
+  resource, namespace, label and field selectors) until the *watch* has delivered that resourceVersion or a newer
+  one: an overlay is retired by the stream's progress, never by its own presence, so a late or replayed watch event
+  cannot roll it back. Deletes mask by namespace/name and by UID. Overlays are per query and per accumulator.
+- Writes outside every query's scope are not recorded; a write that moves an object out of a query's scope masks it
+  there. Memory stays bounded: every overlay entry is retired once the stream's progress passes it.
+- resourceVersions are compared only under KEP-5504 rules (selectors.compare_rv); an incomparable version never
+  wins a comparison, and its overlay retires when the watch delivers that exact version.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from ..errors import KatesError, UsageError
+from .selectors import FieldSelector, LabelSelector, parse_rv
+
+KubeObject = dict[str, Any]
+Key = tuple[str, str]  # (namespace, name)
+
+
+@dataclass(frozen=True)
+class Query:
+    """One thing to watch. `namespace=None` means all namespaces; `kind` is resolved as `get` resolves it."""
+
+    name: str
+    kind: str
+    namespace: str | None = None
+    label_selector: str | None = None
+    field_selector: str | None = None
+
+
+@dataclass(frozen=True)
+class Delta:
+    """What changed for one object since the previous update (metadata only, as the Go kates reports it)."""
+
+    type: str  # "add" | "update" | "delete"
+    query: str
+    api_version: str
+    kind: str
+    namespace: str
+    name: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "type": self.type,
+            "query": self.query,
+            "apiVersion": self.api_version,
+            "kind": self.kind,
+            "namespace": self.namespace,
+            "name": self.name,
+        }
+
+
+@dataclass
+class Entry:
+    obj: KubeObject
+    raw: bytes
+    rv: str
+
+    @property
+    def uid(self) -> str:
+        return str((self.obj.get("metadata") or {}).get("uid") or "")
+
+
+@dataclass
+class Overlay:
+    """A local write not yet confirmed by the watch: an object (upsert) or None (a delete mask)."""
+
+    entry: Entry | None
+    rv: str
+    uid: str
+
+
+def key_of(obj: KubeObject) -> Key:
+    meta = obj.get("metadata") or {}
+    return (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
+
+
+def make_entry(obj: KubeObject, raw: bytes | None = None) -> Entry:
+    return Entry(
+        obj,
+        raw if raw is not None else orjson.dumps(obj),
+        str((obj.get("metadata") or {}).get("resourceVersion") or ""),
+    )
+
+
+def _newer(a: str, b: str) -> bool:
+    """a is strictly newer than b (False when either is incomparable)."""
+    x, y = parse_rv(a), parse_rv(b)
+    return x is not None and y is not None and x > y
+
+
+def _at_least(a: str, b: str) -> bool:
+    x, y = parse_rv(a), parse_rv(b)
+    if x is None or y is None:
+        return a == b and a != ""
+    return x >= y
+
+
+class QueryState:
+    """One query's watch-delivered objects, its pending local writes, and what its consumer last saw. Not locked:
+    the Accumulator serialises every call."""
+
+    def __init__(self, query: Query, group: str = "", resource: str = "", api_version: str = "", kind: str = ""):
+        self.query = query
+        self.group = group
+        self.resource = resource
+        self.api_version = api_version
+        self.kind = kind
+        self.labels = LabelSelector(query.label_selector)
+        self.fields = FieldSelector(query.field_selector)
+        self.watched: dict[Key, Entry] = {}
+        self.overlay: dict[Key, Overlay] = {}
+        self.progress = ""  # newest resourceVersion the watch has delivered (events, bookmarks, list)
+        self.synced = False
+        self.delivered: dict[Key, str] = {}
+        self._bytes: bytes | None = None
+        self._retired = False  # set by _advance: retiring an overlay changed the view
+
+    # -- scope -----------------------------------------------------------------------------------------------
+
+    def in_scope(self, obj: KubeObject) -> bool:
+        meta = obj.get("metadata") or {}
+        if self.query.namespace is not None and (meta.get("namespace") or "") != self.query.namespace:
+            return False
+        return self.labels.matches(meta.get("labels")) and self.fields.matches(obj)
+
+    def in_namespace(self, obj: KubeObject) -> bool:
+        ns = (obj.get("metadata") or {}).get("namespace") or ""
+        return self.query.namespace is None or ns == self.query.namespace
+
+    # -- the watch side (each returns whether the visible view may have changed) ------------------------------
+
+    def replace(self, entries: list[Entry], rv: str) -> bool:
+        """An initial list or a relist: the authoritative state at `rv`."""
+        before = self._signature()
+        self.watched = {key_of(e.obj): e for e in entries}
+        self._advance(rv)
+        self.synced = True
+        return self._signature() != before
+
+    def apply(self, event_type: str, entry: Entry) -> bool:
+        key = key_of(entry.obj)
+        current = self.watched.get(key)
+        if current is not None and _newer(current.rv, entry.rv):
+            return False  # a replay of an older version: never roll back
+        before = self._visible(key)
+        if event_type == "DELETED":
+            self.watched.pop(key, None)
+        else:
+            self.watched[key] = entry
+        self._advance(entry.rv)
+        return self._visible(key) != before or self._retired
+
+    def bookmark(self, rv: str) -> bool:
+        self._advance(rv)
+        return self._retired
+
+    def _advance(self, rv: str) -> None:
+        if rv and (not self.progress or _newer(rv, self.progress)):
+            self.progress = rv
+        self._retired = False
+        for key in [k for k, o in self.overlay.items() if self._confirmed(k, o)]:
+            before = self._visible(key)
+            del self.overlay[key]
+            self._retired = self._retired or self._visible(key) != before
+        self._bytes = None
+
+    def _confirmed(self, key: Key, o: Overlay) -> bool:
+        if o.rv and parse_rv(o.rv) is not None and _at_least(self.progress, o.rv):
+            return True
+        current = self.watched.get(key)
+        if o.entry is None:  # delete mask
+            return current is None or (bool(o.uid) and bool(current.uid) and current.uid != o.uid)
+        return current is not None and current.rv == o.rv
+
+    # -- the write side --------------------------------------------------------------------------------------
+
+    def record_write(self, verb: str, obj: KubeObject, raw: bytes | None = None) -> bool:
+        """Overlay one write made through the client. Returns whether the visible view may have changed."""
+        if not self.in_namespace(obj):
+            return False
+        key = key_of(obj)
+        meta = obj.get("metadata") or {}
+        rv = str(meta.get("resourceVersion") or "")
+        uid = str(meta.get("uid") or "")
+        if rv and parse_rv(rv) is not None and _at_least(self.progress, rv):
+            return False  # the watch already delivered this write or something newer
+        before = self._visible(key)
+        if verb == "delete" or not self.in_scope(obj):
+            if verb != "delete" and key not in self.watched and key not in self.overlay:
+                return False  # an out-of-scope write to an object this query never showed
+            self.overlay[key] = Overlay(None, rv, uid)
+        else:
+            self.overlay[key] = Overlay(make_entry(obj, raw), rv, uid)
+        self._bytes = None
+        return self._visible(key) != before
+
+    # -- the view --------------------------------------------------------------------------------------------
+
+    def _visible(self, key: Key) -> Entry | None:
+        watched = self.watched.get(key)
+        o = self.overlay.get(key)
+        if o is None:
+            return watched
+        if o.entry is None:
+            if watched is not None and o.uid and watched.uid and watched.uid != o.uid and _newer(watched.rv, o.rv):
+                return watched  # a new incarnation created after the delete
+            return None
+        if watched is not None and _at_least(watched.rv, o.rv) and o.rv:
+            return watched
+        return o.entry
+
+    def view(self) -> dict[Key, Entry]:
+        keys = set(self.watched) | set(self.overlay)
+        out = {}
+        for key in keys:
+            entry = self._visible(key)
+            if entry is not None:
+                out[key] = entry
+        return out
+
+    def _signature(self) -> dict[Key, str]:
+        return {k: e.rv for k, e in self.view().items()}
+
+    def objects(self) -> list[KubeObject]:
+        view = self.view()
+        return [view[k].obj for k in sorted(view)]
+
+    def json_bytes(self) -> bytes:
+        if self._bytes is None:
+            view = self.view()
+            self._bytes = b"[" + b",".join(view[k].raw for k in sorted(view)) + b"]"
+        return self._bytes
+
+    def take_deltas(self) -> list[Delta]:
+        """The changes since the consumer's last update; afterwards the current view counts as delivered."""
+        view = self.view()
+        now = {k: e.rv for k, e in view.items()}
+        deltas: list[Delta] = []
+        for key in sorted(set(now) | set(self.delivered)):
+            old, new = self.delivered.get(key), now.get(key)
+            if old == new:
+                continue
+            kind = "add" if old is None else "delete" if new is None else "update"
+            deltas.append(Delta(kind, self.query.name, self.api_version, self.kind, key[0], key[1]))
+        self.delivered = now
+        return deltas
+
+
+class Accumulator:
+    """Thread-safe merge of several QueryStates, fed by watch streams and by the client's writes."""
+
+    def __init__(self, states: list[QueryState]):
+        names = [s.query.name for s in states]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise UsageError(f"duplicate query name: {', '.join(dupes)}", hint="give each query its own NAME=")
+        self.states = {s.query.name: s for s in states}
+        self._cond = threading.Condition()
+        self._pending = False
+        self._first = True
+        self._closed = False
+        self.error: KatesError | None = None
+        self._closers: list[Callable[[], None]] = []
+        self._pred_cache: dict[tuple[str, Key], tuple[str, bool]] = {}
+        self._pred_view: dict[str, list[tuple[tuple[str, Key], str]]] | None = None
+        self.streams: list[Any] = []  # the watch streams feeding this accumulator (for diagnosis and tests)
+
+    # -- fed by streams (all under the lock) -----------------------------------------------------------------
+
+    def _changed(self, changed: bool) -> None:
+        if changed:
+            self._pending = True
+            self._cond.notify_all()
+
+    def replace(self, query: str, entries: list[Entry], rv: str) -> None:
+        with self._cond:
+            was_synced = self.synced_locked()
+            changed = self.states[query].replace(entries, rv)
+            self._changed(changed or (not was_synced and self.synced_locked()))
+
+    def event(self, query: str, event_type: str, entry: Entry) -> None:
+        with self._cond:
+            self._changed(self.states[query].apply(event_type, entry))
+
+    def bookmark(self, query: str, rv: str) -> None:
+        with self._cond:
+            self._changed(self.states[query].bookmark(rv))
+
+    def fail(self, error: KatesError) -> None:
+        with self._cond:
+            if self.error is None:
+                self.error = error
+            self._cond.notify_all()
+
+    def record_write(self, verb: str, group: str, resource: str, obj: KubeObject) -> None:
+        """A write made through a client (or reported by a hook's kates): overlay it where it belongs."""
+        raw = orjson.dumps(obj)
+        with self._cond:
+            changed = False
+            for state in self.states.values():
+                if state.group == group and state.resource == resource:
+                    changed = state.record_write(verb, obj, raw) or changed
+            self._changed(changed)
+
+    # -- the consumer side -----------------------------------------------------------------------------------
+
+    def synced_locked(self) -> bool:
+        return all(s.synced for s in self.states.values())
+
+    @property
+    def synced(self) -> bool:
+        with self._cond:
+            return self.synced_locked()
+
+    def status(self) -> dict[str, dict[str, Any]]:
+        """Per query: synced or not, and how many objects it shows."""
+        with self._cond:
+            return {n: {"synced": s.synced, "count": len(s.view())} for n, s in self.states.items()}
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until every query has bootstrapped and a change may be pending; False on timeout or close.
+        Raises the first fatal stream error (e.g. Forbidden)."""
+        with self._cond:
+            self._cond.wait_for(
+                lambda: self.error is not None or self._closed or (self._pending and self.synced_locked()), timeout
+            )
+            if self.error is not None:
+                raise self.error
+            return self._pending and self.synced_locked() and not self._closed
+
+    def _take(self) -> tuple[bool, list[Delta]]:
+        """Under the lock: whether the view changed since the last take, and the deltas."""
+        if not self.synced_locked():
+            return False, []
+        self._pending = False
+        deltas = [d for s in self.states.values() for d in s.take_deltas()]
+        first, self._first = self._first, False
+        return bool(deltas) or first, deltas
+
+    def update_with_deltas(self, snapshot: dict[str, list[KubeObject]]) -> tuple[bool, list[Delta]]:
+        """Fill `snapshot` with the newest objects of every query; return (changed, deltas since last update)."""
+        with self._cond:
+            changed, deltas = self._take()
+            if changed:
+                for name, state in self.states.items():
+                    snapshot[name] = state.objects()
+            return changed, deltas
+
+    def update(self, snapshot: dict[str, list[KubeObject]]) -> bool:
+        return self.update_with_deltas(snapshot)[0]
+
+    def filtered_update(self, snapshot: dict[str, list[KubeObject]], predicate: Callable[[KubeObject], bool]) -> bool:
+        """Like update, keeping only objects for which `predicate` is true; True only if that filtered view
+        changed. The predicate sees only objects changed since the previous filtered update."""
+        with self._cond:
+            changed, _ = self._take()
+            if not changed:
+                return False
+            cache = self._pred_cache
+            new_cache: dict[tuple[str, Key], tuple[str, bool]] = {}
+            filtered: dict[str, list[KubeObject]] = {}
+            for name, state in self.states.items():
+                view = state.view()
+                keep = []
+                for key in sorted(view):
+                    entry = view[key]
+                    hit = cache.get((name, key))
+                    ok = hit[1] if hit is not None and hit[0] == entry.rv else predicate(entry.obj)
+                    new_cache[(name, key)] = (entry.rv, ok)
+                    if ok:
+                        keep.append(entry.obj)
+                filtered[name] = keep
+            previous = self._pred_view
+            signature = {q: [k for k, v in new_cache.items() if k[0] == q and v[1]] for q in self.states}
+            sig = {q: [(k, new_cache[k][0]) for k in keys] for q, keys in signature.items()}
+            self._pred_cache = new_cache
+            self._pred_view = sig
+            if previous == sig:
+                return False
+            snapshot.clear()
+            snapshot.update(filtered)
+            return True
+
+    def snapshot_json(self) -> tuple[bool, bytes, list[Delta]]:
+        """The fast path for hooks: (changed, the snapshot as JSON bytes, deltas). Bytes are joined, not re-encoded."""
+        with self._cond:
+            changed, deltas = self._take()
+            parts = [orjson.dumps(name) + b":" + state.json_bytes() for name, state in self.states.items()]
+            return changed, b"{" + b",".join(parts) + b"}", deltas
+
+    def snapshots(self, timeout: float | None = None) -> Iterator[dict[str, list[KubeObject]]]:
+        """Yield each new snapshot until closed (or until `timeout` passes with nothing new)."""
+        while self.wait(timeout):
+            snap: dict[str, list[KubeObject]] = {}
+            if self.update(snap):
+                yield snap
+
+    def on_close(self, fn: Callable[[], None]) -> None:
+        self._closers.append(fn)
+
+    def close(self) -> None:
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+            self._cond.notify_all()
+        for fn in self._closers:
+            fn()
+
+    def __enter__(self) -> Accumulator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
