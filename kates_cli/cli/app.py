@@ -105,10 +105,11 @@ def root(
 
 
 def _register() -> None:
-    from . import get, info
+    from . import get, info, watch
 
     info.register(app)
     get.register(app)
+    watch.register(app)
 
 
 _register()

@@ -273,6 +273,7 @@ class Accumulator:
         self.states = {s.query.name: s for s in states}
         self._cond = threading.Condition()
         self._pending = False
+        self.generation = 0
         self._first = True
         self._closed = False
         self.error: KatesError | None = None
@@ -286,6 +287,7 @@ class Accumulator:
     def _changed(self, changed: bool) -> None:
         if changed:
             self._pending = True
+            self.generation += 1  # counts visible changes: lets a consumer wait for quiet (debounce)
             self._cond.notify_all()
 
     def replace(self, query: str, entries: list[Entry], rv: str) -> None:

@@ -45,6 +45,13 @@ def ns(cluster: ControlPlane, request: pytest.FixtureRequest) -> Iterator[str]:
     name = f"{base}-{uuid.uuid4().hex[:6]}"
     code, body = cluster.request("POST", "/api/v1/namespaces", {"metadata": {"name": name}})
     assert code == 201, body
+    # The controller manager publishes kube-root-ca.crt into every new namespace; wait for it, so that no test
+    # sees it appear half-way through.
+    wait_for(
+        lambda: cluster.request("GET", f"/api/v1/namespaces/{name}/configmaps/kube-root-ca.crt")[0] == 200,
+        30,
+        "kube-root-ca.crt in the new namespace",
+    )
     yield name
     cluster.request("DELETE", f"/api/v1/namespaces/{name}")
 
