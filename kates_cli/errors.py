@@ -105,6 +105,14 @@ class Unreachable(KatesError):
     exit_code = ExitCode.UNREACHABLE
 
 
+class PartialFailure(KatesError):
+    """Some of several operations failed, each already reported; the exit code is theirs if they agree."""
+
+    def __init__(self, message: str, codes: set[ExitCode]):
+        super().__init__(message)
+        self.exit_code = codes.pop() if len(codes) == 1 else ExitCode.ERROR
+
+
 class Interrupted(KatesError):
     exit_code = ExitCode.INTERRUPTED
 

@@ -105,10 +105,12 @@ def root(
 
 
 def _register() -> None:
-    from . import get, info, watch
+    from . import delete, get, info, watch, write
 
     info.register(app)
     get.register(app)
+    write.register(app)
+    delete.register(app)
     watch.register(app)
 
 

@@ -156,8 +156,8 @@ class QueryState:
     def apply(self, event_type: str, entry: Entry) -> bool:
         key = key_of(entry.obj)
         current = self.watched.get(key)
-        if current is not None and _newer(current.rv, entry.rv):
-            return False  # a replay of an older version: never roll back
+        if (current is not None and _newer(current.rv, entry.rv)) or _newer(self.progress, entry.rv):
+            return False  # a replay of an older version (even of a since-deleted object): never roll back
         before = self._visible(key)
         if event_type == "DELETED":
             self.watched.pop(key, None)
@@ -185,6 +185,8 @@ class QueryState:
             return True
         current = self.watched.get(key)
         if o.entry is None:  # delete mask
+            if parse_rv(o.rv) is not None:
+                return False  # a comparable delete retires by progress alone (a late older event must not undo it)
             return current is None or (bool(o.uid) and bool(current.uid) and current.uid != o.uid)
         return current is not None and current.rv == o.rv
 
@@ -202,8 +204,8 @@ class QueryState:
             return False  # the watch already delivered this write or something newer
         before = self._visible(key)
         if verb == "delete" or not self.in_scope(obj):
-            if verb != "delete" and key not in self.watched and key not in self.overlay:
-                return False  # an out-of-scope write to an object this query never showed
+            if verb == "create" and key not in self.watched and key not in self.overlay:
+                return False  # created outside the scope: nothing to move out (an update may, even if not yet seen)
             self.overlay[key] = Overlay(None, rv, uid)
         else:
             self.overlay[key] = Overlay(make_entry(obj, raw), rv, uid)

@@ -386,7 +386,11 @@ def test_without_exec_prints_snapshots_and_deltas(kates: Runner, cluster: Contro
     out = kates("watch", "-q", f"c=cm ns={ns}", "-q", f"s=svc ns={ns}", "--once")
     assert out.code == 0, out
     snap = json.loads(out.out)
-    assert list(snap) == ["c", "s"] and [o["metadata"]["name"] for o in snap["c"]] == ["a", "kube-root-ca.crt"] and snap["s"] == []
+    assert (
+        list(snap) == ["c", "s"]
+        and [o["metadata"]["name"] for o in snap["c"]] == ["a", "kube-root-ca.crt"]
+        and snap["s"] == []
+    )
     deltas = json.loads(kates("watch", "-q", f"c=cm ns={ns}", "--once", "--output-deltas").out)
     assert {
         "type": "add",
@@ -459,3 +463,71 @@ def test_unrunnable_hook_fails_before_bootstrap(kates: Runner, tmp_path: Path) -
     assert kates("watch", "-q", "cm", "--exec", "no-such-program-here").err.startswith(
         'error: cannot run hook "no-such-program-here": not found on PATH'
     )
+
+
+COHERENT_HOOK = """#!/bin/sh
+# writes through kates from inside the hook, then checks nothing else
+cat > "$OUT/.snap" && mv "$OUT/.snap" "$OUT/snap-$KATES_RUN.json"
+if [ "$KATES_RUN" = 0 ]; then
+  $KATES create -f "$OUT/made.yaml" >> "$OUT/hook.log" 2>&1 || echo "create failed" >> "$OUT/hook.log"
+  $KATES patch cm existing -n "$NS" -p '{"data":{"patched":"yes"}}' >> "$OUT/hook.log" 2>&1
+  $KATES update-status -f "$OUT/status.yaml" >> "$OUT/hook.log" 2>&1
+  $KATES delete cm doomed -n "$NS" >> "$OUT/hook.log" 2>&1
+  $KATES create -f "$OUT/elsewhere.yaml" >> "$OUT/hook.log" 2>&1
+fi
+"""
+
+
+def test_hook_writes_through_kates_are_in_the_next_snapshot(
+    cluster: ControlPlane, cache_dir: Path, ns: str, tmp_path: Path, watches: list[Watch]
+) -> None:
+    ensure_crd(cluster, WIDGET_CRD)
+    create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "existing"}})
+    create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "doomed"}})
+    widget = create(
+        cluster,
+        f"/apis/example.com/v1/namespaces/{ns}/widgets",
+        {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": {}},
+    )
+    (tmp_path / "made.yaml").write_text(f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: made, namespace: {ns}}}\n")
+    (tmp_path / "elsewhere.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: elsewhere-" + ns[-6:] + ", namespace: default}\n"
+    )
+    widget["status"] = {"phase": "Reconciled"}
+    (tmp_path / "status.yaml").write_text(json.dumps(widget))
+    hold = tmp_path / "hold"
+    hold.write_text("")  # the watch delivers nothing after bootstrap while this file exists
+    hook = write_hook(tmp_path, COHERENT_HOOK)
+    env = {
+        "OUT": str(tmp_path),
+        "NS": ns,
+        "KATES": f"{sys.executable} -m kates_cli",
+        "KATES_TEST_HOLD_WATCH": str(hold),
+    }
+    w = Watch(cluster, cache_dir, ["-q", f"cms=cm ns={ns}", "-q", f"ws=widgets ns={ns}", "--exec", str(hook)], env)
+    watches.append(w)
+    try:
+        wait_for(lambda: (tmp_path / "snap-1.json").exists(), 60, "the run after the hook's writes")
+        snap = json.loads((tmp_path / "snap-1.json").read_text())
+        cms = {o["metadata"]["name"]: o for o in snap["cms"]}
+        assert sorted(cms) == ["existing", "kube-root-ca.crt", "made"], (tmp_path / "hook.log").read_text()
+        assert cms["existing"]["data"] == {"patched": "yes"}
+        assert snap["ws"][0]["status"] == {"phase": "Reconciled"}
+        # release the held watch: nothing rolls back; one more change shows the converged state
+        hold.unlink()
+        create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "final"}})
+
+        def converged() -> bool:
+            for path in sorted(tmp_path.glob("snap-*.json"), reverse=True):
+                latest = json.loads(path.read_text())
+                return "final" in {o["metadata"]["name"] for o in latest["cms"]}
+            return False
+
+        wait_for(converged, 30, "a snapshot with the change made after the release")
+        latest = json.loads(max(tmp_path.glob("snap-*.json"), key=lambda p: int(p.stem[5:])).read_text())
+        assert names_rvs(latest["cms"]) == server_state(cluster, f"/api/v1/namespaces/{ns}/configmaps")
+        assert latest["ws"][0]["status"] == {"phase": "Reconciled"}
+        code, _, err = w.finish()
+        assert code == ExitCode.INTERRUPTED, err
+    finally:
+        cluster.request("DELETE", f"/api/v1/namespaces/default/configmaps/elsewhere-{ns[-6:]}")
