@@ -109,7 +109,8 @@ def delete(
         suffix = " (server dry run)" if dry_run == "server" else ""
         out.write(f'{ref.kind_group} "{name}" deleted{suffix}\n')
         out.flush()
-        uid = str((result.get("metadata") or {}).get("uid") or "") if result.get("kind") == ref.kind else ""
+        owner = result.get("metadata") if result.get("kind") == ref.kind else result.get("details")
+        uid = str((owner or {}).get("uid") or "")
         gone.append(((ref, name, ns), uid))
     if wait and dry_run != "server" and gone:
         _wait_gone(state, gone, limit)

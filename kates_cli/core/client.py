@@ -273,6 +273,9 @@ class Client:
         result: KubeObject = self.transport.request_json("DELETE", ref.path(ns, name), body=orjson.dumps(options))
         if not dry_run:
             meta = {"name": name, "namespace": ns} if ns else {"name": name}
+            uid = (result.get("details") or {}).get("uid")  # a Status answer still names the deleted uid
+            if uid:
+                meta["uid"] = uid
             verb, gone = "delete", {"apiVersion": ref.api_version, "kind": ref.kind, "metadata": meta}
             if result.get("kind") == ref.kind:
                 gone = result

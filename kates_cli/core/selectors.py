@@ -16,7 +16,8 @@ from typing import Any
 
 from ..errors import UsageError
 
-_LABEL_IN = re.compile(r"^\s*([A-Za-z0-9_./-]+)\s+(in|notin)\s+\(([^)]*)\)\s*$")
+_LABEL_IN = re.compile(r"^\s*([A-Za-z0-9_./-]+)\s+(in|notin)\s*\(([^)]*)\)\s*$")
+_VALUE = re.compile(r"[A-Za-z0-9_.-]*")
 _TERM = re.compile(r"^\s*(!?)\s*([A-Za-z0-9_./-]+)\s*(?:(==|=|!=)\s*([A-Za-z0-9_.-]*))?\s*$")
 
 
@@ -53,7 +54,9 @@ class LabelSelector:
         for term in _split_terms(self.text):
             m = _LABEL_IN.match(term)
             if m:
-                values = tuple(v.strip() for v in m.group(3).split(",") if v.strip())
+                values = tuple(v.strip() for v in m.group(3).split(","))  # as the server: "()" and "(x,)" hold ""
+                if not all(_VALUE.fullmatch(v) for v in values):
+                    raise UsageError(f'invalid label selector "{self.text}": cannot parse "{term.strip()}"')
                 self.reqs.append(_Req(m.group(1), m.group(2), values))
                 continue
             m = _TERM.match(term)
@@ -70,11 +73,12 @@ class LabelSelector:
         for r in self.reqs:
             present = r.key in labels
             value = labels.get(r.key)
+            want = r.values[0] if r.values else None  # exists/!exists have no value
             ok = {
                 "exists": present,
                 "!exists": not present,
-                "=": present and value == r.values[0],
-                "!=": not present or value != r.values[0],
+                "=": present and value == want,
+                "!=": not present or value != want,
                 "in": present and value in r.values,
                 "notin": not present or value not in r.values,
             }[r.op]

@@ -476,6 +476,16 @@ def test_delete_masks_by_namespace_and_name_without_uid() -> None:
     assert visible(s) == {("default", "b"): "5"}
 
 
+def test_status_only_delete_mask_retires_when_a_relist_shows_a_new_incarnation() -> None:
+    s = new_state("q")
+    s.replace([ent("a", 5, uid="old")], "5")
+    s.record_write("delete", {"metadata": {"name": "a", "namespace": "default", "uid": "old"}})
+    assert visible(s) == {}
+    s.replace([ent("a", 9, uid="new")], "9")  # DELETED old + ADDED new, compacted into a relist
+    assert s.overlay == {}
+    assert visible(s) == {("default", "a"): "9"}
+
+
 def test_delete_mask_does_not_hide_a_new_incarnation() -> None:
     s = new_state("q")
     s.replace([ent("a", 5, uid="old")], "5")
@@ -556,6 +566,15 @@ def test_write_not_matching_label_selector_never_appears() -> None:
     assert s.overlay == {}
     assert s.record_write("create", cm("c", 8, labels={"app": "web"})) is True
     assert names(s.objects()) == ["c"]
+
+
+def test_write_is_scoped_by_an_existence_label_selector() -> None:
+    s = new_state("q", labels="app,!debug")
+    s.replace([], "5")
+    assert s.record_write("create", cm("a", 6, labels={"app": "web"})) is True
+    assert s.record_write("create", cm("b", 7, labels={"app": "web", "debug": "1"})) is False
+    assert s.record_write("create", cm("c", 8, labels={"other": "x"})) is False
+    assert names(s.objects()) == ["a"]
 
 
 def test_write_not_matching_field_selector_never_appears() -> None:
@@ -845,6 +864,7 @@ QUERIES = [
     Query("q", "ConfigMap", namespace="ns1"),
     Query("q", "ConfigMap", label_selector="tier=x"),
     Query("q", "ConfigMap", namespace="ns1", label_selector="tier in (x)"),
+    Query("q", "ConfigMap", label_selector="tier,tier notin (y),!gone"),  # every object has a tier
 ]
 ACTIONS = (
     "server",
@@ -943,7 +963,9 @@ def _server_op(data: st.DataObject, w: World, acc: Accumulator, local: bool) -> 
     state = acc.states["q"]
     if op == "delete":
         status_only = data.draw(st.booleans(), label="delete answered by a Status")
-        written = {"metadata": {"name": key[1], "namespace": key[0]}} if status_only else copy.deepcopy(sent)
+        # a Status answer names the object and its uid (StatusDetails) but carries no resourceVersion
+        status = {"metadata": {"name": key[1], "namespace": key[0], "uid": sent["metadata"]["uid"]}}
+        written = status if status_only else copy.deepcopy(sent)
         verb = "delete"
     else:
         status_only = False
