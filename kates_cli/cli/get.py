@@ -18,7 +18,52 @@ if TYPE_CHECKING:  # the core is imported when a command runs, not for --help
     from ..core.client import Client
     from ..core.mapping import ResourceRef
 
-OUTPUTS = ("wide", "json", "yaml", "name")
+OUTPUTS = ("wide", "json", "yaml", "name", "jsonpath=", "jsonpath-as-json=", "custom-columns=", "custom-columns-file=")
+
+
+@dataclass
+class Output:
+    """A parsed -o value: `format` is table, wide, json, yaml, name, jsonpath, jsonpath-as-json or custom-columns."""
+
+    format: str
+    template: str = ""
+    columns: list[tuple[str, Any]] = field(default_factory=list)
+
+    @property
+    def objects(self) -> bool:
+        return self.format not in ("table", "wide")
+
+
+def parse_output(text: str | None) -> Output:
+    if text is None or text == "":
+        return Output("table")
+    if text in ("wide", "json", "yaml", "name"):
+        return Output(text)
+    name, eq, template = text.partition("=")
+    if eq and name in ("jsonpath", "jsonpath-as-json", "jsonpath-file"):
+        from .jsonpath import JSONPath
+
+        if name == "jsonpath-file":
+            try:
+                with open(template, encoding="utf-8") as fh:
+                    template = fh.read()
+            except OSError as exc:
+                raise UsageError(f"cannot read {template}: {exc.strerror}") from exc
+            name = "jsonpath"
+        if not template:
+            raise UsageError(f"{name} template format specified but no template given")
+        return Output(name, template, [("", JSONPath(template))])
+    if eq and name in ("custom-columns", "custom-columns-file"):
+        from .jsonpath import parse_custom_columns, parse_custom_columns_file
+
+        cols = parse_custom_columns(template) if name == "custom-columns" else parse_custom_columns_file(template)
+        return Output("custom-columns", template, cols)
+    raise UsageError(
+        f'unable to match a printer suitable for the output format "{text}"',
+        hint="allowed formats are: " + ", ".join(OUTPUTS),
+    )
+
+
 DEFAULT_CHUNK_SIZE = 500  # kubectl's --chunk-size default
 
 
@@ -72,53 +117,73 @@ def get(
     field_selector: str | None = typer.Option(
         None, "--field-selector", help="Field selector, e.g. status.phase=Running."
     ),
-    output: str | None = typer.Option(None, "--output", "-o", help="wide, json, yaml or name."),
+    output: str | None = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="wide, json, yaml, name, jsonpath=TEMPLATE, jsonpath-as-json=TEMPLATE, jsonpath-file=PATH, "
+        "custom-columns=SPEC or custom-columns-file=PATH.",
+    ),
     no_headers: bool = typer.Option(False, "--no-headers", help="Print no header line."),
     show_kind: bool = typer.Option(False, "--show-kind", help="Prefix names with their kind, even for one kind."),
     show_labels: bool = typer.Option(False, "--show-labels", help="Add a LABELS column."),
     label_columns: list[str] = typer.Option(None, "--label-columns", "-L", help="Add a column for this label key."),
+    sort_by: str | None = typer.Option(None, "--sort-by", help="Sort by this JSONPath, e.g. .metadata.name."),
     chunk_size: int = typer.Option(DEFAULT_CHUNK_SIZE, "--chunk-size", help="List in pages of this many objects."),
     ignore_not_found: bool = typer.Option(False, "--ignore-not-found", help="A missing named object is not an error."),
+    subresource: str | None = typer.Option(
+        None, "--subresource", help="Get this subresource (status) of named objects."
+    ),
+    watch: bool = typer.Option(False, "--watch", "-w", help="After listing, watch for changes (several kinds too)."),
+    watch_only: bool = typer.Option(False, "--watch-only", help="Watch for changes without listing first."),
+    output_watch_events: bool = typer.Option(
+        False, "--output-watch-events", help="With --watch: show the event type (ADDED, MODIFIED, DELETED)."
+    ),
 ) -> None:
     """Display one or many objects.
 
     KIND is anything kubectl accepts: a short name (svc), plural, singular, Kind, kind.group or kind.version.group,
     CRDs included. Several kinds are separated by commas. Tables come from the server, so every kind gets
-    kubectl's columns.
+    kubectl's columns. Pages of a long list print as they arrive (kubectl waits for the last page).
+    With --watch, kates keeps watching through dropped connections and API server restarts; kubectl exits.
     """
     state: State = ctx.obj
-    if output is not None and output not in OUTPUTS:
-        raise UsageError(
-            f'unable to match a printer suitable for the output format "{output}"',
-            hint="allowed formats are: " + ", ".join(OUTPUTS),
-        )
+    out_fmt = parse_output(output)
     targets = parse_targets(args or [])
     client = state.client()
     refs = [(client.resolve(t.kind), t.names) for t in targets]  # resolve all first: an unknown kind prints nothing
     if selector and any(names for _, names in refs):
         raise UsageError("name cannot be provided when a selector is specified")
+    if subresource and not all(names for _, names in refs):
+        raise UsageError("--subresource needs the names of the objects to get")
     opts: dict[str, Any] = {
         "all_namespaces": all_namespaces,
         "label_selector": selector,
         "field_selector": field_selector,
         "chunk_size": chunk_size,
     }
+    view: dict[str, Any] = {
+        "no_headers": no_headers,
+        "show_kind": show_kind or len(refs) > 1,
+        "show_labels": show_labels,
+        "label_columns": label_columns or [],
+    }
+    if watch or watch_only:
+        from .getwatch import watch_objects
+
+        watch_objects(state, client, refs, out_fmt, opts, view, list_first=not watch_only, events=output_watch_events)
+        return
     errors: list[KatesError] = []
-    if output in ("json", "yaml", "name"):
-        _print_objects(state, client, refs, output, opts, errors, ignore_not_found)
+    sort_key = None
+    if sort_by:
+        from .jsonpath import sort_key as make_sort_key
+
+        sort_key = make_sort_key(sort_by)
+    if out_fmt.objects:
+        _print_objects(state, client, refs, out_fmt, opts, errors, ignore_not_found, subresource, sort_key, no_headers)
     else:
         _print_tables(
-            state,
-            client,
-            refs,
-            output == "wide",
-            opts,
-            errors,
-            ignore_not_found,
-            no_headers=no_headers,
-            show_kind=show_kind or len(refs) > 1,
-            show_labels=show_labels,
-            label_columns=label_columns or [],
+            state, client, refs, out_fmt.format == "wide", opts, errors, ignore_not_found, subresource, sort_key, **view
         )
     for err in errors[:-1]:
         state.env.stderr.write(f"error: {err.message}\n")
@@ -127,12 +192,12 @@ def get(
 
 
 def _named(
-    client: Client, ref: ResourceRef, names: list[str], fetch: Any, errors: list[KatesError], ignore_not_found: bool
+    refs: ResourceRef, names: list[str], fetch: Any, errors: list[KatesError], ignore_not_found: bool
 ) -> list[Any]:
     found = []
     for name in names:
         try:
-            found.append(fetch(ref, name))
+            found.append(fetch(refs, name))
         except NotFound as exc:
             if not ignore_not_found:
                 errors.append(exc)
@@ -143,34 +208,57 @@ def _print_objects(
     state: State,
     client: Client,
     refs: list[tuple[ResourceRef, list[str]]],
-    output: str,
+    out_fmt: Output,
     opts: dict[str, Any],
     errors: list[KatesError],
     ignore_not_found: bool,
+    subresource: str | None,
+    sort_key: Any,
+    no_headers: bool,
 ) -> None:
     out = state.env.stdout
+    fmt = out_fmt.format
+    stream_names = fmt == "name" and sort_key is None
     objects: list[dict[str, Any]] = []
     for ref, names in refs:
         if names:
-            objects += _named(client, ref, names, lambda r, n: client.get(r, n), errors, ignore_not_found)
+            objects += _named(
+                ref, names, lambda r, n: client.get(r, n, subresource=subresource), errors, ignore_not_found
+            )
             continue
         for page in client.list_pages(ref, **opts):
             items = page.get("items") or []
-            if output == "name":  # names stream page by page
+            if stream_names:  # names stream page by page
                 out.write("".join(f"{ref.kind_group}/{i['metadata']['name']}\n" for i in items))
                 out.flush()
             else:
                 objects += items
-    if output == "name":
+    if sort_key is not None:
+        objects.sort(key=sort_key)
+    if fmt == "name":
         for obj in objects:
-            ref = client.ref_for(obj)
-            out.write(f"{ref.kind_group}/{obj['metadata']['name']}\n")
+            out.write(f"{client.ref_for(obj).kind_group}/{obj['metadata']['name']}\n")
+        return
+    if fmt == "custom-columns":
+        rows = [] if no_headers else [[h for h, _ in out_fmt.columns]]
+        from .jsonpath import column_cell
+
+        rows += [[column_cell(path, obj) for _, path in out_fmt.columns] for obj in objects]
+        if objects:
+            out.write(render.PlainTable(min_width=10).format(rows))
         return
     single = len(refs) == 1 and len(refs[0][1]) == 1
-    doc: Any = objects[0] if single and len(objects) == 1 else render.as_list(objects)
     if single and not objects:
         return
-    out.write(render.to_json(doc) if output == "json" else render.to_yaml(doc))
+    doc: Any = objects[0] if single and len(objects) == 1 else render.as_list(objects)
+    if fmt == "json":
+        out.write(render.to_json(doc))
+    elif fmt == "yaml":
+        out.write(render.to_yaml(doc))
+    elif fmt == "jsonpath":
+        out.write(out_fmt.columns[0][1].render(doc))
+    elif fmt == "jsonpath-as-json":
+        out.write(render.to_json(out_fmt.columns[0][1].find(doc)))
 
 
 def _print_tables(
@@ -181,6 +269,8 @@ def _print_tables(
     opts: dict[str, Any],
     errors: list[KatesError],
     ignore_not_found: bool,
+    subresource: str | None,
+    sort_key: Any,
     *,
     no_headers: bool,
     show_kind: bool,
@@ -199,9 +289,13 @@ def _print_tables(
             label_columns=label_columns,
         )
         if names:
-            pages = _named(client, ref, names, lambda r, n: client.get_table(r, n), errors, ignore_not_found)
+            pages: Any = _named(
+                ref, names, lambda r, n: client.get_table(r, n, subresource=subresource), errors, ignore_not_found
+            )
         else:
-            pages = client.list_pages(ref, table=True, **opts)  # type: ignore[assignment]
+            pages = client.list_pages(ref, table=True, include_object=sort_key is not None, **opts)
+        if sort_key is not None:  # sorting needs every row first
+            pages = [_sorted_table(list(pages), sort_key)]
         plain = render.PlainTable()
         headers: list[str] | None = None
         rows_all: list[list[str]] = []
@@ -230,6 +324,15 @@ def _print_tables(
             state.env.stderr.write(f"No resources found in {ns} namespace.\n")
         else:
             state.env.stderr.write("No resources found\n")
+
+
+def _sorted_table(pages: list[dict[str, Any]], sort_key: Any) -> dict[str, Any]:
+    """Join table pages into one, its rows sorted by `sort_key` over each row's full object."""
+    if not pages:
+        return {}
+    rows = [row for page in pages for row in page.get("rows") or []]
+    rows.sort(key=lambda row: sort_key(row.get("object") or {}))
+    return {**pages[0], "rows": rows}
 
 
 def _rich_table(state: State, headers: list[str], rows: list[list[str]], no_headers: bool) -> None:

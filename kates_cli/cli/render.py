@@ -21,15 +21,17 @@ _PADDING = 3
 
 
 class PlainTable:
-    """kubectl's tabwriter: feed rows in chunks; each chunk is formatted with the widest cells seen so far."""
+    """kubectl's tabwriter: feed rows in chunks; each chunk is formatted with the widest cells seen so far.
+    Tables use a minimum column width of 6; kubectl's custom-columns printer uses 10."""
 
-    def __init__(self) -> None:
+    def __init__(self, min_width: int = _MIN_WIDTH) -> None:
         self.widths: list[int] = []
+        self.min_width = min_width
 
     def format(self, rows: Sequence[Row]) -> str:
         for row in rows:
             for i, cell in enumerate(row[:-1]):
-                width = max(len(cell) + _PADDING, _MIN_WIDTH)
+                width = max(len(cell) + _PADDING, self.min_width)
                 if i >= len(self.widths):
                     self.widths.append(width)
                 elif width > self.widths[i]:

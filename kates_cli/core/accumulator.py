@@ -202,6 +202,9 @@ class QueryState:
         uid = str(meta.get("uid") or "")
         if rv and parse_rv(rv) is not None and _at_least(self.progress, rv):
             return False  # the watch already delivered this write or something newer
+        pending = self.overlay.get(key)
+        if pending is not None and _newer(pending.rv, rv):
+            return False  # reports can arrive out of order (several hook processes): keep the newer write
         before = self._visible(key)
         if verb == "delete" or not self.in_scope(obj):
             if verb == "create" and key not in self.watched and key not in self.overlay:

@@ -93,9 +93,11 @@ class Client:
         result: dict[str, Any] = self.transport.request_json("GET", "/version")
         return result
 
-    def get(self, kind: str | ResourceRef, name: str, namespace: str | None = None) -> KubeObject:
+    def get(
+        self, kind: str | ResourceRef, name: str, namespace: str | None = None, subresource: str | None = None
+    ) -> KubeObject:
         ref = self.resolve(kind)
-        obj: KubeObject = self.transport.request_json("GET", ref.path(self._ns(ref, namespace), name))
+        obj: KubeObject = self.transport.request_json("GET", ref.path(self._ns(ref, namespace), name, subresource))
         return obj
 
     def list_pages(
@@ -108,8 +110,10 @@ class Client:
         field_selector: str | None = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         table: bool = False,
+        include_object: bool = False,
     ) -> Iterator[KubeObject]:
-        """Yield each page of a chunked list (a List, or a Table when `table`) as it arrives."""
+        """Yield each page of a chunked list (a List, or a Table when `table`) as it arrives. With
+        `include_object`, Table rows carry the whole object rather than its metadata."""
         ref = self.resolve(kind)
         ns = None if all_namespaces else self._ns(ref, namespace)
         cont: str | None = None
@@ -119,6 +123,7 @@ class Client:
                 "fieldSelector": field_selector or None,
                 "limit": chunk_size if chunk_size > 0 else None,
                 "continue": cont,
+                "includeObject": "Object" if table and include_object else None,
             }
             page: KubeObject = self.transport.request_json(
                 "GET", ref.path(ns), params=params, accept=TABLE_ACCEPT if table else "application/json"
@@ -144,10 +149,12 @@ class Client:
         metadata.pop("continue", None)
         return {"apiVersion": ref.api_version, "kind": f"{ref.kind}List", "metadata": metadata, "items": items}
 
-    def get_table(self, kind: str | ResourceRef, name: str, namespace: str | None = None) -> KubeObject:
+    def get_table(
+        self, kind: str | ResourceRef, name: str, namespace: str | None = None, subresource: str | None = None
+    ) -> KubeObject:
         ref = self.resolve(kind)
         table: KubeObject = self.transport.request_json(
-            "GET", ref.path(self._ns(ref, namespace), name), accept=TABLE_ACCEPT
+            "GET", ref.path(self._ns(ref, namespace), name, subresource), accept=TABLE_ACCEPT
         )
         return table
 

@@ -18,12 +18,12 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
 from ..errors import ApiError, Forbidden, Gone, KatesError, ResourceTypeNotFound, Unreachable, from_status
-from .accumulator import Accumulator, Entry, QueryState, make_entry
+from .accumulator import Entry, QueryState, make_entry
 from .mapping import Discovery, ResourceRef
 from .transport import Response, Transport
 
@@ -39,6 +39,15 @@ def raw_object(line: bytes) -> bytes | None:
     if i < 0 or not line.endswith(b"}}"):
         return None
     return line[i + len(_OBJECT_PREFIX) : -1]
+
+
+class Sink(Protocol):
+    """Where a stream delivers: the Accumulator, or anything else that wants the same events (get --watch)."""
+
+    def replace(self, query: str, entries: list[Entry], rv: str) -> None: ...
+    def event(self, query: str, event_type: str, entry: Entry) -> None: ...
+    def bookmark(self, query: str, rv: str) -> None: ...
+    def fail(self, error: KatesError) -> None: ...
 
 
 class Backoff:
@@ -61,7 +70,7 @@ class Stream:
         self,
         transport: Transport,
         discovery: Discovery,
-        acc: Accumulator,
+        acc: Sink,
         state: QueryState,
         ref: ResourceRef | None,
         *,

@@ -39,6 +39,13 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
+def private_cluster() -> Iterator[ControlPlane]:
+    """A control plane of this test's own, for tests that restart the API server or compact etcd."""
+    with ControlPlane(controller_manager=False) as cp:
+        yield cp
+
+
+@pytest.fixture
 def ns(cluster: ControlPlane, request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh namespace for this test, deleted afterwards (without waiting)."""
     base = re.sub(r"[^a-z0-9-]", "-", request.node.name.lower())[:40].strip("-")

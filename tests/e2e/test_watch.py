@@ -21,7 +21,7 @@ from kates_cli.errors import ExitCode
 from tests.conftest import wait_for
 from tests.controlplane.launcher import RESTRICTED_CONTEXT, ControlPlane
 
-from .conftest import WIDGET_CRD, Runner, create, ensure_crd
+from .conftest import WIDGET_CRD, Runner, create, ensure_crd, private_cluster  # noqa: F401
 
 
 @pytest.fixture
@@ -265,13 +265,6 @@ def test_writes_are_visible_before_the_watch_delivers_them(cluster: ControlPlane
 
 
 # -- resilience --------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def private_cluster() -> Iterator[ControlPlane]:
-    """A control plane of this test's own, for tests that restart the API server or compact etcd."""
-    with ControlPlane(controller_manager=False) as cp:
-        yield cp
 
 
 def test_relist_after_410_gone_turns_the_difference_into_deltas(

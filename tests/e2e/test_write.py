@@ -73,7 +73,9 @@ def test_broken_document_creates_nothing(cluster: ControlPlane, kates: Runner, n
     missing = tmp_path / "missing-name.yaml"
     missing.write_text(docs(cm("good2"), {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}}))
     out = kates("create", "-f", str(missing), "-n", ns)
-    assert out.code == ExitCode.USAGE and out.err.startswith(f"error: {missing}: document 2 (line 7): metadata.name not set")
+    assert out.code == ExitCode.USAGE and out.err.startswith(
+        f"error: {missing}: document 2 (line 7): metadata.name not set"
+    )
     unknown = tmp_path / "unknown.yaml"
     unknown.write_text(docs(cm("good3"), {"apiVersion": "nope.io/v1", "kind": "Thing", "metadata": {"name": "t"}}))
     out = kates("create", "-f", str(unknown), "-n", ns)

@@ -1093,3 +1093,17 @@ def test_random_history_converges_and_never_rolls_back_local_writes(
     }
     assert state.overlay == {}
     _consume(w, acc)
+
+
+def test_an_older_write_report_does_not_replace_a_newer_pending_write() -> None:
+    from kates_cli.core.accumulator import Query, QueryState
+
+    state = QueryState(Query("q", "cm", "ns"), "", "configmaps", "v1", "ConfigMap")
+    state.replace([], "1")
+
+    def obj(rv: str, value: str) -> dict[str, object]:
+        return {"metadata": {"name": "a", "namespace": "ns", "uid": "u", "resourceVersion": rv}, "data": {"v": value}}
+
+    state.record_write("update", obj("9", "new"))
+    state.record_write("update", obj("7", "old"))  # reported late, e.g. by another hook process
+    assert state.objects() == [obj("9", "new")]

@@ -1,0 +1,214 @@
+"""`kates get --watch`: list, then print every change of one or several kinds until interrupted.
+
+Invariants:
+- Each kind is followed by a core watch stream, so a dropped connection, a server timeout or an API server restart
+  resumes (or relists) instead of ending the command; a relist prints only what differs from what was shown.
+- Output lines from several streams never interleave mid-line (one lock around printing).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from ..errors import KatesError, NotFound
+from . import render
+from .state import State
+
+if TYPE_CHECKING:
+    from ..core.accumulator import Entry
+    from ..core.client import Client
+    from ..core.mapping import ResourceRef
+    from .get import Output
+
+Key = tuple[str, str]
+
+
+class KindPrinter:
+    """Prints one kind's changes; implements the stream Sink protocol."""
+
+    def __init__(
+        self,
+        state: State,
+        client: Client,
+        ref: ResourceRef,
+        out_fmt: Output,
+        view: dict[str, Any],
+        opts: dict[str, Any],
+        events: bool,
+        lock: threading.Lock,
+        failed: threading.Event,
+    ):
+        self.state, self.client, self.ref, self.out_fmt = state, client, ref, out_fmt
+        self.events = events
+        self.lock = lock
+        self.failed = failed
+        self.error: KatesError | None = None
+        self.known: dict[Key, str] = {}  # key -> resourceVersion shown
+        self.rows: dict[Key, list[str]] = {}  # key -> last table row shown
+        self.table = render.PlainTable()
+        self.headers_done = view["no_headers"]
+        self.tview = render.TableView(
+            wide=out_fmt.format == "wide",
+            with_namespace=opts["all_namespaces"] and ref.namespaced,
+            kind_prefix=ref.kind_group if view["show_kind"] else None,
+            show_labels=view["show_labels"],
+            label_columns=view["label_columns"],
+        )
+
+    # -- printing --------------------------------------------------------------------------------------------
+
+    def _write_rows(self, rows: list[list[str]], headers: list[str] | None) -> None:
+        out = self.state.env.stdout
+        chunk = rows
+        if not self.headers_done and headers is not None:
+            chunk = [headers, *rows]
+            self.headers_done = True
+        out.write(self.table.format(chunk))
+        out.flush()
+
+    def print_table(self, table: dict[str, Any], event: str) -> None:
+        rows = self.tview.rows(table)
+        headers = self.tview.headers(table)
+        if self.events:
+            headers = ["EVENT", *headers]
+            rows = [[event, *r] for r in rows]
+        for row, raw in zip(rows, table.get("rows") or [], strict=False):
+            meta = (raw.get("object") or {}).get("metadata") or {}
+            key = (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
+            self.known[key] = str(meta.get("resourceVersion") or "")
+            self.rows[key] = row[1:] if self.events else row
+        if rows:
+            self._write_rows(rows, headers)
+
+    def show(self, event: str, obj: dict[str, Any]) -> None:
+        meta = obj.get("metadata") or {}
+        key = (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
+        fmt = self.out_fmt.format
+        out = self.state.env.stdout
+        with self.lock:
+            if event == "DELETED":
+                self.known.pop(key, None)
+            else:
+                self.known[key] = str(meta.get("resourceVersion") or "")
+            if fmt in ("table", "wide"):
+                if event == "DELETED":
+                    row = self.rows.pop(key, None)
+                    if row is not None:
+                        self._write_rows([[event, *row] if self.events else row], None)
+                    return
+                try:
+                    table = self.client.get_table(self.ref, key[1], key[0] or None)
+                except NotFound:
+                    return  # already gone again; its DELETED event follows
+                self.print_table(table, event)
+                return
+            if fmt == "name":
+                line = f"{self.ref.kind_group}/{key[1]}"
+                out.write(f"{event} {line}\n" if self.events else f"{line}\n")
+            elif fmt == "yaml":
+                out.write("---\n" + render.to_yaml({"type": event, "object": obj} if self.events else obj))
+            elif fmt in ("jsonpath", "jsonpath-as-json", "custom-columns"):
+                out.write(self.out_fmt.columns[0][1].render(obj) + "\n")
+            else:
+                import orjson
+
+                out.write(orjson.dumps({"type": event, "object": obj} if self.events else obj).decode() + "\n")
+            out.flush()
+
+    # -- the Sink protocol -----------------------------------------------------------------------------------
+
+    def replace(self, query: str, entries: list[Entry], rv: str) -> None:
+        """The stream's (re)list: show what differs from what was already shown."""
+        current = {(e.obj["metadata"].get("namespace") or "", e.obj["metadata"]["name"]): e for e in entries}
+        with self.lock:
+            known = dict(self.known)
+        for key, entry in sorted(current.items()):
+            if known.get(key) != entry.rv:
+                self.show("ADDED" if key not in known else "MODIFIED", entry.obj)
+        for key in sorted(set(known) - set(current)):
+            meta = {"name": key[1], "namespace": key[0]} if key[0] else {"name": key[1]}
+            self.show("DELETED", {"apiVersion": self.ref.api_version, "kind": self.ref.kind, "metadata": meta})
+
+    def event(self, query: str, event_type: str, entry: Entry) -> None:
+        self.show(event_type, entry.obj)
+
+    def bookmark(self, query: str, rv: str) -> None:
+        pass
+
+    def fail(self, error: KatesError) -> None:
+        self.error = error
+        self.failed.set()
+
+
+def watch_objects(
+    state: State,
+    client: Client,
+    refs: list[tuple[ResourceRef, list[str]]],
+    out_fmt: Output,
+    opts: dict[str, Any],
+    view: dict[str, Any],
+    *,
+    list_first: bool,
+    events: bool,
+) -> None:
+    from ..core.accumulator import Query, QueryState
+    from ..core.watch import Stream
+
+    lock = threading.Lock()
+    failed = threading.Event()
+    streams = []
+    printers = []
+    for ref, names in refs:
+        printer = KindPrinter(state, client, ref, out_fmt, view, opts, events, lock, failed)
+        ns = None if opts["all_namespaces"] or not ref.namespaced else (state.namespace or client.namespace)
+        fields = opts["field_selector"]
+        if len(names) == 1:  # kubectl watches a single named object by field selector
+            fields = ",".join(f for f in (fields, f"metadata.name={names[0]}") if f)
+        query = Query(ref.kind_group, ref.group_resource, ns, opts["label_selector"], fields)
+        if list_first and out_fmt.format in ("table", "wide"):
+            for page in client.list_pages(
+                ref,
+                ns,
+                label_selector=query.label_selector,
+                field_selector=fields,
+                table=True,
+                all_namespaces=ns is None and ref.namespaced,
+            ):
+                with lock:
+                    printer.print_table(page, "ADDED")
+        elif list_first:
+            for page in client.list_pages(
+                ref,
+                ns,
+                label_selector=query.label_selector,
+                field_selector=fields,
+                all_namespaces=ns is None and ref.namespaced,
+            ):
+                for item in page.get("items") or []:
+                    printer.show("ADDED", item)
+        else:
+            # --watch-only: what exists now counts as shown; only later changes print
+            for page in client.list_pages(
+                ref,
+                ns,
+                label_selector=query.label_selector,
+                field_selector=fields,
+                all_namespaces=ns is None and ref.namespaced,
+            ):
+                for item in page.get("items") or []:
+                    meta = item["metadata"]
+                    printer.known[(meta.get("namespace") or "", meta["name"])] = meta["resourceVersion"]
+        state_ = QueryState(query, ref.group, ref.resource, ref.api_version, ref.kind)
+        streams.append(Stream(client.transport, client.discovery, printer, state_, ref))
+        printers.append(printer)
+    for s in streams:
+        s.start()
+    try:
+        failed.wait()
+    finally:
+        for s in streams:
+            s.stop()
+    for p in printers:
+        if p.error is not None:
+            raise p.error

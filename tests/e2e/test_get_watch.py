@@ -1,0 +1,92 @@
+"""`kates get --watch` of several kinds, through an API server restart."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from kates_cli.errors import ExitCode
+from tests.conftest import wait_for
+from tests.controlplane.launcher import ControlPlane
+
+from .conftest import create
+
+
+class Lines:
+    """Collects a process's stdout lines in the background."""
+
+    def __init__(self, proc: subprocess.Popen[str]):
+        self.lines: list[str] = []
+        assert proc.stdout is not None
+        self._thread = threading.Thread(target=self._read, args=(proc.stdout,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream: Any) -> None:
+        for line in stream:
+            self.lines.append(line)
+
+    def events(self) -> list[tuple[str, str, str]]:
+        out = []
+        for line in list(self.lines):
+            ev = json.loads(line)
+            out.append((ev["type"], ev["object"]["kind"], ev["object"]["metadata"]["name"]))
+        return out
+
+
+def test_get_watch_of_two_kinds_survives_an_apiserver_restart(private_cluster: ControlPlane, tmp_path: Path) -> None:
+    cp = private_cluster
+    create(cp, "/api/v1/namespaces/default/configmaps", {"metadata": {"name": "before"}})
+    env = dict(os.environ, KUBECONFIG=str(cp.kubeconfig), KATES_CACHE_DIR=str(tmp_path))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kates_cli",
+            "get",
+            "cm,svc",
+            "-n",
+            "default",
+            "-w",
+            "-o",
+            "json",
+            "--output-watch-events",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines = Lines(proc)
+    try:
+        wait_for(lambda: ("ADDED", "ConfigMap", "before") in lines.events(), 30, "the initial listing")
+        assert ("ADDED", "Service", "kubernetes") in lines.events()
+        create(cp, "/api/v1/namespaces/default/configmaps", {"metadata": {"name": "during"}})
+        create(
+            cp, "/api/v1/namespaces/default/services", {"metadata": {"name": "web"}, "spec": {"ports": [{"port": 80}]}}
+        )
+        wait_for(
+            lambda: {("ADDED", "ConfigMap", "during"), ("ADDED", "Service", "web")} <= set(lines.events()),
+            30,
+            "changes to both kinds",
+        )
+        cp.restart_apiserver()
+        assert proc.poll() is None, "kates exited when the server went away"
+        create(cp, "/api/v1/namespaces/default/configmaps", {"metadata": {"name": "after"}})
+        cp.request("DELETE", "/api/v1/namespaces/default/services/web")
+        wait_for(
+            lambda: {("ADDED", "ConfigMap", "after"), ("DELETED", "Service", "web")} <= set(lines.events()),
+            60,
+            "changes after the restart",
+        )
+        names = [e for e in lines.events() if e[0] == "ADDED"]
+        assert len(names) == len(set(names)), "an object was reported as added twice"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+    assert proc.returncode == ExitCode.INTERRUPTED
