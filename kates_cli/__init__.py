@@ -14,22 +14,30 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["Client", "ResourceRef", "__version__"]
+__all__ = ["Accumulator", "Client", "Delta", "LogEvent", "LogMux", "Query", "ResourceRef", "__version__"]
 
 if TYPE_CHECKING:
+    from .core.accumulator import Accumulator, Delta, Query
     from .core.client import Client
+    from .core.logs import LogEvent, LogMux
     from .core.mapping import ResourceRef
+
+_HOMES = {
+    "Client": "client",
+    "ResourceRef": "mapping",
+    "Accumulator": "accumulator",
+    "Delta": "accumulator",
+    "Query": "accumulator",
+    "LogEvent": "logs",
+    "LogMux": "logs",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name == "Client":
-        from .core.client import Client
+    if name in _HOMES:
+        import importlib
 
-        return Client
-    if name == "ResourceRef":
-        from .core.mapping import ResourceRef
-
-        return ResourceRef
+        return getattr(importlib.import_module(f".core.{_HOMES[name]}", __name__), name)
     if name in ("errors", "ExitCode"):
         from . import errors
 

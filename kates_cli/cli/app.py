@@ -87,7 +87,9 @@ def root(
     ctx: typer.Context,
     kubeconfig: str | None = typer.Option(None, "--kubeconfig", help="Path to the kubeconfig file to use."),
     context: str | None = typer.Option(None, "--context", help="The kubeconfig context to use."),
-    namespace: str | None = typer.Option(None, "--namespace", "-n", help="The namespace to use."),
+    namespace: list[str] = typer.Option(
+        None, "--namespace", "-n", help="The namespace to use (logs: repeatable, for several namespaces)."
+    ),
     request_timeout: str | None = typer.Option(
         None, "--request-timeout", help="How long to wait for one request, e.g. 30s or 1m; 0 means no limit."
     ),
@@ -97,7 +99,8 @@ def root(
     ctx.obj = State(
         kubeconfig=kubeconfig,
         context=context,
-        namespace=namespace,
+        namespace=namespace[-1] if namespace else None,
+        namespaces=list(namespace or []),
         request_timeout=timeout or None,
         debug=debug,
     )
@@ -105,12 +108,13 @@ def root(
 
 
 def _register() -> None:
-    from . import delete, get, info, watch, write
+    from . import delete, get, info, logs, watch, write
 
     info.register(app)
     get.register(app)
     write.register(app)
     delete.register(app)
+    logs.register(app)
     watch.register(app)
 
 

@@ -40,6 +40,7 @@ class State:
     kubeconfig: str | None = None
     context: str | None = None
     namespace: str | None = None
+    namespaces: list[str] = field(default_factory=list)  # every -n given (logs takes several)
     request_timeout: float | None = None
     debug: bool = False
     env: Env = field(default_factory=Env)

@@ -26,6 +26,7 @@ from .transport import Transport, to_plain
 
 if TYPE_CHECKING:
     from .accumulator import Accumulator, Query
+    from .logs import LogEvent
 
 KubeObject = dict[str, Any]
 TABLE_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
@@ -291,6 +292,37 @@ class Client:
             for listener in self.write_listeners:
                 listener(verb, ref, gone)
         return result
+
+    # -- logs ------------------------------------------------------------------------------------------------
+
+    def pod_logs(
+        self,
+        pod: str,
+        namespace: str | None = None,
+        container: str | None = None,
+        *,
+        follow: bool = False,
+        since_seconds: int | None = None,
+        since_time: str | None = None,
+        tail_lines: int | None = None,
+    ) -> Iterator[LogEvent]:
+        """One pod's log lines as LogEvents (every container, merged in timestamp order, unless `container`)."""
+        from .logs import LogMux, LogOptions, LogSource
+
+        ns = namespace or self.namespace
+        if container is None:
+            spec = self.get("pods", pod, ns).get("spec") or {}
+            names = [c["name"] for c in spec.get("containers") or []]
+        else:
+            names = [container]
+        mux = LogMux(self, LogOptions(follow, since_seconds, since_time, tail_lines))
+        for name in names:
+            mux.add(LogSource(ns, pod, name))
+        mux.finish_adding()
+        try:
+            yield from mux.events()
+        finally:
+            mux.stop()
 
     # -- watch -----------------------------------------------------------------------------------------------
 
