@@ -53,6 +53,13 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session
+def gen(session: nox.Session) -> None:
+    """Regenerate the man pages and completion scripts from the CLI (tests fail when they are stale)."""
+    _install(session)
+    session.run("python", "-m", "kates_cli.cli.gendocs", ".")
+
+
+@nox.session
 def cluster(session: nox.Session) -> None:
     """Run the local control plane in the foreground and print its `export KUBECONFIG=...` line."""
     _install(session)

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import typer
 
 from ..errors import ExitCode, KatesError, UsageError
+from . import completion
 from .state import State
 
 app = typer.Typer(
@@ -88,7 +89,11 @@ def root(
     kubeconfig: str | None = typer.Option(None, "--kubeconfig", help="Path to the kubeconfig file to use."),
     context: str | None = typer.Option(None, "--context", help="The kubeconfig context to use."),
     namespace: list[str] = typer.Option(
-        None, "--namespace", "-n", help="The namespace to use (logs: repeatable, for several namespaces)."
+        None,
+        "--namespace",
+        "-n",
+        help="The namespace to use (logs: repeatable, for several namespaces).",
+        autocompletion=completion.namespaces,
     ),
     request_timeout: str | None = typer.Option(
         None, "--request-timeout", help="How long to wait for one request, e.g. 30s or 1m; 0 means no limit."
@@ -130,6 +135,9 @@ def _error(message: str, hint: str | None = None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run kates; return its exit code. The only place exceptions become exit codes."""
+    instruction = completion.enabled()
+    if instruction:
+        return completion.run_shell_completion(instruction)
     args = hoist_globals(sys.argv[1:] if argv is None else argv)
     sigterm_as_interrupt()
     debug = "--debug" in args

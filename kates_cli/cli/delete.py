@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from ..errors import ApiError, ExitCode, KatesError, NotFound, PartialFailure, UsageError
+from . import completion
 from .get import parse_targets
 from .manifests import load
 from .state import State
@@ -28,7 +29,9 @@ def register(app: typer.Typer) -> None:
 
 def delete(
     ctx: typer.Context,
-    args: list[str] = typer.Argument(None, metavar="[KIND[,KIND...] [NAME...] | TYPE/NAME...]"),
+    args: list[str] = typer.Argument(
+        None, autocompletion=completion.kinds_then_names, metavar="[KIND[,KIND...] [NAME...] | TYPE/NAME...]"
+    ),
     filenames: list[str] = typer.Option(None, "--filename", "-f", help="Delete the objects in these files."),
     recursive: bool = typer.Option(False, "--recursive", "-R", help="Read directories recursively."),
     selector: str | None = typer.Option(None, "--selector", "-l", help="Delete objects matching this label selector."),

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from ..errors import KatesError, NotFound, UsageError
-from . import render
+from . import completion, render
 from .state import State
 
 if TYPE_CHECKING:  # the core is imported when a command runs, not for --help
@@ -111,7 +111,9 @@ def register(app: typer.Typer) -> None:
 
 def get(
     ctx: typer.Context,
-    args: list[str] = typer.Argument(None, metavar="KIND[,KIND...] [NAME...] | TYPE/NAME..."),
+    args: list[str] = typer.Argument(
+        None, autocompletion=completion.kinds_then_names, metavar="KIND[,KIND...] [NAME...] | TYPE/NAME..."
+    ),
     all_namespaces: bool = typer.Option(False, "--all-namespaces", "-A", help="List across all namespaces."),
     selector: str | None = typer.Option(None, "--selector", "-l", help="Label selector, e.g. app=web,tier!=db."),
     field_selector: str | None = typer.Option(

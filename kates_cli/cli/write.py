@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from ..errors import ApiError, Conflict, PartialFailure, ResourceTypeNotFound, UsageError
-from . import render
+from . import completion, render
 from .manifests import Manifest, load
 from .state import State
 
@@ -255,7 +255,9 @@ def _parse_patch(text: str, source: str) -> Any:
 
 def patch(
     ctx: typer.Context,
-    args: list[str] = typer.Argument(None, metavar="[KIND NAME | TYPE/NAME]"),
+    args: list[str] = typer.Argument(
+        None, autocompletion=completion.kinds_then_names, metavar="[KIND NAME | TYPE/NAME]"
+    ),
     patch_text: str | None = typer.Option(None, "--patch", "-p", help="The patch, as JSON or YAML."),
     patch_file: str | None = typer.Option(None, "--patch-file", help="Read the patch from this file."),
     patch_type: str | None = typer.Option(
