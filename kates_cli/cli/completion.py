@@ -10,6 +10,7 @@ Invariants:
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from typing import Any
 
@@ -35,10 +36,30 @@ def script(shell: str) -> str:
     return str(cls(_command(), {}, "kates", COMPLETE_VAR).source())
 
 
+def hoisted_words(words: list[str], cword: int) -> tuple[list[str], int]:
+    """Move global options before the subcommand in a completion request, as `main` does for a real run; a global
+    option whose value is being completed stays last."""
+    from .app import GLOBAL_OPTIONS, hoist_globals
+
+    args, incomplete = words[1:cword], words[cword] if cword < len(words) else ""
+    tail: list[str] = []
+    if args and GLOBAL_OPTIONS.get(args[-1]):
+        tail = [args.pop()]
+    args = hoist_globals(args) + tail
+    return [words[0] if words else "kates", *args, incomplete], len(args) + 1
+
+
 def run_shell_completion(instruction: str) -> int:
     """Answer a shell's completion request (the `_KATES_COMPLETE=<shell>_complete` protocol)."""
-    from click.shell_completion import shell_complete
+    from click.shell_completion import shell_complete, split_arg_string
 
+    if "COMP_WORDS" in os.environ and "COMP_CWORD" in os.environ:
+        try:
+            words, cword = hoisted_words(split_arg_string(os.environ["COMP_WORDS"]), int(os.environ["COMP_CWORD"]))
+            os.environ["COMP_WORDS"] = shlex.join(words)
+            os.environ["COMP_CWORD"] = str(cword)
+        except ValueError:
+            pass
     return int(shell_complete(_command(), {}, "kates", COMPLETE_VAR, instruction))
 
 
