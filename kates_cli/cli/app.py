@@ -87,12 +87,15 @@ def hoist_globals(argv: Sequence[str]) -> list[str]:
 def root(
     ctx: typer.Context,
     kubeconfig: str | None = typer.Option(None, "--kubeconfig", help="Path to the kubeconfig file to use."),
-    context: str | None = typer.Option(None, "--context", help="The kubeconfig context to use."),
+    context: str | None = typer.Option(
+        None, "--context", help="The kubeconfig context to use. Default: $KATES_CONTEXT, else the current one."
+    ),
     namespace: list[str] = typer.Option(
         None,
         "--namespace",
         "-n",
-        help="The namespace to use (logs: repeatable, for several namespaces).",
+        help="The namespace to use (logs: repeatable, for several namespaces). Default: $KATES_NAMESPACE, else "
+        "the context's.",
         autocompletion=completion.namespaces,
     ),
     request_timeout: str | None = typer.Option(
@@ -101,11 +104,13 @@ def root(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks (never with local variables)."),
 ) -> None:
     timeout = parse_duration(request_timeout) if request_timeout else None
+    # Inside a `kates watch` hook, KATES_CONTEXT and KATES_NAMESPACE name the watcher's cluster: default to them.
+    env_ns = os.environ.get("KATES_NAMESPACE") or None
     ctx.obj = State(
         kubeconfig=kubeconfig,
-        context=context,
-        namespace=namespace[-1] if namespace else None,
-        namespaces=list(namespace or []),
+        context=context or os.environ.get("KATES_CONTEXT") or None,
+        namespace=namespace[-1] if namespace else env_ns,
+        namespaces=list(namespace or ([env_ns] if env_ns else [])),
         request_timeout=timeout or None,
         debug=debug,
     )

@@ -78,7 +78,8 @@ Runner = Callable[..., Result]
 
 def _env(cluster: ControlPlane, cache_dir: Path, extra: dict[str, str] | None) -> dict[str, str]:
     env = dict(os.environ, KUBECONFIG=str(cluster.kubeconfig), KATES_CACHE_DIR=str(cache_dir), NO_COLOR="1")
-    env.pop("KUBECTL_KATES_TEST", None)
+    for var in ("KATES_NAMESPACE", "KATES_CONTEXT", "KATES_WRITE_SOCKET", "KATES_TEST_HOLD_WATCH"):
+        env.pop(var, None)
     env.update(extra or {})
     return env
 
