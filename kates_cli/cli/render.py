@@ -12,8 +12,6 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import yaml
-
 Row = list[str]
 
 _MIN_WIDTH = 6
@@ -125,20 +123,18 @@ def to_json(obj: Any) -> str:
     return json.dumps(obj, indent=4, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in data else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
-
-
-_Dumper.add_representer(str, _str_presenter)
-
-
 def to_yaml(obj: Any) -> str:
-    return yaml.dump(obj, Dumper=_Dumper, default_flow_style=False, sort_keys=True, allow_unicode=True)
+    """kubectl's YAML: block style, sorted keys, multi-line strings as literal blocks."""
+    import yaml  # only YAML output pays for it
+
+    class Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+        pass
+
+    def str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|" if "\n" in data else None)
+
+    Dumper.add_representer(str, str_presenter)
+    return str(yaml.dump(obj, Dumper=Dumper, default_flow_style=False, sort_keys=True, allow_unicode=True))
 
 
 def as_list(items: Iterable[dict[str, Any]]) -> dict[str, Any]:
