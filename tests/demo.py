@@ -66,7 +66,7 @@ def main() -> int:
             "--exec",
             str(ROOT / "examples" / "reconcile.sh"),
         ]
-        print("$ " + " ".join(argv[:-1] + ["examples/reconcile.sh"]), flush=True)
+        print("$ " + " ".join([*argv[:-1], "examples/reconcile.sh"]), flush=True)
         watch = subprocess.Popen(argv, env=env)
         try:
             wait_summary(kates, "api,web", "api=1,web=2")

@@ -110,6 +110,7 @@ def root(
         kubeconfig=kubeconfig,
         context=context or os.environ.get("KATES_CONTEXT") or None,
         namespace=namespace[-1] if namespace else env_ns,
+        namespace_explicit=bool(namespace),
         namespaces=list(namespace or ([env_ns] if env_ns else [])),
         request_timeout=timeout or None,
         debug=debug,

@@ -23,7 +23,7 @@ from .state import State
 
 if TYPE_CHECKING:
     from ..core.client import Client
-    from ..core.logs import LogEvent, LogMux
+    from ..core.logs import LogEvent, LogMux, LogSource
 
 WORKLOADS = {
     "deploy": "deployments.apps",
@@ -130,7 +130,9 @@ def logs(
     namespaces: list[str | None] = [None] if all_namespaces else list(state.namespaces or [client.namespace])
     pod_regexes, selectors = _targets(client, targets or [], namespaces, selector)
     mux = LogMux(client, opts, max_requests=max_log_requests)
-    printer = Printer(state, output, timestamps, includes, excludes, multi_ns=all_namespaces or len(namespaces) > 1)
+    printer = Printer(
+        state, output, timestamps, includes, excludes, multi_ns=all_namespaces or len(namespaces) > 1, follow=follow
+    )
     chooser = Chooser(mux, pod_regexes, container_re, exclude_container_re, init_containers, printer, follow)
     for ns in namespaces:
         for sel in selectors:
@@ -215,6 +217,7 @@ class Chooser:
         self.follow = follow
         self.stop = threading.Event()
         self.restarts: dict[tuple[str, str, str], int] = {}
+        self.sources: set[LogSource] = set()
 
     def consider(self, pod: dict[str, Any]) -> None:
         from ..core.logs import LogSource
@@ -246,8 +249,10 @@ class Chooser:
             count = int(st.get("restartCount") or 0)
             key = (ns, name, cname)
             if key in self.restarts and count > self.restarts[key]:
-                self.mux.forget(src)  # a restarted container: follow its new instance
+                self.mux.end(src)  # a restarted container: end the old stream, follow the new instance
+                self.mux.forget(src)
             self.restarts[key] = count
+            self.sources.add(src)
             if self.mux.add(src) and self.follow:
                 self.printer.marker("+", src.namespace, src.pod, src.container)
 
@@ -266,9 +271,16 @@ class Chooser:
                     continue
                 snap: dict[str, list[dict[str, Any]]] = {}
                 acc.update(snap)
+                alive = set()
                 for pods in snap.values():
                     for pod in pods:
+                        meta = pod.get("metadata") or {}
+                        if not meta.get("deletionTimestamp"):
+                            alive.add((meta.get("namespace", ""), meta.get("name", "")))
                         self.consider(pod)
+                for src in [s for s in self.sources if (s.namespace, s.pod) not in alive]:
+                    self.sources.discard(src)
+                    self.mux.end(src)  # the pod is gone or going: end its streams (some servers never do)
 
 
 class Printer:
@@ -283,6 +295,7 @@ class Printer:
         self.includes = includes
         self.excludes = excludes
         self.multi_ns = multi_ns
+        self.follow = follow  # +/- markers announce streams that come and go while following
         self.lock = threading.Lock()
 
     def _prefix(self, ns: str, pod: str, container: str) -> str:
@@ -301,7 +314,8 @@ class Printer:
         if event.closed:
             if event.error is not None:
                 self.err.write(f"error: {event.pod}/{event.container}: {event.error.message}\n")
-            self.marker("-", event.namespace, event.pod, event.container)
+            if self.follow:
+                self.marker("-", event.namespace, event.pod, event.container)
             return
         text = event.output
         if self.includes and not any(r.search(text) for r in self.includes):

@@ -41,6 +41,7 @@ class State:
     context: str | None = None
     namespace: str | None = None
     namespaces: list[str] = field(default_factory=list)  # every -n given (logs takes several)
+    namespace_explicit: bool = False  # -n was given (not just $KATES_NAMESPACE)
     request_timeout: float | None = None
     debug: bool = False
     env: Env = field(default_factory=Env)

@@ -58,7 +58,7 @@ def _namespace(state: State, client: Client, ref: ResourceRef, m: Manifest) -> s
     if not ref.namespaced:
         return None
     own = (m.obj.get("metadata") or {}).get("namespace")
-    if own and state.namespace and own != state.namespace:
+    if own and state.namespace_explicit and state.namespace and own != state.namespace:
         raise UsageError(
             f'{m.where}: the namespace from the provided object "{own}" does not match the namespace '
             f'"{state.namespace}"',

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import KatesError, NotFound, Unreachable
 
@@ -61,11 +61,30 @@ def split_timestamp(line: str) -> tuple[str, str]:
     return "", line
 
 
+class StreamControl:
+    """Lets another thread end one stream at once: set `stop` and abort the response being read."""
+
+    def __init__(self, parent: threading.Event | None = None) -> None:
+        self.stop = threading.Event()
+        self.parent = parent
+        self.response: Any = None
+
+    def stopped(self) -> bool:
+        return self.stop.is_set() or (self.parent is not None and self.parent.is_set())
+
+    def end(self) -> None:
+        self.stop.set()
+        resp = self.response
+        if resp is not None:
+            resp.abort()
+
+
 def pod_log_stream(
-    client: Client, src: LogSource, opts: LogOptions, stop: threading.Event | None = None, resume_attempts: int = 5
+    client: Client, src: LogSource, opts: LogOptions, control: StreamControl | None = None, resume_attempts: int = 5
 ) -> Iterator[LogEvent]:
     """Yield one container's log lines; with follow, resume from the last timestamp if the stream drops while the
     pod still exists. Ends with a closed event."""
+    control = control or StreamControl()
     last_ts = ""
     seen_at_last = 0  # lines already delivered whose timestamp equals last_ts
     attempts = 0
@@ -91,11 +110,19 @@ def pod_log_stream(
                 timeout=None if opts.follow else 60,
             )
         except KatesError as exc:
+            # A container that has just started may not have logs to serve yet: with follow, try again a few times.
+            if opts.follow and attempts < resume_attempts and not isinstance(exc, NotFound):
+                if not control.stopped():
+                    attempts += 1
+                    first = not last_ts  # nothing read yet: ask again with the initial since/tail
+                    time.sleep(min(2.0, 0.2 * 2**attempts))
+                    continue
             yield LogEvent(src.namespace, src.pod, src.container, "", "", closed=True, error=exc)
             return
+        control.response = resp
         try:
             for raw in resp.lines():
-                if stop is not None and stop.is_set():
+                if control.stopped():
                     break
                 line = raw.decode("utf-8", errors="replace")
                 ts, text = split_timestamp(line)
@@ -112,20 +139,19 @@ def pod_log_stream(
                 attempts = 0
                 yield LogEvent(src.namespace, src.pod, src.container, ts, text)
         except Unreachable as exc:
-            if opts.follow and attempts < resume_attempts and not (stop is not None and stop.is_set()):
+            if control.stopped():  # ended on purpose (pod gone, or kates stopping): not an error
+                yield LogEvent(src.namespace, src.pod, src.container, "", "", closed=True)
+                return
+            if opts.follow and attempts < resume_attempts:
                 attempts += 1
                 time.sleep(min(2.0, 0.2 * 2**attempts))
                 continue
             yield LogEvent(src.namespace, src.pod, src.container, "", "", closed=True, error=exc)
             return
         finally:
+            control.response = None
             resp.close()
-        if (
-            opts.follow
-            and not (stop is not None and stop.is_set())
-            and _still_running(client, src)
-            and attempts < resume_attempts
-        ):
+        if opts.follow and not control.stopped() and _still_running(client, src) and attempts < resume_attempts:
             attempts += 1  # the server ended a follow while the container still runs: resume from last_ts
             time.sleep(0.2 * attempts)
             continue
@@ -161,6 +187,7 @@ class LogMux:
         self._lock = threading.Lock()
         self._active = 0
         self._started: set[LogSource] = set()
+        self._controls: dict[LogSource, StreamControl] = {}
         self._no_more = threading.Event()
 
     def add(self, src: LogSource) -> bool:
@@ -170,8 +197,9 @@ class LogMux:
                 return False
             self._started.add(src)
             self._active += 1
+            control = self._controls[src] = StreamControl(self._stop)
         threading.Thread(
-            target=self._run, args=(src,), daemon=True, name=f"kates-log-{src.pod}/{src.container}"
+            target=self._run, args=(src, control), daemon=True, name=f"kates-log-{src.pod}/{src.container}"
         ).start()
         return True
 
@@ -187,15 +215,31 @@ class LogMux:
 
     def stop(self) -> None:
         self._stop.set()
+        with self._lock:
+            controls = list(self._controls.values())
+        for control in controls:
+            control.end()
         self._queue.put(None)
 
-    def _run(self, src: LogSource) -> None:
-        with self._slots:
-            for event in pod_log_stream(self.client, src, self.opts, self._stop):
-                self._queue.put(event)
+    def end(self, src: LogSource) -> None:
+        """End `src`'s stream now (its pod is gone); it still closes with its closed event."""
         with self._lock:
-            self._active -= 1
-        self._queue.put(None)  # wake the consumer to re-check the end condition
+            control = self._controls.get(src)
+        if control is not None:
+            control.end()
+
+    def _run(self, src: LogSource, control: StreamControl) -> None:
+        try:
+            with self._slots:
+                for event in pod_log_stream(self.client, src, self.opts, control):
+                    self._queue.put(event)
+        except Exception as exc:  # a bug must not hang the merge: close the stream with the error
+            error = KatesError(f"log stream failed: {type(exc).__name__}: {exc}")
+            self._queue.put(LogEvent(src.namespace, src.pod, src.container, "", "", closed=True, error=error))
+        finally:
+            with self._lock:
+                self._active -= 1
+            self._queue.put(None)  # wake the consumer to re-check the end condition
 
     def _done(self) -> bool:
         with self._lock:
@@ -207,7 +251,8 @@ class LogMux:
             collected: list[tuple[str, int, LogEvent]] = []
             closing: list[LogEvent] = []
             n = 0
-            while not self._done() and not self._stop.is_set():
+            # every stream puts its events before it counts itself done: once done, drain what is queued
+            while not (self._done() and self._queue.empty()) and not self._stop.is_set():
                 item = self._queue.get()
                 if item is None:
                     continue

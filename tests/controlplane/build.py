@@ -27,6 +27,8 @@ TARGETS: list[tuple[str, str, str]] = [
     ("etcd", "go.etcd.io/etcd/server/v3", "etcd"),
     ("k8s", "k8s.io/kubernetes/cmd/kube-apiserver", "kube-apiserver"),
     ("k8s", "k8s.io/kubernetes/cmd/kube-controller-manager", "kube-controller-manager"),
+    ("k8s", "k8s.io/kubernetes/cmd/kube-scheduler", "kube-scheduler"),
+    ("kwok", "sigs.k8s.io/kwok/cmd/kwok", "kwok"),
 ]
 
 _MAJOR, _MINOR = K8S_VERSION.lstrip("v").split(".")[:2]
@@ -58,7 +60,7 @@ def _go() -> str:
 
 
 def pin_key() -> str:
-    h = hashlib.sha256()
+    h = hashlib.sha256(repr(TARGETS).encode())
     for sub in sorted({t[0] for t in TARGETS}):
         for name in ("go.mod", "go.sum"):
             h.update((HERE / sub / name).read_bytes())

@@ -193,3 +193,71 @@ def ensure_crd(cluster: ControlPlane, crd: dict[str, Any]) -> None:
         )
 
     wait_for(served, 60, f"CRD {plural}.{group} to be served")
+
+
+# -- tier 2: scheduler + kwok, pods Running on a fake node, pods/log served from files --------------------------
+
+
+@pytest.fixture(scope="session")
+def tier2_cluster() -> Iterator[ControlPlane]:
+    """A control plane with kube-scheduler and kwok (fake node `kwok-node-0`), started only for tests that ask for it.
+
+    Pods get scheduled and become Running; `tier2_cluster.log_file(ns, pod, container)` / `.append_log(...)` give
+    the CRI-format files that kube-apiserver's pods/log (and so `kubectl logs`) serves.
+    """
+    cp = ControlPlane(tier2=True).start()
+    print(
+        f"\ntier-2 control plane started in {cp.startup_seconds:.1f}s ({cp.tier2_seconds:.1f}s of it tier 2)",
+        file=sys.stderr,
+    )
+    try:
+        yield cp
+    finally:
+        cp.stop()
+
+
+@pytest.fixture
+def tier2_ns(tier2_cluster: ControlPlane, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh namespace in the tier-2 control plane, deleted afterwards (without waiting)."""
+    base = re.sub(r"[^a-z0-9-]", "-", request.node.name.lower())[:40].strip("-")
+    name = f"{base}-{uuid.uuid4().hex[:6]}"
+    create(tier2_cluster, "/api/v1/namespaces", {"metadata": {"name": name}})
+    yield name
+    tier2_cluster.request("DELETE", f"/api/v1/namespaces/{name}")
+
+
+@pytest.fixture
+def tier2_kubectl(tier2_cluster: ControlPlane, cache_dir: Path) -> Runner:
+    """Run the real kubectl against the tier-2 control plane."""
+    binary = kubectl_path()
+
+    def run(*args: str, input: str | None = None, env: dict[str, str] | None = None, timeout: float = 120) -> Result:
+        proc = subprocess.run(
+            [binary, *args],
+            input=input,
+            capture_output=True,
+            text=True,
+            env=_env(tier2_cluster, cache_dir, env),
+            timeout=timeout,
+        )
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+    return run
+
+
+@pytest.fixture
+def tier2_kates(tier2_cluster: ControlPlane, cache_dir: Path) -> Runner:
+    """Run the real kates CLI against the tier-2 control plane."""
+
+    def run(*args: str, input: str | None = None, env: dict[str, str] | None = None, timeout: float = 120) -> Result:
+        proc = subprocess.run(
+            [sys.executable, "-m", "kates_cli", *args],
+            input=input,
+            capture_output=True,
+            text=True,
+            env=_env(tier2_cluster, cache_dir, env),
+            timeout=timeout,
+        )
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+    return run

@@ -64,7 +64,9 @@ def test_readme_console_block(index: int, cluster: ControlPlane, cache_dir: Path
         )
         got = (proc.stdout + proc.stderr).splitlines()
         assert proc.returncode == 0, (command, proc.stderr)
-        assert len(got) == len(expected) and all(fnmatch.fnmatchcase(g, e) for g, e in zip(got, expected)), (
+        assert len(got) == len(expected) and all(
+            fnmatch.fnmatchcase(g, e) for g, e in zip(got, expected, strict=True)
+        ), (
             command,
             got,
             expected,

@@ -21,7 +21,7 @@ from kates_cli.errors import ExitCode
 from tests.conftest import wait_for
 from tests.controlplane.launcher import RESTRICTED_CONTEXT, ControlPlane
 
-from .conftest import WIDGET_CRD, Runner, create, ensure_crd, private_cluster  # noqa: F401
+from .conftest import WIDGET_CRD, Runner, create, ensure_crd
 
 
 @pytest.fixture
@@ -445,7 +445,7 @@ def test_missing_kind_fails_or_is_waited_for(
 def test_malformed_query_exits_usage(kates: Runner, query: str) -> None:
     out = kates("watch", "-q", query, "--once")
     assert out.code == ExitCode.USAGE, out
-    assert out.err.startswith("error: invalid ") and "hint: expected [NAME=]KIND" in out.err or "selector" in out.err
+    assert (out.err.startswith("error: invalid ") and "hint: expected [NAME=]KIND" in out.err) or "selector" in out.err
 
 
 def test_unrunnable_hook_fails_before_bootstrap(kates: Runner, tmp_path: Path) -> None:

@@ -1,0 +1,74 @@
+"""B1: `get cm -n NS -o json` of N ConfigMaps (about 1 KB each), from process start to exit. For kates, kubectl,
+the naive kubernetes client (typed models) and the raw one (`_preload_content=False` + `json.loads`): wall time,
+client CPU-seconds, peak RSS (each from the child's rusage) and time to the first byte of stdout.
+
+Each runner's output is parsed once (untimed warm-up) to check that it holds all N objects.
+"""
+
+from __future__ import annotations
+
+import json
+
+from . import fixtures
+from .harness import BenchError, Context, Measured, median, rotate, run_measured
+from .report import Row
+
+
+def run(ctx: Context) -> list[Row]:
+    fixtures.ensure(ctx, "main")
+    n = ctx.sizes.size
+    ns = fixtures.MAIN
+    runners = {
+        "kates": ctx.kates + ["get", "cm", "-n", ns, "-o", "json"],
+        "kubectl": [ctx.kubectl, "get", "cm", "-n", ns, "-o", "json"],
+        "naive": ctx.peer("naive_get.py", ns),
+        "raw": ctx.peer("raw_get.py", ns),
+    }
+    out_bytes = {}
+    for name, argv in runners.items():  # warm-up, untimed, and a check of the output
+        m = run_measured(argv, ctx.env, keep_output=True).check(f"B1 {name}")
+        got = len(json.loads(m.out)["items"])
+        if got != n:
+            raise BenchError(f"B1 {name} printed {got} ConfigMaps, expected {n}")
+        out_bytes[name] = m.out_bytes
+    runs: dict[str, list[Measured]] = {name: [] for name in runners}
+    for rnd in range(ctx.rounds):
+        for name in rotate(list(runners), rnd):
+            runs[name].append(run_measured(runners[name], ctx.env).check(f"B1 {name}"))
+
+    def fig(name: str, attr: str) -> list[float]:
+        return [float(getattr(m, attr) or 0.0) for m in runs[name]]
+
+    def row(what: str, attr: str, unit: str, peer: str, **kw: object) -> Row:
+        k, p = fig("kates", attr), fig(peer, attr)
+        return Row(
+            "B1",
+            f"get cm -o json, N={n}: {what}",
+            unit,
+            median(k),
+            peer,
+            median(p),
+            samples={"kates": k, "peer": p},
+            **kw,  # type: ignore[arg-type]
+        )
+
+    managed = (
+        "kubectl leaves managedFields out of -o json by default; kates prints them "
+        f"(output bytes: kates {out_bytes['kates']:,}, kubectl {out_bytes['kubectl']:,})"
+    )
+    wall_vs_kubectl = row("wall", "wall", "s", "kubectl", target="<= 1.0x (stretch 0.8x)", check="ratio<=1.0")
+    stretch = wall_vs_kubectl.ratio is not None and wall_vs_kubectl.ratio <= 0.8
+    wall_vs_kubectl.note = f"stretch 0.8x {'met' if stretch else 'not met'}; {managed}"
+    rows = [
+        wall_vs_kubectl,
+        row("peak RSS", "maxrss_mb", "MiB", "kubectl", target="<= 0.5x", check="ratio<=0.5"),
+        row("wall", "wall", "s", "naive", ratio_kind="peer/kates", target=">= 10x faster", check="ratio>=10"),
+        row("wall", "wall", "s", "raw", ratio_kind="peer/kates"),
+        row("client CPU-s", "cpu", "CPU-s", "kubectl"),
+        row("client CPU-s", "cpu", "CPU-s", "naive", ratio_kind="peer/kates"),
+        row("client CPU-s", "cpu", "CPU-s", "raw", ratio_kind="peer/kates"),
+        row("time to first byte", "ttfb", "s", "kubectl"),
+        row("time to first byte", "ttfb", "s", "naive", ratio_kind="peer/kates"),
+    ]
+    rows[0].details = {"output_bytes": out_bytes}
+    return rows

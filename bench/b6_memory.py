@@ -1,0 +1,150 @@
+"""B6: memory held by a watch, per byte of the objects it holds.
+
+kates: a running `kates watch` of the three kinds of B2 in `bench-main` (hook: `cat >/dev/null`); once the first hook
+run is done and the process has settled, its VmRSS (/proc/PID/status). kubectl: `kubectl get cm,secrets,svc -n NS
+-o json`, its peak RSS (ru_maxrss). Both also on the empty namespace `bench-empty`, so the figure is the *marginal*
+memory: (RSS with the objects - RSS without them) / raw JSON bytes of the objects (compact, as served). At the
+default N the objects are a few MB while an interpreter alone is tens of MB, so whole-process RSS / bytes would
+measure start-up, not the watch; whole-process figures are reported beside it.
+
+Growth: BENCHMARKS.md asks for none over 10 minutes of churn, too long for the default run. Here the ConfigMaps are
+patched continuously for a short window (30 s; 4 s in --smoke) under the running watch, once, in the last round; the
+first half warms up allocators, and the figure is the VmRSS growth over the second half.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+from . import fixtures
+from .harness import Child, Context, median, rotate, run_measured, wait_until
+from .report import Row
+
+KINDS = ("cm", "secrets", "svc")
+
+
+def hook_script(ctx: Context) -> Path:
+    path = ctx.tmp / "b6-hook.sh"
+    if not path.exists():
+        path.write_text('#!/bin/sh\ncat >/dev/null\necho run >>"$B6_LOG"\n')
+        path.chmod(0o755)
+    return path
+
+
+def runs(log: Path) -> int:
+    return len(log.read_text().splitlines()) if log.exists() else 0
+
+
+def start_watch(ctx: Context, ns: str, tag: str) -> tuple[Child, Path]:
+    log = ctx.tmp / f"b6-{tag}.log"
+    log.unlink(missing_ok=True)
+    argv = ctx.kates + ["watch", *[a for k in KINDS for a in ("-q", f"{k} ns={ns}")], "--exec", str(hook_script(ctx))]
+    child = Child(argv, dict(ctx.env, B6_LOG=str(log)), stdout_null=True)
+    wait_until(lambda: runs(log) >= 1, 120, f"the first hook run of kates watch ({ns})")
+    return child, log
+
+
+def settled_rss(child: Child) -> float:
+    time.sleep(1.0)
+    return child.rss_mb()
+
+
+def churn(ctx: Context, child: Child, seconds: float) -> dict[str, float]:
+    """Patch the main ConfigMaps in batches for `seconds`; VmRSS at the start, the middle and the end."""
+    n = ctx.sizes.size
+    samples: list[tuple[float, float]] = []
+    start = time.monotonic()
+    k = 0
+    mid_rss = None
+    samples.append((0.0, child.rss_mb()))
+    while time.monotonic() - start < seconds:
+        batch = [
+            (f"/api/v1/namespaces/{fixtures.MAIN}/configmaps/cm-{(k + i) % n:05d}", {"data": {"churn": f"{k + i:08d}"}})
+            for i in range(min(n, 200))
+        ]
+        k += len(batch)
+        ctx.cp.bulk("PATCH", batch, content_type="application/merge-patch+json")
+        elapsed = time.monotonic() - start
+        samples.append((elapsed, child.rss_mb()))
+        if mid_rss is None and elapsed >= seconds / 2:
+            mid_rss = child.rss_mb()
+    time.sleep(2.0)  # let the last hook runs finish
+    end_rss = child.rss_mb()
+    return {
+        "patches": float(k),
+        "seconds": time.monotonic() - start,
+        "start_rss_mb": samples[0][1],
+        "mid_rss_mb": mid_rss if mid_rss is not None else samples[0][1],
+        "end_rss_mb": end_rss,
+        "peak_rss_mb": child.rss_mb("VmHWM"),
+        "growth_second_half_mb": end_rss - (mid_rss if mid_rss is not None else samples[0][1]),
+    }
+
+
+def run(ctx: Context) -> list[Row]:
+    fixtures.ensure(ctx, "main")
+    fixtures.ensure(ctx, "empty")
+    objects = [o for r in ("configmaps", "secrets", "services") for o in fixtures.items(ctx, fixtures.MAIN, r)]
+    raw = fixtures.raw_json_bytes(objects)
+    raw_mb = raw / 2**20
+    kubectl = [ctx.kubectl, "get", ",".join(KINDS), "-o", "json", "-n"]
+    rss: dict[str, dict[str, list[float]]] = {t: {"full": [], "empty": []} for t in ("kates", "kubectl")}
+    growth: dict[str, float] = {}
+    for rnd in range(ctx.rounds):
+        for tool in rotate(["kates", "kubectl"], rnd):
+            for ns, key in ((fixtures.EMPTY, "empty"), (fixtures.MAIN, "full")):
+                if tool == "kubectl":
+                    rss[tool][key].append(run_measured(kubectl + [ns], ctx.env).check("B6 kubectl").maxrss_mb)
+                    continue
+                child, _ = start_watch(ctx, ns, f"{key}-{rnd}")
+                try:
+                    rss[tool][key].append(settled_rss(child))
+                    if key == "full" and rnd == ctx.rounds - 1:
+                        growth = churn(ctx, child, ctx.sizes.churn_seconds)
+                finally:
+                    child.finish(timeout=30, stop=signal.SIGTERM)
+
+    def marginal(tool: str) -> list[float]:
+        return [(f - e) / raw_mb for f, e in zip(rss[tool]["full"], rss[tool]["empty"], strict=True)]
+
+    what = f"watch of {len(objects)} objects ({raw_mb:.1f} MiB of JSON)"
+    return [
+        Row(
+            "B6",
+            f"{what}: marginal RSS / raw JSON bytes",
+            "x",
+            median(marginal("kates")),
+            "kubectl get -o json",
+            median(marginal("kubectl")),
+            target="kates <= 2.5x",
+            check="kates<=2.5",
+            samples={"kates": marginal("kates"), "peer": marginal("kubectl")},
+            note="marginal: RSS with the objects minus RSS of the same process on an empty namespace",
+            details={"raw_json_bytes": raw, "rss_mb": rss},
+        ),
+        Row(
+            "B6",
+            f"{what}: whole-process RSS (kates: VmRSS after sync; kubectl: peak)",
+            "MiB",
+            median(rss["kates"]["full"]),
+            "kubectl get -o json",
+            median(rss["kubectl"]["full"]),
+            samples={"kates": rss["kates"]["full"], "peer": rss["kubectl"]["full"]},
+        ),
+        Row(
+            "B6",
+            f"{what}: VmRSS growth under {ctx.sizes.churn_seconds:g} s of churn (second half)",
+            "MiB",
+            growth.get("growth_second_half_mb"),
+            "",
+            None,
+            ratio_kind="",
+            target="no growth (<= 1 MiB)",
+            check="kates<=1.0",
+            note=f"{growth.get('patches', 0):.0f} patches in {growth.get('seconds', 0):.0f} s; a short window, "
+            "not the 10 minutes of BENCHMARKS.md",
+            details=growth,
+        ),
+    ]

@@ -1,0 +1,192 @@
+"""`kates logs` through the real kube-apiserver's pods/log, served by kwok on a fake node (tier-2 control plane)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kates_cli.errors import ExitCode
+from tests.conftest import wait_for
+from tests.controlplane.launcher import ControlPlane, cri_timestamp
+
+from .conftest import Runner, create
+
+pytestmark = pytest.mark.timeout(600)
+
+
+def running_pods(cp: ControlPlane, ns: str, count: int) -> list[str]:
+    def ready() -> list[str] | None:
+        code, body = cp.request("GET", f"/api/v1/namespaces/{ns}/pods?labelSelector=app%3Dweb")
+        pods = (
+            [
+                p
+                for p in body.get("items", [])
+                if p.get("status", {}).get("phase") == "Running" and not p["metadata"].get("deletionTimestamp")
+            ]
+            if code == 200
+            else []
+        )
+        return sorted(p["metadata"]["name"] for p in pods) if len(pods) == count else None
+
+    return wait_for(ready, 90, f"{count} running pods")
+
+
+def deployment(cp: ControlPlane, ns: str, replicas: int) -> None:
+    labels = {"app": "web"}
+    create(
+        cp,
+        f"/apis/apps/v1/namespaces/{ns}/deployments",
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "web", "labels": labels},
+            "spec": {
+                "replicas": replicas,
+                "selector": {"matchLabels": labels},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {"containers": [{"name": "c1", "image": "x"}, {"name": "c2", "image": "y"}]},
+                },
+            },
+        },
+    )
+
+
+@pytest.fixture
+def web(tier2_cluster: ControlPlane, tier2_ns: str) -> tuple[str, list[str], dict[str, list[str]]]:
+    """3 pods x 2 containers, each log file holding 4 lines with interleaved timestamps.
+    Returns (namespace, pods, expected lines in timestamp order keyed by 'pod/container')."""
+    cp, ns = tier2_cluster, tier2_ns
+    deployment(cp, ns, 3)
+    pods = running_pods(cp, ns, 3)
+    base = datetime.now(UTC) - timedelta(minutes=30)
+    expected: dict[str, list[str]] = {}
+    step = 0
+    for i in range(4):
+        for pod in pods:
+            for c in ("c1", "c2"):
+                at = base + timedelta(milliseconds=10 * step)
+                step += 1
+                msg = f"line {i} of {pod}/{c}"
+                cp.append_log(ns, pod, c, msg, at=at)
+                expected.setdefault(f"{pod}/{c}", []).append(f"{cri_timestamp(at)} {msg}")
+    return ns, pods, expected
+
+
+def test_every_line_of_every_container_once_in_timestamp_order(
+    web: tuple[str, list[str], dict[str, list[str]]], tier2_kates: Runner
+) -> None:
+    ns, pods, expected = web
+    out = tier2_kates("logs", "deploy/web", "-n", ns)
+    assert out.code == 0, out
+    lines = out.out.splitlines()
+    want = sorted(
+        (ts_msg.split(" ", 1)[0], f"{src} {ts_msg.split(' ', 1)[1]}")
+        for src, msgs in expected.items()
+        for ts_msg in msgs
+    )
+    assert lines == [text for _, text in want]  # exactly once each, with its prefix, in timestamp order
+    assert len(lines) == 24
+    narrowed = tier2_kates("logs", "deploy/web", "-n", ns, "-c", "^c2$").out.splitlines()
+    assert len(narrowed) == 12 and all(line.split(" ", 1)[0].endswith("/c2") for line in narrowed)
+    by_regex = tier2_kates("logs", pods[0], "-n", ns, "--exclude-container", "c1").out.splitlines()
+    assert by_regex == [f"{pods[0]}/c2 {m.split(' ', 1)[1]}" for m in expected[f"{pods[0]}/c2"]]
+    selected = tier2_kates("logs", "-l", "app=web", "-n", ns, "--include", "line [02]", "-o", "raw").out.splitlines()
+    assert len(selected) == 12 and all(line.startswith(("line 0", "line 2")) for line in selected)
+
+
+def test_json_output_is_strict_json_lines(
+    web: tuple[str, list[str], dict[str, list[str]]], tier2_kates: Runner
+) -> None:
+    ns, pods, expected = web
+    out = tier2_kates("logs", "deploy/web", "-n", ns, "-o", "json", env={"FORCE_COLOR": "1"})
+    records = [json.loads(line) for line in out.out.splitlines()]
+    assert len(records) == 24 and "\x1b" not in out.out
+    for r in records:
+        assert set(r) == {"namespace", "pod", "container", "timestamp", "message"}
+        assert r["namespace"] == ns and r["pod"] in pods and r["container"] in ("c1", "c2")
+        assert f"{r['timestamp']} {r['message']}" in expected[f"{r['pod']}/{r['container']}"]
+
+
+def test_since_tail_and_timestamps_match_kubectl(
+    tier2_cluster: ControlPlane, web: tuple[str, list[str], Any], tier2_kates: Runner, tier2_kubectl: Runner
+) -> None:
+    ns, pods, _ = web
+    pod = pods[0]
+    tier2_cluster.append_log(ns, pod, "c1", "fresh one", "fresh two")  # now; the fixture's lines are 30 min old
+    for args in (
+        ["--tail", "2"],
+        ["--tail", "0"],
+        ["--since", "10m"],
+        ["--since", "1h"],
+        ["--timestamps"],
+        ["--timestamps", "--tail", "3"],
+        ["--since-time", cri_timestamp(datetime.now(UTC) - timedelta(minutes=5))],
+    ):
+        mine = tier2_kates("logs", pod, "-n", ns, "-c", "c1", "-o", "raw", *args)
+        theirs = tier2_kubectl("logs", pod, "-n", ns, "-c", "c1", *args)
+        assert mine.code == theirs.code == 0, (args, mine, theirs)
+        assert mine.out == theirs.out, (args, mine.out, theirs.out)
+    assert tier2_kates("logs", pod, "-n", ns, "-c", "c1", "-o", "raw", "--since", "10m").out == "fresh one\nfresh two\n"
+
+
+class Follow:
+    def __init__(self, cp: ControlPlane, cache_dir: Path, args: list[str]):
+        env = dict(os.environ, KUBECONFIG=str(cp.kubeconfig), KATES_CACHE_DIR=str(cache_dir))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "kates_cli", "logs", *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.out: list[str] = []
+        self.err: list[str] = []
+        for stream, sink in ((self.proc.stdout, self.out), (self.proc.stderr, self.err)):
+            threading.Thread(
+                target=lambda s=stream, k=sink: [k.append(line.rstrip("\n")) for line in s], daemon=True
+            ).start()
+
+
+def test_follow_picks_up_new_pods_and_reports_deleted_ones(
+    tier2_cluster: ControlPlane, tier2_ns: str, cache_dir: Path
+) -> None:
+    cp, ns = tier2_cluster, tier2_ns
+    deployment(cp, ns, 2)
+    pods = running_pods(cp, ns, 2)
+    for pod in pods:
+        cp.append_log(ns, pod, "c1", f"hello from {pod}")
+        cp.append_log(ns, pod, "c2", f"c2 of {pod}")
+    f = Follow(cp, cache_dir, ["deploy/web", "-n", ns, "-f", "-c", "c1"])
+    try:
+        wait_for(lambda: {f"{p}/c1 hello from {p}" for p in pods} <= set(f.out), 30, "the existing lines")
+        cp.append_log(ns, pods[0], "c1", "appended while following")
+        wait_for(lambda: f"{pods[0]}/c1 appended while following" in f.out, 30, "a line appended after start")
+        code, body = cp.request(
+            "PATCH",
+            f"/apis/apps/v1/namespaces/{ns}/deployments/web",
+            {"spec": {"replicas": 3}},
+            content_type="application/merge-patch+json",
+        )
+        assert code == 200, body
+        new = next(p for p in running_pods(cp, ns, 3) if p not in pods)
+        cp.append_log(ns, new, "c1", f"hello from the new {new}")
+        wait_for(lambda: f"{new}/c1 hello from the new {new}" in f.out, 60, "the new pod's line")
+        assert f"+ {new}/c1" in f.err
+        cp.request("DELETE", f"/api/v1/namespaces/{ns}/pods/{pods[1]}")
+        wait_for(lambda: f"- {pods[1]}/c1" in f.err, 60, "the deleted pod's end marker")
+        assert f.proc.poll() is None, "kates logs -f exited"
+        assert len(f.out) == len(set(f.out)), "a line was printed twice"
+    finally:
+        f.proc.send_signal(signal.SIGTERM)
+        f.proc.wait(30)
+    assert f.proc.returncode == ExitCode.INTERRUPTED
