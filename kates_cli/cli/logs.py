@@ -285,7 +285,14 @@ class Chooser:
 
 class Printer:
     def __init__(
-        self, state: State, output: str, timestamps: bool, includes: list[Any], excludes: list[Any], multi_ns: bool
+        self,
+        state: State,
+        output: str,
+        timestamps: bool,
+        includes: list[Any],
+        excludes: list[Any],
+        multi_ns: bool,
+        follow: bool = False,
     ):
         self.out = state.env.stdout
         self.err = state.env.stderr

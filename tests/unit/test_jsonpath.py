@@ -1908,10 +1908,11 @@ def test_render_is_repeatable_and_does_not_touch_the_data() -> None:
 
 
 def test_find_is_kubectls_jsonpath_as_json_for_one_expression() -> None:
-    for template, expected in JSON_CASES:
-        path = JSONPath(template)
-        if path.render_json(DOC).count("\n[") == 0 and not expected.startswith("sha256:"):
-            assert path.find(DOC) == json.loads(expected), template
+    single = [(t, e) for t, e in JSON_CASES if t.count("{") == 1 and t.startswith("{") and t.endswith("}")]
+    assert len(single) >= 4
+    for template, expected in single:
+        if not expected.startswith("sha256:"):
+            assert JSONPath(template).find(DOC) == json.loads(expected), template
     assert JSONPath('names: {.items[*].metadata.name}{"\\n"}').find(DOC) == ["db-10", "db-9", "web-1", "gadget", "\n"]
     assert JSONPath("{.items[3].spec.nested.b[*]}").find(DOC) == [1, 2.5, "x", None, True, {"a": 2, "z": 1}]
     assert JSONPath("{range .items[3].spec.nested.b[3:4]}{@}{end}").find(DOC) == [None]
@@ -1949,11 +1950,18 @@ _json_values = st.recursive(
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(st.text(), _json_values, max_size=5))
 def test_maps_print_as_json_that_reads_back_the_same(value: dict[str, Any]) -> None:
+    def numbers_as_floats(v: Any) -> Any:  # Go prints 1e16 as 10000000000000000: the type is not kept
+        if isinstance(v, dict):
+            return {k: numbers_as_floats(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [numbers_as_floats(x) for x in v]
+        return float(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
     text = JSONPath("{.v}").render({"v": value})
-    assert json.loads(text) == value
+    assert json.loads(text, parse_int=float) == numbers_as_floats(value)
     assert "<" not in text and ">" not in text and "&" not in text  # Go escapes them
     indented = JSONPath("{.v}").render_json({"v": value})
-    assert json.loads(indented) == [value]
+    assert json.loads(indented, parse_int=float) == [numbers_as_floats(value)]
 
 
 @settings(max_examples=500, deadline=None)
@@ -2132,6 +2140,7 @@ def test_quantities_sort_by_value_and_other_strings_bytewise() -> None:
     values = ["a", "B", "é", "z", "x_1", "x-1", "10", "9", "1e3", "999", "abc", "0.5", "", "1Ki", "1000", "+5", "-3"]
     values += [" 7", "1.5e1", "5m", "01", "1"]
     items = [{"metadata": {"name": f"c{i + 1}"}, "data": {"v": v}} for i, v in enumerate(values)]
+    items.append({"metadata": {"name": "kube-root-ca.crt"}, "data": {"ca.crt": "..."}})
     items.sort(key=lambda o: o["metadata"]["name"])  # the API server lists by name
-    kubectl = "c13 c18 c17 c20 c12 c21 c22 c16 c8 c7 c19 c10 c15 c9 c14 c2 c1 c11 c6 c5 c4 c3".split()
+    kubectl = "kube-root-ca.crt c13 c18 c17 c20 c12 c21 c22 c16 c8 c7 c19 c10 c15 c9 c14 c2 c1 c11 c6 c5 c4 c3".split()
     assert names(sort_objects(items, ".data.v")) == kubectl
