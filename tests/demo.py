@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -67,15 +68,30 @@ def main() -> int:
             str(ROOT / "examples" / "reconcile.sh"),
         ]
         print("$ " + " ".join([*argv[:-1], "examples/reconcile.sh"]), flush=True)
-        watch = subprocess.Popen(argv, env=env)
+        watch = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True)
+        runs: list[str] = []
+
+        def tee() -> None:  # show the reconciler's lines, and count its runs
+            assert watch.stderr is not None
+            for line in watch.stderr:
+                print(f"  | {line}", end="", flush=True)
+                if line.startswith("reconcile run "):
+                    runs.append(line)
+
+        threading.Thread(target=tee, daemon=True).start()
         try:
             wait_summary(kates, "api,web", "api=1,web=2")
 
-            say("a burst of 30 changes while the reconciler works: they coalesce into a few runs")
-            for i in range(30):
-                kates("patch", "-n", NS, "deploy", "web", "-p", f'{{"spec":{{"replicas":{i % 5 + 1}}}}}', quiet=True)
-            kates("patch", "-n", NS, "deploy", "web", "-p", '{"spec":{"replicas":3}}')
+            say("a burst of 30 changes in a moment (Python API): the watch coalesces them into a few runs")
+            before = len(runs)
+            from kates_cli import Client
+
+            with Client(str(cp.kubeconfig)) as client:
+                for i in range(30):
+                    client.patch("deploy", "web", {"spec": {"replicas": i % 5 + 1}}, namespace=NS)
+                client.patch("deploy", "web", {"spec": {"replicas": 3}}, namespace=NS)
             wait_summary(kates, "api,web", "api=1,web=3")
+            print(f"31 changes -> {len(runs) - before} reconciler runs", flush=True)
 
             say("a new Service, and a Deployment deleted")
             subprocess.run(
@@ -91,7 +107,7 @@ def main() -> int:
             say("stopping the watch (SIGTERM): it stops the hook cleanly and exits 130")
             watch.send_signal(signal.SIGTERM)
             code = watch.wait(30)
-            print(f"kates watch exited with {code}", flush=True)
+            print(f"kates watch exited with {code} after {len(runs)} reconciler runs", flush=True)
         kates("get", "cm", "kates-summary", "-n", NS, "-o", "jsonpath={.data}")
         print(flush=True)
         say("done; stopping the control plane")
