@@ -51,7 +51,7 @@ def parse_output(text: str | None) -> Output:
                 raise UsageError(f"cannot read {template}: {exc.strerror}") from exc
             name = "jsonpath"
         if not template:
-            raise UsageError(f"{name} template format specified but no template given")
+            raise UsageError("template format specified but no template given")
         return Output(name, template, [("", JSONPath(template))])
     if eq and name in ("custom-columns", "custom-columns-file"):
         from .jsonpath import parse_custom_columns, parse_custom_columns_file
@@ -136,6 +136,9 @@ def get(
     subresource: str | None = typer.Option(
         None, "--subresource", help="Get this subresource (status) of named objects."
     ),
+    show_managed_fields: bool = typer.Option(
+        False, "--show-managed-fields", help="Keep metadata.managedFields in -o json/yaml (kubectl hides them)."
+    ),
     watch: bool = typer.Option(False, "--watch", "-w", help="After listing, watch for changes (several kinds too)."),
     watch_only: bool = typer.Option(False, "--watch-only", help="Watch for changes without listing first."),
     output_watch_events: bool = typer.Option(
@@ -182,7 +185,19 @@ def get(
 
         sort_key = make_sort_key(sort_by)
     if out_fmt.objects:
-        _print_objects(state, client, refs, out_fmt, opts, errors, ignore_not_found, subresource, sort_key, no_headers)
+        _print_objects(
+            state,
+            client,
+            refs,
+            out_fmt,
+            opts,
+            errors,
+            ignore_not_found,
+            subresource,
+            sort_key,
+            no_headers,
+            show_managed_fields,
+        )
     else:
         _print_tables(
             state, client, refs, out_fmt.format == "wide", opts, errors, ignore_not_found, subresource, sort_key, **view
@@ -217,6 +232,7 @@ def _print_objects(
     subresource: str | None,
     sort_key: Any,
     no_headers: bool,
+    show_managed_fields: bool = False,
 ) -> None:
     out = state.env.stdout
     fmt = out_fmt.format
@@ -247,11 +263,14 @@ def _print_objects(
 
         rows += [[column_cell(path, obj) for _, path in out_fmt.columns] for obj in objects]
         if objects:
-            out.write(render.PlainTable(min_width=10).format(rows))
+            out.write(render.PlainTable().format(rows))
         return
     single = len(refs) == 1 and len(refs[0][1]) == 1
     if single and not objects:
         return
+    if fmt in ("json", "yaml") and not show_managed_fields:  # kubectl hides them unless asked
+        for obj in objects:
+            (obj.get("metadata") or {}).pop("managedFields", None)
     doc: Any = objects[0] if single and len(objects) == 1 else render.as_list(objects)
     if fmt == "json":
         out.write(render.to_json(doc))
@@ -260,7 +279,7 @@ def _print_objects(
     elif fmt == "jsonpath":
         out.write(out_fmt.columns[0][1].render(doc))
     elif fmt == "jsonpath-as-json":
-        out.write(render.to_json(out_fmt.columns[0][1].find(doc)))
+        out.write(out_fmt.columns[0][1].render_json(doc))
 
 
 def _print_tables(

@@ -28,6 +28,7 @@ Invariants:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 import weakref
@@ -985,6 +986,7 @@ _DECIMAL_SI = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12
 _NANO = Decimal("1e-9")
 
 
+@functools.lru_cache(maxsize=4096)
 def _quantity(s: str) -> Decimal | None:
     """The value of a Kubernetes resource quantity (`100m`, `1.5Gi`, `1e3`), or None if `s` is not one."""
     if not s:

@@ -27,6 +27,8 @@ class PlainTable:
         self.min_width = min_width
 
     def format(self, rows: Sequence[Row]) -> str:
+        # a tab inside a cell ends that cell for tabwriter too: the rest moves into the next column
+        rows = [("\t".join(row)).split("\t") if any("\t" in c for c in row) else row for row in rows]
         for row in rows:
             for i, cell in enumerate(row[:-1]):
                 width = max(len(cell) + _PADDING, self.min_width)
