@@ -672,3 +672,22 @@ class ControlPlane:
             code, resp = self.request("POST", path, obj)
             if code not in (201, 409):
                 raise ControlPlaneError(f"setting up RBAC: POST {path} -> {code}: {resp}")
+        # The RBAC authorizer learns of the new binding through its informers: wait until it applies, so that the
+        # first request of a test as the restricted user is not refused by a binding still in flight.
+        self._wait(self._restricted_can_list, "kube-apiserver", 30)
+
+    def _restricted_can_list(self) -> bool:
+        try:
+            conn = http.client.HTTPSConnection(
+                "127.0.0.1", self.port, context=ssl.create_default_context(cafile=str(self.pki.ca_cert)), timeout=10
+            )
+            conn.request(
+                "GET",
+                f"/api/v1/namespaces/{RESTRICTED_NAMESPACE}/configmaps",
+                headers={"Authorization": f"Bearer {RESTRICTED_TOKEN}"},
+            )
+            ok = conn.getresponse().status == 200
+            conn.close()
+            return ok
+        except OSError:
+            return False

@@ -256,3 +256,58 @@ def test_crd_created_after_discovery_is_found_without_waiting_for_ttl(
         assert out.code == 0 and out.err == f"No resources found in {ns} namespace.\n", out
     finally:
         cluster.request("DELETE", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.{group}")
+
+
+def test_exec_plugin_and_token_file_credentials(cluster: ControlPlane, kates: Runner, tmp_path: Path) -> None:
+    import base64
+    import sys
+
+    import yaml
+
+    from tests.controlplane.launcher import RESTRICTED_NAMESPACE, RESTRICTED_TOKEN
+
+    plugin = tmp_path / "cred.py"
+    plugin.write_text(
+        "import json\nprint(json.dumps({'apiVersion': 'client.authentication.k8s.io/v1', 'kind': 'ExecCredential',"
+        f" 'status': {{'token': '{RESTRICTED_TOKEN}'}}}}))\n"
+    )
+    (tmp_path / "token").write_text(RESTRICTED_TOKEN + "\n")
+    ca = base64.b64encode(cluster.pki.ca_cert.read_bytes()).decode()
+    for name, user in (
+        (
+            "exec",
+            {
+                "exec": {
+                    "apiVersion": "client.authentication.k8s.io/v1",
+                    "command": sys.executable,
+                    "args": [str(plugin)],
+                    "interactiveMode": "Never",
+                }
+            },
+        ),
+        ("tokenfile", {"tokenFile": "token"}),  # relative to the kubeconfig's directory
+    ):
+        cfg = tmp_path / f"{name}.kubeconfig"
+        cfg.write_text(
+            yaml.safe_dump(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Config",
+                    "current-context": "c",
+                    "clusters": [
+                        {"name": "k", "cluster": {"server": cluster.server, "certificate-authority-data": ca}}
+                    ],
+                    "users": [{"name": "u", "user": user}],
+                    "contexts": [
+                        {"name": "c", "context": {"cluster": "k", "user": "u", "namespace": RESTRICTED_NAMESPACE}}
+                    ],
+                }
+            )
+        )
+        allowed = kates("--kubeconfig", str(cfg), "get", "cm", "-o", "name")
+        assert allowed.code == 0 and "configmap/kube-root-ca.crt" in allowed.out, (name, allowed)
+        denied = kates("--kubeconfig", str(cfg), "get", "secrets")
+        assert denied.code == 5 and 'User "kates-restricted" cannot list resource "secrets"' in denied.err, (
+            name,
+            denied,
+        )

@@ -190,3 +190,43 @@ def test_follow_picks_up_new_pods_and_reports_deleted_ones(
         f.proc.send_signal(signal.SIGTERM)
         f.proc.wait(30)
     assert f.proc.returncode == ExitCode.INTERRUPTED
+
+
+def test_a_dropped_stream_resumes_without_repeating_or_losing_lines(
+    tier2_cluster: ControlPlane, tier2_ns: str, cache_dir: Path
+) -> None:
+    cp, ns = tier2_cluster, tier2_ns
+    deployment(cp, ns, 1)
+    (pod,) = running_pods(cp, ns, 1)
+    cp.append_log(ns, pod, "c1", "before 1", "before 2")
+    cp.append_log(ns, pod, "c2", "other container")
+    f = Follow(cp, cache_dir, [pod, "-n", ns, "-f", "-c", "c1", "-o", "raw"])
+    try:
+        wait_for(lambda: f.out == ["before 1", "before 2"], 30, "the first lines")
+        cp.restart_apiserver()  # every stream through the API server drops
+        cp.append_log(ns, pod, "c1", "after 1", "after 2")
+        wait_for(lambda: f.out[-2:] == ["after 1", "after 2"], 60, "the lines written after the restart")
+        assert f.out == ["before 1", "before 2", "after 1", "after 2"], f.out
+        assert f.proc.poll() is None
+    finally:
+        f.proc.send_signal(signal.SIGTERM)
+        f.proc.wait(30)
+
+
+def test_client_pod_logs_yields_log_events(
+    tier2_cluster: ControlPlane, tier2_ns: str, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kates_cli import Client
+
+    cp, ns = tier2_cluster, tier2_ns
+    deployment(cp, ns, 1)
+    (pod,) = running_pods(cp, ns, 1)
+    lines = cp.append_log(ns, pod, "c1", "one", "two") + cp.append_log(ns, pod, "c2", "three")
+    monkeypatch.setenv("KATES_CACHE_DIR", str(cache_dir))
+    with Client(str(cp.kubeconfig)) as client:
+        events = list(client.pod_logs(pod, ns))
+    text = [(e.container, e.output) for e in events if not e.closed]
+    assert text == [("c1", "one"), ("c1", "two"), ("c2", "three")]
+    assert [e.timestamp for e in events if not e.closed] == [line.split(" ", 1)[0] for line in lines]
+    assert sorted(e.container for e in events if e.closed) == ["c1", "c2"]
+    assert all(e.error is None and e.namespace == ns and e.pod == pod for e in events)

@@ -524,3 +524,21 @@ def test_hook_writes_through_kates_are_in_the_next_snapshot(
         assert code == ExitCode.INTERRUPTED, err
     finally:
         cluster.request("DELETE", f"/api/v1/namespaces/default/configmaps/elsewhere-{ns[-6:]}")
+
+
+def test_debounce_waits_for_quiet_before_a_run(
+    cluster: ControlPlane, cache_dir: Path, ns: str, tmp_path: Path, watches: list[Watch]
+) -> None:
+    hook = write_hook(tmp_path)
+    w = Watch(
+        cluster, cache_dir, ["-q", f"cms=cm ns={ns}", "--exec", str(hook), "--debounce", "3s"], {"OUT": str(tmp_path)}
+    )
+    watches.append(w)
+    wait_for(lambda: runs(tmp_path), 30, "the first run")
+    for i in range(5):  # five changes, well inside one quiet period of 3 s
+        create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": f"d{i}"}})
+    expected = server_state(cluster, f"/api/v1/namespaces/{ns}/configmaps")
+    wait_for(
+        lambda: (s := last_snapshot(tmp_path)) is not None and names_rvs(s["cms"]) == expected, 30, "the debounced run"
+    )
+    assert len(runs(tmp_path)) == 2, runs(tmp_path)
