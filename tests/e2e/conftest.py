@@ -84,13 +84,12 @@ def _env(cluster: ControlPlane, cache_dir: Path, extra: dict[str, str] | None) -
     return env
 
 
-@pytest.fixture
-def kates(cluster: ControlPlane, cache_dir: Path) -> Runner:
-    """Run the real kates CLI in a subprocess: kates("get", "ns", input=..., env=...) -> Result."""
+def runner(cluster: ControlPlane, cache_dir: Path, prefix: list[str]) -> Runner:
+    """A function running `prefix + args` against `cluster` and returning a Result."""
 
     def run(*args: str, input: str | None = None, env: dict[str, str] | None = None, timeout: float = 120) -> Result:
         proc = subprocess.run(
-            [sys.executable, "-m", "kates_cli", *args],
+            [*prefix, *args],
             input=input,
             capture_output=True,
             text=True,
@@ -100,6 +99,15 @@ def kates(cluster: ControlPlane, cache_dir: Path) -> Runner:
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
     return run
+
+
+KATES = [sys.executable, "-m", "kates_cli"]
+
+
+@pytest.fixture
+def kates(cluster: ControlPlane, cache_dir: Path) -> Runner:
+    """Run the real kates CLI in a subprocess: kates("get", "ns", input=..., env=...) -> Result."""
+    return runner(cluster, cache_dir, KATES)
 
 
 def kubectl_path() -> str:
@@ -113,20 +121,7 @@ def kubectl_path() -> str:
 @pytest.fixture
 def kubectl(cluster: ControlPlane, cache_dir: Path) -> Runner:
     """Run the real kubectl against the same cluster."""
-    binary = kubectl_path()
-
-    def run(*args: str, input: str | None = None, env: dict[str, str] | None = None, timeout: float = 120) -> Result:
-        proc = subprocess.run(
-            [binary, *args],
-            input=input,
-            capture_output=True,
-            text=True,
-            env=_env(cluster, cache_dir, env),
-            timeout=timeout,
-        )
-        return Result(proc.returncode, proc.stdout, proc.stderr)
-
-    return run
+    return runner(cluster, cache_dir, [kubectl_path()])
 
 
 def create(cluster: ControlPlane, path: str, obj: dict[str, Any]) -> dict[str, Any]:
@@ -229,35 +224,10 @@ def tier2_ns(tier2_cluster: ControlPlane, request: pytest.FixtureRequest) -> Ite
 @pytest.fixture
 def tier2_kubectl(tier2_cluster: ControlPlane, cache_dir: Path) -> Runner:
     """Run the real kubectl against the tier-2 control plane."""
-    binary = kubectl_path()
-
-    def run(*args: str, input: str | None = None, env: dict[str, str] | None = None, timeout: float = 120) -> Result:
-        proc = subprocess.run(
-            [binary, *args],
-            input=input,
-            capture_output=True,
-            text=True,
-            env=_env(tier2_cluster, cache_dir, env),
-            timeout=timeout,
-        )
-        return Result(proc.returncode, proc.stdout, proc.stderr)
-
-    return run
+    return runner(tier2_cluster, cache_dir, [kubectl_path()])
 
 
 @pytest.fixture
 def tier2_kates(tier2_cluster: ControlPlane, cache_dir: Path) -> Runner:
     """Run the real kates CLI against the tier-2 control plane."""
-
-    def run(*args: str, input: str | None = None, env: dict[str, str] | None = None, timeout: float = 120) -> Result:
-        proc = subprocess.run(
-            [sys.executable, "-m", "kates_cli", *args],
-            input=input,
-            capture_output=True,
-            text=True,
-            env=_env(tier2_cluster, cache_dir, env),
-            timeout=timeout,
-        )
-        return Result(proc.returncode, proc.stdout, proc.stderr)
-
-    return run
+    return runner(tier2_cluster, cache_dir, KATES)
