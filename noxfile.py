@@ -12,7 +12,7 @@ nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["tests"]
 
-SOURCES = ["kates_cli", "tests", "noxfile.py"]
+SOURCES = ["kates_cli", "tests", "bench", "noxfile.py"]
 
 
 def _install(session: nox.Session) -> None:
@@ -71,3 +71,15 @@ def demo(session: nox.Session) -> None:
     """Start the local control plane and run kates's main job against it."""
     _install(session)
     session.run("python", "-m", "tests.demo")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The benchmark suite (bench/): kates against kubectl and the kubernetes client on a local control plane.
+
+    `nox -s bench` runs B0-B7 at N=1000 with 3 alternating rounds, prints the table and writes bench/results.json;
+    arguments go to `python -m bench.run`, e.g. `nox -s bench -- --smoke` or `nox -s bench -- --only B1,B3`.
+    """
+    _install(session)
+    session.run("python", "-m", "tests.controlplane.build")
+    session.run("python", "-m", "bench.run", *session.posargs)

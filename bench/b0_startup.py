@@ -18,8 +18,8 @@ from .report import Row
 def run(ctx: Context) -> list[Row]:
     reps = 1 if ctx.sizes.smoke else 5
     commands = {
-        "help": (ctx.kates + ["--help"], [ctx.kubectl, "--help"]),
-        "get": (ctx.kates + ["get", "ns", "default"], [ctx.kubectl, "get", "ns", "default"]),
+        "help": ([*ctx.kates, "--help"], [ctx.kubectl, "--help"]),
+        "get": ([*ctx.kates, "get", "ns", "default"], [ctx.kubectl, "get", "ns", "default"]),
     }
     for kates_argv, kubectl_argv in commands.values():  # warm-up, untimed
         run_measured(kates_argv, ctx.env).check("kates warm-up")
@@ -68,7 +68,7 @@ def run(ctx: Context) -> list[Row]:
         ),
         Row(
             "B0",
-            "get ns default (1 object), new process, empty discovery caches: wall",
+            "get ns default, new process, empty discovery caches: wall",
             "s",
             median(wall("cold", "kates")),
             "kubectl",

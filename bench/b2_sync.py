@@ -25,7 +25,7 @@ def run(ctx: Context) -> list[Row]:
     s = ctx.sizes
     ns = fixtures.MAIN
     expected = {"cm": s.size, "secrets": s.secrets, "svc": s.services}
-    kates = ctx.kates + ["watch", *[a for k in KINDS for a in ("-q", f"{k} ns={ns}")], "--once", "--exec", "cat"]
+    kates = [*ctx.kates, "watch", *[a for k in KINDS for a in ("-q", f"{k} ns={ns}")], "--once", "--exec", "cat"]
     naive = ctx.peer("naive_sync.py", ns, "cat")
     kubectl = [[ctx.kubectl, "get", kind, "-n", ns, "-o", "json"] for kind in KINDS]
     for name, argv in (("kates", kates), ("naive", naive)):  # warm-up, untimed, and a check of the snapshot
@@ -50,7 +50,7 @@ def run(ctx: Context) -> list[Row]:
                 wall[name].append(m.wall)
                 cpu[name].append(m.cpu)
                 rss[name].append(m.maxrss_mb)
-    what = f"watch sync of {s.size} CM + {s.secrets} Secret + {s.services} Svc to the hook"
+    what = f"watch sync {s.size} CM+{s.secrets} Secret+{s.services} Svc to the hook"
 
     def row(fig: str, data: dict[str, list[float]], unit: str, peer: str, **kw: object) -> Row:
         return Row(

@@ -53,7 +53,6 @@ def run(ctx: Context) -> list[Row]:
                 storm_seconds=storm_seconds,
                 lag_after_storm=max(0.0, at - storm_end),
                 process_cpu=child.cpu,
-                process_maxrss_mb=child.maxrss_mb,
                 events_per_cpu_second=result["events"] / result["cpu"] if result["cpu"] > 0 else 0.0,
             )
             results[name].append(result)
@@ -61,7 +60,7 @@ def run(ctx: Context) -> list[Row]:
     def fig(name: str, key: str) -> list[float]:
         return [float(r[key]) for r in results[name]]
 
-    what = f"watch intake, {expected} patch events on {ctx.sizes.size} CMs"
+    what = f"watch intake of {expected} patch events"
     return [
         Row(
             "B3",
@@ -74,6 +73,8 @@ def run(ctx: Context) -> list[Row]:
             check="ratio>=10",
             samples={"kates": fig("kates", "events_per_cpu_second"), "peer": fig("naive", "events_per_cpu_second")},
             details={"kates": results["kates"], "naive": results["naive"]},
+            note="CPU-s from the watcher's own rusage, from synced to the last event; the storm writer (this process, "
+            f"median {median(fig('kates', 'storm_seconds')):.1f} s) and the API server share the machine",
         ),
         Row(
             "B3",
@@ -84,16 +85,5 @@ def run(ctx: Context) -> list[Row]:
             median(fig("naive", "cpu")),
             ratio_kind="peer/kates",
             samples={"kates": fig("kates", "cpu"), "peer": fig("naive", "cpu")},
-        ),
-        Row(
-            "B3",
-            f"{what}: last event delivered after the storm ended",
-            "s",
-            median(fig("kates", "lag_after_storm")),
-            "naive",
-            median(fig("naive", "lag_after_storm")),
-            samples={"kates": fig("kates", "lag_after_storm"), "peer": fig("naive", "lag_after_storm")},
-            note="the storm writer shares the machine with the client and the API server: "
-            f"median storm {median(fig('kates', 'storm_seconds')):.1f} s",
         ),
     ]

@@ -40,7 +40,7 @@ def runs(log: Path) -> int:
 def start_watch(ctx: Context, ns: str, tag: str) -> tuple[Child, Path]:
     log = ctx.tmp / f"b6-{tag}.log"
     log.unlink(missing_ok=True)
-    argv = ctx.kates + ["watch", *[a for k in KINDS for a in ("-q", f"{k} ns={ns}")], "--exec", str(hook_script(ctx))]
+    argv = [*ctx.kates, "watch", *[a for k in KINDS for a in ("-q", f"{k} ns={ns}")], "--exec", str(hook_script(ctx))]
     child = Child(argv, dict(ctx.env, B6_LOG=str(log)), stdout_null=True)
     wait_until(lambda: runs(log) >= 1, 120, f"the first hook run of kates watch ({ns})")
     return child, log
@@ -96,7 +96,7 @@ def run(ctx: Context) -> list[Row]:
         for tool in rotate(["kates", "kubectl"], rnd):
             for ns, key in ((fixtures.EMPTY, "empty"), (fixtures.MAIN, "full")):
                 if tool == "kubectl":
-                    rss[tool][key].append(run_measured(kubectl + [ns], ctx.env).check("B6 kubectl").maxrss_mb)
+                    rss[tool][key].append(run_measured([*kubectl, ns], ctx.env).check("B6 kubectl").maxrss_mb)
                     continue
                 child, _ = start_watch(ctx, ns, f"{key}-{rnd}")
                 try:
@@ -109,11 +109,11 @@ def run(ctx: Context) -> list[Row]:
     def marginal(tool: str) -> list[float]:
         return [(f - e) / raw_mb for f, e in zip(rss[tool]["full"], rss[tool]["empty"], strict=True)]
 
-    what = f"watch of {len(objects)} objects ({raw_mb:.1f} MiB of JSON)"
+    what = f"watch of {len(objects)} objects ({raw_mb:.1f} MiB JSON)"
     return [
         Row(
             "B6",
-            f"{what}: marginal RSS / raw JSON bytes",
+            f"{what}: marginal RSS / JSON bytes",
             "x",
             median(marginal("kates")),
             "kubectl get -o json",
@@ -121,12 +121,13 @@ def run(ctx: Context) -> list[Row]:
             target="kates <= 2.5x",
             check="kates<=2.5",
             samples={"kates": marginal("kates"), "peer": marginal("kubectl")},
-            note="marginal: RSS with the objects minus RSS of the same process on an empty namespace",
+            note="marginal: RSS with the objects minus RSS of the same command on an empty namespace; "
+            "kates: VmRSS of the running watch after sync, kubectl: peak RSS",
             details={"raw_json_bytes": raw, "rss_mb": rss},
         ),
         Row(
             "B6",
-            f"{what}: whole-process RSS (kates: VmRSS after sync; kubectl: peak)",
+            f"{what}: whole-process RSS",
             "MiB",
             median(rss["kates"]["full"]),
             "kubectl get -o json",
@@ -135,7 +136,7 @@ def run(ctx: Context) -> list[Row]:
         ),
         Row(
             "B6",
-            f"{what}: VmRSS growth under {ctx.sizes.churn_seconds:g} s of churn (second half)",
+            f"{what}: RSS growth, {ctx.sizes.churn_seconds:g} s churn, 2nd half",
             "MiB",
             growth.get("growth_second_half_mb"),
             "",

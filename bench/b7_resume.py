@@ -48,7 +48,7 @@ def run(ctx: Context) -> list[Row]:
             try:
                 for child in children.values():
                     child.wait_line("ready", 120)
-                before = {name: {} for name in children}
+                before: dict[str, dict[str, Any]] = {name: {} for name in children}
                 for phase in PHASES:
                     if phase == "drop":
                         time.sleep(0.5)  # both watches open
@@ -61,7 +61,10 @@ def run(ctx: Context) -> list[Row]:
                         restarts.append(disrupted - t0)
                     ctx.cp.bulk(
                         "PATCH",
-                        [(f"/api/v1/namespaces/{ns}/configmaps/{n}", {"data": {"marker": tokens[phase]}}) for n in names],
+                        [
+                            (f"/api/v1/namespaces/{ns}/configmaps/{n}", {"data": {"marker": tokens[phase]}})
+                            for n in names
+                        ],
                         content_type="application/merge-patch+json",
                     )
                     for name, child in children.items():
@@ -86,7 +89,7 @@ def run(ctx: Context) -> list[Row]:
     n = ctx.sizes.size
     rows = []
     for phase in PHASES:
-        what = f"watch of {n} CMs, {'connection drop (server up)' if phase == 'drop' else 'apiserver restart'}"
+        what = f"watch of {n} CMs, {'connection cut, server up' if phase == 'drop' else 'apiserver restart'}"
         restart_relists = fig(phase, "kates", "relists")
         rows += [
             Row(

@@ -57,7 +57,9 @@ def service(i: int) -> dict[str, Any]:
 
 
 def namespace(ctx: Context, name: str) -> None:
-    code, body = ctx.cp.request("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    code, body = ctx.cp.request(
+        "POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+    )
     if code not in (201, 409):
         raise RuntimeError(f"creating namespace {name} -> {code}: {body}")
 

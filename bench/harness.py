@@ -1,6 +1,7 @@
-"""Measuring child processes: wall time, client CPU-seconds and peak RSS from the child's own rusage (`os.wait4`,
+"""Measuring child processes: wall time, client CPU-seconds and peak RSS from the child's own rusage (`wait4`,
 which includes the descendants the child waited for, e.g. a hook), time to first byte of stdout, and the VmRSS of
-a process that is still running (`/proc/PID/status`).
+a process that is still running (`/proc/PID/status`). Children run to completion are started by bench/spawner.py
+(see there why); long-running ones (`Child`) by this process, and their peak RSS is not used.
 
 Also the shared run context (`Context`): the control plane, the environment every child gets, where kates, kubectl
 and the peer scripts are, the sizes of this run, and the per-run scratch directory.
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import os
 import queue
-import select
 import signal
 import statistics
 import subprocess
@@ -65,86 +65,92 @@ def run_measured(
     cwd: Path | None = None,
     stdout_null: bool = False,
 ) -> Measured:
-    """Run `argv` to completion and reap it with wait4. stdout is drained as it comes (its first byte timed) or,
-    with `stdout_null`, goes to /dev/null; stderr is kept for error messages."""
-    err_file = _scratch_err()
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        list(argv),
-        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL if stdout_null else subprocess.PIPE,
-        stderr=err_file,
-        env=env,
-        cwd=cwd,
-    )
-    if stdin is not None:
-        assert proc.stdin is not None
-        threading.Thread(target=_feed, args=(proc.stdin, stdin), daemon=True).start()
-    deadline = started + timeout
-    first: float | None = None
-    total = 0
-    chunks: list[bytes] = []
-    if proc.stdout is not None:
-        fd = proc.stdout.fileno()
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                _kill_and_reap(proc)
-                raise BenchError(f"{' '.join(argv)} timed out after {timeout:.0f}s")
-            ready, _, _ = select.select([fd], [], [], min(left, 1.0))
-            if not ready:
-                continue
-            data = os.read(fd, 1 << 20)
-            if not data:
-                break
-            if first is None:
-                first = time.monotonic() - started
-            total += len(data)
-            if keep_output:
-                chunks.append(data)
-        proc.stdout.close()
-    watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), _kill, args=(proc.pid,))
-    watchdog.start()
-    _, status, usage = os.wait4(proc.pid, 0)  # blocking: the watchdog kills a child that overstays
-    wall = time.monotonic() - started
-    watchdog.cancel()
-    if wall >= timeout:
-        raise BenchError(f"{' '.join(argv)} timed out after {timeout:.0f}s")
-    proc.returncode = _exit_code(status)  # reaped here: keep Popen from waiting again
-    err_file.seek(0)
-    err = err_file.read().decode(errors="replace")
-    err_file.close()
-    return Measured(
-        list(argv),
-        proc.returncode,
-        wall,
-        usage.ru_utime + usage.ru_stime,
-        usage.ru_maxrss / 1024.0,
-        first,
-        total,
-        b"".join(chunks),
-        err,
-    )
+    """Run `argv` to completion through the spawner (bench/spawner.py: peak RSS is then the child's own) and
+    return its wall time, CPU-seconds, peak RSS, time to first byte of stdout and stdout size. stdout is drained as
+    it comes or, with `stdout_null`, goes to /dev/null; stderr is kept for error messages."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="run-") as scratch:
+        out, err, inp = Path(scratch, "out"), Path(scratch, "err"), Path(scratch, "in")
+        if stdin is not None:
+            inp.write_bytes(stdin)
+        job = {
+            "argv": [str(a) for a in argv],
+            "env": env,
+            "cwd": str(cwd) if cwd else None,
+            "stdin": str(inp) if stdin is not None else None,
+            "stdout_null": stdout_null,
+            "keep": keep_output,
+            "out": str(out),
+            "err": str(err),
+            "timeout": timeout,
+        }
+        result = _spawner().submit(job)
+        if result.get("error"):
+            raise BenchError(f"spawner: {result['error']} ({' '.join(job['argv'])})")
+        if result["timed_out"]:
+            raise BenchError(f"{' '.join(job['argv'])} timed out after {timeout:.0f}s")
+        return Measured(
+            job["argv"],
+            result["code"],
+            result["wall"],
+            result["cpu"],
+            result["maxrss_kb"] / 1024.0,
+            result["ttfb"],
+            result["out_bytes"],
+            out.read_bytes() if keep_output else b"",
+            err.read_text(errors="replace") if err.exists() else "",
+        )
 
 
-def _kill(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+class _Spawner:
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-S", str(HERE / "spawner.py")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            start_new_session=True,
+        )
+        self.lock = threading.Lock()
+
+    def submit(self, job: dict[str, Any]) -> dict[str, Any]:
+        import json
+
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        with self.lock:
+            self.proc.stdin.write(json.dumps(job).encode() + b"\n")
+            self.proc.stdin.flush()
+            line = self.proc.stdout.readline()
+        if not line:
+            raise BenchError("the spawner died")
+        result: dict[str, Any] = json.loads(line)
+        return result
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
-def _kill_and_reap(proc: subprocess.Popen[bytes]) -> None:
-    _kill(proc.pid)
-    proc.wait()
+_SPAWNER: _Spawner | None = None
 
 
-def _feed(pipe: IO[bytes], data: bytes) -> None:
-    try:
-        pipe.write(data)
-        pipe.close()
-    except (BrokenPipeError, OSError):
-        pass
+def _spawner() -> _Spawner:
+    global _SPAWNER
+    if _SPAWNER is None or _SPAWNER.proc.poll() is not None:
+        _SPAWNER = _Spawner()
+    return _SPAWNER
+
+
+def close_spawner() -> None:
+    global _SPAWNER
+    if _SPAWNER is not None:
+        _SPAWNER.close()
+        _SPAWNER = None
 
 
 def _scratch_err() -> IO[bytes]:
@@ -343,10 +349,17 @@ class Context:
 
 
 def child_env(kubeconfig: Path, tmp: Path) -> dict[str, str]:
-    """The environment of every child: this cluster, private discovery caches, no inherited kates hook variables."""
+    """The environment of every child: this cluster, private discovery caches, no inherited kates hook variables.
+
+    Bytecode caching is on even where the calling environment turns it off (PYTHONDONTWRITEBYTECODE), with the
+    caches under the run's scratch directory (PYTHONPYCACHEPREFIX), filled by the untimed warm-up runs: an
+    installed kates, like the installed kubernetes client, has its .pyc files, and compiling kates's modules
+    from source on every start would cost tens of milliseconds that no user pays."""
     env = dict(os.environ)
     for var in ("KATES_NAMESPACE", "KATES_CONTEXT", "KATES_WRITE_SOCKET", "KATES_TEST_HOLD_WATCH", "KUBECONFIG"):
         env.pop(var, None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
     kates_cache, kube_cache = tmp / "kates-cache", tmp / "kube-cache"
     kates_cache.mkdir(exist_ok=True)
     kube_cache.mkdir(exist_ok=True)

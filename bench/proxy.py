@@ -23,6 +23,7 @@ class CuttingProxy:
         self.port = self.listener.getsockname()[1]
         self._lock = threading.Lock()
         self._open: set[socket.socket] = set()
+        self._cut: set[socket.socket] = set()
         self._closed = False
         self.cuts = 0
         threading.Thread(target=self._accept, daemon=True).start()
@@ -55,12 +56,12 @@ class CuttingProxy:
                 threading.Thread(target=self._pump, args=(a, b, done), daemon=True).start()
             threading.Thread(target=self._reap, args=(client, server, done), daemon=True).start()
 
-    @staticmethod
-    def _pump(src: socket.socket, dst: socket.socket, done: threading.Semaphore) -> None:
+    def _pump(self, src: socket.socket, dst: socket.socket, done: threading.Semaphore) -> None:
         try:
             while data := src.recv(65536):
                 dst.sendall(data)
-            dst.shutdown(socket.SHUT_WR)
+            if src not in self._cut:
+                dst.shutdown(socket.SHUT_WR)  # a clean end passes through as a clean end
         except OSError:
             pass
         finally:
@@ -72,15 +73,24 @@ class CuttingProxy:
         with self._lock:
             self._open.discard(client)
             self._open.discard(server)
-        client.close()
+            self._cut.discard(client)
+            self._cut.discard(server)
+        client.close()  # after a cut, SO_LINGER 0 makes this close send a reset
         server.close()
 
     def cut(self) -> int:
-        """Reset every open connection; returns how many sockets were cut."""
+        """Reset every open connection; returns how many sockets were cut. (Closing a socket that another thread
+        is reading does not release it: the readers are woken with shutdown(SHUT_RD), which sends nothing, and the
+        reaper's close then sends the reset.)"""
         with self._lock:
-            socks, self._open = list(self._open), set()
+            socks = list(self._open)
+            self._cut.update(socks)
         for s in socks:
-            _reset(s)
+            try:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                s.shutdown(socket.SHUT_RD)
+            except OSError:
+                pass
         self.cuts += 1
         return len(socks)
 

@@ -21,7 +21,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from .harness import HERE, REPO, Context, Sizes, child_env, find_kates, find_kubectl
+from .harness import HERE, REPO, Context, Sizes, child_env, close_spawner, find_kates, find_kubectl
 from .report import Row, table, write_json
 
 BENCHMARKS = {
@@ -72,12 +72,25 @@ def versions(ctx: Context) -> dict[str, str]:
     }
 
 
+def git_revision() -> str:
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], capture_output=True, text=True, cwd=REPO, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    head = git("rev-parse", "--short", "HEAD")
+    dirty = git("status", "--porcelain", "--", "kates_cli")
+    return f"{head}{' (kates_cli modified)' if dirty else ''}"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     sys.path.insert(0, str(REPO))
     from tests.controlplane.launcher import ControlPlane
 
     started = time.monotonic()
+    load_at_start = os.getloadavg()
     rows: list[Row] = []
     errors: dict[str, str] = {}
     timings: dict[str, float] = {}
@@ -113,11 +126,14 @@ def main(argv: list[str] | None = None) -> int:
             "benchmark_seconds": timings,
             "control_plane_startup_seconds": cp.startup_seconds,
             "cpus": os.cpu_count(),
+            "loadavg_at_start": load_at_start,
             "loadavg_at_end": os.getloadavg(),
             "versions": versions(ctx),
+            "revision": git_revision(),
             "errors": errors,
             "correctness_failures": ctx.failures,
         }
+        close_spawner()
     meta["seconds"] = time.monotonic() - started
     print(table(rows, args.smoke))
     print(f"\n{len(args.selected)} benchmark(s), N={args.size}, {args.rounds} round(s), {meta['seconds']:.0f}s wall")
