@@ -13,8 +13,6 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from ..errors import UsageError
 
 EXTENSIONS = (".yaml", ".yml", ".json")
@@ -49,6 +47,8 @@ def _files(path: str, recursive: bool) -> list[str]:
 
 
 def _documents(text: str, source: str) -> list[Manifest]:
+    import yaml  # only commands that read manifests pay for it
+
     loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     loader = loader_cls(text)
     docs: list[Manifest] = []

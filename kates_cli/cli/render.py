@@ -8,7 +8,7 @@ Invariants:
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -121,8 +121,16 @@ class TableView:
 
 
 def to_json(obj: Any) -> str:
-    """kubectl's JSON: 4-space indent, sorted keys, UTF-8 kept."""
-    return json.dumps(obj, indent=4, sort_keys=True, ensure_ascii=False) + "\n"
+    """kubectl's JSON: 4-space indent, sorted keys, UTF-8 kept. orjson writes 2-space indents about 3x faster than
+    the json module; doubling each line's leading spaces gives the 4-space layout (newlines inside strings are
+    escaped, so every line break is structural)."""
+    import orjson
+
+    text = orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
+    return _INDENT.sub(lambda m: m.group(0) * 2, text) + "\n"
+
+
+_INDENT = re.compile(r"(?m)^ +")
 
 
 def to_yaml(obj: Any) -> str:
