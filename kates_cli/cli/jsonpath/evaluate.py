@@ -1,0 +1,232 @@
+"""Evaluating a parsed template over JSON data, with kubectl's semantics and error messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .gofmt import _INVALID, _as_go_number, _Error, _go_type, _sprint
+from .parser import _Array, _Field, _Filter, _Ident, _List, _Literal, _Recursive, _Text, _Union, _Wildcard
+
+
+def _children(v: Any) -> list[Any]:
+    if isinstance(v, dict):
+        return [v[k] for k in sorted(v, key=str)]
+    if isinstance(v, list | tuple):
+        return list(v)
+    if isinstance(v, str):
+        return list(v.encode("utf-8", "surrogatepass"))
+    return []
+
+
+def _basic_kind(v: Any) -> str:
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, int | float):
+        return "int" if isinstance(_as_go_number(v), int) else "float"
+    if isinstance(v, str):
+        return "string"
+    raise _Error("invalid type for comparison")
+
+
+def _equal(a: Any, b: Any) -> bool:
+    ka, kb = _basic_kind(a), _basic_kind(b)
+    if ka != kb:
+        raise _Error("incompatible types for comparison")
+    return bool(a == b)
+
+
+def _less(a: Any, b: Any) -> bool:
+    ka, kb = _basic_kind(a), _basic_kind(b)
+    if ka != kb:
+        raise _Error("incompatible types for comparison")
+    if ka == "bool":
+        raise _Error("invalid type for comparison")
+    return bool(a < b)
+
+
+def _compare(op: str, a: Any, b: Any) -> bool:
+    if op == "<":
+        return _less(a, b)
+    if op == ">":
+        return not (_less(a, b) or _equal(a, b))
+    if op == "==":
+        return _equal(a, b)
+    if op == "!=":
+        return not _equal(a, b)
+    if op == "<=":
+        return _less(a, b) or _equal(a, b)
+    if op == ">=":
+        return not _less(a, b)
+    raise _Error(f"unrecognized filter operator {op}")
+
+
+_Group = tuple[bool, list[Any]]  # (from text outside braces, values)
+
+
+class _Evaluator:
+    """One evaluation of a template (client-go's FindResults), with its range bookkeeping."""
+
+    def __init__(self, allow_missing_keys: bool) -> None:
+        self.allow_missing = allow_missing_keys
+        self.begin_range = 0
+        self.in_range = 0
+        self.end_range = 0
+        self.last_end: Any = None
+
+    def find(self, nodes: list[Any], data: Any) -> list[_Group]:
+        cur = [_INVALID if data is None else data]
+        groups: list[_Group] = []
+        i = 0
+        while i < len(nodes):
+            node = nodes[i]
+            results = self.walk(cur, node)
+            if 0 < self.end_range <= self.in_range:
+                self.end_range -= 1
+                self.last_end = node
+                break
+            if self.begin_range > 0:
+                self.begin_range -= 1
+                self.in_range += 1
+                body = nodes[i + 1 :]
+                if results:
+                    for value in results:
+                        groups.extend(self.find(body, value))
+                else:
+                    self.find(body, None)  # still walks to the matching {end}
+                self.in_range -= 1
+                for k in range(i + 1, len(nodes)):
+                    if nodes[k] is self.last_end:
+                        i = k
+                        break
+                i += 1
+                continue
+            groups.append((isinstance(node, _Text), results))
+            i += 1
+        return groups
+
+    def walk(self, values: list[Any], node: Any) -> list[Any]:
+        if isinstance(node, _List):
+            for child in node.nodes:
+                values = self.walk(values, child)
+            return values
+        if isinstance(node, _Text):
+            return [node.text]
+        if isinstance(node, _Field):
+            return self._field(values, node.name)
+        if isinstance(node, _Array):
+            return self._array(values, node)
+        if isinstance(node, _Filter):
+            return self._filter(values, node)
+        if isinstance(node, _Literal):
+            return [node.value for _ in values]
+        if isinstance(node, _Wildcard):
+            return [child for v in values for child in _children(v)]
+        if isinstance(node, _Recursive):
+            return self._recursive(values)
+        if isinstance(node, _Union):
+            out: list[Any] = []
+            for lst in node.lists:
+                try:
+                    out.extend(self.walk(values, lst))
+                except _Error as e:
+                    raise _Error(e.message, values) from None
+            return out
+        assert isinstance(node, _Ident)
+        return self._identifier(values, node.name)
+
+    def _identifier(self, values: list[Any], name: str) -> list[Any]:
+        if name == "range":
+            self.begin_range += 1
+            return values
+        if name == "end":
+            if self.in_range > 0:
+                self.end_range += 1
+                return []
+            raise _Error("not in range, nothing to end")
+        raise _Error(f"unrecognized identifier {name}", values)
+
+    def _field(self, values: list[Any], name: str) -> list[Any]:
+        if not values:
+            return []
+        out = [v[name] for v in values if isinstance(v, dict) and name in v]
+        if not out and not self.allow_missing:
+            raise _Error(f"{name} is not found")
+        return out
+
+    def _array(self, values: list[Any], node: _Array) -> list[Any]:
+        out: list[Any] = []
+        (known0, start, _), (known1, stop, derived1), (known2, step, _) = node.params
+        for v in values:
+            if v is None or v is _INVALID:
+                continue
+            if not isinstance(v, list | tuple):
+                raise _Error(f"{_go_type(v)} is not array or slice", values)
+            n = len(v)
+            lo = start if known0 else 0
+            if lo < 0:
+                lo += n
+            hi = stop if known1 else n
+            if hi < 0 or (hi == 0 and derived1):
+                hi += n
+            if hi == lo:
+                return out  # client-go stops at the first empty selection
+            if lo >= n or lo < 0:
+                raise _Error(f"array index out of bounds: index {lo}, length {n}", values)
+            if hi > n or hi < 0:
+                raise _Error(f"array index out of bounds: index {hi - 1}, length {n}", values)
+            if lo > hi:
+                raise _Error(f"starting index {lo} is greater than ending index {hi}", values)
+            if known2 and step <= 0:
+                raise _Error("step must be > 0", values)
+            out.extend(v[lo : hi : step if known2 else 1])
+        return out
+
+    def _recursive(self, values: list[Any]) -> list[Any]:
+        out: list[Any] = []
+        for v in values:
+            if v is None or v is _INVALID:
+                continue
+            children = _children(v)
+            if children:
+                out.append(v)
+                out.extend(self._recursive(children))
+        return out
+
+    def _filter(self, values: list[Any], node: _Filter) -> list[Any]:
+        out: list[Any] = []
+        for v in values:
+            if not isinstance(v, list | tuple):
+                raise _Error(f"{_sprint(v)} is not array or slice and cannot be filtered", values)
+            for item in v:
+                error: _Error | None = None
+                try:
+                    lefts = self.walk([item], node.left)
+                except _Error as e:
+                    lefts, error = e.partial, e
+                if node.op == "exists":
+                    if lefts:
+                        out.append(item)
+                    continue
+                if error is not None:
+                    raise _Error(error.message, values)
+                if not lefts:
+                    continue
+                if len(lefts) > 1:
+                    raise _Error("can only compare one element at a time", values)
+                try:
+                    rights = self.walk([item], node.right)
+                except _Error as e:
+                    raise _Error(e.message, values) from None
+                if not rights:
+                    continue
+                if len(rights) > 1:
+                    raise _Error("can only compare one element at a time", values)
+                left = None if lefts[0] is _INVALID else lefts[0]
+                right = None if rights[0] is _INVALID else rights[0]
+                try:
+                    passed = _compare(node.op, left, right)
+                except _Error as e:
+                    raise _Error(e.message, out) from None
+                if passed:
+                    out.append(item)
+        return out

@@ -1,0 +1,210 @@
+"""Go's value formatting as kubectl prints it (fmt.Sprint, %v floats, json.Marshal), and the shared error types."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+class _Invalid:
+    """Go's zero reflect.Value: the data a range body sees for a null element (prints `<no value>`)."""
+
+    def __repr__(self) -> str:
+        return "<invalid reflect.Value>"
+
+
+_INVALID = _Invalid()
+
+
+class _Error(Exception):
+    """An evaluation or syntax error with kubectl's bare message. `partial` is what Go's evaluator returns alongside
+    the error, which an existence filter still inspects."""
+
+    def __init__(self, message: str, partial: list[Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.partial = partial if partial is not None else []
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _as_go_number(v: int | float) -> int | float:
+    """An int beyond int64 is decoded by Kubernetes as a float64."""
+    if isinstance(v, int) and not _INT64_MIN <= v <= _INT64_MAX:
+        return float(v)
+    return v
+
+
+def _shortest_digits(f: float) -> tuple[str, int]:
+    """The shortest digits that round-trip `abs(f)` (f != 0) and the decimal point position: 0.DIGITS x 10^dp."""
+    _, digits, exponent = Decimal(repr(abs(f))).as_tuple()
+    assert isinstance(exponent, int)
+    text = "".join(map(str, digits))
+    dp = len(text) + exponent
+    stripped = text.lstrip("0")
+    dp -= len(text) - len(stripped)
+    return stripped.rstrip("0"), dp
+
+
+def _fixed(digits: str, dp: int) -> str:
+    if dp <= 0:
+        return "0." + "0" * -dp + digits
+    if dp >= len(digits):
+        return digits + "0" * (dp - len(digits))
+    return digits[:dp] + "." + digits[dp:]
+
+
+def _exponent(digits: str, dp: int) -> str:
+    exp = dp - 1
+    mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+    return f"{mantissa}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
+
+
+def _go_float(f: float) -> str:
+    """Go's `%v` of a float64: shortest digits, exponent form when the decimal exponent is < -4 or >= 6."""
+    if f == 0:
+        return "-0" if str(f).startswith("-") else "0"
+    sign = "-" if f < 0 else ""
+    digits, dp = _shortest_digits(f)
+    exp = dp - 1
+    return sign + (_exponent(digits, dp) if exp < -4 or exp >= 6 else _fixed(digits, dp))
+
+
+def _json_float(f: float) -> str:
+    """Go's encoding/json float64: fixed notation unless abs < 1e-6 or >= 1e21, then `1e-7` / `1e+21`."""
+    if f == 0:
+        return "-0" if str(f).startswith("-") else "0"
+    sign = "-" if f < 0 else ""
+    digits, dp = _shortest_digits(f)
+    if abs(f) < 1e-6 or abs(f) >= 1e21:
+        text = _exponent(digits, dp)
+        return sign + re.sub(r"e-0(\d)$", r"e-\1", text)
+    return sign + _fixed(digits, dp)
+
+
+def _number_text(v: int | float, json: bool) -> str:
+    n = _as_go_number(v)
+    if isinstance(n, int):
+        return str(n)
+    return _json_float(n) if json else _go_float(n)
+
+
+_JSON_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+
+
+def _json_string(s: str) -> str:
+    out = ['"']
+    for ch in s:
+        code = ord(ch)
+        if ch in _JSON_ESCAPES:
+            out.append(_JSON_ESCAPES[ch])
+        elif code < 0x20 or ch in "<>&\u2028\u2029":
+            out.append(f"\\u{code:04x}")
+        elif 0xD800 <= code <= 0xDFFF:
+            out.append("\\ufffd")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def _json(v: Any, indent: str | None = None, level: int = 0) -> str:
+    """Go's json.Marshal (indent None) or json.MarshalIndent(v, "", indent)."""
+    if v is None or v is _INVALID:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return _number_text(v, json=True)
+    if isinstance(v, str):
+        return _json_string(v)
+    if isinstance(v, dict):
+        if not v:
+            return "{}"
+        items = [(_json_string(str(k)), _json(v[k], indent, level + 1)) for k in sorted(v, key=str)]
+        if indent is None:
+            return "{" + ",".join(f"{k}:{val}" for k, val in items) + "}"
+        inner, outer = "\n" + indent * (level + 1), "\n" + indent * level
+        return "{" + ",".join(f"{inner}{k}: {val}" for k, val in items) + outer + "}"
+    if isinstance(v, list | tuple):
+        if not v:
+            return "[]"
+        elems = [_json(x, indent, level + 1) for x in v]
+        if indent is None:
+            return "[" + ",".join(elems) + "]"
+        inner, outer = "\n" + indent * (level + 1), "\n" + indent * level
+        return "[" + ",".join(inner + e for e in elems) + outer + "]"
+    return _json_string(str(v))
+
+
+def _sprint(v: Any) -> str:
+    """Go's fmt.Sprint of an unstructured value."""
+    if v is None:
+        return "<nil>"
+    if v is _INVALID:
+        return "<invalid reflect.Value>"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return _number_text(v, json=False)
+    if isinstance(v, str):
+        return v
+    if isinstance(v, dict):
+        return "map[" + " ".join(f"{k}:{_sprint(v[k])}" for k in sorted(v, key=str)) + "]"
+    if isinstance(v, list | tuple):
+        return "[" + " ".join(_sprint(x) for x in v) + "]"
+    return str(v)
+
+
+def _text(v: Any) -> str:
+    """One jsonpath result as kubectl prints it in text mode."""
+    if v is _INVALID:
+        return "<no value>"
+    if isinstance(v, dict | list | tuple):
+        return _json(v)
+    if v is None:
+        return "null"
+    return _sprint(v)
+
+
+def _go_type(v: Any) -> str:
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, int | float):
+        return "int64" if isinstance(_as_go_number(v), int) else "float64"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, dict):
+        return "map[string]interface {}"
+    if isinstance(v, list | tuple):
+        return "[]interface {}"
+    return "interface {}"
+
+
+def _go_quote(s: str) -> str:
+    """Go's %q of a string."""
+    out = ['"']
+    for ch in s:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch in "\a\b\f\n\r\t\v":
+            out.append("\\" + "abfnrtv"["\a\b\f\n\r\t\v".index(ch)])
+        elif ch.isprintable() or ch == " ":
+            out.append(ch)
+        elif ord(ch) < 0x80:
+            out.append(f"\\x{ord(ch):02x}")
+        elif ord(ch) <= 0xFFFF:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(f"\\U{ord(ch):08x}")
+    out.append('"')
+    return "".join(out)
+
+
+def _escape_terminal(s: str) -> str:
+    return s.replace("\x1b", "^[").replace("\r", "\\r")
