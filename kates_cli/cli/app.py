@@ -10,19 +10,65 @@ Invariants:
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import signal
 import sys
 from collections.abc import Sequence
+from typing import Any
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from ..errors import ExitCode, KatesError, UsageError
 from . import completion
 from .state import State
 
+# command -> the module whose register() defines it; a command's module is imported only when it runs (or for help)
+COMMANDS = {
+    "version": "info",
+    "api-resources": "info",
+    "get": "get",
+    "create": "write",
+    "update": "write",
+    "update-status": "write",
+    "patch": "write",
+    "delete": "delete",
+    "logs": "logs",
+    "watch": "watch",
+}
+
+
+class LazyGroup(TyperGroup):
+    """The root group: subcommands are built from their module on first use, so `kates get` does not import the
+    code of logs, watch or the write commands."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._loaded: dict[str, click.Command] = {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMANDS.get(cmd_name)
+        if module is None:
+            return None
+        if cmd_name not in self._loaded:
+            sub = typer.Typer(
+                add_completion=False, rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]}
+            )
+            importlib.import_module(f".{module}", __package__).register(sub)
+            built = typer.main.get_command(sub)
+            found = built.commands if isinstance(built, click.Group) else {cmd_name: built}
+            self._loaded.update(found)
+        return self._loaded.get(cmd_name)
+
+
 app = typer.Typer(
+    cls=LazyGroup,
     name="kates",
     help="A kubectl-like client with a coherent, coalescing multi-kind watch.\n\n"
     "Global options may appear anywhere on the command line, as with kubectl.",
@@ -116,20 +162,6 @@ def root(
         debug=debug,
     )
     ctx.call_on_close(ctx.obj.close)
-
-
-def _register() -> None:
-    from . import delete, get, info, logs, watch, write
-
-    info.register(app)
-    get.register(app)
-    write.register(app)
-    delete.register(app)
-    logs.register(app)
-    watch.register(app)
-
-
-_register()
 
 
 def _error(message: str, hint: str | None = None) -> None:

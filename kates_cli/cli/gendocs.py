@@ -131,20 +131,24 @@ def _page(name: str, cmd: Any, synopsis: str, extra: list[tuple[str, list[str]]]
 
 
 def man_pages() -> dict[str, str]:
+    import click
     import typer
 
     from .app import app
 
     root = typer.main.get_command(app)
+    assert isinstance(root, click.Group)
+    ctx = click.Context(root)
+    commands: dict[str, Any] = {n: root.get_command(ctx, n) for n in root.list_commands(ctx)}
     pages = {}
-    names = sorted(root.commands)  # type: ignore[attr-defined]
+    names = sorted(commands)
     see = ", ".join(f"kates\\-{n}(1)" for n in names)
-    root_extra = [("COMMANDS", [f"kates {n}: {root.commands[n].get_short_help_str(200)}" for n in names])]  # type: ignore[attr-defined]
+    root_extra = [("COMMANDS", [f"kates {n}: {commands[n].get_short_help_str(200)}" for n in names])]
     pages["kates.1"] = _page("kates", root, "[GLOBAL OPTIONS] COMMAND [ARGS]...", root_extra).replace(
         "kubectl(1)\n", f"{see}, kubectl(1)\n"
     )
     for n in names:
-        cmd = root.commands[n]  # type: ignore[attr-defined]
+        cmd = commands[n]
         args = " ".join(p.human_readable_name for p in cmd.params if p.param_type_name == "argument")
         extra = WATCH_SECTIONS if n == "watch" else []
         pages[f"kates-{n}.1"] = _page(f"kates-{n}", cmd, f"[OPTIONS] {args}".strip(), extra)
