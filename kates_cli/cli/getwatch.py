@@ -120,7 +120,7 @@ class KindPrinter:
 
     def replace(self, query: str, entries: list[Entry], rv: str) -> None:
         """The stream's (re)list: show what differs from what was already shown."""
-        current = {(e.obj["metadata"].get("namespace") or "", e.obj["metadata"]["name"]): e for e in entries}
+        current = {e.key: e for e in entries}
         with self.lock:
             known = dict(self.known)
         for key, entry in sorted(current.items()):
