@@ -151,6 +151,7 @@ class QueryState:
         self.synced = False
         self.delivered: dict[Key, str] = {}
         self._bytes: bytes | None = None
+        self._view: dict[Key, Entry] | None = None  # cached view; dropped whenever anything visible may change
         self._retired = False  # set by _advance: retiring an overlay changed the view
 
     # -- scope -----------------------------------------------------------------------------------------------
@@ -200,7 +201,7 @@ class QueryState:
             before = self._visible(key)
             del self.overlay[key]
             self._retired = self._retired or self._visible(key) != before
-        self._bytes = None
+        self._bytes = self._view = None
 
     def _confirmed(self, key: Key, o: Overlay) -> bool:
         if o.rv and parse_rv(o.rv) is not None and _at_least(self.progress, o.rv):
@@ -234,7 +235,7 @@ class QueryState:
             self.overlay[key] = Overlay(None, rv, uid)
         else:
             self.overlay[key] = Overlay(make_entry(obj, raw), rv, uid)
-        self._bytes = None
+        self._bytes = self._view = None
         return self._visible(key) != before
 
     # -- the view --------------------------------------------------------------------------------------------
@@ -253,13 +254,17 @@ class QueryState:
         return o.entry
 
     def view(self) -> dict[Key, Entry]:
-        keys = set(self.watched) | set(self.overlay)
-        out = {}
-        for key in keys:
-            entry = self._visible(key)
-            if entry is not None:
-                out[key] = entry
-        return out
+        if self._view is None:
+            if not self.overlay:
+                self._view = dict(self.watched)
+            else:
+                out = {}
+                for key in set(self.watched) | set(self.overlay):
+                    entry = self._visible(key)
+                    if entry is not None:
+                        out[key] = entry
+                self._view = out
+        return self._view
 
     def _signature(self) -> dict[Key, str]:
         return {k: e.rv for k, e in self.view().items()}
@@ -279,10 +284,10 @@ class QueryState:
         view = self.view()
         now = {k: e.rv for k, e in view.items()}
         deltas: list[Delta] = []
-        for key in sorted(set(now) | set(self.delivered)):
-            old, new = self.delivered.get(key), now.get(key)
-            if old == new:
-                continue
+        delivered = self.delivered
+        changed = [k for k, rv in now.items() if delivered.get(k) != rv] + [k for k in delivered if k not in now]
+        for key in sorted(changed):
+            old, new = delivered.get(key), now.get(key)
             kind = "add" if old is None else "delete" if new is None else "update"
             deltas.append(Delta(kind, self.query.name, self.api_version, self.kind, key[0], key[1]))
         self.delivered = now

@@ -109,7 +109,7 @@ class FieldSelector:
         return True
 
 
-@lru_cache(maxsize=65536)  # a watch compares the same few versions many times per event
+@lru_cache(maxsize=1024)  # a watch compares the same few versions many times per event; small: no growth
 def parse_rv(rv: object) -> int | None:
     """The integer value of a comparable resourceVersion (KEP-5504), else None."""
     if not isinstance(rv, str) or not rv or not rv.isdigit() or rv[0] == "0" or not rv.isascii():
