@@ -79,8 +79,16 @@ def churn(ctx: Context, child: Child, seconds: float) -> dict[str, float]:
         "mid_rss_mb": mid_rss if mid_rss is not None else samples[0][1],
         "end_rss_mb": end_rss,
         "peak_rss_mb": child.rss_mb("VmHWM"),
-        "growth_second_half_mb": end_rss - (mid_rss if mid_rss is not None else samples[0][1]),
+        # RSS saw-tooths with every hook run (each snapshot is a few MB of bytes), so compare the medians of the
+        # samples in the two halves of the window rather than two single samples
+        "growth_second_half_mb": _median([r for t, r in samples if t >= seconds / 2] + [end_rss])
+        - _median([r for t, r in samples if seconds / 4 <= t < seconds / 2] or [samples[0][1]]),
     }
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
 
 
 def run(ctx: Context) -> list[Row]:
@@ -136,7 +144,7 @@ def run(ctx: Context) -> list[Row]:
         ),
         Row(
             "B6",
-            f"{what}: RSS growth, {ctx.sizes.churn_seconds:g} s churn, 2nd half",
+            f"{what}: RSS growth, {ctx.sizes.churn_seconds:g} s churn, median 2nd half - median 2nd quarter",
             "MiB",
             growth.get("growth_second_half_mb"),
             "",
