@@ -47,7 +47,7 @@ def preferred(refs: list[ResourceRef]) -> list[ResourceRef]:
 
 def api_resources(
     ctx: typer.Context,
-    namespaced: bool | None = typer.Option(
+    namespaced: str | None = typer.Option(
         None, "--namespaced", help="true: namespaced kinds only; false: cluster-scoped only."
     ),
     api_group: str | None = typer.Option(None, "--api-group", help="Only kinds of this API group ('' for core)."),
@@ -58,7 +58,11 @@ def api_resources(
     state: State = ctx.obj
     refs = preferred(state.client().discovery.refresh())
     if namespaced is not None:
-        refs = [r for r in refs if r.namespaced == namespaced]
+        if namespaced.lower() not in ("true", "false"):
+            from ..errors import UsageError
+
+            raise UsageError(f'invalid --namespaced value "{namespaced}"', hint="use true or false")
+        refs = [r for r in refs if r.namespaced == (namespaced.lower() == "true")]
     if api_group is not None:
         refs = [r for r in refs if r.group == api_group]
     out = state.env.stdout

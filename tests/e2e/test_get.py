@@ -311,3 +311,16 @@ def test_exec_plugin_and_token_file_credentials(cluster: ControlPlane, kates: Ru
             name,
             denied,
         )
+
+
+def test_api_resources_and_version_match_kubectl(kates: Runner, kubectl: Runner) -> None:
+    mine, theirs = kates("api-resources"), kubectl("api-resources")
+    assert mine.code == theirs.code == 0
+    assert mine.out == theirs.out
+    assert (
+        kates("api-resources", "--namespaced=false", "-o", "name").out
+        == kubectl("api-resources", "--namespaced=false", "-o", "name").out
+    )
+    server = [line for line in kubectl("version").out.splitlines() if line.startswith("Server Version:")]
+    version = kates("version")
+    assert version.code == 0 and version.out.splitlines() == ["Client Version: v0.1.0", *server]
