@@ -63,7 +63,7 @@ def gen(session: nox.Session) -> None:
 def cluster(session: nox.Session) -> None:
     """Run the local control plane in the foreground and print its `export KUBECONFIG=...` line."""
     _install(session)
-    session.run("python", "-m", "tests.controlplane")
+    session.run("python", "-m", "tests.controlplane", *session.posargs)
 
 
 @nox.session

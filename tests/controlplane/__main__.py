@@ -1,4 +1,5 @@
-"""`python -m tests.controlplane`: run the local control plane in the foreground until Ctrl-C (nox -s cluster)."""
+"""`python -m tests.controlplane [--tier2]`: run the local control plane in the foreground until Ctrl-C
+(`nox -s cluster [-- --tier2]`). With --tier2 it also runs kube-scheduler and kwok, so pods run on a fake node."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ def main() -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    with ControlPlane() as cp:
+    with ControlPlane(tier2="--tier2" in sys.argv[1:]) as cp:
         print(f"control plane ready in {cp.startup_seconds:.1f}s at {cp.server}", file=sys.stderr)
         print(f"contexts: {ADMIN_CONTEXT} (current), {RESTRICTED_CONTEXT}; logs in {cp.workdir}", file=sys.stderr)
         print(f"export KUBECONFIG={cp.kubeconfig}", flush=True)
