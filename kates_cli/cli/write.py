@@ -107,6 +107,17 @@ def run_each(
         raise PartialFailure(f"{len(failures)} of {len(plan)} objects failed", {f.exit_code for f in failures})
 
 
+def _start(
+    ctx: typer.Context, filenames: list[str] | None, recursive: bool, output: str | None, dry_run: str
+) -> tuple[State, list[Manifest], Client, bool]:
+    """What every -f command does first: check the flags, read and check every manifest, then connect."""
+    state: State = ctx.obj
+    server_dry_run = _dry_run(dry_run)
+    _check_output(output)
+    manifests = load(filenames or [], recursive)
+    return state, manifests, state.client(), server_dry_run
+
+
 def create(
     ctx: typer.Context,
     filenames: list[str] = FILES,
@@ -116,11 +127,7 @@ def create(
     field_manager: str = FIELD_MANAGER,
 ) -> None:
     """Create objects from files or stdin (any kind, CRDs included). Every document is checked before any is sent."""
-    state: State = ctx.obj
-    server_dry_run = _dry_run(dry_run)
-    _check_output(output)
-    manifests = load(filenames or [], recursive)
-    client = state.client()
+    state, manifests, client, server_dry_run = _start(ctx, filenames, recursive, output, dry_run)
 
     def action(ref: ResourceRef, obj: dict[str, Any]) -> dict[str, Any]:
         return client.create(obj, dry_run=server_dry_run, field_manager=field_manager)
@@ -138,6 +145,8 @@ def _replace(
     dry_run: bool,
     field_manager: str,
 ) -> dict[str, Any]:
+    if status and "status" not in ref.subresources:  # before reading anything
+        raise UsageError(f'the resource type "{ref.group_resource}" has no status subresource')
     meta = obj.setdefault("metadata", {})
     pinned = bool(meta.get("resourceVersion"))  # a precondition given by the user
     for attempt in range(CONFLICT_RETRIES + 1):
@@ -168,11 +177,7 @@ def update(
     A metadata.resourceVersion in the manifest is a precondition: a stale one fails with Conflict (exit 7).
     Without one, kates reads the current version and replaces it.
     """
-    state: State = ctx.obj
-    server_dry_run = _dry_run(dry_run)
-    _check_output(output)
-    manifests = load(filenames or [], recursive, need_name=True)
-    client = state.client()
+    state, manifests, client, server_dry_run = _start(ctx, filenames, recursive, output, dry_run)
 
     def action(ref: ResourceRef, obj: dict[str, Any]) -> dict[str, Any]:
         return _replace(
@@ -196,15 +201,9 @@ def update_status(
     Only .status is changed; a stale metadata.resourceVersion fails with Conflict (exit 7) unless
     --retry-on-conflict, which re-reads and re-applies the status.
     """
-    state: State = ctx.obj
-    server_dry_run = _dry_run(dry_run)
-    _check_output(output)
-    manifests = load(filenames or [], recursive)
-    client = state.client()
+    state, manifests, client, server_dry_run = _start(ctx, filenames, recursive, output, dry_run)
 
     def action(ref: ResourceRef, obj: dict[str, Any]) -> dict[str, Any]:
-        if "status" not in ref.subresources:
-            raise UsageError(f'the resource type "{ref.group_resource}" has no status subresource')
         return _replace(
             client, ref, obj, status=True, retry=retry_on_conflict, dry_run=server_dry_run, field_manager=field_manager
         )

@@ -45,11 +45,16 @@ def private_cluster() -> Iterator[ControlPlane]:
         yield cp
 
 
+def namespace_name(request: pytest.FixtureRequest) -> str:
+    """A namespace name made from the test's name, unique per run."""
+    base = re.sub(r"[^a-z0-9-]", "-", request.node.name.lower())[:40].strip("-")
+    return f"{base}-{uuid.uuid4().hex[:6]}"
+
+
 @pytest.fixture
 def ns(cluster: ControlPlane, request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh namespace for this test, deleted afterwards (without waiting)."""
-    base = re.sub(r"[^a-z0-9-]", "-", request.node.name.lower())[:40].strip("-")
-    name = f"{base}-{uuid.uuid4().hex[:6]}"
+    name = namespace_name(request)
     code, body = cluster.request("POST", "/api/v1/namespaces", {"metadata": {"name": name}})
     assert code == 201, body
     # The controller manager publishes kube-root-ca.crt into every new namespace; wait for it, so that no test
@@ -214,8 +219,7 @@ def tier2_cluster() -> Iterator[ControlPlane]:
 @pytest.fixture
 def tier2_ns(tier2_cluster: ControlPlane, request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh namespace in the tier-2 control plane, deleted afterwards (without waiting)."""
-    base = re.sub(r"[^a-z0-9-]", "-", request.node.name.lower())[:40].strip("-")
-    name = f"{base}-{uuid.uuid4().hex[:6]}"
+    name = namespace_name(request)
     create(tier2_cluster, "/api/v1/namespaces", {"metadata": {"name": name}})
     yield name
     tier2_cluster.request("DELETE", f"/api/v1/namespaces/{name}")
