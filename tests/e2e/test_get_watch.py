@@ -64,8 +64,12 @@ def test_get_watch_of_two_kinds_survives_an_apiserver_restart(private_cluster: C
     )
     lines = Lines(proc)
     try:
-        wait_for(lambda: ("ADDED", "ConfigMap", "before") in lines.events(), 30, "the initial listing")
-        assert ("ADDED", "Service", "kubernetes") in lines.events()
+        # the kinds are listed one after the other: wait for both, not for the first alone
+        wait_for(
+            lambda: {("ADDED", "ConfigMap", "before"), ("ADDED", "Service", "kubernetes")} <= set(lines.events()),
+            30,
+            "the initial listing of both kinds",
+        )
         create(cp, "/api/v1/namespaces/default/configmaps", {"metadata": {"name": "during"}})
         create(
             cp, "/api/v1/namespaces/default/services", {"metadata": {"name": "web"}, "spec": {"ports": [{"port": 80}]}}
