@@ -134,6 +134,8 @@ def from_status(code: int, status: dict[str, Any] | None, fallback: str = "") ->
     message = str(status.get("message", "")) if status else ""
     if not message:
         message = fallback or f"the server responded with HTTP {code}"
+    if message.startswith(' "" is invalid: '):  # an Invalid about no kind and no name, e.g. a patch: kubectl's words
+        message = "the request is invalid: " + message[len(' "" is invalid: ') :]
     cls: type[ApiError] = _BY_CODE.get(code, ApiError)
     if code == 409 and reason == "AlreadyExists":
         cls = AlreadyExists

@@ -23,7 +23,7 @@ import typer
 from typer.core import TyperGroup
 
 from ..errors import ExitCode, KatesError, UsageError
-from . import completion
+from . import completion, warning
 from .state import State
 
 # command -> the module whose register() defines it; a command's module is imported only when it runs (or for help)
@@ -178,6 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return completion.run_shell_completion(instruction)
     args = hoist_globals(sys.argv[1:] if argv is None else argv)
     sigterm_as_interrupt()
+    warning.install()
     debug = "--debug" in args
     prog = "kubectl kates" if os.path.basename(sys.argv[0]) == "kubectl-kates" else "kates"
     command = typer.main.get_command(app)

@@ -1,4 +1,6 @@
-"""`kates delete`: by name, -f, -l or --all; waits (by watching) until the objects are really gone."""
+"""`kates delete`: by name, -f, -l, --field-selector or --all (-A: in every namespace); waits (by watching) until
+the objects are really gone. One line per deletion as kubectl prints it (`configmap "x" deleted from NS namespace`,
+or `-o name`); --now, --force and --grace-period follow kubectl's rules."""
 
 from __future__ import annotations
 
@@ -8,12 +10,13 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from ..errors import ApiError, ExitCode, KatesError, NotFound, PartialFailure, UsageError
-from . import completion
+from . import completion, warning
 from .get import parse_targets
-from .manifests import load
+from .manifests import crd_refs, load
 from .state import State
 
 if TYPE_CHECKING:
+    from ..core.client import Client
     from ..core.mapping import ResourceRef
 
 Target = tuple["ResourceRef", str, "str | None"]  # ref, name, namespace
@@ -27,6 +30,42 @@ def register(app: typer.Typer) -> None:
     app.command("delete")(delete)
 
 
+FORCE_WARNING = (
+    "Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource "
+    "may continue to run on the cluster indefinitely."
+)
+CLUSTER_SCOPE_WARNING = "deleting cluster-scoped resources, not scoped to the provided namespace"
+
+
+def grace_period_for(grace_period: int | None, now: bool, force: bool) -> int | None:
+    """kubectl's rules for --grace-period, --now and --force -> the grace period to send (None: the object's own)."""
+    grace = None if grace_period is None or grace_period < 0 else grace_period
+    if now:
+        if grace is not None:
+            raise UsageError("--now and --grace-period cannot be specified together")
+        grace = 1
+    if grace == 0 and not force:
+        grace = 1  # kubectl: 0 without --force means 1, against accidental data loss
+    if force:
+        if grace is None:
+            grace = 0
+        elif grace > 0:
+            raise UsageError("--force and --grace-period greater than 0 cannot be specified together")
+    return grace
+
+
+def deleted_line(
+    ref: ResourceRef, name: str, namespace: str | None, *, grace: int | None, dry_run: bool = False
+) -> str:
+    """kubectl's line for one deletion: `configmap "x" deleted from NS namespace`."""
+    operation = "force deleted" if grace == 0 else "deleted"
+    if ref.namespaced:
+        operation += f" from {namespace} namespace"
+    if dry_run:
+        operation += " (server dry run)"
+    return f'{ref.kind_group} "{name}" {operation}\n'
+
+
 def delete(
     ctx: typer.Context,
     args: list[str] = typer.Argument(
@@ -35,10 +74,27 @@ def delete(
     filenames: list[str] = typer.Option(None, "--filename", "-f", help="Delete the objects in these files."),
     recursive: bool = typer.Option(False, "--recursive", "-R", help="Read directories recursively."),
     selector: str | None = typer.Option(None, "--selector", "-l", help="Delete objects matching this label selector."),
+    field_selector: str | None = typer.Option(
+        None, "--field-selector", help="Delete objects matching this field selector, e.g. metadata.name=x."
+    ),
     all_: bool = typer.Option(False, "--all", help="Delete every object of the kinds in the namespace."),
-    ignore_not_found: bool = typer.Option(False, "--ignore-not-found", help="A missing object is not an error."),
+    all_namespaces: bool = typer.Option(
+        False, "--all-namespaces", "-A", help="With -l, --field-selector or --all: in every namespace."
+    ),
+    ignore_not_found: bool = typer.Option(
+        False,
+        "--ignore-not-found",
+        help="A missing object is not an error (always so with -l, --field-selector, --all).",
+    ),
     cascade: str = typer.Option("background", "--cascade", help="background, foreground or orphan."),
-    grace_period: int | None = typer.Option(None, "--grace-period", help="Seconds to let the object terminate."),
+    grace_period: int | None = typer.Option(
+        None, "--grace-period", help="Seconds to let the object terminate (0 means 1 unless --force)."
+    ),
+    now: bool = typer.Option(False, "--now", help="Signal the objects to stop at once (--grace-period=1)."),
+    force: bool = typer.Option(
+        False, "--force", help="Delete at once, without waiting for the object to confirm it stopped (grace 0)."
+    ),
+    output: str | None = typer.Option(None, "--output", "-o", help="name: print TYPE/NAME per deleted object."),
     dry_run: str = typer.Option("none", "--dry-run", help="server: check the deletion without doing it."),
     wait: bool = typer.Option(True, "--wait/--no-wait", help="Wait until the objects are gone (default: wait)."),
     timeout: str | None = typer.Option(None, "--timeout", help="Give up waiting after this long, e.g. 60s."),
@@ -57,25 +113,54 @@ def delete(
         raise UsageError(f'invalid --cascade value "{cascade}"', hint="use background, foreground or orphan")
     if dry_run not in ("none", "server"):
         raise UsageError(f'invalid --dry-run value "{dry_run}"', hint="use server or none")
+    if output not in (None, "name"):
+        raise UsageError(f"unexpected -o output mode: {output}. We only support '-o name'")
+    if all_ and selector:
+        raise UsageError("cannot set --all and --selector at the same time")
+    if all_ and field_selector:
+        raise UsageError("cannot set --all and --field-selector at the same time")
+    grace = grace_period_for(grace_period, now, force)
+    if force and grace == 0:
+        warning.warn(FORCE_WARNING)
     limit = parse_duration(timeout) if timeout else None
+    selecting = bool(selector or field_selector or all_)
+    if not filenames and not args:
+        raise UsageError(
+            "You must provide one or more resources by argument or filename.",
+            hint="e.g. -f FILE, KIND NAME, TYPE/NAME, or KIND with -l SELECTOR, --field-selector or --all",
+        )
+    if filenames:
+        if args or selecting:
+            raise UsageError("give either -f, or KIND with names, -l, --field-selector or --all")
+        manifests = load(filenames, recursive, generate_name=False)
     client = state.client()
     targets: list[Target] = []
+    # (apiVersion, kind) -> index of the target that is the CRD defining it, earlier in the same -f input
+    defined: dict[tuple[str, str], int] = {}
+    defined_by: dict[int, int] = {}  # target index -> its CRD's target index
     if filenames:
-        if args or selector or all_:
-            raise UsageError("give either -f, or KIND with names, -l or --all")
-        for m in load(filenames, recursive):
+        for m in manifests:
             ref = client.ref_for(m.obj)
             meta = m.obj["metadata"]
             ns = (meta.get("namespace") or state.namespace or client.namespace) if ref.namespaced else None
+            crd = defined.get((ref.api_version, ref.kind))
+            if crd is not None:
+                defined_by[len(targets)] = crd
             targets.append((ref, meta["name"], ns))
+            defined.update({(r.api_version, r.kind): len(targets) - 1 for r in crd_refs(m.obj)})
     else:
         parsed = parse_targets(args or [])
         named = any(t.names for t in parsed)
-        if named and (selector or all_):
-            raise UsageError("names cannot be given with --selector or --all")
-        if not named and not (selector or all_):
+        if named and (selector or field_selector):
+            raise UsageError("name cannot be provided when a selector is specified")
+        if named and all_:
+            raise UsageError("names cannot be given with --all")
+        if named and all_namespaces:
+            raise UsageError("a resource cannot be retrieved by name across all namespaces")
+        if not named and not selecting:
             raise UsageError(
-                "resource(s) were provided, but no name was specified", hint="give names, -l SELECTOR or --all"
+                "resource(s) were provided, but no name was specified",
+                hint="give names, -l SELECTOR, --field-selector or --all",
             )
         for t in parsed:
             ref = client.resolve(t.kind)
@@ -83,25 +168,39 @@ def delete(
             if named:
                 targets += [(ref, name, ns) for name in t.names]
                 continue
-            for page in client.list_pages(ref, ns, label_selector=selector):
-                targets += [(ref, i["metadata"]["name"], ns) for i in page.get("items") or ()]
+            pages = client.list_pages(
+                ref, ns, all_namespaces=all_namespaces, label_selector=selector, field_selector=field_selector
+            )
+            for page in pages:
+                for item in page.get("items") or ():
+                    meta = item["metadata"]
+                    targets.append((ref, meta["name"], meta.get("namespace") if ref.namespaced else None))
         if not named and not targets:
-            where = f" in {state.namespace or client.namespace} namespace" if parsed else ""
-            state.env.stderr.write(f"No resources found{where}.\n")
+            state.env.stdout.write("No resources found\n")
             if fail_if_empty:
                 raise NotFound("the selector matched no objects")
             return
     policy = {"background": "Background", "foreground": "Foreground", "orphan": "Orphan"}[cascade]
+    warn_cluster_scope = state.namespace_explicit and not all_namespaces
     out, err = state.env.stdout, state.env.stderr
     gone: list[tuple[Target, str]] = []
     failures: list[ApiError] = []
-    for ref, name, ns in targets:
+    deleted: set[int] = set()
+    for i, (ref, name, ns) in enumerate(targets):
+        if warn_cluster_scope and not ref.namespaced:
+            warning.warn(CLUSTER_SCOPE_WARNING)
+            warn_cluster_scope = False
         try:
             result = client.delete(
-                ref, name, ns, propagation_policy=policy, grace_period=grace_period, dry_run=dry_run == "server"
+                ref, name, ns, propagation_policy=policy, grace_period=grace, dry_run=dry_run == "server"
             )
         except NotFound as exc:
-            if not ignore_not_found:
+            if defined_by.get(i) in deleted and dry_run != "server":  # its CRD, deleted just now, took it along
+                out.write(
+                    f"{ref.kind_group}/{name}\n" if output == "name" else deleted_line(ref, name, ns, grace=grace)
+                )
+                continue
+            if not (ignore_not_found or selecting):  # a selected object may go before we delete it
                 failures.append(exc)
                 err.write(f"error: {exc.message}\n")
             continue
@@ -109,9 +208,12 @@ def delete(
             failures.append(exc)
             err.write(f"error: {exc.message}\n")
             continue
-        suffix = " (server dry run)" if dry_run == "server" else ""
-        out.write(f'{ref.kind_group} "{name}" deleted{suffix}\n')
+        if output == "name":
+            out.write(f"{ref.kind_group}/{name}\n")
+        else:
+            out.write(deleted_line(ref, name, ns, grace=grace, dry_run=dry_run == "server"))
         out.flush()
+        deleted.add(i)
         owner = result.get("metadata") if result.get("kind") == ref.kind else result.get("details")
         uid = str((owner or {}).get("uid") or "")
         gone.append(((ref, name, ns), uid))
@@ -141,28 +243,50 @@ def _wait_gone(state: State, gone: list[tuple[Target, str]], limit: float | None
         status = Console(file=state.env.stderr).status("waiting for deletion")
         status.start()
     try:
-        with client.watch(*queries) as acc:
-            while True:
-                snap: dict[str, list[dict[str, Any]]] = {}
-                remaining = []
-                if acc.wait(0.2):
-                    acc.update(snap)
-                    for i, key in enumerate(by_query):
-                        present = {(o["metadata"]["name"], o["metadata"].get("uid", "")) for o in snap[f"q{i}"]}
-                        present_names = {n for n, _ in present}
-                        remaining += [
-                            n for n, uid in by_query[key] if (n, uid) in present or (not uid and n in present_names)
-                        ]
-                    if not remaining:
-                        return
-                    by_query = {k: [(n, u) for n, u in v if n in remaining] for k, v in by_query.items()}
-                    if status is not None:
-                        status.update(
-                            f"waiting for {len(remaining)} object(s) to be deleted: {', '.join(remaining[:3])}"
-                        )
-                if deadline is not None and time.monotonic() > deadline:
-                    left = [n for v in by_query.values() for n, _ in v]
-                    raise WaitTimeout(f"timed out waiting for the deletion of {', '.join(left)}")
+        try:
+            with client.watch(*queries) as acc:
+                while True:
+                    snap: dict[str, list[dict[str, Any]]] = {}
+                    remaining = []
+                    if acc.wait(0.2):
+                        acc.update(snap)
+                        for i, key in enumerate(by_query):
+                            present = {(o["metadata"]["name"], o["metadata"].get("uid", "")) for o in snap[f"q{i}"]}
+                            present_names = {n for n, _ in present}
+                            remaining += [
+                                n for n, uid in by_query[key] if (n, uid) in present or (not uid and n in present_names)
+                            ]
+                        if not remaining:
+                            return
+                        by_query = {k: [(n, u) for n, u in v if n in remaining] for k, v in by_query.items()}
+                        if status is not None:
+                            status.update(
+                                f"waiting for {len(remaining)} object(s) to be deleted: {', '.join(remaining[:3])}"
+                            )
+                    if deadline is not None and time.monotonic() > deadline:
+                        left = [n for v in by_query.values() for n, _ in v]
+                        raise WaitTimeout(f"timed out waiting for the deletion of {', '.join(left)}")
+        except NotFound:  # a kind stopped being served (its CRD was deleted too): read what is left instead
+            _poll_gone(client, [(refs[k], n, k[1], uid) for k, v in by_query.items() for n, uid in v], deadline)
     finally:
         if status is not None:
             status.stop()
+
+
+def _poll_gone(client: Client, left: list[tuple[ResourceRef, str, str | None, str]], deadline: float | None) -> None:
+    """Read each object until it is gone (404, of the object or of its kind) or has another uid."""
+    while True:
+        still = []
+        for ref, name, ns, uid in left:
+            try:
+                obj = client.get(ref, name, ns)
+            except NotFound:
+                continue
+            if not uid or (obj.get("metadata") or {}).get("uid") == uid:
+                still.append((ref, name, ns, uid))
+        left = still
+        if not left:
+            return
+        if deadline is not None and time.monotonic() > deadline:
+            raise WaitTimeout(f"timed out waiting for the deletion of {', '.join(n for _, n, _, _ in left)}")
+        time.sleep(0.5)

@@ -4,6 +4,7 @@ Invariants:
 - Everything is read and checked before anything is sent: a malformed document raises UsageError naming its file,
   document index (1-based) and line, and no object is returned at all.
 - Documents come back in the order given (files in sorted order within a directory), each with where it came from.
+- kates does no network fetches: an http:// or https:// -f is refused before anything is read.
 """
 
 from __future__ import annotations
@@ -11,9 +12,12 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
+
+if TYPE_CHECKING:
+    from ..core.mapping import ResourceRef
 
 EXTENSIONS = (".yaml", ".yml", ".json")
 
@@ -22,17 +26,22 @@ EXTENSIONS = (".yaml", ".yml", ".json")
 class Manifest:
     obj: dict[str, Any]
     source: str
-    index: int  # 1-based document index within the source
+    index: int  # 1-based document index within the source; 0: not from a file (an object named on the command line)
     line: int  # 1-based line where the document starts
 
     @property
     def where(self) -> str:
-        return f"{self.source}: document {self.index} (line {self.line})"
+        return f"{self.source}: document {self.index} (line {self.line})" if self.index else self.source
 
 
 def _files(path: str, recursive: bool) -> list[str]:
     if path == "-":
         return ["-"]
+    if path.lower().startswith(("http://", "https://")):
+        raise UsageError(
+            f'the path "{path}" is a URL: kates does not fetch manifests over the network',
+            hint=f"download it first, e.g. curl -fsSL '{path}' | kates create -f -",
+        )
     if os.path.isdir(path):
         found = []
         for root, dirs, files in os.walk(path):
@@ -87,7 +96,9 @@ def _expand(m: Manifest) -> list[Manifest]:
     return [m]
 
 
-def check(m: Manifest, *, need_name: bool = True) -> None:
+def check(m: Manifest, *, need_name: bool = True, generate_name: bool = True) -> None:
+    """apiVersion, kind and metadata set; with `need_name`, a name, or a generateName if `generate_name` (only
+    create can use one: every other verb names an existing object)."""
     obj = m.obj
     for field in ("apiVersion", "kind"):
         if not isinstance(obj.get(field), str) or not obj[field]:
@@ -95,12 +106,18 @@ def check(m: Manifest, *, need_name: bool = True) -> None:
     meta = obj.get("metadata")
     if not isinstance(meta, dict):
         raise UsageError(f"{m.where}: metadata not set")
-    if need_name and not meta.get("name") and not meta.get("generateName"):
-        raise UsageError(f"{m.where}: metadata.name not set")
+    if need_name and not meta.get("name"):
+        if not generate_name and meta.get("generateName"):
+            raise UsageError(f"{m.where}: resource name may not be empty", hint="only create can use generateName")
+        if not meta.get("generateName"):
+            raise UsageError(f"{m.where}: metadata.name not set")
 
 
-def load(paths: list[str], recursive: bool = False, *, need_name: bool = True) -> list[Manifest]:
-    """Read every manifest in `paths`, expanding Lists, and check each one; raises before returning anything."""
+def load(
+    paths: list[str], recursive: bool = False, *, need_name: bool = True, generate_name: bool = True
+) -> list[Manifest]:
+    """Read every manifest in `paths`, expanding Lists, and check each one; raises before returning anything.
+    `generate_name=False` refuses a manifest with a generateName and no name (for verbs other than create)."""
     if not paths:
         raise UsageError("no manifests given: use -f FILE|DIR|-")
     out: list[Manifest] = []
@@ -115,8 +132,39 @@ def load(paths: list[str], recursive: bool = False, *, need_name: bool = True) -
                 raise UsageError(f"{source}: not UTF-8 text") from exc
             for doc in _documents(text, source):
                 for m in _expand(doc):
-                    check(m, need_name=need_name)
+                    check(m, need_name=need_name, generate_name=generate_name)
                     out.append(m)
     if not out:
         raise UsageError(f"no objects found: {', '.join(paths)} holds no manifests")
     return out
+
+
+def crd_refs(obj: dict[str, Any]) -> list[ResourceRef]:
+    """The kinds a CustomResourceDefinition manifest defines, one ref per served version ([] for anything else)."""
+    from ..core.mapping import ResourceRef
+
+    if obj.get("kind") != "CustomResourceDefinition" or not str(obj.get("apiVersion")).startswith(
+        "apiextensions.k8s.io/"
+    ):
+        return []
+    spec = obj.get("spec")
+    names = spec.get("names") if isinstance(spec, dict) else None
+    if not isinstance(spec, dict) or not isinstance(names, dict):
+        return []
+    refs = []
+    for version in spec.get("versions") or ():
+        if not isinstance(version, dict) or version.get("served") is False:
+            continue
+        subresources = version.get("subresources")
+        refs.append(
+            ResourceRef(
+                group=str(spec.get("group") or ""),
+                version=str(version.get("name") or ""),
+                resource=str(names.get("plural") or ""),
+                kind=str(names.get("kind") or ""),
+                namespaced=spec.get("scope") == "Namespaced",
+                singular=str(names.get("singular") or ""),
+                subresources=tuple(subresources) if isinstance(subresources, dict) else (),
+            )
+        )
+    return refs

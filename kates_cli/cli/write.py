@@ -1,33 +1,57 @@
 """`kates create`, `update`, `update-status` and `patch`: every -f document parsed and checked before anything is
-sent; one line per object as kubectl prints it; a server rejection of one object does not stop the others."""
+sent; one line per object as kubectl prints it; a server rejection of one object does not stop the others.
+
+Objects are sent with fieldValidation=Strict unless --validate says otherwise (kubectl's default since 1.27), so an
+unknown or duplicate field fails the object instead of being dropped. An object whose kind is defined by a
+CustomResourceDefinition earlier in the same input waits (up to CRD_WAIT_SECONDS) until that kind is served."""
 
 from __future__ import annotations
 
 import copy
 import json
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import click
 import typer
+from typer.core import TyperCommand
 
-from ..errors import ApiError, Conflict, PartialFailure, ResourceTypeNotFound, UsageError
+from ..errors import ApiError, Conflict, NotFound, PartialFailure, ResourceTypeNotFound, UsageError
 from . import completion, render
-from .manifests import Manifest, load
+from .manifests import Manifest, crd_refs, load
 from .state import State
 
 if TYPE_CHECKING:
     from ..core.client import Client
     from ..core.mapping import ResourceRef
 
-Action = Callable[["ResourceRef", dict[str, Any]], dict[str, Any]]
+# an action writes one object and returns the server's answer and what to print after the name ("created", ...)
+Action = Callable[["ResourceRef", dict[str, Any]], tuple[dict[str, Any], str]]
 CONFLICT_RETRIES = 5
+CRD_WAIT_SECONDS = 60.0
+
+
+class ValidateFlagCommand(TyperCommand):
+    """A bare `--validate` means `--validate=strict` and takes no value from the next argument (pflag's
+    NoOptDefVal, as kubectl declares the flag); typer has no optional-value options."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        fixed: list[str] = []
+        for i, arg in enumerate(args):
+            if arg == "--":
+                fixed += args[i:]
+                break
+            fixed.append("--validate=strict" if arg == "--validate" else arg)
+        return super().parse_args(ctx, fixed)
 
 
 def register(app: typer.Typer) -> None:
-    app.command("create")(create)
-    app.command("update")(update)
-    app.command("update-status")(update_status)
-    app.command("patch")(patch)
+    app.command("create", cls=ValidateFlagCommand)(create)
+    app.command("update", cls=ValidateFlagCommand)(update)
+    app.command("update-status", cls=ValidateFlagCommand)(update_status)
+    app.command("patch", cls=ValidateFlagCommand)(patch)
 
 
 FILES = typer.Option(None, "--filename", "-f", help="File, directory or - for stdin; repeatable.")
@@ -36,6 +60,26 @@ OUTPUT = typer.Option(None, "--output", "-o", help="json, yaml or name: print th
 DRY_RUN = typer.Option("none", "--dry-run", help="server: let the server check the change without persisting it.")
 FIELD_MANAGER = typer.Option("kates", "--field-manager", help="The field manager name recorded by the server.")
 RETRY = typer.Option(False, "--retry-on-conflict", help=f"On 409, re-read and re-apply (up to {CONFLICT_RETRIES}x).")
+VALIDATE = typer.Option(
+    "strict",
+    "--validate",
+    metavar="strict|warn|ignore",
+    help="What the server does with unknown or duplicate fields: strict (or true, or a bare --validate) fails the "
+    "object, warn writes the object and prints a warning per field, ignore (or false) drops them silently.",
+)
+VALIDATION_VALUES = {"strict": "Strict", "warn": "Warn", "ignore": "Ignore"}
+
+
+def field_validation(value: str) -> str:
+    """kubectl's --validate values -> the server's fieldValidation: strict|warn|ignore, or a Go boolean (true is
+    strict, false is ignore)."""
+    if value in VALIDATION_VALUES:
+        return VALIDATION_VALUES[value]
+    if value in ("1", "t", "T", "TRUE", "true", "True"):
+        return "Strict"
+    if value in ("0", "f", "F", "FALSE", "false", "False"):
+        return "Ignore"
+    raise UsageError(f'invalid --validate option "{value}"; must be one of: strict (or true), warn, ignore (or false)')
 
 
 def _dry_run(value: str) -> bool:
@@ -67,31 +111,105 @@ def _namespace(state: State, client: Client, ref: ResourceRef, m: Manifest) -> s
     return str(own or state.namespace or client.namespace)
 
 
-def run_each(
-    state: State, manifests: list[Manifest], action: Action, past: str, output: str | None, dry_run: bool
-) -> None:
-    """Resolve every manifest's kind first (nothing sent on failure), then act on each and report."""
-    client = state.client()
-    plan: list[tuple[Manifest, ResourceRef, dict[str, Any]]] = []
+@dataclass
+class _Step:
+    m: Manifest
+    ref: ResourceRef  # provisional (from the defining CRD's spec) while `defined_by` is set
+    obj: dict[str, Any]
+    defined_by: int | None = None  # index of the step whose CRD (earlier in the input) defines this kind
+    served: bool = True  # the kind was in discovery at the start
+
+
+def _plan(state: State, client: Client, manifests: list[Manifest]) -> list[_Step]:
+    """Resolve every manifest's kind and namespace before anything is sent (UsageError on the first failure). A kind
+    the server does not serve yet is accepted when a CRD earlier in the input defines it."""
+    steps: list[_Step] = []
+    defined: dict[tuple[str, str], tuple[int, ResourceRef]] = {}  # (apiVersion, kind) -> (CRD step, provisional ref)
     for m in manifests:
+        key = (str(m.obj.get("apiVersion")), str(m.obj.get("kind")))
+        defined_by, served = defined[key][0] if key in defined else None, True
         try:
             ref = client.ref_for(m.obj)
         except ResourceTypeNotFound as exc:
-            raise UsageError(f"{m.where}: {exc.message}", hint="is the CRD installed?") from exc
+            if key not in defined:
+                raise UsageError(f"{m.where}: {exc.message}", hint="is the CRD installed?") from exc
+            ref, served = defined[key][1], False
         obj = copy.deepcopy(m.obj)
         ns = _namespace(state, client, ref, m)
         if ns:
             obj.setdefault("metadata", {})["namespace"] = ns
-        plan.append((m, ref, obj))
+        steps.append(_Step(m, ref, obj, defined_by, served))
+        for crd_ref in crd_refs(m.obj):
+            defined[(crd_ref.api_version, crd_ref.kind)] = (len(steps) - 1, crd_ref)
+    return steps
+
+
+def _unserved(exc: ApiError) -> bool:
+    """A 404 about the resource type itself (not served yet), rather than about an object or a namespace."""
+    details = (exc.status or {}).get("details") or {}
+    return isinstance(exc, NotFound) and not details.get("name")
+
+
+def _when_served(client: Client, step: _Step, deadline: float) -> ResourceRef:
+    """The served ref of a kind that a CRD of this input defines: discovery is refetched until it appears."""
+    api_version, kind = step.ref.api_version, step.ref.kind
+    delay = 0.1
+    while True:
+        try:
+            return client.discovery.by_kind(api_version, kind)
+        except ResourceTypeNotFound:
+            if time.monotonic() + delay > deadline:
+                raise ResourceTypeNotFound(
+                    f'no matches for kind "{kind}" in version "{api_version}": its CustomResourceDefinition was '
+                    f"created but not served within {CRD_WAIT_SECONDS:.0f}s"
+                ) from None
+        time.sleep(delay)
+        delay = min(delay * 2, 1.0)
+        client.discovery.refresh()
+
+
+def run_each(
+    state: State, manifests: list[Manifest], action: Action, verb: str, output: str | None, dry_run: bool
+) -> None:
+    """Resolve every manifest's kind first (nothing sent on failure), then act on each and report. `verb` names
+    the action in error lines ("creating")."""
+    client = state.client()
+    plan = _plan(state, client, manifests)
     out, err = state.env.stdout, state.env.stderr
     results: list[dict[str, Any]] = []
     failures: list[ApiError] = []
-    for m, ref, obj in plan:
+    failed: set[int] = set()
+    for i, step in enumerate(plan):
+        m, ref, obj = step.m, step.ref, step.obj
         try:
-            result = action(ref, obj)
+            deadline = time.monotonic() + CRD_WAIT_SECONDS
+            unservable = None  # why this kind will not be served: its CRD failed, or was only created in a dry run
+            if step.defined_by is not None and (step.defined_by in failed or dry_run):
+                why = "failed" if step.defined_by in failed else "was only created in a server dry run"
+                unservable = ResourceTypeNotFound(
+                    f'no matches for kind "{ref.kind}" in version "{ref.api_version}": its '
+                    f"CustomResourceDefinition ({plan[step.defined_by].m.where}) {why}"
+                )
+            if not step.served:
+                if unservable is not None:
+                    raise unservable
+                ref = _when_served(client, step, deadline)
+            while True:
+                try:
+                    result, past = action(ref, obj)
+                    break
+                except NotFound as exc:  # a kind (re)defined by this input can be listed before it is served
+                    if step.defined_by is None or not _unserved(exc):
+                        raise
+                    if unservable is not None:
+                        raise unservable from None
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
         except ApiError as exc:
             failures.append(exc)
-            err.write(f"error: {m.where}: {exc.message}\n")
+            failed.add(i)
+            err.write(f"error: {verb} {m.where}: {exc.message}\n")
             continue
         results.append(result)
         name = (result.get("metadata") or {}).get("name") or (obj.get("metadata") or {}).get("name")
@@ -108,14 +226,22 @@ def run_each(
 
 
 def _start(
-    ctx: typer.Context, filenames: list[str] | None, recursive: bool, output: str | None, dry_run: str
-) -> tuple[State, list[Manifest], Client, bool]:
+    ctx: typer.Context,
+    filenames: list[str] | None,
+    recursive: bool,
+    output: str | None,
+    dry_run: str,
+    validate: str,
+    *,
+    generate_name: bool = False,
+) -> tuple[State, list[Manifest], Client, bool, str]:
     """What every -f command does first: check the flags, read and check every manifest, then connect."""
     state: State = ctx.obj
     server_dry_run = _dry_run(dry_run)
+    validation = field_validation(validate)
     _check_output(output)
-    manifests = load(filenames or [], recursive)
-    return state, manifests, state.client(), server_dry_run
+    manifests = load(filenames or [], recursive, generate_name=generate_name)
+    return state, manifests, state.client(), server_dry_run, validation
 
 
 def create(
@@ -125,14 +251,22 @@ def create(
     output: str | None = OUTPUT,
     dry_run: str = DRY_RUN,
     field_manager: str = FIELD_MANAGER,
+    validate: str = VALIDATE,
 ) -> None:
-    """Create objects from files or stdin (any kind, CRDs included). Every document is checked before any is sent."""
-    state, manifests, client, server_dry_run = _start(ctx, filenames, recursive, output, dry_run)
+    """Create objects from files or stdin (any kind, CRDs included). Every document is checked before any is sent.
 
-    def action(ref: ResourceRef, obj: dict[str, Any]) -> dict[str, Any]:
-        return client.create(obj, dry_run=server_dry_run, field_manager=field_manager)
+    An object whose kind is defined by a CustomResourceDefinition earlier in the input waits until the server serves
+    that kind (up to 60s). Unknown fields fail the object unless --validate=warn or ignore.
+    """
+    state, manifests, client, server_dry_run, validation = _start(
+        ctx, filenames, recursive, output, dry_run, validate, generate_name=True
+    )
 
-    run_each(state, manifests, action, "created", output, server_dry_run)
+    def action(ref: ResourceRef, obj: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        created = client.create(obj, dry_run=server_dry_run, field_manager=field_manager, field_validation=validation)
+        return created, "created"
+
+    run_each(state, manifests, action, "creating", output, server_dry_run)
 
 
 def _replace(
@@ -144,6 +278,7 @@ def _replace(
     retry: bool,
     dry_run: bool,
     field_manager: str,
+    field_validation: str,
 ) -> dict[str, Any]:
     if status and "status" not in ref.subresources:  # before reading anything
         raise UsageError(f'the resource type "{ref.group_resource}" has no status subresource')
@@ -156,7 +291,7 @@ def _replace(
             body["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
         try:
             write = client.update_status if status else client.update
-            return write(body, dry_run=dry_run, field_manager=field_manager)
+            return write(body, dry_run=dry_run, field_manager=field_manager, field_validation=field_validation)
         except Conflict:
             if not retry or attempt == CONFLICT_RETRIES:
                 raise
@@ -171,20 +306,29 @@ def update(
     dry_run: str = DRY_RUN,
     field_manager: str = FIELD_MANAGER,
     retry_on_conflict: bool = RETRY,
+    validate: str = VALIDATE,
 ) -> None:
     """Replace existing objects with the given manifests (kubectl replace).
 
     A metadata.resourceVersion in the manifest is a precondition: a stale one fails with Conflict (exit 7).
     Without one, kates reads the current version and replaces it.
     """
-    state, manifests, client, server_dry_run = _start(ctx, filenames, recursive, output, dry_run)
+    state, manifests, client, server_dry_run, validation = _start(ctx, filenames, recursive, output, dry_run, validate)
 
-    def action(ref: ResourceRef, obj: dict[str, Any]) -> dict[str, Any]:
-        return _replace(
-            client, ref, obj, status=False, retry=retry_on_conflict, dry_run=server_dry_run, field_manager=field_manager
+    def action(ref: ResourceRef, obj: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        replaced = _replace(
+            client,
+            ref,
+            obj,
+            status=False,
+            retry=retry_on_conflict,
+            dry_run=server_dry_run,
+            field_manager=field_manager,
+            field_validation=validation,
         )
+        return replaced, "updated"
 
-    run_each(state, manifests, action, "updated", output, server_dry_run)
+    run_each(state, manifests, action, "updating", output, server_dry_run)
 
 
 def update_status(
@@ -195,20 +339,29 @@ def update_status(
     dry_run: str = DRY_RUN,
     field_manager: str = FIELD_MANAGER,
     retry_on_conflict: bool = RETRY,
+    validate: str = VALIDATE,
 ) -> None:
     """Write the status subresource of existing objects (kubectl has no such verb).
 
     Only .status is changed; a stale metadata.resourceVersion fails with Conflict (exit 7) unless
     --retry-on-conflict, which re-reads and re-applies the status.
     """
-    state, manifests, client, server_dry_run = _start(ctx, filenames, recursive, output, dry_run)
+    state, manifests, client, server_dry_run, validation = _start(ctx, filenames, recursive, output, dry_run, validate)
 
-    def action(ref: ResourceRef, obj: dict[str, Any]) -> dict[str, Any]:
-        return _replace(
-            client, ref, obj, status=True, retry=retry_on_conflict, dry_run=server_dry_run, field_manager=field_manager
+    def action(ref: ResourceRef, obj: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        replaced = _replace(
+            client,
+            ref,
+            obj,
+            status=True,
+            retry=retry_on_conflict,
+            dry_run=server_dry_run,
+            field_manager=field_manager,
+            field_validation=validation,
         )
+        return replaced, "status updated"
 
-    run_each(state, manifests, action, "status updated", output, server_dry_run)
+    run_each(state, manifests, action, "updating the status of", output, server_dry_run)
 
 
 def validate_json_patch(patch: Any) -> None:
@@ -240,6 +393,7 @@ def validate_json_patch(patch: Any) -> None:
 
 
 def _parse_patch(text: str, source: str) -> Any:
+    """The patch as JSON, else YAML; `source` is the --patch-file, or None for a patch given with -p."""
     import yaml
 
     try:
@@ -249,7 +403,10 @@ def _parse_patch(text: str, source: str) -> Any:
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise UsageError(f"{source}: not JSON or YAML: {str(exc).splitlines()[0]}") from exc
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise UsageError(f"unable to parse {source}: {where}{problem}") from exc
 
 
 def patch(
@@ -269,10 +426,16 @@ def patch(
     output: str | None = OUTPUT,
     dry_run: str = DRY_RUN,
     field_manager: str = FIELD_MANAGER,
+    validate: str = VALIDATE,
 ) -> None:
-    """Patch objects named by KIND NAME, TYPE/NAME or -f. JSON patches are validated before they are sent."""
+    """Patch objects named by KIND NAME, TYPE/NAME or -f. JSON patches are validated before they are sent.
+
+    A patch that changes nothing prints "patched (no change)". Unknown fields in the patch fail it unless
+    --validate=warn or ignore (kubectl patch sends no fieldValidation, so the server only warns).
+    """
     state: State = ctx.obj
     server_dry_run = _dry_run(dry_run)
+    validation = field_validation(validate)
     _check_output(output)
     if (patch_text is None) == (patch_file is None):
         raise UsageError("give exactly one of --patch/-p and --patch-file")
@@ -283,7 +446,7 @@ def patch(
         except OSError as exc:
             raise UsageError(f"cannot read {patch_file}: {exc.strerror}") from exc
     assert patch_text is not None
-    body = _parse_patch(patch_text, patch_file or "--patch")
+    body = _parse_patch(patch_text, patch_file or json.dumps(patch_text))
     if patch_type not in (None, "strategic", "merge", "json"):
         raise UsageError(f'unknown patch type "{patch_type}"', hint="use strategic, merge or json")
     if patch_type == "json":
@@ -296,16 +459,17 @@ def patch(
     if filenames:
         if args:
             raise UsageError("give either -f or KIND NAME, not both")
-        manifests = load(filenames, recursive)
+        manifests = load(filenames, recursive, generate_name=False)
     else:
         manifests = [_named_manifest(state, args or [])]
     client = state.client()
 
-    def action(ref: ResourceRef, obj: dict[str, Any]) -> dict[str, Any]:
+    def action(ref: ResourceRef, obj: dict[str, Any]) -> tuple[dict[str, Any], str]:
         kind_type = patch_type or ("strategic" if _builtin(ref) else "merge")
         meta = obj.get("metadata") or {}
+        before = client.get(ref, meta["name"], meta.get("namespace"), subresource)  # as kubectl: for "(no change)"
         try:
-            return client.patch(
+            after = client.patch(
                 ref,
                 meta["name"],
                 body,
@@ -314,6 +478,7 @@ def patch(
                 subresource=subresource,
                 dry_run=server_dry_run,
                 field_manager=field_manager,
+                field_validation=validation,
             )
         except ApiError as exc:
             if exc.code == 415 and kind_type == "strategic":
@@ -323,8 +488,9 @@ def patch(
                     hint="use --type merge or --type json for custom resources",
                 ) from exc
             raise
+        return after, "patched" if after != before else "patched (no change)"
 
-    run_each(state, manifests, action, "patched", output, server_dry_run)
+    run_each(state, manifests, action, "patching", output, server_dry_run)
 
 
 def _builtin(ref: ResourceRef) -> bool:
@@ -341,7 +507,7 @@ def _named_manifest(state: State, args: list[str]) -> Manifest:
         raise UsageError("specify the object to patch as KIND NAME, TYPE/NAME, or -f FILE")
     ref = state.client().resolve(kind)
     obj = {"apiVersion": ref.api_version, "kind": ref.kind, "metadata": {"name": name}}
-    return Manifest(obj, f"{ref.kind_group}/{name}", 1, 1)
+    return Manifest(obj, f"{ref.kind_group}/{name}", 0, 0)  # index 0: named on the command line, not a document
 
 
 def _patch_local(

@@ -8,6 +8,8 @@ Invariants:
 - A namespaced call without a namespace uses the client's namespace (from --namespace or the context); a namespace
   given for a cluster-scoped kind is ignored, as kubectl does.
 - Every successful write is reported to the registered write listeners (the coherence record of the watch).
+- Writes send `fieldValidation` only when given one (Strict, Warn, Ignore); without it the server warns about
+  unknown fields (its default, Warn). The CLI asks for Strict, as kubectl does.
 """
 
 from __future__ import annotations
@@ -187,19 +189,42 @@ class Client:
         return ref, plain, ns
 
     @staticmethod
-    def _write_params(dry_run: bool, field_manager: str | None) -> dict[str, Any]:
-        return {"dryRun": "All" if dry_run else None, "fieldManager": field_manager}
+    def _write_params(dry_run: bool, field_manager: str | None, field_validation: str | None) -> dict[str, Any]:
+        if field_validation not in (None, "Strict", "Warn", "Ignore"):
+            raise UsageError(f'unknown field validation "{field_validation}": use Strict, Warn or Ignore')
+        return {
+            "dryRun": "All" if dry_run else None,
+            "fieldManager": field_manager,
+            "fieldValidation": field_validation,
+        }
 
     def create(
-        self, obj: Any, namespace: str | None = None, *, dry_run: bool = False, field_manager: str | None = "kates"
+        self,
+        obj: Any,
+        namespace: str | None = None,
+        *,
+        dry_run: bool = False,
+        field_manager: str | None = "kates",
+        field_validation: str | None = None,
     ) -> KubeObject:
         ref, plain, ns = self._prepare(obj, namespace)
         return self._write(
-            "create", "POST", ref, ref.path(ns), orjson.dumps(plain), params=self._write_params(dry_run, field_manager)
+            "create",
+            "POST",
+            ref,
+            ref.path(ns),
+            orjson.dumps(plain),
+            params=self._write_params(dry_run, field_manager, field_validation),
         )
 
     def update(
-        self, obj: Any, namespace: str | None = None, *, dry_run: bool = False, field_manager: str | None = "kates"
+        self,
+        obj: Any,
+        namespace: str | None = None,
+        *,
+        dry_run: bool = False,
+        field_manager: str | None = "kates",
+        field_validation: str | None = None,
     ) -> KubeObject:
         ref, plain, ns = self._prepare(obj, namespace)
         name = _name_of(plain)
@@ -209,11 +234,17 @@ class Client:
             ref,
             ref.path(ns, name),
             orjson.dumps(plain),
-            params=self._write_params(dry_run, field_manager),
+            params=self._write_params(dry_run, field_manager, field_validation),
         )
 
     def update_status(
-        self, obj: Any, namespace: str | None = None, *, dry_run: bool = False, field_manager: str | None = "kates"
+        self,
+        obj: Any,
+        namespace: str | None = None,
+        *,
+        dry_run: bool = False,
+        field_manager: str | None = "kates",
+        field_validation: str | None = None,
     ) -> KubeObject:
         ref, plain, ns = self._prepare(obj, namespace)
         if "status" not in ref.subresources:
@@ -225,7 +256,7 @@ class Client:
             ref,
             ref.path(ns, name, "status"),
             orjson.dumps(plain),
-            params=self._write_params(dry_run, field_manager),
+            params=self._write_params(dry_run, field_manager, field_validation),
         )
 
     def patch(
@@ -239,6 +270,7 @@ class Client:
         subresource: str | None = None,
         dry_run: bool = False,
         field_manager: str | None = "kates",
+        field_validation: str | None = None,
     ) -> KubeObject:
         ref = self.resolve(kind)
         if patch_type not in PATCH_TYPES:
@@ -251,7 +283,7 @@ class Client:
             ref.path(self._ns(ref, namespace), name, subresource),
             body,
             content_type=PATCH_TYPES[patch_type],
-            params=self._write_params(dry_run, field_manager),
+            params=self._write_params(dry_run, field_manager, field_validation),
         )
 
     def delete(

@@ -28,6 +28,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import orjson
 
 from ..errors import ConfigError, KatesError, Unreachable, from_status
+from . import server_warnings
 from .config import ConnectionSettings, read_token, run_exec_plugin
 
 JSON = "application/json"
@@ -291,6 +292,7 @@ class Transport:
                 conn.close()
                 raise self.unreachable(exc) from exc
             response = Response(self, conn, resp)
+            server_warnings.handle(resp.headers.get_all("Warning"))  # errors carry warnings too, as in client-go
             if resp.status < 400:
                 return response
             raw = response.read()
