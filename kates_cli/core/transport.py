@@ -9,7 +9,9 @@ Invariants:
 - Connections are pooled and reused; a pooled connection is used by one request at a time, so the transport
   is safe to share between threads.
 - Credentials are read lazily and refreshed when they can change: token files are re-read when their mtime
-  changes, exec-plugin credentials are re-run when expired or after a 401.
+  changes; the exec plugin runs once per process and again only when its credential has expired or met a 401
+  (`credentials.ExecAuthenticator`). A rotated exec client certificate gets a new TLS context, and pooled
+  connections made with the old one are closed, as client-go closes them.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import socket
 import ssl
 import tempfile
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -28,7 +29,8 @@ from urllib.parse import quote, urlencode, urlsplit
 import orjson
 
 from ..errors import ConfigError, KatesError, Unreachable, from_status
-from .config import ConnectionSettings, read_token, run_exec_plugin
+from .config import ConnectionSettings, ExecCredential, read_token
+from .credentials import exec_authenticator
 
 JSON = "application/json"
 Params = Mapping[str, str | int | bool | None]
@@ -139,15 +141,15 @@ class Transport:
         self._pool: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
         self._ssl: ssl.SSLContext | None = None
-        self._exec_token: str | None = None
-        self._exec_expires: float | None = None
-        self._exec_cert: tuple[bytes, bytes] | None = None
+        self._ssl_cert: tuple[bytes, bytes] | None = None  # the client certificate self._ssl presents
+        self._exec = exec_authenticator(settings.exec_config, settings.server) if settings.exec_config else None
         self._token_cache: tuple[float, str | None] | None = None
 
     # -- connections -----------------------------------------------------------------------------------------
 
     def _context(self) -> ssl.SSLContext:
-        if self._ssl is not None:
+        cert = self._client_cert(self._exec.get() if self._exec is not None else None)
+        if self._ssl is not None and cert == self._ssl_cert:
             return self._ssl
         s = self.settings
         if s.insecure:
@@ -160,13 +162,9 @@ class Transport:
             ctx.load_verify_locations(cadata=s.ca_data.decode())
         else:
             ctx = ssl.create_default_context()
-        cert = (s.client_cert_data, s.client_key_data) if s.client_cert_data and s.client_key_data else None
-        if s.exec_config is not None:
-            self._run_exec()
-            cert = self._exec_cert or cert
         if cert:
             _load_cert_chain(ctx, cert[0], cert[1])
-        self._ssl = ctx
+        self._ssl, self._ssl_cert = ctx, cert
         return ctx
 
     def _connect(self, timeout: float | None) -> http.client.HTTPConnection:
@@ -210,23 +208,28 @@ class Transport:
 
     # -- credentials -----------------------------------------------------------------------------------------
 
-    def _run_exec(self) -> None:
-        assert self.settings.exec_config is not None
-        cred = run_exec_plugin(self.settings.exec_config, cluster_server=self.settings.server)
-        self._exec_token = cred.token
-        self._exec_expires = cred.expires_at
-        if cred.client_cert_data and cred.client_key_data:
-            self._exec_cert = (cred.client_cert_data, cred.client_key_data)
-
-    def _bearer(self) -> str | None:
+    def _client_cert(self, cred: ExecCredential | None) -> tuple[bytes, bytes] | None:
+        """The exec plugin's client certificate if it gave one, else the kubeconfig's."""
+        if cred is not None and cred.client_cert_data and cred.client_key_data:
+            return cred.client_cert_data, cred.client_key_data
         s = self.settings
-        if s.exec_config is not None:
-            if self._exec_expires is not None and time.time() >= self._exec_expires - 10:
-                self._run_exec()
-            if self._exec_token is None and self._exec_cert is None:
-                self._run_exec()
-            if self._exec_token:
-                return self._exec_token
+        return (s.client_cert_data, s.client_key_data) if s.client_cert_data and s.client_key_data else None
+
+    def _exec_credential(self) -> ExecCredential | None:
+        """The exec plugin's current credential (None without a plugin). If the plugin has rotated the client
+        certificate, no pooled connection keeps presenting the old one."""
+        if self._exec is None:
+            return None
+        cred = self._exec.get()
+        if self._ssl is not None and self._client_cert(cred) != self._ssl_cert:
+            self._ssl = None
+            self.close()
+        return cred
+
+    def _bearer(self, cred: ExecCredential | None) -> str | None:
+        s = self.settings
+        if cred is not None and cred.token:
+            return cred.token
         if s.token:
             return s.token
         if s.token_file:
@@ -275,7 +278,8 @@ class Transport:
             headers = {"Accept": accept, "User-Agent": "kates/0.1"}
             if body is not None:
                 headers["Content-Type"] = content_type
-            token = self._bearer()
+            cred = self._exec_credential()
+            token = self._bearer(cred)
             if token:
                 headers["Authorization"] = f"Bearer {token}"
             conn = self._acquire(timeout)
@@ -295,8 +299,8 @@ class Transport:
                 return response
             raw = response.read()
             response.close(reuse=True)
-            if resp.status == 401 and attempt == 0 and self.settings.exec_config is not None:
-                self._run_exec()
+            if resp.status == 401 and attempt == 0 and self._exec is not None and cred is not None:
+                self._exec.refresh(cred)  # runs the plugin unless another request already has
                 continue
             try:
                 status = orjson.loads(raw) if raw else None
