@@ -183,6 +183,8 @@ def logs(
             raise invalid
         for problem in missing:  # pods that appear later are followed: wait for them
             printer.note(f"{problem.message} yet: waiting (Ctrl-C to stop)")
+        if chooser.pods == 0 and not missing:
+            printer.note(f"No resources found{_in_namespaces(namespaces) or '.'} Waiting for pods (Ctrl-C to stop)")
         threading.Thread(
             target=chooser.follow_pods,
             args=(client, namespaces, [s.selector for s in selections], field_selector),

@@ -297,14 +297,19 @@ def test_every_missing_target_is_reported_and_the_others_still_read(
     ]
 
 
-def test_follow_waits_for_a_pod_that_does_not_exist_yet(cluster: ControlPlane, ns: str, cache_dir: Path) -> None:
-    f = Follow(cluster, cache_dir, ["nosuch", "-n", ns, "-f"])
+@pytest.mark.parametrize(
+    ("args", "note"),
+    [
+        (["nosuch"], 'pods "nosuch" not found in namespace "{ns}" yet: waiting (Ctrl-C to stop)'),
+        (["-l", "app=nosuch"], "No resources found in {ns} namespace. Waiting for pods (Ctrl-C to stop)"),
+    ],
+)
+def test_follow_waits_for_pods_that_do_not_exist_yet(
+    cluster: ControlPlane, ns: str, cache_dir: Path, args: list[str], note: str
+) -> None:
+    f = Follow(cluster, cache_dir, [*args, "-n", ns, "-f"])
     try:
-        wait_for(
-            lambda: f.err == [f'pods "nosuch" not found in namespace "{ns}" yet: waiting (Ctrl-C to stop)'],
-            30,
-            "the note",
-        )
+        wait_for(lambda: f.err == [note.format(ns=ns)], 30, "the note")
         assert f.proc.poll() is None
     finally:
         f.proc.send_signal(signal.SIGTERM)
