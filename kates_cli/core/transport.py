@@ -6,6 +6,9 @@ Invariants:
   that never converts a model never pays for importing `kubernetes`.
 - Every failure leaves as a `KatesError`: HTTP errors through `errors.from_status` with the server's Status,
   network and TLS failures as `Unreachable`, credential problems as `ConfigError`.
+- Responses are asked for gzip (`Accept-Encoding: gzip`, as client-go asks unless the cluster sets
+  disable-compression) and a gzip body is inflated as it is read, chunk by chunk: `read`, `lines` and `chunks` only
+  ever return the decoded bytes, and a gzip stream that ends early or is corrupt is an `Unreachable` error.
 - Connections are pooled and reused; a pooled connection is used by one request at a time, so the transport
   is safe to share between threads.
 - Credentials are read lazily and refreshed when they can change: token files are re-read when their mtime
@@ -22,6 +25,7 @@ import socket
 import ssl
 import tempfile
 import threading
+import zlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -64,12 +68,49 @@ class Response:
         self.raw = resp
         self.status = resp.status
         self.headers = resp.headers
+        gzipped = (resp.getheader("Content-Encoding") or "").strip().lower() == "gzip"
+        self._gunzip = _gunzip() if gzipped else None
+        self._partial = False  # the decoder is inside a gzip member (the body may not end here)
+        self._inflated = False  # the body has ended: nothing more will come
 
     def read(self) -> bytes:
         try:
-            return self.raw.read()
+            data = self.raw.read()
         except (OSError, http.client.HTTPException) as exc:
             raise self._transport.unreachable(exc) from exc
+        return data if self._gunzip is None else self._inflate(data) + self._inflate(b"")
+
+    def _read1(self, size: int) -> bytes:
+        """What has arrived (at most `size` bytes on the wire), decoded; b"" at the end of the body."""
+        if self._gunzip is None:
+            return self.raw.read1(size)
+        while not self._inflated:
+            out = self._inflate(self.raw.read1(size))
+            if out:
+                return out
+        return b""
+
+    def _inflate(self, data: bytes) -> bytes:
+        """Feed gzip bytes to the decoder; b"" means the body has ended, which must be between two members.
+        A body may hold several gzip members one after another: kube-apiserver compresses each watch event (and
+        each flush of a log stream) as a member of its own, so that it can be read at once."""
+        assert self._gunzip is not None
+        if not data:
+            if self._partial:
+                raise Unreachable("the server's gzip response ended early")
+            self._inflated = True
+            return b""
+        out: list[bytes] = []
+        try:
+            while data:
+                out.append(self._gunzip.decompress(data))
+                self._partial = not self._gunzip.eof
+                if self._partial:
+                    break
+                data, self._gunzip = self._gunzip.unused_data, _gunzip()
+        except zlib.error as exc:
+            raise Unreachable(f"invalid gzip response from the server: {exc}") from exc
+        return b"".join(out)
 
     def lines(self) -> Iterator[bytes]:
         """Yield each newline-terminated line (without the newline). Ends when the server closes the stream.
@@ -80,7 +121,7 @@ class Response:
         pending = b""
         try:
             while True:
-                data = self.raw.read1(65536)
+                data = self._read1(65536)
                 if not data:
                     if pending:
                         yield pending.rstrip(b"\r")
@@ -95,7 +136,7 @@ class Response:
     def chunks(self, size: int = 65536) -> Iterator[bytes]:
         try:
             while True:
-                data = self.raw.read1(size)
+                data = self._read1(size)
                 if not data:
                     return
                 yield data
@@ -276,6 +317,8 @@ class Transport:
         url = self.prefix + build_url(path, params)
         for attempt in (0, 1):
             headers = {"Accept": accept, "User-Agent": "kates/0.1"}
+            if not self.settings.disable_compression:
+                headers["Accept-Encoding"] = "gzip"
             if body is not None:
                 headers["Content-Type"] = content_type
             cred = self._exec_credential()
@@ -323,6 +366,10 @@ class Transport:
 
     def request_json(self, method: str, path: str, **kwargs: Any) -> Any:
         return orjson.loads(self.request(method, path, **kwargs))
+
+
+def _gunzip() -> Any:
+    return zlib.decompressobj(16 + zlib.MAX_WBITS)  # 16+: a gzip header and trailer around the deflate data
 
 
 def _load_cert_chain(ctx: ssl.SSLContext, cert: bytes, key: bytes) -> None:

@@ -1,15 +1,21 @@
 """The transport against the real API server: the exec credential plugin runs once per command (as kubectl runs
-it), and responses come gzip-compressed and are decompressed as they stream."""
+it), and large responses come gzip-compressed and are inflated as they stream, the output unchanged."""
 
 from __future__ import annotations
 
 import base64
+import json
+import socket
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from bench.proxy import CuttingProxy
+from kates_cli.core.config import load
+from kates_cli.core.transport import Transport
 from kates_cli.errors import ExitCode
 from tests.conftest import wait_for
 from tests.controlplane.launcher import RESTRICTED_NAMESPACE, RESTRICTED_TOKEN, ControlPlane
@@ -99,3 +105,72 @@ def test_a_401_runs_the_plugin_again_and_retries(cluster: ControlPlane, kates: R
     denied = kates("--kubeconfig", str(cfg), "get", "secrets")  # another process runs it once more
     assert denied.code == ExitCode.FORBIDDEN and 'cannot list resource "secrets"' in denied.err, denied
     assert runs(count) == 3
+
+
+class CountingProxy(CuttingProxy):
+    """The loopback TCP proxy of bench/proxy.py, counting the bytes the API server sends: TLS records, what
+    crosses the wire."""
+
+    def __init__(self, upstream_port: int):
+        self.down = 0
+        self._count_lock = threading.Lock()
+        super().__init__(upstream_port)
+
+    def _pump(self, src: socket.socket, dst: socket.socket, done: threading.Semaphore) -> None:
+        try:
+            from_server = src.getpeername() == self.upstream
+            while data := src.recv(65536):
+                if from_server:
+                    with self._count_lock:
+                        self.down += len(data)
+                dst.sendall(data)
+            dst.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        finally:
+            done.release()
+
+
+def test_a_large_list_comes_gzip_compressed_and_prints_the_same_bytes(
+    cluster: ControlPlane, ns: str, kates: Runner, kubectl: Runner, tmp_path: Path
+) -> None:
+    # 600 ConfigMaps of ~1 KB: the first page of 500 is over kube-apiserver's 128 KiB compression threshold, the
+    # last one (100) under it, so one command reads a compressed page and a plain one.
+    cluster.bulk(
+        "POST",
+        [
+            (f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": f"cm-{i:04d}"}, "data": {"v": f"{i} " * 250}})
+            for i in range(600)
+        ],
+    )
+    proxy = CountingProxy(cluster.port)
+    try:
+        gz = proxy.kubeconfig(cluster.kubeconfig, tmp_path / "gzip.kubeconfig")
+        cfg = yaml.safe_load(gz.read_text())
+        cfg["clusters"][0]["cluster"]["disable-compression"] = True  # client-go's field, which kubectl honours too
+        plain = tmp_path / "plain.kubeconfig"
+        plain.write_text(yaml.safe_dump(cfg))
+        wire: dict[str, int] = {}
+        outputs: dict[str, str] = {}
+        for name, path in (("gzip", gz), ("plain", plain)):
+            assert kates("--kubeconfig", str(path), "get", "cm", "-n", ns, "-o", "name").code == 0  # discovery cached
+            proxy.down = 0
+            out = kates("--kubeconfig", str(path), "get", "cm", "-n", ns, "-o", "json")
+            assert out.code == 0 and out.err == "", out
+            wire[name], outputs[name] = proxy.down, out.out
+        for path, encoding in ((gz, "gzip"), (plain, None)):  # the server's own word for it
+            transport = Transport(load(str(path)))
+            resp = transport.open("GET", f"/api/v1/namespaces/{ns}/configmaps", params={"limit": 500})
+            try:
+                assert resp.headers.get("Content-Encoding") == encoding
+                assert len(json.loads(resp.read())["items"]) == 500
+            finally:
+                resp.close()
+                transport.close()
+    finally:
+        proxy.close()
+    theirs = kubectl("get", "cm", "-n", ns, "-o", "json")
+    assert outputs["gzip"] == outputs["plain"] == theirs.out  # the bytes printed do not depend on the encoding
+    assert len(json.loads(outputs["gzip"])["items"]) == 601  # and kube-root-ca.crt
+    assert wire["gzip"] * 3 < wire["plain"], wire  # ~1 KB of repeated text per object: gzip takes most of it away
+    assert wire["plain"] > len(outputs["plain"]) * 0.6, wire  # (the plain transfer is the size of the output)
