@@ -36,6 +36,7 @@ CASES = [
         setup=pending_pod,
         stderr_words=("container zz is not valid for pod pend out of: a, b, i (init)",),
     ),
+    Case("runtime-logs-unscheduled-pod-is-empty", ("logs", "pend", "-c", "a", "-n", "{ns}"), setup=pending_pod),
     Case(
         "runtime-logs-selector-matches-nothing",
         ("logs", "-l", "app=nosuch", "-n", "{ns}"),
