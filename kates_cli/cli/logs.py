@@ -6,19 +6,25 @@ Invariants:
 - With --follow, pods that appear later (or containers that restart) are picked up and announced on stderr as
   `+ pod/container`; ended streams as `- pod/container`. kates keeps running until interrupted.
 - `-o json` is strict JSON lines and never carries colour codes.
+- Nothing read is never a success: without --follow, a pod regex or TYPE/NAME that selects no pod, a -c that
+  selects no container of the selected pods, and every stream that fails are failures, each reported on stderr; the
+  logs that could be read are still printed and the exit code is the failures' (NOT_FOUND for what does not exist).
+  Only a bare selection (-l, --field-selector, or no target) that matches no pod is a success, "No resources
+  found" on stderr, as kubectl says it. With --follow, a target without pods yet is announced and waited for.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
 import typer
 
-from ..errors import UsageError
+from ..errors import ExitCode, NotFound, PartialFailure, UsageError
 from .state import State
 
 if TYPE_CHECKING:
@@ -48,6 +54,24 @@ WORKLOADS = {
     "pods": "pods",
 }
 COLORS = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96]
+POD_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")  # a DNS subdomain: a name, not a pattern
+
+
+@dataclass(frozen=True)
+class PodPattern:
+    """A pod-name regex from the command line; `text` as the user gave it, `name` when it reads as a plain name."""
+
+    regex: re.Pattern[str]
+    text: str
+    name: bool
+
+
+@dataclass(frozen=True)
+class Selection:
+    """A label selector to list pods with; `owner` ("deployments.apps \"web\"") when a TYPE/NAME gave it."""
+
+    selector: str | None
+    owner: str | None = None
 
 
 def register(app: typer.Typer) -> None:
@@ -107,6 +131,11 @@ def logs(
 
     Lines from all streams come out in timestamp order; with --follow they are held for 250 ms and released in
     order, so they stay nearly ordered. A dropped stream resumes from its last timestamp without repeating a line.
+
+    Nothing read is a failure: a pod name, regex or TYPE/NAME that selects no pod, or a -c that no selected pod
+    has, exits 4 (not found); a stream the server refuses is reported and exits with its error's code, after the
+    logs that could be read. A -l that matches no pod prints "No resources found" and exits 0, as kubectl does.
+    With --follow, a target without pods yet is announced and waited for.
     """
     from ..core.logs import LogMux, LogOptions
     from .app import parse_duration
@@ -128,33 +157,129 @@ def logs(
     )
     client = state.client()
     namespaces: list[str | None] = [None] if all_namespaces else list(state.namespaces or [client.namespace])
-    pod_regexes, selectors = _targets(client, targets or [], namespaces, selector)
+    patterns, selections = _targets(client, targets or [], namespaces, selector)
     mux = LogMux(client, opts, max_requests=max_log_requests)
     printer = Printer(
         state, output, timestamps, includes, excludes, multi_ns=all_namespaces or len(namespaces) > 1, follow=follow
     )
-    chooser = Chooser(mux, pod_regexes, container_re, exclude_container_re, init_containers, printer, follow)
-    for ns in namespaces:
-        for sel in selectors:
+    chooser = Chooser(mux, patterns, container_re, exclude_container_re, init_containers, printer, follow)
+    empty: list[Selection] = []
+    for sel in selections:
+        before = chooser.pods
+        for ns in namespaces:
             for page in client.list_pages(
-                "pods", ns, all_namespaces=ns is None, label_selector=sel, field_selector=field_selector
+                "pods", ns, all_namespaces=ns is None, label_selector=sel.selector, field_selector=field_selector
             ):
                 for pod in page.get("items") or []:
                     chooser.consider(pod)
-    watcher = None
+        if chooser.pods == before:
+            empty.append(sel)
+    chooser.counting = False
+    missing, invalid = _problems(chooser, patterns, empty, container, exclude_container, namespaces)
+    failures = Failures(printer, follow)
     if follow:
-        watcher = threading.Thread(
-            target=chooser.follow_pods, args=(client, namespaces, selectors, field_selector), daemon=True
-        )
-        watcher.start()
+        if invalid:  # the pods that exist have no such container, and their replacements will not have one either
+            mux.stop()
+            raise invalid
+        for problem in missing:  # pods that appear later are followed: wait for them
+            printer.note(f"{problem.message} yet: waiting (Ctrl-C to stop)")
+        if chooser.pods == 0 and not missing:
+            printer.note(f"No resources found{_in_namespaces(namespaces) or '.'} Waiting for pods (Ctrl-C to stop)")
+        threading.Thread(
+            target=chooser.follow_pods,
+            args=(client, namespaces, [s.selector for s in selections], field_selector),
+            daemon=True,
+        ).start()
     else:
+        for problem in [*missing, *([invalid] if invalid else [])]:
+            failures.add(problem.message, problem.exit_code)
+        if chooser.pods == 0 and not missing:  # kubectl's words, as `get` prints them
+            printer.note(f"No resources found{_in_namespaces(namespaces)}")
         mux.finish_adding()
     try:
         for event in mux.events():
             printer.emit(event)
+            if event.closed and event.error is not None:
+                message = f"{event.pod}/{event.container}: {event.error.message}"
+                failures.add(message, event.error.exit_code, stream=True)
     finally:
         mux.stop()
         chooser.stop.set()
+    failures.raise_if_any()
+
+
+class Failures:
+    """What could not be read. With --follow each is reported at once (kates runs until interrupted); without it
+    they are kept for the end, after the logs that could be read: one failure is raised as itself, several are
+    each reported and summed up, and the exit code is theirs if they agree (else 1)."""
+
+    def __init__(self, printer: Printer, follow: bool):
+        self.printer = printer
+        self.follow = follow
+        self.items: list[tuple[str, ExitCode]] = []
+        self.streams: list[tuple[str, ExitCode]] = []  # failed streams, in the order they happened to end
+
+    def add(self, message: str, code: ExitCode, *, stream: bool = False) -> None:
+        (self.streams if stream else self.items).append((message, code))
+        if self.follow:
+            self.printer.error(message)
+
+    def raise_if_any(self) -> None:
+        self.items += sorted(self.streams)  # streams end in any order: report them by pod and container
+        self.streams = []
+        if not self.items:
+            return
+        if len(self.items) == 1 and not self.follow:
+            message, code = self.items[0]
+            raise PartialFailure(message, {code})
+        if not self.follow:
+            for message, _ in self.items:
+                self.printer.error(message)
+        codes = {code for _, code in self.items}
+        raise PartialFailure(f"{len(self.items)} of the requested logs could not be read", codes)
+
+
+def _in_namespaces(namespaces: list[str | None]) -> str:
+    """kubectl's " in NS namespace." ending (nothing for every namespace)."""
+    named = [ns for ns in namespaces if ns is not None]
+    if not named:
+        return ""
+    return f" in {', '.join(named)} namespace{'s' if len(named) > 1 else ''}."
+
+
+def _in_namespace(namespaces: list[str | None]) -> str:
+    """The NotFound message's ' in namespace "NS"' (nothing for every namespace)."""
+    named = [f'"{ns}"' for ns in namespaces if ns is not None]
+    if not named:
+        return ""
+    return f" in namespace{'s' if len(named) > 1 else ''} {', '.join(named)}"
+
+
+def _problems(
+    chooser: Chooser,
+    patterns: list[PodPattern],
+    empty: list[Selection],
+    container: str | None,
+    exclude_container: str | None,
+    namespaces: list[str | None],
+) -> tuple[list[NotFound], NotFound | None]:
+    """What the first listing could not find: the targets that select no pod, and (when no container at all was
+    chosen) the first pod without a selected container, in kubectl's words."""
+    where = _in_namespace(namespaces)
+    missing: list[NotFound] = []
+    for i, pattern in enumerate(patterns):
+        if i not in chooser.matched:
+            what = f'pods "{pattern.text}" not found' if pattern.name else f'no pod matches "{pattern.text}"'
+            missing.append(NotFound(what + where))
+    missing += [NotFound(f"{sel.owner} has no pods{where}") for sel in empty if sel.owner is not None]
+    if not chooser.without_containers or chooser.chosen:
+        return missing, None
+    pod, names = chooser.without_containers[0]
+    others = len(chooser.without_containers) - 1
+    more = f" (nor for {others} other pod{'s' if others > 1 else ''})" if others else ""
+    if container is not None and not chooser.container_named:
+        return missing, NotFound(f"container {container} is not valid for pod {pod} out of: {names}{more}")
+    return missing, NotFound(f'--exclude-container "{exclude_container}" excludes every container of pod {pod}{more}')
 
 
 def _regex(pattern: str | None, flag: str) -> re.Pattern[str] | None:
@@ -168,20 +293,20 @@ def _regex(pattern: str | None, flag: str) -> re.Pattern[str] | None:
 
 def _targets(
     client: Client, targets: list[str], namespaces: list[str | None], selector: str | None
-) -> tuple[list[re.Pattern[str]], list[str | None]]:
+) -> tuple[list[PodPattern], list[Selection]]:
     """Pod-name regexes and label selectors to list pods with."""
-    regexes: list[re.Pattern[str]] = []
-    selectors: list[str | None] = []
+    patterns: list[PodPattern] = []
+    selections: list[Selection] = []
     for target in targets:
         kind, sep, name = target.partition("/")
         if sep and kind.lower() in WORKLOADS:
             if WORKLOADS[kind.lower()] == "pods":
-                regexes.append(re.compile(f"^{re.escape(name)}$"))
+                patterns.append(PodPattern(re.compile(f"^{re.escape(name)}$"), name, True))
                 continue
             ns = namespaces[0] if namespaces and namespaces[0] is not None else client.namespace
             obj = client.get(WORKLOADS[kind.lower()], name, ns)
             combined = ",".join(s for s in (selector_of(obj), selector) if s)
-            selectors.append(combined)
+            selections.append(Selection(combined, f'{WORKLOADS[kind.lower()]} "{name}"'))
         elif sep:
             raise UsageError(
                 f'cannot show logs of "{target}"', hint="TYPE is one of deploy, sts, ds, rs, job, svc, pod"
@@ -189,10 +314,19 @@ def _targets(
         else:
             pattern = _regex(target, "the pod name")
             assert pattern is not None
-            regexes.append(pattern)
-    if not selectors:
-        selectors = [selector]
-    return regexes, selectors
+            patterns.append(PodPattern(pattern, target, bool(POD_NAME.match(target))))
+    if not selections:
+        selections = [Selection(selector)]
+    return patterns, selections
+
+
+def all_container_names(pod: dict[str, Any]) -> str:
+    """kubectl's list of a pod's containers: "a, b, e (ephem), i (init)"."""
+    spec = pod.get("spec") or {}
+    names = [c.get("name", "") for c in spec.get("containers") or []]
+    names += [f"{c.get('name', '')} (ephem)" for c in spec.get("ephemeralContainers") or []]
+    names += [f"{c.get('name', '')} (init)" for c in spec.get("initContainers") or []]
+    return ", ".join(names)
 
 
 class Chooser:
@@ -201,7 +335,7 @@ class Chooser:
     def __init__(
         self,
         mux: LogMux,
-        pod_regexes: list[re.Pattern[str]],
+        patterns: list[PodPattern],
         container_re: re.Pattern[str] | None,
         exclude_container_re: re.Pattern[str] | None,
         init_containers: bool,
@@ -209,7 +343,7 @@ class Chooser:
         follow: bool,
     ):
         self.mux = mux
-        self.pod_regexes = pod_regexes
+        self.patterns = patterns
         self.container_re = container_re
         self.exclude_container_re = exclude_container_re
         self.init_containers = init_containers
@@ -218,16 +352,29 @@ class Chooser:
         self.stop = threading.Event()
         self.restarts: dict[tuple[str, str, str], int] = {}
         self.sources: set[LogSource] = set()
+        # what the choice found, for the messages when it found nothing
+        # what the first listing found, for the messages when it found nothing (not counted while following)
+        self.counting = True
+        self.pods = 0  # pods that passed the name patterns
+        self.matched: set[int] = set()  # indexes of the patterns that matched a pod
+        self.chosen = 0  # containers chosen (streams started, or waited for with --follow)
+        self.container_named = False  # some pod has a container that -c matches
+        self.without_containers: list[tuple[str, str]] = []  # (pod, kubectl's list of its containers)
 
     def consider(self, pod: dict[str, Any]) -> None:
         from ..core.logs import LogSource
 
         meta = pod.get("metadata") or {}
         name, ns = meta.get("name", ""), meta.get("namespace", "")
-        if self.pod_regexes and not any(r.search(name) for r in self.pod_regexes):
-            return
+        if self.patterns:
+            hits = {i for i, p in enumerate(self.patterns) if p.regex.search(name)}
+            if not hits:
+                return
+            if self.counting:
+                self.matched |= hits
         if meta.get("deletionTimestamp") and self.follow:
             return
+        chosen = 0
         spec, status = pod.get("spec") or {}, pod.get("status") or {}
         containers = list(spec.get("containers") or [])
         statuses = list(status.get("containerStatuses") or [])
@@ -235,16 +382,19 @@ class Chooser:
             containers = list(spec.get("initContainers") or []) + containers
             statuses += list(status.get("initContainerStatuses") or [])
         by_name = {s.get("name"): s for s in statuses}
+        named = False
         for c in containers:
             cname = c.get("name", "")
             if self.container_re and not self.container_re.search(cname):
                 continue
+            named = True
             if self.exclude_container_re and self.exclude_container_re.search(cname):
                 continue
+            chosen += 1
             st = by_name.get(cname) or {}
             state = st.get("state") or {}
-            if "waiting" in state or not st:
-                continue  # no logs yet; a later pod update starts it
+            if self.follow and ("waiting" in state or not st):
+                continue  # no logs yet; a later pod update starts it (without follow the server says why)
             src = LogSource(ns, name, cname)
             count = int(st.get("restartCount") or 0)
             key = (ns, name, cname)
@@ -255,6 +405,12 @@ class Chooser:
             self.sources.add(src)
             if self.mux.add(src) and self.follow:
                 self.printer.marker("+", src.namespace, src.pod, src.container)
+        if self.counting:
+            self.pods += 1
+            self.chosen += chosen
+            self.container_named = self.container_named or named
+            if not chosen:
+                self.without_containers.append((name, all_container_names(pod)))
 
     def follow_pods(
         self, client: Client, namespaces: list[str | None], selectors: list[str | None], field_selector: str | None
@@ -312,15 +468,21 @@ class Printer:
             return f"\x1b[{code}m{text}\x1b[0m"
         return text
 
+    def note(self, text: str) -> None:
+        with self.lock:
+            self.err.write(text + "\n")
+            self.err.flush()
+
+    def error(self, message: str) -> None:
+        self.note(f"error: {message}")
+
     def marker(self, sign: str, ns: str, pod: str, container: str) -> None:
         with self.lock:
             self.err.write(f"{sign} {ns + '/' if self.multi_ns else ''}{pod}/{container}\n")
             self.err.flush()
 
     def emit(self, event: LogEvent) -> None:
-        if event.closed:
-            if event.error is not None:
-                self.err.write(f"error: {event.pod}/{event.container}: {event.error.message}\n")
+        if event.closed:  # a failure is reported by the caller's Failures
             if self.follow:
                 self.marker("-", event.namespace, event.pod, event.container)
             return

@@ -59,6 +59,7 @@ class ConnectionSettings:
     token_file: str | None = None  # re-read on each use (tokens rotate)
     exec_config: dict[str, Any] | None = None  # the user's exec stanza, command path resolved
     proxy_url: str | None = None
+    disable_compression: bool = False  # the cluster's disable-compression: do not ask for gzip responses
     kubeconfig_paths: tuple[str, ...] = ()  # absolute paths of the files loaded; () in-cluster
     in_cluster: bool = False
 
@@ -256,6 +257,9 @@ def _from_kubeconfig(
     insecure = cluster.get("insecure-skip-tls-verify") or False
     if not isinstance(insecure, bool):
         raise ConfigError(f"{cwhere}: insecure-skip-tls-verify must be true or false")
+    disable_compression = cluster.get("disable-compression") or False
+    if not isinstance(disable_compression, bool):
+        raise ConfigError(f"{cwhere}: disable-compression must be true or false")
     token, token_file = _str(user, "token", uwhere) or None, _str(user, "tokenFile", uwhere) or None
     if token:
         token_file = None
@@ -277,6 +281,7 @@ def _from_kubeconfig(
         token_file=token_file,
         exec_config=exec_config,
         proxy_url=_str(cluster, "proxy-url", cwhere) or None,
+        disable_compression=disable_compression,
         kubeconfig_paths=paths,
     )
 

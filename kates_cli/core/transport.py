@@ -6,10 +6,15 @@ Invariants:
   that never converts a model never pays for importing `kubernetes`.
 - Every failure leaves as a `KatesError`: HTTP errors through `errors.from_status` with the server's Status,
   network and TLS failures as `Unreachable`, credential problems as `ConfigError`.
+- Responses are asked for gzip (`Accept-Encoding: gzip`, as client-go asks unless the cluster sets
+  disable-compression) and a gzip body is inflated as it is read, chunk by chunk: `read`, `lines` and `chunks` only
+  ever return the decoded bytes, and a gzip stream that ends early or is corrupt is an `Unreachable` error.
 - Connections are pooled and reused; a pooled connection is used by one request at a time, so the transport
   is safe to share between threads.
 - Credentials are read lazily and refreshed when they can change: token files are re-read when their mtime
-  changes, exec-plugin credentials are re-run when expired or after a 401.
+  changes; the exec plugin runs once per process and again only when its credential has expired or met a 401
+  (`credentials.ExecAuthenticator`). A rotated exec client certificate gets a new TLS context, and pooled
+  connections made with the old one are closed, as client-go closes them.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import socket
 import ssl
 import tempfile
 import threading
-import time
+import zlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -29,7 +34,8 @@ import orjson
 
 from ..errors import ConfigError, KatesError, Unreachable, from_status
 from . import server_warnings
-from .config import ConnectionSettings, read_token, run_exec_plugin
+from .config import ConnectionSettings, ExecCredential, read_token
+from .credentials import exec_authenticator
 
 JSON = "application/json"
 Params = Mapping[str, str | int | bool | None]
@@ -63,12 +69,49 @@ class Response:
         self.raw = resp
         self.status = resp.status
         self.headers = resp.headers
+        gzipped = (resp.getheader("Content-Encoding") or "").strip().lower() == "gzip"
+        self._gunzip = _gunzip() if gzipped else None
+        self._partial = False  # the decoder is inside a gzip member (the body may not end here)
+        self._inflated = False  # the body has ended: nothing more will come
 
     def read(self) -> bytes:
         try:
-            return self.raw.read()
+            data = self.raw.read()
         except (OSError, http.client.HTTPException) as exc:
             raise self._transport.unreachable(exc) from exc
+        return data if self._gunzip is None else self._inflate(data) + self._inflate(b"")
+
+    def _read1(self, size: int) -> bytes:
+        """What has arrived (at most `size` bytes on the wire), decoded; b"" at the end of the body."""
+        if self._gunzip is None:
+            return self.raw.read1(size)
+        while not self._inflated:
+            out = self._inflate(self.raw.read1(size))
+            if out:
+                return out
+        return b""
+
+    def _inflate(self, data: bytes) -> bytes:
+        """Feed gzip bytes to the decoder; b"" means the body has ended, which must be between two members.
+        A body may hold several gzip members one after another: kube-apiserver compresses each watch event (and
+        each flush of a log stream) as a member of its own, so that it can be read at once."""
+        assert self._gunzip is not None
+        if not data:
+            if self._partial:
+                raise Unreachable("the server's gzip response ended early")
+            self._inflated = True
+            return b""
+        out: list[bytes] = []
+        try:
+            while data:
+                out.append(self._gunzip.decompress(data))
+                self._partial = not self._gunzip.eof
+                if self._partial:
+                    break
+                data, self._gunzip = self._gunzip.unused_data, _gunzip()
+        except zlib.error as exc:
+            raise Unreachable(f"invalid gzip response from the server: {exc}") from exc
+        return b"".join(out)
 
     def lines(self) -> Iterator[bytes]:
         """Yield each newline-terminated line (without the newline). Ends when the server closes the stream.
@@ -79,7 +122,7 @@ class Response:
         pending = b""
         try:
             while True:
-                data = self.raw.read1(65536)
+                data = self._read1(65536)
                 if not data:
                     if pending:
                         yield pending.rstrip(b"\r")
@@ -94,7 +137,7 @@ class Response:
     def chunks(self, size: int = 65536) -> Iterator[bytes]:
         try:
             while True:
-                data = self.raw.read1(size)
+                data = self._read1(size)
                 if not data:
                     return
                 yield data
@@ -140,15 +183,15 @@ class Transport:
         self._pool: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
         self._ssl: ssl.SSLContext | None = None
-        self._exec_token: str | None = None
-        self._exec_expires: float | None = None
-        self._exec_cert: tuple[bytes, bytes] | None = None
+        self._ssl_cert: tuple[bytes, bytes] | None = None  # the client certificate self._ssl presents
+        self._exec = exec_authenticator(settings.exec_config, settings.server) if settings.exec_config else None
         self._token_cache: tuple[float, str | None] | None = None
 
     # -- connections -----------------------------------------------------------------------------------------
 
     def _context(self) -> ssl.SSLContext:
-        if self._ssl is not None:
+        cert = self._client_cert(self._exec.get() if self._exec is not None else None)
+        if self._ssl is not None and cert == self._ssl_cert:
             return self._ssl
         s = self.settings
         if s.insecure:
@@ -161,13 +204,9 @@ class Transport:
             ctx.load_verify_locations(cadata=s.ca_data.decode())
         else:
             ctx = ssl.create_default_context()
-        cert = (s.client_cert_data, s.client_key_data) if s.client_cert_data and s.client_key_data else None
-        if s.exec_config is not None:
-            self._run_exec()
-            cert = self._exec_cert or cert
         if cert:
             _load_cert_chain(ctx, cert[0], cert[1])
-        self._ssl = ctx
+        self._ssl, self._ssl_cert = ctx, cert
         return ctx
 
     def _connect(self, timeout: float | None) -> http.client.HTTPConnection:
@@ -211,23 +250,28 @@ class Transport:
 
     # -- credentials -----------------------------------------------------------------------------------------
 
-    def _run_exec(self) -> None:
-        assert self.settings.exec_config is not None
-        cred = run_exec_plugin(self.settings.exec_config, cluster_server=self.settings.server)
-        self._exec_token = cred.token
-        self._exec_expires = cred.expires_at
-        if cred.client_cert_data and cred.client_key_data:
-            self._exec_cert = (cred.client_cert_data, cred.client_key_data)
-
-    def _bearer(self) -> str | None:
+    def _client_cert(self, cred: ExecCredential | None) -> tuple[bytes, bytes] | None:
+        """The exec plugin's client certificate if it gave one, else the kubeconfig's."""
+        if cred is not None and cred.client_cert_data and cred.client_key_data:
+            return cred.client_cert_data, cred.client_key_data
         s = self.settings
-        if s.exec_config is not None:
-            if self._exec_expires is not None and time.time() >= self._exec_expires - 10:
-                self._run_exec()
-            if self._exec_token is None and self._exec_cert is None:
-                self._run_exec()
-            if self._exec_token:
-                return self._exec_token
+        return (s.client_cert_data, s.client_key_data) if s.client_cert_data and s.client_key_data else None
+
+    def _exec_credential(self) -> ExecCredential | None:
+        """The exec plugin's current credential (None without a plugin). If the plugin has rotated the client
+        certificate, no pooled connection keeps presenting the old one."""
+        if self._exec is None:
+            return None
+        cred = self._exec.get()
+        if self._ssl is not None and self._client_cert(cred) != self._ssl_cert:
+            self._ssl = None
+            self.close()
+        return cred
+
+    def _bearer(self, cred: ExecCredential | None) -> str | None:
+        s = self.settings
+        if cred is not None and cred.token:
+            return cred.token
         if s.token:
             return s.token
         if s.token_file:
@@ -274,9 +318,12 @@ class Transport:
         url = self.prefix + build_url(path, params)
         for attempt in (0, 1):
             headers = {"Accept": accept, "User-Agent": "kates/0.1"}
+            if not self.settings.disable_compression:
+                headers["Accept-Encoding"] = "gzip"
             if body is not None:
                 headers["Content-Type"] = content_type
-            token = self._bearer()
+            cred = self._exec_credential()
+            token = self._bearer(cred)
             if token:
                 headers["Authorization"] = f"Bearer {token}"
             conn = self._acquire(timeout)
@@ -297,8 +344,8 @@ class Transport:
                 return response
             raw = response.read()
             response.close(reuse=True)
-            if resp.status == 401 and attempt == 0 and self.settings.exec_config is not None:
-                self._run_exec()
+            if resp.status == 401 and attempt == 0 and self._exec is not None and cred is not None:
+                self._exec.refresh(cred)  # runs the plugin unless another request already has
                 continue
             try:
                 status = orjson.loads(raw) if raw else None
@@ -321,6 +368,10 @@ class Transport:
 
     def request_json(self, method: str, path: str, **kwargs: Any) -> Any:
         return orjson.loads(self.request(method, path, **kwargs))
+
+
+def _gunzip() -> Any:
+    return zlib.decompressobj(16 + zlib.MAX_WBITS)  # 16+: a gzip header and trailer around the deflate data
 
 
 def _load_cert_chain(ctx: ssl.SSLContext, cert: bytes, key: bytes) -> None:

@@ -230,3 +230,112 @@ def test_client_pod_logs_yields_log_events(
     assert [e.timestamp for e in events if not e.closed] == [line.split(" ", 1)[0] for line in lines]
     assert sorted(e.container for e in events if e.closed) == ["c1", "c2"]
     assert all(e.error is None and e.namespace == ns and e.pod == pod for e in events)
+
+
+# -- nothing to read is a failure (issue 10) --------------------------------------------------------------------
+
+
+def pending_pod(cp: ControlPlane, ns: str, name: str = "pend") -> None:
+    """A pod no scheduler places (tier 1 has none): it exists with containers a, b and init container i."""
+    create(
+        cp,
+        f"/api/v1/namespaces/{ns}/pods",
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "labels": {"app": "pend"}},
+            "spec": {
+                "containers": [{"name": "a", "image": "img-a"}, {"name": "b", "image": "img-b"}],
+                "initContainers": [{"name": "i", "image": "img-i"}],
+            },
+        },
+    )
+
+
+def test_a_missing_pod_is_not_found(cluster: ControlPlane, ns: str, kates: Runner) -> None:
+    for target in ("nosuch", "pod/nosuch"):
+        out = kates("logs", target, "-n", ns)
+        assert (out.code, out.out, out.err) == (
+            ExitCode.NOT_FOUND,
+            "",
+            f'error: pods "nosuch" not found in namespace "{ns}"\n',
+        )
+    out = kates("logs", "^nosuch-[0-9]+$", "-n", ns)
+    assert (out.code, out.err) == (ExitCode.NOT_FOUND, f'error: no pod matches "^nosuch-[0-9]+$" in namespace "{ns}"\n')
+
+
+def test_a_selector_that_matches_nothing_says_so_and_succeeds_as_kubectl_does(ns: str, kates: Runner) -> None:
+    out = kates("logs", "-l", "app=nosuch", "-n", ns)
+    assert (out.code, out.out, out.err) == (0, "", f"No resources found in {ns} namespace.\n")
+
+
+def test_a_container_no_selected_pod_has_is_not_found(cluster: ControlPlane, ns: str, kates: Runner) -> None:
+    pending_pod(cluster, ns)
+    out = kates("logs", "pend", "-c", "zz", "-n", ns)
+    assert (out.code, out.out) == (ExitCode.NOT_FOUND, "")
+    assert out.err == "error: container zz is not valid for pod pend out of: a, b, i (init)\n"
+    excluded = kates("logs", "-l", "app=pend", "--exclude-container", ".", "-n", ns)
+    assert (excluded.code, excluded.err) == (
+        ExitCode.NOT_FOUND,
+        'error: --exclude-container "." excludes every container of pod pend\n',
+    )
+    followed = kates("logs", "pend", "-c", "zz", "-n", ns, "-f", timeout=30)  # no later pod of it will have one
+    assert (followed.code, followed.err) == (ExitCode.NOT_FOUND, out.err)
+    assert kates("logs", "pend", "-c", "a", "-n", ns).code == 0  # an unscheduled pod's log is empty, as kubectl's
+
+
+def test_every_missing_target_is_reported_and_the_others_still_read(
+    cluster: ControlPlane, ns: str, kates: Runner
+) -> None:
+    pending_pod(cluster, ns)
+    out = kates("logs", "pend", "nosuch", "other.*", "-n", ns)
+    assert out.code == ExitCode.NOT_FOUND, out
+    assert out.err.splitlines() == [
+        f'error: pods "nosuch" not found in namespace "{ns}"',
+        f'error: no pod matches "other.*" in namespace "{ns}"',
+        "error: 2 of the requested logs could not be read",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "note"),
+    [
+        (["nosuch"], 'pods "nosuch" not found in namespace "{ns}" yet: waiting (Ctrl-C to stop)'),
+        (["-l", "app=nosuch"], "No resources found in {ns} namespace. Waiting for pods (Ctrl-C to stop)"),
+    ],
+)
+def test_follow_waits_for_pods_that_do_not_exist_yet(
+    cluster: ControlPlane, ns: str, cache_dir: Path, args: list[str], note: str
+) -> None:
+    f = Follow(cluster, cache_dir, [*args, "-n", ns, "-f"])
+    try:
+        wait_for(lambda: f.err == [note.format(ns=ns)], 30, "the note")
+        assert f.proc.poll() is None
+    finally:
+        f.proc.send_signal(signal.SIGTERM)
+        f.proc.wait(30)
+    assert f.proc.returncode == ExitCode.INTERRUPTED
+
+
+def test_streams_that_fail_are_reported_and_fail_the_command(
+    tier2_cluster: ControlPlane, tier2_ns: str, tier2_kates: Runner, tier2_kubectl: Runner
+) -> None:
+    cp, ns = tier2_cluster, tier2_ns
+    deployment(cp, ns, 2)
+    readable, silent = running_pods(cp, ns, 2)
+    cp.append_log(ns, readable, "c1", "hello")
+    cp.append_log(ns, readable, "c2", "world")  # `silent` has no log files: kwok answers 400 "no logs found"
+    none = tier2_kates("logs", silent, "-n", ns)
+    theirs = tier2_kubectl("logs", silent, "-c", "c1", "-n", ns)
+    assert theirs.code == 1 and "no logs found" in theirs.err, theirs
+    assert (none.code, none.out) == (ExitCode.ERROR, ""), none
+    assert none.err.splitlines() == [
+        f'error: {silent}/c1: no logs found for container "c1" in pod "{ns}/{silent}"',
+        f'error: {silent}/c2: no logs found for container "c2" in pod "{ns}/{silent}"',
+        "error: 2 of the requested logs could not be read",
+    ]
+    one = tier2_kates("logs", silent, "-c", "c1", "-n", ns)
+    assert (one.code, one.err) == (ExitCode.ERROR, none.err.splitlines(keepends=True)[0])
+    some = tier2_kates("logs", "deploy/web", "-n", ns, "-o", "raw")
+    assert some.code == ExitCode.ERROR and some.out == "hello\nworld\n", some  # what could be read is printed
+    assert some.err.splitlines()[-1] == "error: 2 of the requested logs could not be read"

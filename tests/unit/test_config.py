@@ -597,3 +597,13 @@ def test_exec_command_without_a_separator_is_left_for_path_lookup(tmp_path: Path
     doc["users"][0]["user"] = {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": "aws"}}
     s = load_only(write(tmp_path / "config", doc))
     assert s.exec_config is not None and s.exec_config["command"] == "aws"
+
+
+def test_disable_compression_is_read_from_the_cluster(tmp_path: Path) -> None:
+    doc = simple()
+    assert load_only(write(tmp_path / "default", doc)).disable_compression is False  # gzip is asked for by default
+    doc["clusters"][0]["cluster"]["disable-compression"] = True
+    assert load_only(write(tmp_path / "off", doc)).disable_compression is True
+    doc["clusters"][0]["cluster"]["disable-compression"] = "yes please"
+    with pytest.raises(ConfigError, match="disable-compression must be true or false"):
+        load_only(write(tmp_path / "bad", doc))
