@@ -17,7 +17,8 @@ Invariants:
 - Two documented departures, where kubectl's own round trip through JSON text loses: kubectl's JSON holds DEL,
   C1 controls, U+FFFE and U+FFFF raw, which go-yaml's reader refuses ("control characters are not allowed"), and
   NEL (U+0085) raw, which it reads as a line break (printing a space, or splitting the line). Here they come out
-  escaped ("\\x7F", "\\N", ...), as go-yaml's emitter escapes them, and read back unchanged.
+  escaped ("\\x7F", "\\N", ...), as go-yaml's emitter escapes them, and read back unchanged. And a key `<<`
+  is quoted: kubectl writes it plain, which go-yaml (kubectl's reader too) takes for a merge key and refuses.
 """
 
 from __future__ import annotations
@@ -306,6 +307,8 @@ class _Printer:
         if text == "":
             if _SAFE_PLAIN.match(k) and k not in RESOLVED and len(k) <= _SIMPLE_KEY_BYTES:
                 text = k
+            elif k == "<<":
+                text = '"<<"'  # kubectl writes it plain, and reads that back as a merge key: an error
             elif _is_simple_key(k):
                 text = _string_text(k, True, 0, 0)[0]
             else:
