@@ -176,7 +176,17 @@ def get(
     if watch or watch_only:
         from .getwatch import watch_objects
 
-        watch_objects(state, client, refs, out_fmt, opts, view, list_first=not watch_only, events=output_watch_events)
+        watch_objects(
+            state,
+            client,
+            refs,
+            out_fmt,
+            opts,
+            view,
+            list_first=not watch_only,
+            events=output_watch_events,
+            show_managed_fields=show_managed_fields,
+        )
         return
     errors: list[KatesError] = []
     sort_key = None

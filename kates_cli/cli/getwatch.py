@@ -24,6 +24,17 @@ if TYPE_CHECKING:
 Key = tuple[str, str]
 
 
+class DocSeparator:
+    """kubectl's YAML printer writes `---` between documents, not before the first; shared by every kind."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def next(self) -> str:
+        self.count += 1
+        return "---\n" if self.count > 1 else ""
+
+
 class KindPrinter:
     """Prints one kind's changes; implements the stream Sink protocol."""
 
@@ -38,8 +49,12 @@ class KindPrinter:
         events: bool,
         lock: threading.Lock,
         failed: threading.Event,
+        separator: DocSeparator | None = None,
+        show_managed_fields: bool = False,
     ):
         self.state, self.client, self.ref, self.out_fmt = state, client, ref, out_fmt
+        self.separator = separator or DocSeparator()
+        self.show_managed_fields = show_managed_fields
         self.events = events
         self.lock = lock
         self.failed = failed
@@ -86,6 +101,9 @@ class KindPrinter:
         key = (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
         fmt = self.out_fmt.format
         out = self.state.env.stdout
+        if fmt in ("json", "yaml") and "managedFields" in meta and not (self.show_managed_fields or self.events):
+            # kubectl hides them from objects, though not from --output-watch-events' event wrappers
+            obj = {**obj, "metadata": {k: v for k, v in meta.items() if k != "managedFields"}}
         with self.lock:
             if event == "DELETED":
                 self.known.pop(key, None)
@@ -107,7 +125,9 @@ class KindPrinter:
                 line = f"{self.ref.kind_group}/{key[1]}"
                 out.write(f"{event} {line}\n" if self.events else f"{line}\n")
             elif fmt == "yaml":
-                out.write("---\n" + render.to_yaml({"type": event, "object": obj} if self.events else obj))
+                out.write(
+                    self.separator.next() + render.to_yaml({"type": event, "object": obj} if self.events else obj)
+                )
             elif fmt in ("jsonpath", "jsonpath-as-json", "custom-columns"):
                 out.write(self.out_fmt.columns[0][1].render(obj) + "\n")
             else:
@@ -151,6 +171,7 @@ def watch_objects(
     *,
     list_first: bool,
     events: bool,
+    show_managed_fields: bool = False,
 ) -> None:
     from ..core.accumulator import Query, QueryState
     from ..core.watch import Stream
@@ -159,8 +180,11 @@ def watch_objects(
     failed = threading.Event()
     streams = []
     printers = []
+    separator = DocSeparator()
     for ref, names in refs:
-        printer = KindPrinter(state, client, ref, out_fmt, view, opts, events, lock, failed)
+        printer = KindPrinter(
+            state, client, ref, out_fmt, view, opts, events, lock, failed, separator, show_managed_fields
+        )
         ns = None if opts["all_namespaces"] or not ref.namespaced else (state.namespace or client.namespace)
         fields = opts["field_selector"]
         if len(names) == 1:  # kubectl watches a single named object by field selector

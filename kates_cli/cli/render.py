@@ -134,17 +134,11 @@ _INDENT = re.compile(r"(?m)^ +")
 
 
 def to_yaml(obj: Any) -> str:
-    """kubectl's YAML: block style, sorted keys, multi-line strings as literal blocks."""
-    import yaml  # only YAML output pays for it
+    """kubectl's YAML, byte for byte (see yamlout): block style, go-yaml's key order and quoting, so that every
+    YAML reader reads back the same values."""
+    from .yamlout import dump
 
-    class Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
-        pass
-
-    def str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|" if "\n" in data else None)
-
-    Dumper.add_representer(str, str_presenter)
-    return str(yaml.dump(obj, Dumper=Dumper, default_flow_style=False, sort_keys=True, allow_unicode=True))
+    return dump(obj)
 
 
 def as_list(items: Iterable[dict[str, Any]]) -> dict[str, Any]:
