@@ -10,6 +10,7 @@ Invariants:
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -55,11 +56,41 @@ def _files(path: str, recursive: bool) -> list[str]:
     return [path]
 
 
+_EXPONENT_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+\Z")
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+
+
+def _loader_class(yaml: Any) -> Any:
+    """PyYAML's safe loader, except that a plain scalar go-yaml v2 (kubectl's reader) takes as a string is a string
+    here too: PyYAML's YAML 1.1 resolver would turn `2001-02-30`, `1:20` or `=` into dates, base-60 numbers or
+    errors, so `kates get -o yaml | kates create -f -` would change data kubectl keeps. `<<` stays a merge key."""
+    from .yamlresolve import plain_is_string
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    scalar, text_tag = yaml.ScalarNode, "tag:yaml.org,2002:str"
+
+    class Loader(base):  # type: ignore[misc, valid-type]
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+            if kind is scalar and implicit[0] and value != "<<" and plain_is_string(value):
+                return text_tag
+            tag = super().resolve(kind, value, implicit)
+            # go-yaml keeps timestamp-like text a string when decoding into interface{}, and has no base-60
+            # numbers (`1:20`): both stay strings, as kubectl reads them
+            if tag == "tag:yaml.org,2002:timestamp" or (tag in _NUMBER_TAGS and ":" in value):
+                return text_tag
+            if tag == text_tag and kind is scalar and implicit[0] and _EXPONENT_FLOAT.match(value):
+                return "tag:yaml.org,2002:float"  # `1e3`: a float to go-yaml, a string to YAML 1.1
+            return tag
+
+    # a plain `<<` is a merge key in a key's place; as a value go-yaml reads it as the text
+    Loader.add_constructor("tag:yaml.org,2002:merge", lambda loader, node: loader.construct_scalar(node))
+    return Loader
+
+
 def _documents(text: str, source: str) -> list[Manifest]:
     import yaml  # only commands that read manifests pay for it
 
-    loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    loader = loader_cls(text)
+    loader = _loader_class(yaml)(text)
     docs: list[Manifest] = []
     try:
         while loader.check_node():
