@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from ..errors import KatesError, NotFound, UsageError
+from ..errors import KatesError, NotFound, ResourceTypeNotFound, UsageError
 from . import completion, render
 from .state import State
 
@@ -71,6 +71,7 @@ DEFAULT_CHUNK_SIZE = 500  # kubectl's --chunk-size default
 class Target:
     kind: str
     names: list[str] = field(default_factory=list)
+    category_ok: bool = True  # may name a category (`all`); kubectl expands none in TYPE/NAME form
 
 
 def parse_targets(args: list[str]) -> list[Target]:
@@ -91,7 +92,7 @@ def parse_targets(args: list[str]) -> list[Target]:
             if targets and targets[-1].kind == kind:
                 targets[-1].names.append(name)
             else:
-                targets.append(Target(kind, [name]))
+                targets.append(Target(kind, [name], category_ok=False))
         return targets
     if any("/" in a for a in args[1:]):
         raise UsageError(
@@ -102,7 +103,31 @@ def parse_targets(args: list[str]) -> list[Target]:
     kinds = [k for k in args[0].split(",") if k]
     if not kinds:
         raise UsageError(f'invalid resource type "{args[0]}"')
-    return [Target(kind, list(args[1:])) for kind in kinds]
+    # kubectl turns `a,b NAME` into `a/NAME b/NAME` before expanding categories, so only a lone kind may be one
+    category_ok = len(kinds) == 1 or len(args) == 1
+    return [Target(kind, list(args[1:]), category_ok=category_ok) for kind in kinds]
+
+
+def resolve_targets(client: Client, targets: list[Target]) -> list[tuple[ResourceRef, list[str]]]:
+    """Resolve every target before anything is fetched (an unknown kind prints nothing), expanding categories.
+    Without names, a resource asked for twice (`cm,configmaps`, `svc,all`) is listed once, where first asked; with
+    names, consecutive targets of one resource join (one table, as kubectl prints `get cm,configmaps NAME`)."""
+    refs: list[tuple[ResourceRef, list[str]]] = []
+    for t in targets:
+        found = client.resolve_many(t.kind) if t.category_ok else [client.resolve(t.kind)]
+        if t.names and len(found) > 1:
+            raise UsageError("you must specify only one resource")
+        for ref in found:
+            if t.names and refs and refs[-1][0] == ref:
+                refs[-1] = (refs[-1][0], refs[-1][1] + t.names)
+            else:
+                refs.append((ref, t.names))
+    if any(names for _, names in refs):
+        return refs
+    unique: dict[ResourceRef, list[str]] = {}
+    for ref, names in refs:
+        unique.setdefault(ref, names)
+    return list(unique.items())
 
 
 def register(app: typer.Typer) -> None:
@@ -141,6 +166,10 @@ def get(
     ),
     watch: bool = typer.Option(False, "--watch", "-w", help="After listing, watch for changes (several kinds too)."),
     watch_only: bool = typer.Option(False, "--watch-only", help="Watch for changes without listing first."),
+    filenames: list[str] = typer.Option(
+        None, "--filename", "-f", help="Get the objects named in these manifests (file, directory or -)."
+    ),
+    recursive: bool = typer.Option(False, "--recursive", "-R", help="With -f DIR: read its subdirectories too."),
     output_watch_events: bool = typer.Option(
         False, "--output-watch-events", help="With --watch: show the event type (ADDED, MODIFIED, DELETED)."
     ),
@@ -148,15 +177,25 @@ def get(
     """Display one or many objects.
 
     KIND is anything kubectl accepts: a short name (svc), plural, singular, Kind, kind.group or kind.version.group,
-    CRDs included. Several kinds are separated by commas. Tables come from the server, so every kind gets
+    CRDs included. Several kinds are separated by commas; a category (all, or a CRD's categories) stands for every
+    kind in it. -f gets the objects that manifests name. Tables come from the server, so every kind gets
     kubectl's columns. Pages of a long list print as they arrive (kubectl waits for the last page).
     With --watch, kates keeps watching through dropped connections and API server restarts; kubectl exits.
     """
     state: State = ctx.obj
     out_fmt = parse_output(output)
-    targets = parse_targets(args or [])
-    client = state.client()
-    refs = [(client.resolve(t.kind), t.names) for t in targets]  # resolve all first: an unknown kind prints nothing
+    if filenames:
+        if args:
+            raise UsageError(
+                "when paths, URLs, or stdin is provided as input, you may not specify resource arguments as well"
+            )
+        from .getfile import manifest_targets
+
+        client, refs = manifest_targets(state, filenames, recursive)
+    else:
+        targets = parse_targets(args or [])
+        client = state.client()
+        refs = resolve_targets(client, targets)
     if selector and any(names for _, names in refs):
         raise UsageError("name cannot be provided when a selector is specified")
     if subresource and not all(names for _, names in refs):
@@ -225,6 +264,8 @@ def _named(
     for name in names:
         try:
             found.append(fetch(refs, name))
+        except ResourceTypeNotFound:
+            raise  # the kind is gone (a deleted CRD), not the object: --ignore-not-found does not cover it
         except NotFound as exc:
             if not ignore_not_found:
                 errors.append(exc)

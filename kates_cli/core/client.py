@@ -10,6 +10,8 @@ Invariants:
 - Every successful write is reported to the registered write listeners (the coherence record of the watch).
 - Writes send `fieldValidation` only when given one (Strict, Warn, Ignore); without it the server warns about
   unknown fields (its default, Warn). The CLI asks for Strict, as kubectl does.
+- A read answered by a 404 for the resource itself (not for a missing object) refetches discovery once; if the kind
+  is gone (a deleted CRD still in the disk cache), it fails as an unknown kind would (ResourceTypeNotFound).
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ..errors import ResourceTypeNotFound, UsageError
+from ..errors import NotFound, ResourceTypeNotFound, UsageError
 from . import coherence, config
-from .mapping import Discovery, ResourceRef
+from .mapping import Discovery, ResourceRef, unserved
 from .transport import Transport, to_plain
 
 if TYPE_CHECKING:
@@ -81,6 +83,21 @@ class Client:
         """`svc`, `deployments.apps`, `Foo.example.com`, ... -> ResourceRef (ResourceTypeNotFound if unknown)."""
         return kind if isinstance(kind, ResourceRef) else self.discovery.resolve(kind)
 
+    def resolve_many(self, kind: str) -> list[ResourceRef]:
+        """Like `resolve`, but a category (`all`, a CRD's category) gives every resource in it, as kubectl's."""
+        return self.discovery.resolve_many(kind)
+
+    def _read(self, ref: ResourceRef, path: str, **kwargs: Any) -> KubeObject:
+        """GET `path` of `ref`; a 404 for the resource itself becomes ResourceTypeNotFound once discovery, refetched,
+        no longer lists it (kubectl, trusting its cache, says `the server could not find the requested resource`)."""
+        try:
+            result: KubeObject = self.transport.request_json("GET", path, **kwargs)
+        except NotFound as exc:
+            if isinstance(exc, ResourceTypeNotFound) or not unserved(exc) or self.discovery.still_served(ref):
+                raise
+            raise ref.missing from exc
+        return result
+
     def ref_for(self, obj: KubeObject) -> ResourceRef:
         api_version, kind = obj.get("apiVersion"), obj.get("kind")
         if not api_version or not kind:
@@ -100,8 +117,7 @@ class Client:
         self, kind: str | ResourceRef, name: str, namespace: str | None = None, subresource: str | None = None
     ) -> KubeObject:
         ref = self.resolve(kind)
-        obj: KubeObject = self.transport.request_json("GET", ref.path(self._ns(ref, namespace), name, subresource))
-        return obj
+        return self._read(ref, ref.path(self._ns(ref, namespace), name, subresource))
 
     def list_pages(
         self,
@@ -128,9 +144,7 @@ class Client:
                 "continue": cont,
                 "includeObject": "Object" if table and include_object else None,
             }
-            page: KubeObject = self.transport.request_json(
-                "GET", ref.path(ns), params=params, accept=TABLE_ACCEPT if table else "application/json"
-            )
+            page = self._read(ref, ref.path(ns), params=params, accept=TABLE_ACCEPT if table else "application/json")
             if not table:
                 for item in page.get("items") or ():
                     item.setdefault("apiVersion", ref.api_version)
@@ -156,10 +170,7 @@ class Client:
         self, kind: str | ResourceRef, name: str, namespace: str | None = None, subresource: str | None = None
     ) -> KubeObject:
         ref = self.resolve(kind)
-        table: KubeObject = self.transport.request_json(
-            "GET", ref.path(self._ns(ref, namespace), name, subresource), accept=TABLE_ACCEPT
-        )
-        return table
+        return self._read(ref, ref.path(self._ns(ref, namespace), name, subresource), accept=TABLE_ACCEPT)
 
     # -- writes ----------------------------------------------------------------------------------------------
 

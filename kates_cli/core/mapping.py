@@ -9,6 +9,10 @@ Invariants:
 - The disk cache is used while younger than its TTL (kubectl's 6 hours). A miss against a cached document refetches
   once and retries, so a CRD created a moment ago is found without waiting for the TTL.
 - Subresources (`pods/log`) are never resolvable names; they are listed on their parent as `subresources`.
+- A category (`all`, or a CRD's `categories`) expands, before any name is resolved, to every resource listing it:
+  one ref per group and resource (its preferred version), in discovery order, as kubectl's category expander does.
+- A 404 that is not a Status about the object itself means the resource is no longer served (a deleted CRD known
+  only to a stale cache): `unserved` tells the two apart, and the client then refetches discovery once.
 """
 
 from __future__ import annotations
@@ -17,13 +21,13 @@ import hashlib
 import os
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from ..errors import ResourceTypeNotFound
+from ..errors import NotFound, ResourceTypeNotFound
 from .transport import Transport
 
 DISCOVERY_ACCEPT = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
@@ -42,6 +46,14 @@ class ResourceRef:
     verbs: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     subresources: tuple[str, ...] = field(default=())
+    named_as: str = field(default="", compare=False)  # the name the user resolved it by, for messages
+
+    @property
+    def missing(self) -> ResourceTypeNotFound:
+        """The error for this kind once the server no longer serves it, in kubectl's words."""
+        if self.named_as:
+            return ResourceTypeNotFound(f'the server doesn\'t have a resource type "{self.named_as}"')
+        return ResourceTypeNotFound(f'no matches for kind "{self.kind}" in version "{self.api_version}"')
 
     @property
     def api_version(self) -> str:
@@ -135,6 +147,29 @@ def resolve_in(refs: list[ResourceRef], arg: str) -> ResourceRef | None:
     return None
 
 
+def expand_category(refs: list[ResourceRef], arg: str) -> list[ResourceRef]:
+    """The resources in category `arg` (exact match, as kubectl's), one per group and resource; [] if none."""
+    seen: set[tuple[str, str]] = set()
+    out: list[ResourceRef] = []
+    for ref in refs:
+        if arg in ref.categories and (ref.group, ref.resource) not in seen:
+            seen.add((ref.group, ref.resource))
+            out.append(ref)
+    return out
+
+
+def unserved(exc: NotFound) -> bool:
+    """True when a 404 says the resource itself is not served (plain `404 page not found`, or a Status without
+    details), False when it is a Status about a missing object (its details name the resource)."""
+    details = (exc.status or {}).get("details")
+    return not (isinstance(details, dict) and details.get("kind"))
+
+
+def served(refs: list[ResourceRef], ref: ResourceRef) -> bool:
+    """Whether `ref`'s group, version and resource are in `refs`."""
+    return any((r.group, r.version, r.resource) == (ref.group, ref.version, ref.resource) for r in refs)
+
+
 class Discovery:
     """Discovery for one server, cached on disk under `cache_dir`."""
 
@@ -167,7 +202,27 @@ class Discovery:
             ref = resolve_in(self.refresh(), arg)
         if ref is None:
             raise ResourceTypeNotFound(f'the server doesn\'t have a resource type "{arg}"')
-        return ref
+        return replace(ref, named_as=arg)
+
+    def resolve_many(self, arg: str) -> list[ResourceRef]:
+        """A category's resources (`all`, a CRD's category), else the one resource `arg` names."""
+        for attempt in (0, 1):
+            refs = self.refs() if attempt == 0 else self.refresh()
+            found = expand_category(refs, arg)
+            if found:
+                return [replace(r, named_as=r.group_resource) for r in found]
+            ref = resolve_in(refs, arg)
+            if ref is not None:
+                return [replace(ref, named_as=arg)]
+            if self._fresh:
+                break
+        raise ResourceTypeNotFound(f'the server doesn\'t have a resource type "{arg}"')
+
+    def still_served(self, ref: ResourceRef) -> bool:
+        """After a 404 that `unserved` calls a missing resource: refetch discovery (once per process) and look again."""
+        if not self._fresh:
+            self.refresh()
+        return served(self.refs(), ref)
 
     def by_kind(self, api_version: str, kind: str) -> ResourceRef:
         """The ref for an object's apiVersion and kind (as written in a manifest)."""

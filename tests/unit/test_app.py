@@ -49,8 +49,11 @@ def test_bad_durations_are_usage_errors(text: str) -> None:
 
 
 def test_targets() -> None:
-    assert parse_targets(["po,svc", "a", "b"]) == [Target("po", ["a", "b"]), Target("svc", ["a", "b"])]
-    assert parse_targets(["po/a", "po/b", "svc/c"]) == [Target("po", ["a", "b"]), Target("svc", ["c"])]
+    # kubectl expands a category (`all`) only where it stands alone or without names
+    assert parse_targets(["po,svc", "a", "b"]) == [Target("po", ["a", "b"], False), Target("svc", ["a", "b"], False)]
+    assert parse_targets(["po/a", "po/b", "svc/c"]) == [Target("po", ["a", "b"], False), Target("svc", ["c"], False)]
+    assert parse_targets(["all,cm"]) == [Target("all"), Target("cm")]
+    assert parse_targets(["all", "x"]) == [Target("all", ["x"])]
     for bad in ([], ["po", "svc/x"], ["po/"], [","]):
         with pytest.raises(UsageError):
             parse_targets(bad)

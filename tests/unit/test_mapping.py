@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from kates_cli.core.mapping import ResourceRef, parse_discovery, resolve_in
+from kates_cli.core.mapping import ResourceRef, expand_category, parse_discovery, resolve_in, served, unserved
+from kates_cli.errors import NotFound, ResourceTypeNotFound, from_status
 
 DATA = Path(__file__).parent / "data" / "discovery-v1.37.json"
 
@@ -105,3 +107,68 @@ def test_refs_carry_scope_subresources_and_paths(refs: list[ResourceRef]) -> Non
         "deployments.apps",
     )
     assert (pod.api_version, pod.kind_group, pod.group_resource) == ("v1", "pod", "pods")
+
+
+def test_category_all_expands_like_kubectl(refs: list[ResourceRef]) -> None:
+    # kubectl's discovery category expander, with HPA once although autoscaling serves it in v2 and v1
+    found = [(r.group, r.version, r.resource) for r in expand_category(refs, "all")]
+    assert found == [
+        ("", "v1", "pods"),
+        ("", "v1", "replicationcontrollers"),
+        ("", "v1", "services"),
+        ("apps", "v1", "daemonsets"),
+        ("apps", "v1", "deployments"),
+        ("apps", "v1", "replicasets"),
+        ("apps", "v1", "statefulsets"),
+        ("autoscaling", "v2", "horizontalpodautoscalers"),
+        ("batch", "v1", "cronjobs"),
+        ("batch", "v1", "jobs"),
+    ]
+
+
+def test_crd_categories_expand_and_match_exactly() -> None:
+    gadget = crd_group("toys.io", "Gizmo", "gizmos", [], ("v2", "v1"))
+    for ver in gadget["versions"]:
+        ver["resources"][0]["categories"] = ["gadgets", "all"]
+    refs = parse_discovery({"items": []}, {"items": [gadget]})
+    assert [(r.version, r.resource) for r in expand_category(refs, "gadgets")] == [("v2", "gizmos")]
+    assert [r.resource for r in expand_category(refs, "all")] == ["gizmos"]
+    assert expand_category(refs, "Gadgets") == [] and expand_category(refs, "gizmos") == []
+
+
+def status(details: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "kind": "Status",
+        "reason": "NotFound",
+        "code": 404,
+        **({"details": details} if details is not None else {}),
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "resource_gone"),
+    [
+        (None, True),  # "404 page not found": the group or version is not served at all
+        (status({}), True),  # "the server could not find the requested resource": the group is, the resource not
+        (status(None), True),
+        (status({"name": "x", "kind": "configmaps"}), False),  # configmaps "x" not found: the object is missing
+        (status({"name": "x", "group": "example.com", "kind": "widgets"}), False),
+    ],
+)
+def test_a_404_tells_a_missing_resource_from_a_missing_object(body: dict[str, Any] | None, resource_gone: bool) -> None:
+    exc = from_status(404, body, "404 page not found")
+    assert isinstance(exc, NotFound)
+    assert unserved(exc) is resource_gone
+
+
+def test_a_deleted_kind_is_reported_as_unknown(refs: list[ResourceRef]) -> None:
+    widget = resolve_in(refs, "wd")
+    assert widget is not None and served(refs, widget)
+    without = [r for r in refs if r.group != "example.com"]
+    assert not served(without, widget)
+    # resolved by a name, the error repeats it as kubectl words an unknown type; from a manifest, kind and version
+    named = dataclasses.replace(widget, named_as="wd")
+    assert named == widget and hash(named) == hash(widget)
+    assert isinstance(named.missing, ResourceTypeNotFound)
+    assert named.missing.message == 'the server doesn\'t have a resource type "wd"'
+    assert widget.missing.message == 'no matches for kind "Widget" in version "example.com/v2"'
