@@ -190,6 +190,8 @@ CASES = [
     Case("disco-api-resources-core-json", ("api-resources", "--api-group=", "-o", "json")),
     Case("disco-api-resources-nothing-json", ("api-resources", "--verbs=frob", "-o", "json")),
     Case("disco-api-resources-nothing", ("api-resources", "--verbs=frob")),
+    Case("disco-api-resources-core-yaml", ("api-resources", "--api-group=", "-o", "yaml")),
+    Case("disco-api-resources-group-yaml", ("api-resources", "--api-group=apps", "-o", "yaml")),
     Case("disco-api-resources-cached", ("api-resources", "--cached", "--api-group=apps")),
     Case(
         "disco-api-resources-bad-sort",
