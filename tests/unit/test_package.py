@@ -72,7 +72,19 @@ def test_the_wheel_carries_the_man_pages_and_completion_scripts_as_shared_data(w
 
 def test_installing_the_wheel_puts_them_under_the_prefix_and_man_finds_them(wheel: Path, tmp_path: Path) -> None:
     prefix = tmp_path / "prefix"
-    _run(sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--prefix", str(prefix), str(wheel))
+    # --ignore-installed: never uninstall the kates of the running environment (pip would, for --prefix)
+    _run(
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--no-deps",
+        "--no-index",
+        "--ignore-installed",
+        "--prefix",
+        str(prefix),
+        str(wheel),
+    )
     for rel, source in SHARED.items():
         assert (prefix / rel).read_bytes() == source.read_bytes(), rel
     site = sysconfig.get_path("purelib", vars={"base": str(prefix), "platbase": str(prefix)})
