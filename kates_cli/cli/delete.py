@@ -32,7 +32,9 @@ def delete(
     args: list[str] = typer.Argument(
         None, autocompletion=completion.kinds_then_names, metavar="[KIND[,KIND...] [NAME...] | TYPE/NAME...]"
     ),
-    filenames: list[str] = typer.Option(None, "--filename", "-f", help="Delete the objects in these files."),
+    filenames: list[str] = typer.Option(
+        None, "--filename", "-f", help="Delete the objects in these files.", click_type=completion.MANIFEST_FILES
+    ),
     recursive: bool = typer.Option(False, "--recursive", "-R", help="Read directories recursively."),
     selector: str | None = typer.Option(None, "--selector", "-l", help="Delete objects matching this label selector."),
     all_: bool = typer.Option(False, "--all", help="Delete every object of the kinds in the namespace."),

@@ -105,6 +105,20 @@ def parse_targets(args: list[str]) -> list[Target]:
     return [Target(kind, list(args[1:])) for kind in kinds]
 
 
+# what -o <TAB> offers, in kubectl's order and spelling (the template follows "=")
+GET_FORMATS = (
+    "json",
+    "yaml",
+    "name",
+    "jsonpath",
+    "jsonpath-as-json",
+    "jsonpath-file",
+    "custom-columns",
+    "custom-columns-file",
+    "wide",
+)
+
+
 def register(app: typer.Typer) -> None:
     app.command("get")(get)
 
@@ -125,6 +139,7 @@ def get(
         "-o",
         help="wide, json, yaml, name, jsonpath=TEMPLATE, jsonpath-as-json=TEMPLATE, jsonpath-file=PATH, "
         "custom-columns=SPEC or custom-columns-file=PATH.",
+        autocompletion=completion.formats(*GET_FORMATS),
     ),
     no_headers: bool = typer.Option(False, "--no-headers", help="Print no header line."),
     show_kind: bool = typer.Option(False, "--show-kind", help="Prefix names with their kind, even for one kind."),

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from .. import __version__
+from . import completion
 from .render import PlainTable
 from .state import State
 
@@ -51,7 +52,9 @@ def api_resources(
         None, "--namespaced", help="true: namespaced kinds only; false: cluster-scoped only."
     ),
     api_group: str | None = typer.Option(None, "--api-group", help="Only kinds of this API group ('' for core)."),
-    output: str | None = typer.Option(None, "--output", "-o", help="wide or name."),
+    output: str | None = typer.Option(
+        None, "--output", "-o", help="wide or name.", autocompletion=completion.formats("wide", "name")
+    ),
     no_headers: bool = typer.Option(False, "--no-headers", help="Print no header line."),
 ) -> None:
     """List the resource types the server knows, as kubectl api-resources does."""
