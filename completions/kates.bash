@@ -13,6 +13,9 @@ _kates_completion() {
         elif [[ $type == 'file' ]]; then
             COMPREPLY=()
             compopt -o default
+        elif [[ $type == 'path' ]]; then
+            compopt -o filenames
+            COMPREPLY+=("$value")
         elif [[ $type == 'plain' ]]; then
             COMPREPLY+=($value)
         fi

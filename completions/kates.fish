@@ -8,6 +8,8 @@ function _kates_completion;
             __fish_complete_directories $metadata[2];
         else if test $metadata[1] = "file";
             __fish_complete_path $metadata[2];
+        else if test $metadata[1] = "path";
+            string join "," $metadata[2..-1];
         else if test $metadata[1] = "plain";
             echo $metadata[2];
         end;

@@ -38,6 +38,7 @@ COMMANDS = {
     "delete": "delete",
     "logs": "logs",
     "watch": "watch",
+    "completion": "completion",
 }
 
 
@@ -134,7 +135,10 @@ def root(
     ctx: typer.Context,
     kubeconfig: str | None = typer.Option(None, "--kubeconfig", help="Path to the kubeconfig file to use."),
     context: str | None = typer.Option(
-        None, "--context", help="The kubeconfig context to use. Default: $KATES_CONTEXT, else the current one."
+        None,
+        "--context",
+        help="The kubeconfig context to use. Default: $KATES_CONTEXT, else the current one.",
+        autocompletion=completion.contexts,
     ),
     namespace: list[str] = typer.Option(
         None,

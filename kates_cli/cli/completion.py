@@ -1,24 +1,82 @@
-"""Shell completion: bash, zsh and fish scripts (generated, committed under completions/), the kubectl plugin's
-`kubectl_complete-kates`, and dynamic completion of kinds, names and namespaces.
+"""Shell completion: the bash, zsh and fish scripts (generated, committed under completions/, installed by the wheel
+under share/, printed by `kates completion SHELL`), the kubectl plugin's `kubectl_complete-kates`, and the values
+completed: kinds, names, namespaces, contexts, output formats and manifest files.
 
 Invariants:
 - Completion never prints a traceback and never blocks for long: cluster lookups use a short timeout
   (COMPLETION_TIMEOUT) and any failure completes nothing.
-- Kinds come from the on-disk discovery cache when there is one (no network); names and namespaces from the cluster.
+- Kinds come from the on-disk discovery cache when there is one (no network); names and namespaces from the cluster;
+  contexts from the kubeconfig files alone.
+- Every protocol (bash, zsh, fish, the kubectl plugin) sees the command line as `main` does: global options are moved
+  before the subcommand, so `-n NS` anywhere chooses the namespace whose names are completed, and the value of a
+  global option is completed by the root command (`get -n <TAB>` offers namespaces, not kinds).
 """
 
 from __future__ import annotations
 
 import os
-import shlex
 import sys
+from collections.abc import Callable
 from typing import Any
 
+import click
 import typer
+from click.shell_completion import BashComplete, CompletionItem, FishComplete, ShellComplete, ZshComplete
+
+from ..errors import UsageError
 
 COMPLETE_VAR = "_KATES_COMPLETE"
 COMPLETION_TIMEOUT = 2.0
 SHELLS = {"bash": "kates.bash", "zsh": "_kates", "fish": "kates.fish"}
+MANIFEST_EXTENSIONS = ("json", "yaml", "yml")  # what -f reads, in the order kubectl's completion lists them
+PATH_ITEM = "path"  # a completion item naming a file, or a directory (ending in "/"); the scripts treat it as one
+
+
+# -- the scripts ----------------------------------------------------------------------------------------------------
+
+
+def _insert(template: str, before: str, text: str) -> str:
+    if before not in template:  # a click upgrade changed its script: fail loudly rather than drop path completion
+        raise RuntimeError(f"click's completion script changed; cannot find {before.strip()!r}")
+    return template.replace(before, text + before, 1)
+
+
+class _Bash(BashComplete):
+    # -o filenames: a directory gets its "/" and no space after it, special characters are quoted
+    source_template = _insert(
+        BashComplete.source_template,
+        "        elif [[ $type == 'plain' ]]; then\n",
+        "        elif [[ $type == 'path' ]]; then\n"
+        "            compopt -o filenames\n"
+        '            COMPREPLY+=("$value")\n',
+    )
+
+    def source(self) -> str:  # without click's check of the local bash version: the script is the same for all
+        return ShellComplete.source(self)
+
+
+class _Zsh(ZshComplete):
+    source_template = _insert(
+        ZshComplete.source_template,
+        '        elif [[ "$type" == "dir" ]]; then\n',
+        '        elif [[ "$type" == "path" ]]; then\n'
+        '            if [[ "$key" == */ ]]; then\n'
+        "                compadd -U -S '' -- \"$key\"\n"
+        "            else\n"
+        '                compadd -U -- "$key"\n'
+        "            fi\n",
+    )
+
+
+class _Fish(FishComplete):
+    source_template = _insert(
+        FishComplete.source_template,
+        '        else if test $metadata[1] = "plain";\n',
+        '        else if test $metadata[1] = "path";\n            string join "," $metadata[2..-1];\n',
+    )
+
+
+_CLASSES: dict[str, type[ShellComplete]] = {"bash": _Bash, "zsh": _Zsh, "fish": _Fish}
 
 
 def _command() -> Any:
@@ -28,58 +86,102 @@ def _command() -> Any:
 
 
 def script(shell: str) -> str:
-    """The completion script for `shell`, as click generates it for our command tree."""
-    from click.shell_completion import get_completion_class
-
-    cls = get_completion_class(shell)
-    assert cls is not None
-    return str(cls(_command(), {}, "kates", COMPLETE_VAR).source())
+    """The completion script for `shell`, for our command tree."""
+    return _CLASSES[shell](_command(), {}, "kates", COMPLETE_VAR).source()
 
 
-def hoisted_words(words: list[str], cword: int) -> tuple[list[str], int]:
-    """Move global options before the subcommand in a completion request, as `main` does for a real run; a global
-    option whose value is being completed stays last."""
+def register(app: typer.Typer) -> None:
+    app.command("completion")(completion)
+
+
+def completion(
+    args: list[str] = typer.Argument(None, metavar="SHELL", autocompletion=lambda: sorted(SHELLS)),
+) -> None:
+    """Print the shell completion script for bash, zsh or fish.
+
+    Load it into the current shell with `source <(kates completion bash)` (or zsh), or `kates completion fish |
+    source`. pip installs the same scripts where bash-completion, zsh and fish look for them, under the install
+    prefix: share/bash-completion/completions/kates, share/zsh/site-functions/_kates and
+    share/fish/vendor_completions.d/kates.fish.
+    """
+    if not args:
+        raise UsageError("Shell not specified.", hint="see 'kates completion --help'")
+    if len(args) > 1:
+        raise UsageError("Too many arguments. Expected only the shell type.", hint="see 'kates completion --help'")
+    if args[0] not in SHELLS:
+        raise UsageError(f'Unsupported shell type "{args[0]}".', hint="see 'kates completion --help'")
+    sys.stdout.write(script(args[0]))
+
+
+# -- the requests ---------------------------------------------------------------------------------------------------
+
+
+def rewrite(args: list[str], incomplete: str) -> tuple[list[str], str, str]:
+    """A completion request (the complete words after the program's name, and the word being completed) as click
+    must see it: global options before the subcommand, as `main` moves them; the value of a global option completed by
+    the root command, after the other global options only. Returns the words, the word, and a prefix for every value
+    offered (`--context=` when the word was `--context=VALUE`, which zsh and fish replace whole)."""
     from .app import GLOBAL_OPTIONS, hoist_globals
 
-    args, incomplete = words[1:cword], words[cword] if cword < len(words) else ""
-    tail: list[str] = []
+    args, prefix = list(args), ""
+    if len(args) >= 2 and args[-1] == "=" and args[-2].startswith("-"):
+        args.pop()  # bash splits `--opt=VALUE` at "=" (COMP_WORDBREAKS): `--opt`, `=`, `VALUE`
+    if incomplete.startswith("-") and "=" in incomplete:
+        name, _, incomplete = incomplete.partition("=")
+        args.append(name)
+        prefix = f"{name}="
     if args and GLOBAL_OPTIONS.get(args[-1]):
-        tail = [args.pop()]
-    args = hoist_globals(args) + tail
-    return [words[0] if words else "kates", *args, incomplete], len(args) + 1
+        before = hoist_globals(args[:-1])
+        i = 0
+        while i < len(before) and before[i].split("=", 1)[0] in GLOBAL_OPTIONS:
+            i += 2 if GLOBAL_OPTIONS[before[i].split("=", 1)[0]] and "=" not in before[i] else 1
+        return [*before[:i], args[-1]], incomplete, prefix
+    return hoist_globals(args), incomplete, prefix
+
+
+def _completions(comp: ShellComplete, args: list[str], incomplete: str) -> tuple[list[CompletionItem], str]:
+    args, incomplete, prefix = rewrite(args, incomplete)
+    try:
+        return comp.get_completions(args, incomplete), prefix
+    except Exception:  # completion must never show a traceback
+        return [], prefix
 
 
 def run_shell_completion(instruction: str) -> int:
-    """Answer a shell's completion request (the `_KATES_COMPLETE=<shell>_complete` protocol)."""
-    from click.shell_completion import shell_complete, split_arg_string
-
-    if "COMP_WORDS" in os.environ and "COMP_CWORD" in os.environ:
-        try:
-            words, cword = hoisted_words(split_arg_string(os.environ["COMP_WORDS"]), int(os.environ["COMP_CWORD"]))
-            os.environ["COMP_WORDS"] = shlex.join(words)
-            os.environ["COMP_CWORD"] = str(cword)
-        except ValueError:
-            pass
-    return int(shell_complete(_command(), {}, "kates", COMPLETE_VAR, instruction))
+    """Answer a shell's request: `_KATES_COMPLETE=<shell>_complete` (or `<shell>_source`), as click's protocol."""
+    shell, _, action = instruction.partition("_")
+    cls = _CLASSES.get(shell)
+    if cls is None or action not in ("source", "complete"):
+        return 1
+    comp = cls(_command(), {}, "kates", COMPLETE_VAR)
+    if action == "source":
+        sys.stdout.write(comp.source())
+        return 0
+    try:
+        args, incomplete = comp.get_completion_args()
+    except (KeyError, ValueError, IndexError):  # not called by our script
+        return 1
+    items, prefix = _completions(comp, args, incomplete)
+    lines = [comp.format_completion(CompletionItem(prefix + i.value, type=i.type, help=i.help)) for i in items]
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
 
 
 def kubectl_complete(argv: list[str] | None = None) -> int:
-    """`kubectl_complete-kates __complete ARGS... INCOMPLETE`: cobra's protocol, one candidate per line, then
-    `:4` (no file completion). kubectl 1.26+ runs it for `kubectl kates <TAB>`."""
-    from click.shell_completion import ShellComplete
-
-    from .app import hoist_globals
-
+    """`kubectl_complete-kates ARGS... INCOMPLETE` (kubectl 1.26+ runs it for `kubectl kates <TAB>`; `__complete`
+    first is accepted too): cobra's protocol, one candidate per line, then the directive. Manifest files are left to
+    the shell, filtered by extension as kubectl's own -f (`json`, `yaml`, `yml`, then `:8`); otherwise `:4`, no file
+    completion."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in ("__complete", "__completeNoDesc"):
         args = args[1:]
     incomplete = args.pop() if args else ""
-    try:
-        items = ShellComplete(_command(), {}, "kates", COMPLETE_VAR).get_completions(hoist_globals(args), incomplete)
-        for item in items:
-            sys.stdout.write(f"{item.value}\t{item.help}\n" if item.help else f"{item.value}\n")
-    except Exception:  # completion must never show a traceback
-        pass
+    items, _ = _completions(ShellComplete(_command(), {}, "kates", COMPLETE_VAR), args, incomplete)
+    if any(i.type == PATH_ITEM for i in items):
+        sys.stdout.write("".join(f"{ext}\n" for ext in MANIFEST_EXTENSIONS) + ":8\n")
+        return 0
+    for item in items:
+        sys.stdout.write(f"{item.value}\t{item.help}\n" if item.help else f"{item.value}\n")
     sys.stdout.write(":4\n")
     return 0
 
@@ -146,6 +248,63 @@ def object_names(ctx: Any, kind: str, incomplete: str) -> list[str]:
 
 def namespaces(ctx: typer.Context, args: list[str], incomplete: str) -> list[str]:
     return object_names(ctx, "namespaces", incomplete)
+
+
+def contexts(ctx: typer.Context, incomplete: str) -> list[str]:
+    """The kubeconfig's contexts (of --kubeconfig when given before), without reading anything they name."""
+    try:
+        from ..core.config import context_names
+
+        root = ctx.find_root()
+        return [n for n in context_names(root.params.get("kubeconfig")) if n.startswith(incomplete)]
+    except Exception:
+        return []
+
+
+def formats(*names: str) -> Callable[[str], list[str]]:
+    """A completer for an -o option offering these formats (spelled as kubectl offers them: `jsonpath`, not
+    `jsonpath=`)."""
+
+    def complete(incomplete: str) -> list[str]:
+        return [n for n in names if n.startswith(incomplete)]
+
+    return complete
+
+
+class ManifestFiles(click.types.StringParamType):
+    """The type of the -f options: a string (a file, a directory or -) whose completion is `manifest_files`. (Typer's
+    `autocompletion` offers plain words only; a file name needs the shell's file handling.)"""
+
+    name = "filename"
+
+    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+        return manifest_files(incomplete)
+
+
+MANIFEST_FILES = ManifestFiles()
+
+
+def manifest_files(incomplete: str) -> list[CompletionItem]:
+    """Files that -f reads (.json, .yaml, .yml) and directories, under the directory typed so far; hidden entries
+    only when the word starts with a dot."""
+    head, tail = os.path.split(incomplete)
+    try:
+        entries = sorted(os.scandir(os.path.expanduser(head) or "."), key=lambda e: e.name)
+    except OSError:
+        return []
+    items = []
+    for entry in entries:
+        if not entry.name.startswith(tail) or (entry.name.startswith(".") and not tail.startswith(".")):
+            continue
+        path = os.path.join(head, entry.name)
+        try:
+            if entry.is_dir():
+                items.append(CompletionItem(path + "/", type=PATH_ITEM))
+            elif entry.name.endswith(tuple(f".{ext}" for ext in MANIFEST_EXTENSIONS)):
+                items.append(CompletionItem(path, type=PATH_ITEM))
+        except OSError:
+            continue
+    return items
 
 
 def enabled() -> str | None:

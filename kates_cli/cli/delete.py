@@ -71,7 +71,9 @@ def delete(
     args: list[str] = typer.Argument(
         None, autocompletion=completion.kinds_then_names, metavar="[KIND[,KIND...] [NAME...] | TYPE/NAME...]"
     ),
-    filenames: list[str] = typer.Option(None, "--filename", "-f", help="Delete the objects in these files."),
+    filenames: list[str] = typer.Option(
+        None, "--filename", "-f", help="Delete the objects in these files.", click_type=completion.MANIFEST_FILES
+    ),
     recursive: bool = typer.Option(False, "--recursive", "-R", help="Read directories recursively."),
     selector: str | None = typer.Option(None, "--selector", "-l", help="Delete objects matching this label selector."),
     field_selector: str | None = typer.Option(
@@ -94,7 +96,13 @@ def delete(
     force: bool = typer.Option(
         False, "--force", help="Delete at once, without waiting for the object to confirm it stopped (grace 0)."
     ),
-    output: str | None = typer.Option(None, "--output", "-o", help="name: print TYPE/NAME per deleted object."),
+    output: str | None = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="name: print TYPE/NAME per deleted object.",
+        autocompletion=completion.formats("name"),
+    ),
     dry_run: str = typer.Option("none", "--dry-run", help="server: check the deletion without doing it."),
     wait: bool = typer.Option(True, "--wait/--no-wait", help="Wait until the objects are gone (default: wait)."),
     timeout: str | None = typer.Option(None, "--timeout", help="Give up waiting after this long, e.g. 60s."),

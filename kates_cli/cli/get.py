@@ -130,6 +130,20 @@ def resolve_targets(client: Client, targets: list[Target]) -> list[tuple[Resourc
     return list(unique.items())
 
 
+# what -o <TAB> offers, in kubectl's order and spelling (the template follows "=")
+GET_FORMATS = (
+    "json",
+    "yaml",
+    "name",
+    "jsonpath",
+    "jsonpath-as-json",
+    "jsonpath-file",
+    "custom-columns",
+    "custom-columns-file",
+    "wide",
+)
+
+
 def register(app: typer.Typer) -> None:
     app.command("get")(get)
 
@@ -150,6 +164,7 @@ def get(
         "-o",
         help="wide, json, yaml, name, jsonpath=TEMPLATE, jsonpath-as-json=TEMPLATE, jsonpath-file=PATH, "
         "custom-columns=SPEC or custom-columns-file=PATH.",
+        autocompletion=completion.formats(*GET_FORMATS),
     ),
     no_headers: bool = typer.Option(False, "--no-headers", help="Print no header line."),
     show_kind: bool = typer.Option(False, "--show-kind", help="Prefix names with their kind, even for one kind."),
@@ -167,7 +182,11 @@ def get(
     watch: bool = typer.Option(False, "--watch", "-w", help="After listing, watch for changes (several kinds too)."),
     watch_only: bool = typer.Option(False, "--watch-only", help="Watch for changes without listing first."),
     filenames: list[str] = typer.Option(
-        None, "--filename", "-f", help="Get the objects named in these manifests (file, directory or -)."
+        None,
+        "--filename",
+        "-f",
+        help="Get the objects named in these manifests (file, directory or -).",
+        click_type=completion.MANIFEST_FILES,
     ),
     recursive: bool = typer.Option(False, "--recursive", "-R", help="With -f DIR: read its subdirectories too."),
     output_watch_events: bool = typer.Option(

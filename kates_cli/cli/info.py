@@ -16,6 +16,7 @@ import typer
 
 from .. import __version__
 from ..errors import KatesError, UsageError
+from . import completion
 from .render import PlainTable
 from .state import State
 
@@ -49,7 +50,11 @@ def version(
     ctx: typer.Context,
     client_only: bool = typer.Option(False, "--client", help="Show the client version only; contact no server."),
     output: str | None = typer.Option(
-        None, "--output", "-o", help="json or yaml: clientVersion and the server's serverVersion, as kubectl's."
+        None,
+        "--output",
+        "-o",
+        help="json or yaml: clientVersion and the server's serverVersion, as kubectl's.",
+        autocompletion=completion.formats("json", "yaml"),
     ),
 ) -> None:
     """Print the client and server versions.
@@ -186,7 +191,13 @@ def api_resources(
     categories: list[str] = typer.Option(None, "--categories", help="Only kinds in all these categories (all)."),
     sort_by: str | None = typer.Option(None, "--sort-by", help="name or kind (default: API group, then name)."),
     cached: bool = typer.Option(False, "--cached", help="Use the cached discovery if it is fresh enough."),
-    output: str | None = typer.Option(None, "--output", "-o", help="wide, name, json or yaml."),
+    output: str | None = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="wide, name, json or yaml.",
+        autocompletion=completion.formats("wide", "name", "json", "yaml"),
+    ),
     no_headers: bool = typer.Option(False, "--no-headers", help="Print no header line."),
 ) -> None:
     """List the resource types the server knows, as kubectl api-resources does."""

@@ -25,6 +25,7 @@ import orjson
 import typer
 
 from ..errors import ExitCode, NotFound, PartialFailure, UsageError
+from . import completion
 from .state import State
 
 if TYPE_CHECKING:
@@ -124,7 +125,13 @@ def logs(
     timestamps: bool = typer.Option(False, "--timestamps", help="Show each line's timestamp."),
     include: list[str] = typer.Option(None, "--include", "-i", help="Only lines matching this regex (repeatable)."),
     exclude: list[str] = typer.Option(None, "--exclude", "-e", help="Drop lines matching this regex (repeatable)."),
-    output: str = typer.Option("default", "--output", "-o", help="default, raw or json."),
+    output: str = typer.Option(
+        "default",
+        "--output",
+        "-o",
+        help="default, raw or json.",
+        autocompletion=completion.formats("default", "raw", "json"),
+    ),
     max_log_requests: int = typer.Option(50, "--max-log-requests", help="At most this many streams at once."),
 ) -> None:
     """Print the logs of many pods and containers as one stream.

@@ -54,9 +54,21 @@ def register(app: typer.Typer) -> None:
     app.command("patch", cls=ValidateFlagCommand)(patch)
 
 
-FILES = typer.Option(None, "--filename", "-f", help="File, directory or - for stdin; repeatable.")
+FILES = typer.Option(
+    None,
+    "--filename",
+    "-f",
+    help="File, directory or - for stdin; repeatable.",
+    click_type=completion.MANIFEST_FILES,
+)
 RECURSIVE = typer.Option(False, "--recursive", "-R", help="Read directories recursively.")
-OUTPUT = typer.Option(None, "--output", "-o", help="json, yaml or name: print the server's returned objects.")
+OUTPUT = typer.Option(
+    None,
+    "--output",
+    "-o",
+    help="json, yaml or name: print the server's returned objects.",
+    autocompletion=completion.formats("json", "yaml", "name"),
+)
 DRY_RUN = typer.Option("none", "--dry-run", help="server: let the server check the change without persisting it.")
 FIELD_MANAGER = typer.Option("kates", "--field-manager", help="The field manager name recorded by the server.")
 RETRY = typer.Option(False, "--retry-on-conflict", help=f"On 409, re-read and re-apply (up to {CONFLICT_RETRIES}x).")

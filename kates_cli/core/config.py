@@ -128,6 +128,18 @@ def merged_config(paths: Sequence[str]) -> dict[str, Any]:
     return out
 
 
+def context_names(kubeconfig: str | None = None, *, env: Mapping[str, str] | None = None) -> list[str]:
+    """The names of the contexts in the kubeconfig files `load` would read, sorted (for completing --context).
+    Reads only the context lists, so an entry naming a missing certificate does not hide the others."""
+    names: set[str] = set()
+    for path in _config_paths(kubeconfig, os.environ if env is None else env, None):
+        items = _parse_file(path).get("contexts")
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict) and isinstance(item.get("name"), str) and item["name"]:
+                names.add(item["name"])
+    return sorted(names)
+
+
 def read_token(settings: ConnectionSettings) -> str | None:
     """The static token, else the token file's current stripped content (None when there is neither)."""
     if settings.token:

@@ -1,0 +1,138 @@
+"""Completion of namespaces and object names from the real cluster, through every protocol: bash, zsh and fish as
+their scripts call kates, the kubectl plugin as the real kubectl calls it, and a real interactive bash in a pty."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import select
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.controlplane.launcher import ControlPlane
+
+from .conftest import Runner, create, kubectl_path
+from .test_plugin import BIN, plugin_env
+
+
+def shell_protocol(env: dict[str, str], shell: str, words: str) -> list[str]:
+    """The values kates offers `shell` for the command line `words` (the last word is the one being completed)."""
+    parts = words.split(" ")
+    cword = parts[-1] if shell == "fish" else str(len(parts) - 1)  # fish passes the word, the others its index
+    proc = subprocess.run(
+        [str(BIN / "kates")],
+        capture_output=True,
+        text=True,
+        env=dict(env, _KATES_COMPLETE=f"{shell}_complete", COMP_WORDS=words, COMP_CWORD=cword),
+        timeout=60,
+    )
+    assert proc.returncode == 0 and proc.stderr == "", proc
+    lines = proc.stdout.splitlines()
+    if shell == "zsh":  # type, value, help: three lines each
+        return lines[1::3]
+    return [line.split(",", 1)[1] for line in lines if "," in line]
+
+
+def via_kubectl(env: dict[str, str], *args: str) -> list[str]:
+    """`kubectl kates ARGS<TAB>` as kubectl's own completion asks for it: `kubectl __complete kates ARGS`."""
+    proc = subprocess.run([kubectl_path(), "__complete", "kates", *args], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc
+    return proc.stdout.splitlines()
+
+
+@pytest.fixture
+def env(cluster: ControlPlane, cache_dir: Path, kates: Runner, ns: str) -> dict[str, str]:
+    create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "complete-me"}})
+    assert kates("get", "ns", "default").code == 0  # warm the discovery cache
+    return plugin_env(cluster, cache_dir)
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_namespace_values_are_namespaces_wherever_the_option_stands(env: dict[str, str], ns: str, shell: str) -> None:
+    for words in ("kates get -n ", "kates get cm --namespace ", "kates -n ", "kates --context kates-admin logs -n "):
+        offered = shell_protocol(env, shell, words)
+        assert ns in offered and "default" in offered, (words, offered)
+        assert "configmaps" not in offered and "cm" not in offered, (words, offered)  # not kinds
+    assert shell_protocol(env, shell, f"kates get -n {ns[:-1]}") == [ns]
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_names_are_listed_in_the_namespace_given_with_n(env: dict[str, str], ns: str, shell: str) -> None:
+    for words in (f"kates get cm -n {ns} ", f"kates -n {ns} get cm comp", f"kates delete cm --namespace {ns} c"):
+        assert "complete-me" in shell_protocol(env, shell, words), words
+    assert "complete-me" not in shell_protocol(env, shell, "kates get cm -n default ")
+    assert shell_protocol(env, shell, f"kates get -n {ns} cm/comp") == ["cm/complete-me"]
+
+
+def test_the_kubectl_plugin_completes_namespaces_and_names_in_the_given_namespace(env: dict[str, str], ns: str) -> None:
+    offered = via_kubectl(env, "get", "-n", "")
+    assert ns in offered and "configmaps" not in offered and offered[-1] == ":4", offered
+    assert via_kubectl(env, "get", "cm", "-n", ns, "comp") == ["complete-me", ":4"]
+    assert via_kubectl(env, "-n", ns, "get", "cm", "") == ["complete-me", "kube-root-ca.crt", ":4"]
+    assert "complete-me" not in via_kubectl(env, "get", "cm", "-n", "default", "")
+    assert via_kubectl(env, "get", "--context", "") == ["kates-admin", "kates-restricted", ":4"]
+    assert via_kubectl(env, "get", "-o", "y") == ["yaml", ":4"]
+    # -f: the same answer as kubectl's own -f, so kubectl's shell script offers the same files
+    own = subprocess.run([kubectl_path(), "__complete", "create", "-f", ""], capture_output=True, text=True, env=env)
+    assert via_kubectl(env, "create", "-f", "") == own.stdout.splitlines() == ["json", "yaml", "yml", ":8"]
+
+
+class Terminal:
+    """An interactive bash on a pty, with the committed completion script loaded."""
+
+    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+        script = Path(__file__).resolve().parents[2] / "completions" / "kates.bash"
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # the child: a bash that reads no startup files, on a terminal wide enough for one line
+            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 1000, 0, 0))
+            os.chdir(cwd)
+            os.execve("/bin/bash", ["bash", "--norc", "--noprofile", "-i"], dict(env, PS1="$ ", TERM="dumb"))
+        self.typed(f"source {script}\n", until="$ ")
+
+    def typed(self, keys: str, until: str, timeout: float = 30) -> str:
+        """Type `keys`; return what the terminal shows once its screen ends with `until` (or fail at the deadline)."""
+        os.write(self.fd, keys.encode())
+        seen, deadline = b"", time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.fd], [], [], 0.2)
+            if ready:
+                seen += os.read(self.fd, 65536)
+                if seen.decode(errors="replace").endswith(until):
+                    return seen.decode(errors="replace")
+        raise AssertionError(f"the terminal never showed {until!r}; it showed {seen!r}")
+
+    def completes(self, line: str, expected: str) -> None:
+        """Type `line` and TAB: the line must become `expected`; then erase it."""
+        self.typed(f"{line}\t", until=expected)
+        self.typed("\x15", until="")  # Ctrl-U: erase the line
+
+    def close(self) -> None:
+        os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        os.close(self.fd)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the pty test drives /bin/bash")
+def test_a_real_bash_completes_names_namespaces_and_manifest_files(
+    env: dict[str, str], ns: str, tmp_path: Path
+) -> None:
+    for name in ("app.yaml", "notes.txt", "sub/x.yaml"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("{}\n")
+    term = Terminal(env, tmp_path)
+    try:
+        term.completes(f"kates get cm -n {ns} comp", f"kates get cm -n {ns} complete-me ")
+        term.completes(f"kates get -n {ns[:-1]}", f"kates get -n {ns} ")
+        term.completes("kates create -f s", "kates create -f sub/")  # a directory: its slash and no space
+        term.completes("kates create -f a", "kates create -f app.yaml ")  # notes.txt is not offered
+        term.completes("kates get -o custom-columns-f", "kates get -o custom-columns-file ")
+    finally:
+        term.close()
