@@ -45,9 +45,10 @@ class PlainTable:
 
 
 def cell_text(value: Any) -> str:
-    """A Table cell as kubectl prints it (Go's fmt.Sprint, cut at the first line break)."""
+    """A Table cell as kubectl prints it (Go's fmt.Sprint, cut at the first line break). A null cell (a CRD printer
+    column whose jsonPath finds nothing) is empty: `<none>` in built-in tables is the server's own text."""
     if value is None:
-        return "<none>"
+        return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
@@ -61,6 +62,12 @@ def cell_text(value: Any) -> str:
         if ch in "\f\n\r":
             return text[:i] + "..."
     return text
+
+
+def bold_first_line(text: str) -> str:
+    """`text` with its first line (a table's header) in bold, for a terminal that allows colour."""
+    head, sep, rest = text.partition("\n")
+    return f"\x1b[1m{head}\x1b[0m{sep}{rest}"
 
 
 def format_labels(labels: dict[str, str] | None) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kates_cli.cli.render import PlainTable, TableView, as_list, cell_text, format_labels, to_json
+from kates_cli.cli.render import PlainTable, TableView, as_list, bold_first_line, cell_text, format_labels, to_json
 
 TABLE: dict[str, Any] = {
     "columnDefinitions": [
@@ -42,7 +42,7 @@ def test_table_view_hides_priority_columns_unless_wide() -> None:
     assert view.rows(TABLE)[0] == ["web-1", "1/1", "5m"]
     wide = TableView(wide=True)
     assert wide.headers(TABLE) == ["NAME", "READY", "NODE", "AGE"]
-    assert wide.rows(TABLE)[0] == ["web-1", "1/1", "<none>", "5m"]
+    assert wide.rows(TABLE)[0] == ["web-1", "1/1", "", "5m"]
 
 
 def test_table_view_decorations() -> None:
@@ -62,6 +62,18 @@ def test_cell_text_follows_go_formatting() -> None:
     assert cell_text(["a", "b"]) == "[a b]"
     assert cell_text("line1\nline2") == "line1..."
     assert format_labels({}) == "<none>"
+
+
+def test_null_cell_is_empty_as_kubectl_prints_it() -> None:
+    # a CRD printer column whose jsonPath finds nothing comes as null; kubectl prints nothing (built-in tables'
+    # `<none>` is the server's own text)
+    assert cell_text(None) == ""
+    assert cell_text("<none>") == "<none>"
+
+
+def test_bold_header_keeps_the_rows_plain() -> None:
+    text = PlainTable().format([["NAME", "AGE"], ["a", "1s"]])
+    assert bold_first_line(text) == "\x1b[1mNAME   AGE\x1b[0m\na      1s\n"
 
 
 def test_json_is_kubectl_shaped() -> None:
