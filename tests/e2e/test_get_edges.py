@@ -1,11 +1,18 @@
-"""`kates get` edges whose stderr and exit codes the parity table (tests/e2e/parity_cases/get.py) does not pin down:
-what --ignore-not-found leaves unsaid, and how failures of several kinds or objects are reported and exit."""
+"""`kates get` edges that the parity table (tests/e2e/parity_cases/get.py) cannot pin down: what --ignore-not-found
+leaves unsaid on stderr, how failures of several kinds or objects are reported and exit, and `--watch` output (the
+table harness runs commands to their end)."""
 
 from __future__ import annotations
 
+import itertools
+import subprocess
+import threading
+from pathlib import Path
+
+from tests.conftest import wait_for
 from tests.controlplane.launcher import RESTRICTED_CONTEXT, ControlPlane
 
-from .conftest import Runner, create
+from .conftest import KATES, Runner, _env, create, kubectl_path
 
 FORBIDDEN_SECRETS = (
     'error: secrets is forbidden: User "kates-restricted" cannot list resource "secrets" in API group "" in the '
@@ -52,3 +59,29 @@ def test_output_watch_events_without_watch_is_a_usage_error(kates: Runner, ns: s
     out = kates("get", "cm", "-n", ns, "--output-watch-events")
     assert out.code == 2 and out.out == "", out
     assert out.err == "error: --output-watch-events option can only be used with --watch or --watch-only\n", out
+
+
+def first_lines(cluster: ControlPlane, cache_dir: Path, command: list[str], count: int) -> list[str]:
+    """The first `count` lines a never-ending command (`get -w`) prints, then it is stopped."""
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=_env(cluster, cache_dir, None)
+    )
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.extend(itertools.islice(proc.stdout or [], count)), daemon=True)
+    reader.start()
+    try:
+        wait_for(lambda: len(got) >= count, 60, f"{count} lines from {command[-6:]}")
+    finally:
+        proc.kill()
+        proc.wait()
+    return got
+
+
+def test_watch_events_column_is_as_wide_as_kubectls(cluster: ControlPlane, cache_dir: Path, ns: str) -> None:
+    create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "a"}})
+    args = ["get", "cm", "-n", ns, "--watch", "--output-watch-events"]
+    mine = first_lines(cluster, cache_dir, [*KATES, *args], 3)
+    theirs = first_lines(cluster, cache_dir, [kubectl_path(), *args], 3)
+    assert mine[0] == theirs[0] == "EVENT      NAME               DATA   AGE\n", (mine, theirs)
+    assert [line.split()[:3] for line in mine] == [line.split()[:3] for line in theirs]
+    assert mine[1].startswith("ADDED      a "), mine
