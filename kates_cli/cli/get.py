@@ -141,7 +141,9 @@ def get(
     ),
     sort_by: str | None = typer.Option(None, "--sort-by", help="Sort by this JSONPath, e.g. .metadata.name."),
     chunk_size: int = typer.Option(DEFAULT_CHUNK_SIZE, "--chunk-size", help="List in pages of this many objects."),
-    ignore_not_found: bool = typer.Option(False, "--ignore-not-found", help="A missing named object is not an error."),
+    ignore_not_found: bool = typer.Option(
+        False, "--ignore-not-found", help="A missing named object is not an error; nothing found prints nothing."
+    ),
     subresource: str | None = typer.Option(
         None, "--subresource", help="Get this subresource (status) of named objects."
     ),
