@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import typer
 
@@ -340,7 +340,6 @@ def _print_tables(
     names prefixed with their kind when more than one kind answered (a failed kind, or one whose named objects are
     all missing, does not count), and "No resources found" only when nothing printed and nothing failed."""
     out = state.env.stdout
-    bold = state.env.stdout_tty
     answers = [
         (ref, _table_pages(client, ref, names, opts, errors, ignore_not_found, subresource, sort_key))
         for ref, names in refs
@@ -357,23 +356,22 @@ def _print_tables(
             show_labels=show_labels,
             label_columns=label_columns,
         )
-        plain = render.PlainTable()
-        started = False
+        table = render.PagedTable(bold_header=state.env.stdout_tty)
+        header_due = not no_headers
         try:
             for page in pages:
                 rows = view.rows(page)
                 if not rows:
                     continue
-                header = not started and not no_headers
-                if header and printed_any:
+                if header_due and printed_any:
                     out.write("\n")
-                started = True
-                text = plain.format([view.headers(page), *rows] if header else rows)
-                out.write(render.bold_first_line(text) if header and bold else text)
-                out.flush()
+                _write(out, table.page(rows, view.widest(page), view.headers(page) if header_due else None))
+                header_due = False
                 printed_any = True
         except ApiError as exc:  # a later page failed: what printed stays, the error is reported at the end
             errors.append(exc)
+        finally:
+            _write(out, table.flush())
     if not printed_any and not errors and not ignore_not_found:
         ref = refs[0][0]
         if ref.namespaced and not opts["all_namespaces"]:
@@ -381,6 +379,12 @@ def _print_tables(
             state.env.stderr.write(f"No resources found in {ns} namespace.\n")
         else:
             state.env.stderr.write("No resources found\n")
+
+
+def _write(out: IO[str], text: str) -> None:
+    if text:
+        out.write(text)
+        out.flush()
 
 
 def _table_pages(

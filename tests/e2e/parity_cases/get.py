@@ -30,6 +30,12 @@ def _widgets(cluster: ControlPlane, ns: str) -> None:
         )
 
 
+def _pages(cluster: ControlPlane, ns: str) -> None:
+    """130 ConfigMaps; the widest name sorts last, so it arrives on the last page."""
+    names = [f"c{i:03d}" for i in range(129)] + ["z-a-much-longer-name-on-the-last-page"]
+    cluster.bulk("POST", [(f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": n}}) for n in names])
+
+
 FORBIDDEN = ('cannot list resource "secrets"',)
 EMPTY = ("-l", "no-such=label")
 
@@ -39,6 +45,9 @@ CASES = [
     Case("get-label-columns-kinds", ("get", "cm,secrets", "-n", "{ns}", "-L", "app,tier", "--no-headers"), _labelled),
     # (found on the way) several kinds with --no-headers: no blank line between them
     Case("get-no-headers-kinds", ("get", "secrets,cm", "-n", "{ns}", "--no-headers"), _labelled),
+    # 8. pages stream in kubectl 1.37's blocks (every 100 rows of a page): the same bytes whatever the page size
+    Case("get-pages-of-30", ("get", "cm", "-n", "{ns}", "--chunk-size", "30"), _pages),
+    Case("get-pages-of-100", ("get", "cm", "-n", "{ns}", "--chunk-size", "100", "--no-headers"), _pages),
     # 2. named objects align as one table, the short name first
     Case("get-named-aligned", ("get", "cm", "b", LONG, "a", "-n", "{ns}"), _labelled),
     Case("get-named-aligned-typed", ("get", "cm/b", f"cm/{LONG}", "secret/s1", "-n", "{ns}"), _labelled),
