@@ -1,8 +1,8 @@
 """`kates get`: tables from the server's Table, or the objects as JSON, YAML or names.
 
-Pages of a list are printed as they arrive (kubectl waits for the last one), with widths remembered across pages,
-on a terminal as in a pipe: tables are plain text, so a cell is never broken and a long line overflows as kubectl's
-does (the header is bold where colour is allowed).
+Pages of a list are printed as they arrive (kubectl waits for the last one), in the blocks kubectl 1.37's printer
+writes (render.PagedTable), on a terminal as in a pipe: tables are plain text, so a cell is never broken and a long
+line overflows as kubectl's does (the header is bold where colour is allowed).
 
 A failing kind does not stop the others: every failure is reported on stderr after what could be printed, and the
 exit code is the failures' if they agree, else 1 (kubectl prints what it can too, and exits 1).
