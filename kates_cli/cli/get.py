@@ -1,16 +1,23 @@
 """`kates get`: tables from the server's Table, or the objects as JSON, YAML or names.
 
-Pages of a list are printed as they arrive (kubectl waits for the last one), with widths remembered across pages.
+Pages of a list are printed as they arrive (kubectl waits for the last one), in the blocks kubectl 1.37's printer
+writes (render.PagedTable), on a terminal as in a pipe: tables are plain text, so a cell is never broken and a long
+line overflows as kubectl's does (the header is bold where colour is allowed).
+
+A failing kind does not stop the others: every failure is reported on stderr after what could be printed, and the
+exit code is the failures' if they agree, else 1 (kubectl prints what it can too, and exits 1).
 """
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import typer
 
-from ..errors import KatesError, NotFound, ResourceTypeNotFound, UsageError
+from ..errors import ApiError, ExitCode, KatesError, NotFound, ResourceTypeNotFound, UsageError
 from . import completion, render
 from .state import State
 
@@ -169,10 +176,14 @@ def get(
     no_headers: bool = typer.Option(False, "--no-headers", help="Print no header line."),
     show_kind: bool = typer.Option(False, "--show-kind", help="Prefix names with their kind, even for one kind."),
     show_labels: bool = typer.Option(False, "--show-labels", help="Add a LABELS column."),
-    label_columns: list[str] = typer.Option(None, "--label-columns", "-L", help="Add a column for this label key."),
+    label_columns: list[str] = typer.Option(
+        None, "--label-columns", "-L", help="Add a column for each of these label keys (comma-separated, repeatable)."
+    ),
     sort_by: str | None = typer.Option(None, "--sort-by", help="Sort by this JSONPath, e.g. .metadata.name."),
     chunk_size: int = typer.Option(DEFAULT_CHUNK_SIZE, "--chunk-size", help="List in pages of this many objects."),
-    ignore_not_found: bool = typer.Option(False, "--ignore-not-found", help="A missing named object is not an error."),
+    ignore_not_found: bool = typer.Option(
+        False, "--ignore-not-found", help="A missing named object is not an error; nothing found prints nothing."
+    ),
     subresource: str | None = typer.Option(
         None, "--subresource", help="Get this subresource (status) of named objects."
     ),
@@ -190,7 +201,9 @@ def get(
     ),
     recursive: bool = typer.Option(False, "--recursive", "-R", help="With -f DIR: read its subdirectories too."),
     output_watch_events: bool = typer.Option(
-        False, "--output-watch-events", help="With --watch: show the event type (ADDED, MODIFIED, DELETED)."
+        False,
+        "--output-watch-events",
+        help="With --watch or --watch-only: show the event type (ADDED, MODIFIED, DELETED); a usage error without.",
     ),
 ) -> None:
     """Display one or many objects.
@@ -202,6 +215,8 @@ def get(
     With --watch, kates keeps watching through dropped connections and API server restarts; kubectl exits.
     """
     state: State = ctx.obj
+    if output_watch_events and not (watch or watch_only):  # as kubectl: a flag that would do nothing is refused
+        raise UsageError("--output-watch-events option can only be used with --watch or --watch-only")
     out_fmt = parse_output(output)
     if filenames:
         if args:
@@ -227,13 +242,14 @@ def get(
     }
     view: dict[str, Any] = {
         "no_headers": no_headers,
-        "show_kind": show_kind or len(refs) > 1,
+        "show_kind": show_kind,
         "show_labels": show_labels,
-        "label_columns": label_columns or [],
+        "label_columns": [key for keys in label_columns or [] for key in keys.split(",") if key],  # -L a,b -L c
     }
     if watch or watch_only:
         from .getwatch import watch_objects
 
+        view["show_kind"] = show_kind or len(refs) > 1
         watch_objects(
             state,
             client,
@@ -252,28 +268,48 @@ def get(
         from .jsonpath import sort_key as make_sort_key
 
         sort_key = make_sort_key(sort_by)
-    if out_fmt.objects:
-        _print_objects(
-            state,
-            client,
-            refs,
-            out_fmt,
-            opts,
-            errors,
-            ignore_not_found,
-            subresource,
-            sort_key,
-            no_headers,
-            show_managed_fields,
-        )
-    else:
-        _print_tables(
-            state, client, refs, out_fmt.format == "wide", opts, errors, ignore_not_found, subresource, sort_key, **view
-        )
+    try:
+        if out_fmt.objects:
+            _print_objects(
+                state,
+                client,
+                refs,
+                out_fmt,
+                opts,
+                errors,
+                ignore_not_found,
+                subresource,
+                sort_key,
+                no_headers,
+                show_managed_fields,
+            )
+        else:
+            _print_tables(
+                state,
+                client,
+                refs,
+                out_fmt.format == "wide",
+                opts,
+                errors,
+                ignore_not_found,
+                subresource,
+                sort_key,
+                **view,
+            )
+    except KatesError as exc:  # one that stops everything (an unreachable server) comes after those collected
+        errors.append(exc)
+    _raise_collected(state, errors)
+
+
+def _raise_collected(state: State, errors: list[KatesError]) -> None:
+    """Report every failure; the last one is raised, with the failures' exit code if they agree, else 1."""
     for err in errors[:-1]:
         state.env.stderr.write(f"error: {err.message}\n")
     if errors:
-        raise errors[-1]
+        last = errors[-1]
+        if len({err.exit_code for err in errors}) > 1:
+            last.exit_code = ExitCode.ERROR
+        raise last
 
 
 def _named(
@@ -285,8 +321,8 @@ def _named(
             found.append(fetch(refs, name))
         except ResourceTypeNotFound:
             raise  # the kind is gone (a deleted CRD), not the object: --ignore-not-found does not cover it
-        except NotFound as exc:
-            if not ignore_not_found:
+        except ApiError as exc:  # the server answered for this name: go on with the others, as kubectl does
+            if not (ignore_not_found and isinstance(exc, NotFound)):
                 errors.append(exc)
     return found
 
@@ -314,13 +350,19 @@ def _print_objects(
                 ref, names, lambda r, n: client.get(r, n, subresource=subresource), errors, ignore_not_found
             )
             continue
-        for page in client.list_pages(ref, **opts):
-            items = page.get("items") or []
-            if stream_names:  # names stream page by page
-                out.write("".join(f"{ref.kind_group}/{i['metadata']['name']}\n" for i in items))
-                out.flush()
-            else:
-                objects += items
+        try:
+            for page in client.list_pages(ref, **opts):
+                items = page.get("items") or []
+                if stream_names:  # names stream page by page
+                    out.write("".join(f"{ref.kind_group}/{i['metadata']['name']}\n" for i in items))
+                    out.flush()
+                else:
+                    objects += items
+        except ApiError as exc:  # this kind failed; the others still print
+            errors.append(exc)
+    single = len(refs) == 1 and len(refs[0][1]) == 1
+    if not objects and (single or ignore_not_found):
+        return  # kubectl prints nothing, not even an empty List or a header: the error (or its absence) says it all
     if sort_key is not None:
         objects.sort(key=sort_key)
     if fmt == "name":
@@ -332,11 +374,7 @@ def _print_objects(
         from .jsonpath import column_cell
 
         rows += [[column_cell(path, obj) for _, path in out_fmt.columns] for obj in objects]
-        if objects:
-            out.write(render.PlainTable().format(rows))
-        return
-    single = len(refs) == 1 and len(refs[0][1]) == 1
-    if single and not objects:
+        out.write(render.PlainTable().format(rows))  # the header alone for an empty list, as kubectl prints it
         return
     if fmt in ("json", "yaml") and not show_managed_fields:  # kubectl hides them unless asked
         for obj in objects:
@@ -368,47 +406,43 @@ def _print_tables(
     show_labels: bool,
     label_columns: list[str],
 ) -> None:
+    """One aligned table per kind, as kubectl's printer makes them: a blank line between kinds (unless headerless),
+    names prefixed with their kind when more than one kind answered (a failed kind, or one whose named objects are
+    all missing, does not count), and "No resources found" only when nothing printed and nothing failed."""
     out = state.env.stdout
-    rich = state.env.stdout_tty
+    answers = [
+        (ref, _table_pages(client, ref, names, opts, errors, ignore_not_found, subresource, sort_key))
+        for ref, names in refs
+    ]
+    with_kind = show_kind or len({ref.kind_group for ref, pages in answers if pages is not None}) > 1
     printed_any = False
-    for ref, names in refs:
+    for ref, pages in answers:
+        if pages is None:
+            continue
         view = render.TableView(
             wide=wide,
             with_namespace=opts["all_namespaces"] and ref.namespaced,
-            kind_prefix=ref.kind_group if show_kind else None,
+            kind_prefix=ref.kind_group if with_kind else None,
             show_labels=show_labels,
             label_columns=label_columns,
         )
-        if names:
-            pages: Any = _named(
-                ref, names, lambda r, n: client.get_table(r, n, subresource=subresource), errors, ignore_not_found
-            )
-        else:
-            pages = client.list_pages(ref, table=True, include_object=sort_key is not None, **opts)
-        if sort_key is not None:  # sorting needs every row first
-            pages = [_sorted_table(list(pages), sort_key)]
-        plain = render.PlainTable()
-        headers: list[str] | None = None
-        rows_all: list[list[str]] = []
-        for page in pages:
-            rows = view.rows(page)
-            if not rows:
-                continue
-            chunk = rows
-            if headers is None:
-                headers = view.headers(page)
-                if printed_any:
+        table = render.PagedTable(bold_header=state.env.stdout_tty)
+        header_due = not no_headers
+        try:
+            for page in pages:
+                rows = view.rows(page)
+                if not rows:
+                    continue
+                if header_due and printed_any:
                     out.write("\n")
-                if not no_headers:
-                    chunk = [headers, *rows]
-            rows_all += rows
-            if not rich:
-                out.write(plain.format(chunk))
-                out.flush()
-        if rich and headers is not None:
-            _rich_table(state, headers, rows_all, no_headers)
-        printed_any = printed_any or bool(rows_all)
-    if not printed_any and not errors:
+                _write(out, table.page(rows, view.widest(page), view.headers(page) if header_due else None))
+                header_due = False
+                printed_any = True
+        except ApiError as exc:  # a later page failed: what printed stays, the error is reported at the end
+            errors.append(exc)
+        finally:
+            _write(out, table.flush())
+    if not printed_any and not errors and not ignore_not_found:
         ref = refs[0][0]
         if ref.namespaced and not opts["all_namespaces"]:
             ns = state.namespace or client.namespace
@@ -417,23 +451,54 @@ def _print_tables(
             state.env.stderr.write("No resources found\n")
 
 
-def _sorted_table(pages: list[dict[str, Any]], sort_key: Any) -> dict[str, Any]:
-    """Join table pages into one, its rows sorted by `sort_key` over each row's full object."""
+def _write(out: IO[str], text: str) -> None:
+    if text:
+        out.write(text)
+        out.flush()
+
+
+def _table_pages(
+    client: Client,
+    ref: ResourceRef,
+    names: list[str],
+    opts: dict[str, Any],
+    errors: list[KatesError],
+    ignore_not_found: bool,
+    subresource: str | None,
+    sort_key: Any,
+) -> Iterable[dict[str, Any]] | None:
+    """One kind's Table pages, the first already fetched, or None when the kind failed (the error is collected) or
+    none of its named objects exists. Named objects are joined into one page, so that they align as one table."""
+    try:
+        if names:
+            found = _named(
+                ref, names, lambda r, n: client.get_table(r, n, subresource=subresource), errors, ignore_not_found
+            )
+            if not found:
+                return None
+            pages: Iterable[dict[str, Any]] = [_joined(found)]
+        else:
+            listing = client.list_pages(ref, table=True, include_object=sort_key is not None, **opts)
+            first = next(listing, None)
+            pages = itertools.chain([first], listing) if first is not None else []
+        if sort_key is not None:  # sorting needs every row first
+            pages = [_sorted_table(list(pages), sort_key)]
+    except ApiError as exc:
+        errors.append(exc)
+        return None
+    return pages
+
+
+def _joined(pages: list[dict[str, Any]]) -> dict[str, Any]:
+    """Table pages joined into one (the first page's columns)."""
     if not pages:
         return {}
-    rows = [row for page in pages for row in page.get("rows") or []]
-    rows.sort(key=lambda row: sort_key(row.get("object") or {}))
-    return {**pages[0], "rows": rows}
+    return {**pages[0], "rows": [row for page in pages for row in page.get("rows") or []]}
 
 
-def _rich_table(state: State, headers: list[str], rows: list[list[str]], no_headers: bool) -> None:
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(box=box.SIMPLE_HEAD, show_header=not no_headers, header_style="bold", pad_edge=False)
-    for h in headers:
-        table.add_column(h, overflow="fold")
-    for row in rows:
-        table.add_row(*row)
-    Console(file=state.env.stdout).print(table)
+def _sorted_table(pages: list[dict[str, Any]], sort_key: Any) -> dict[str, Any]:
+    """Join table pages into one, its rows sorted by `sort_key` over each row's full object."""
+    table = _joined(pages)
+    if table:
+        table["rows"].sort(key=lambda row: sort_key(row.get("object") or {}))
+    return table

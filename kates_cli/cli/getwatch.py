@@ -35,6 +35,11 @@ class DocSeparator:
         return "---\n" if self.count > 1 else ""
 
 
+def _event_cell(event: str) -> str:
+    """kubectl pads the event types to the width of MODIFIED, so its EVENT column is wider than its words."""
+    return event.ljust(len("MODIFIED"))
+
+
 class KindPrinter:
     """Prints one kind's changes; implements the stream Sink protocol."""
 
@@ -87,7 +92,7 @@ class KindPrinter:
         headers = self.tview.headers(table)
         if self.events:
             headers = ["EVENT", *headers]
-            rows = [[event, *r] for r in rows]
+            rows = [[_event_cell(event), *r] for r in rows]
         for row, raw in zip(rows, table.get("rows") or [], strict=False):
             meta = (raw.get("object") or {}).get("metadata") or {}
             key = (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
@@ -113,7 +118,7 @@ class KindPrinter:
                 if event == "DELETED":
                     row = self.rows.pop(key, None)
                     if row is not None:
-                        self._write_rows([[event, *row] if self.events else row], None)
+                        self._write_rows([[_event_cell(event), *row] if self.events else row], None)
                     return
                 try:
                     table = self.client.get_table(self.ref, key[1], key[0] or None)

@@ -4,6 +4,8 @@ Invariants:
 - Nothing here talks to the API server or reads global state; every function maps values to text.
 - Plain tables follow kubectl's tabwriter (minimum width 6, padding 3, last column unpadded), and remember
   column widths across chunks so that streamed pages line up as kubectl's watch output does.
+- `PagedTable` writes a list's pages in the blocks kubectl 1.37 writes them (every 100 rows of a page), so a
+  streamed table has kubectl's bytes whatever the page size.
 """
 
 from __future__ import annotations
@@ -26,6 +28,12 @@ class PlainTable:
         self.widths: list[int] = []
         self.min_width = min_width
 
+    def widen(self, column: int, cell_width: int) -> None:
+        """Make `column` at least as wide as a cell of `cell_width` characters would."""
+        while len(self.widths) <= column:
+            self.widths.append(self.min_width)
+        self.widths[column] = max(self.widths[column], cell_width + _PADDING)
+
     def format(self, rows: Sequence[Row]) -> str:
         # a tab inside a cell ends that cell for tabwriter too: the rest moves into the next column
         rows = [("\t".join(row)).split("\t") if any("\t" in c for c in row) else row for row in rows]
@@ -44,10 +52,52 @@ class PlainTable:
         return "".join(line + "\n" for line in out)
 
 
-def cell_text(value: Any) -> str:
-    """A Table cell as kubectl prints it (Go's fmt.Sprint, cut at the first line break)."""
+FLUSH_ROWS = 100  # kubectl 1.37's table printer flushes its tabwriter every 100 rows of a page (flushInterval)
+
+
+class PagedTable:
+    """One kind's table fed page by page, written as kubectl 1.37 writes it: rows are held and let out every
+    `FLUSH_ROWS` rows of a page (and at the end), each block aligned with every width seen so far; and before a page's
+    rows, the columns widen to the page's widest cells, since kubectl pads the header (or the page's first row) to
+    them. Pages shorter than `FLUSH_ROWS` are therefore held until a later flush, as kubectl holds them."""
+
+    def __init__(self, bold_header: bool = False) -> None:
+        self.plain = PlainTable()
+        self.pending: list[Row] = []
+        self.bold_header = bold_header  # for a terminal that allows colour
+        self._header_held = False
+
+    def page(self, rows: Sequence[Row], widest: Sequence[int], header: Row | None = None) -> str:
+        """Add a page's rows (after `header`, if it is to be printed); return the text to write now."""
+        for i, width in enumerate(widest[:-1]):  # the last column is never padded
+            self.plain.widen(i, max(width, len(header[i]) if header else 0))
+        if header is not None:  # on the first page with rows, so it opens the next block
+            self.pending.append(header)
+            self._header_held = True
+        out = []
+        for i, row in enumerate(rows, 1):
+            self.pending.append(row)
+            if i % FLUSH_ROWS == 0:
+                out.append(self.flush())
+        return "".join(out)
+
+    def flush(self) -> str:
+        """The rows held, aligned; empty when none are."""
+        if not self.pending:
+            return ""
+        text = self.plain.format(self.pending)
+        if self._header_held and self.bold_header:
+            text = bold_first_line(text)
+        self.pending = []
+        self._header_held = False
+        return text
+
+
+def cell_text(value: Any, whole: bool = False) -> str:
+    """A Table cell as kubectl prints it (Go's fmt.Sprint, cut at the first line break unless `whole`). A null cell
+    (a CRD printer column whose jsonPath finds nothing) is empty: `<none>` in built-in tables is the server's text."""
     if value is None:
-        return "<none>"
+        return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
@@ -57,10 +107,18 @@ def cell_text(value: Any) -> str:
     if isinstance(value, dict):
         return "map[" + " ".join(f"{k}:{cell_text(v)}" for k, v in sorted(value.items())) + "]"
     text = str(value)
+    if whole:
+        return text
     for i, ch in enumerate(text):
         if ch in "\f\n\r":
             return text[:i] + "..."
     return text
+
+
+def bold_first_line(text: str) -> str:
+    """`text` with its first line (a table's header) in bold, for a terminal that allows colour."""
+    head, sep, rest = text.partition("\n")
+    return f"\x1b[1m{head}\x1b[0m{sep}{rest}"
 
 
 def format_labels(labels: dict[str, str] | None) -> str:
@@ -101,13 +159,19 @@ class TableView:
             names.append("LABELS")
         return names
 
-    def rows(self, table: dict[str, Any]) -> list[Row]:
+    def widest(self, table: dict[str, Any]) -> list[int]:
+        """Each column's widest cell in this page, as kubectl 1.37 measures it before printing the page: in bytes,
+        of the text before a multi-line cell is cut."""
+        rows = self.rows(table, whole=True)
+        return [max(len(cell.encode()) for cell in column) for column in zip(*rows, strict=True)] if rows else []
+
+    def rows(self, table: dict[str, Any], whole: bool = False) -> list[Row]:
         visible = self._visible(table)
         out: list[Row] = []
         for row in table.get("rows") or []:
             cells = row.get("cells") or []
             meta = (row.get("object") or {}).get("metadata") or {}
-            texts = [cell_text(cells[i]) if i < len(cells) else "" for i in visible]
+            texts = [cell_text(cells[i], whole) if i < len(cells) else "" for i in visible]
             if self.kind_prefix and texts:
                 texts[0] = f"{self.kind_prefix}/{texts[0]}"
             if self.with_namespace:
