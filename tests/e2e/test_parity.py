@@ -38,7 +38,7 @@ def test_parity_with_kubectl(
         case.setup(cluster, ns)
     theirs_args = expand(case.args, ns, str(tmp_path))
     mine_args = expand(case.kates_args if case.kates_args is not None else case.args, ns, str(tmp_path))
-    for _attempt in range(case.retries):
+    for _attempt in range(case.attempts):
         theirs = kubectl(*theirs_args, input=case.stdin, env=case.env)
         mine = kates(*mine_args, input=case.stdin, env=case.env)
         if case.stdout == "same" and mine.out == theirs.out:
