@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ..errors import ResourceTypeNotFound, UsageError
+from ..errors import ApiError, ResourceTypeNotFound, UsageError
 from . import coherence, config
 from .mapping import Discovery, ResourceRef
 from .transport import Transport, to_plain
@@ -126,9 +126,14 @@ class Client:
                 "continue": cont,
                 "includeObject": "Object" if table and include_object else None,
             }
-            page: KubeObject = self.transport.request_json(
-                "GET", ref.path(ns), params=params, accept=TABLE_ACCEPT if table else "application/json"
-            )
+            try:
+                page: KubeObject = self.transport.request_json(
+                    "GET", ref.path(ns), params=params, accept=TABLE_ACCEPT if table else "application/json"
+                )
+            except ApiError as exc:
+                if exc.code == 400 and (label_selector or field_selector):
+                    raise _bad_selector(ref, label_selector, field_selector, exc) from exc
+                raise
             if not table:
                 for item in page.get("items") or ():
                     item.setdefault("apiVersion", ref.api_version)
@@ -397,6 +402,12 @@ class Client:
         for s in streams:
             s.start()
         return acc
+
+
+def _bad_selector(ref: ResourceRef, labels: str | None, fields: str | None, exc: ApiError) -> UsageError:
+    """The server refused a list's selectors (400): a usage error, worded as kubectl words it."""
+    what = f'unable to find {ref.resource} that match label selector "{labels or ""}", field selector "{fields or ""}"'
+    return UsageError(f"{what}: {exc.message}", status=exc.status)
 
 
 def _name_of(obj: KubeObject) -> str:
