@@ -3,8 +3,10 @@
 Invariants:
 - Only `main()` turns exceptions into exit codes (errors.ExitCode) and one-line `error: ...` messages on stderr;
   tracebacks appear only with --debug, and never with local variables.
-- Global options (--kubeconfig, --context, -n/--namespace, --request-timeout, --debug) are accepted anywhere on the
-  command line, as kubectl accepts them; `hoist_globals` moves them in front of the subcommand before parsing.
+- The command line is read as kubectl reads it: `argv.normalize` rewrites kubectl's flag spellings (`-n=NS`,
+  `--wait=false`, options anywhere, global ones included) into click's before click parses.
+- In a kates process a signal never shows a traceback: SIGINT and SIGTERM raise KeyboardInterrupt only while a
+  command runs (outside imports); before and after, they exit 130 at once (kates_cli/__init__.py).
 - Importing this module does not import the `kubernetes` package or build a client.
 """
 
@@ -107,7 +109,8 @@ def parse_duration(text: str) -> float:
 
 
 def hoist_globals(argv: Sequence[str]) -> list[str]:
-    """Move global options (and their values) in front of everything else; stop at `--`."""
+    """Move global options (and their values) in front of everything else; stop at `--`. (Completion's cheap
+    version of `argv.normalize`, for words that may be incomplete.)"""
     front: list[str] = []
     rest: list[str] = []
     i = 0
