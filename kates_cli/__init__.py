@@ -10,13 +10,48 @@ The Python API is re-exported here and imported lazily, so `import kates_cli` st
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import _signal  # type: ignore[import-not-found]  # not signal: that imports enum, milliseconds at every start
+import os as _os
+import sys as _sys
+
+# Run as the kates program, a Ctrl-C or SIGTERM from here until cli.app.main() takes over ends the process quietly
+# with status 130: this is the first code of kates that runs, so start-up (imports included) never shows a
+# KeyboardInterrupt traceback. Imported as a library, kates changes no signal handler. Before any other import, as
+# each import widens the window.
+_PROGRAMS = ("kates", "kubectl-kates", "kubectl_complete-kates")
+
+
+def _exit_interrupted(signum: int, frame: object) -> None:
+    """A signal handler: say so in one line and exit 130 at once, whatever was running."""
+    try:
+        _os.write(2, b"error: interrupted\n")
+    except OSError:
+        pass
+    _os._exit(130)
+
+
+def _is_program() -> bool:
+    argv: list[str] = getattr(_sys, "orig_argv", None) or []
+    run_as_module = f"-m{__name__}" in argv or any(argv[i : i + 2] == ["-m", __name__] for i in range(len(argv)))
+    name = _os.path.basename(_sys.argv[0] if getattr(_sys, "argv", None) else "")
+    return run_as_module or name.removesuffix(".exe") in _PROGRAMS
+
+
+if _is_program():
+    if _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler:
+        _signal.signal(_signal.SIGINT, _exit_interrupted)
+    if _signal.getsignal(_signal.SIGTERM) == _signal.SIG_DFL:
+        _signal.signal(_signal.SIGTERM, _exit_interrupted)
+
+TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds at every start
 
 __version__ = "0.1.0"
 
 __all__ = ["Accumulator", "Client", "Delta", "LogEvent", "LogMux", "Query", "ResourceRef", "__version__"]
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from .core.accumulator import Accumulator, Delta, Query
     from .core.client import Client
     from .core.logs import LogEvent, LogMux

@@ -3,8 +3,10 @@
 Invariants:
 - Only `main()` turns exceptions into exit codes (errors.ExitCode) and one-line `error: ...` messages on stderr;
   tracebacks appear only with --debug, and never with local variables.
-- Global options (--kubeconfig, --context, -n/--namespace, --request-timeout, --debug) are accepted anywhere on the
-  command line, as kubectl accepts them; `hoist_globals` moves them in front of the subcommand before parsing.
+- The command line is read as kubectl reads it: `argv.normalize` rewrites kubectl's flag spellings (`-n=NS`,
+  `--wait=false`, options anywhere, global ones included) into click's before click parses.
+- In a kates process a signal never shows a traceback: SIGINT and SIGTERM raise KeyboardInterrupt only while a
+  command runs (outside imports); before and after, they exit 130 at once (kates_cli/__init__.py).
 - Importing this module does not import the `kubernetes` package or build a client.
 """
 
@@ -16,14 +18,17 @@ import re
 import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 from typing import Any
 
 import click
 import typer
 from typer.core import TyperGroup
 
+from .. import _exit_interrupted
 from ..errors import ExitCode, KatesError, UsageError
 from . import completion, warning
+from .argv import normalize
 from .state import State
 
 # command -> the module whose register() defines it; a command's module is imported only when it runs (or for help)
@@ -105,7 +110,8 @@ def parse_duration(text: str) -> float:
 
 
 def hoist_globals(argv: Sequence[str]) -> list[str]:
-    """Move global options (and their values) in front of everything else; stop at `--`."""
+    """Move global options (and their values) in front of everything else; stop at `--`. (Completion's cheap
+    version of `argv.normalize`, for words that may be incomplete.)"""
     front: list[str] = []
     rest: list[str] = []
     i = 0
@@ -176,17 +182,37 @@ def _error(message: str, hint: str | None = None) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run kates; return its exit code. The only place exceptions become exit codes."""
-    instruction = completion.enabled()
-    if instruction:
-        return completion.run_shell_completion(instruction)
-    args = hoist_globals(sys.argv[1:] if argv is None else argv)
-    sigterm_as_interrupt()
-    warning.install()
-    debug = "--debug" in args
-    prog = "kubectl kates" if os.path.basename(sys.argv[0]) == "kubectl-kates" else "kates"
-    command = typer.main.get_command(app)
+    """Run kates; return its exit code. The only place exceptions become exit codes. Called without `argv` it is
+    the process (a console script, `python -m kates_cli`): SIGINT and SIGTERM then interrupt the command, and once
+    it has ended they end the process at once with status 130, so that no moment shows a traceback."""
+    process = argv is None
     try:
+        try:
+            if process:
+                _interrupts(raise_=True)
+            return _run(list(sys.argv[1:] if argv is None else argv))
+        finally:
+            if process:
+                _interrupts(raise_=False)
+    except KeyboardInterrupt:  # one that arrived while the command's end was being reported
+        if process:
+            _interrupts(raise_=False)
+        sys.stderr.write("error: interrupted\n")
+        return int(ExitCode.INTERRUPTED)
+
+
+def _run(argv: list[str]) -> int:
+    prog = "kubectl kates" if os.path.basename(sys.argv[0]) == "kubectl-kates" else "kates"
+    debug = "--debug" in argv
+    try:
+        instruction = completion.enabled()
+        if instruction:
+            return completion.run_shell_completion(instruction)
+        command = typer.main.get_command(app)
+        assert isinstance(command, click.Group)
+        args = normalize(argv, command)
+        debug = "--debug" in args
+        warning.install()
         result = command.main(args=args, prog_name=prog, standalone_mode=False)
         return int(result) if isinstance(result, int) else 0
     except KatesError as exc:
@@ -232,8 +258,20 @@ def _usage_hint(exc: Exception, prog: str) -> str:
     return f"see '{path} --help'"
 
 
-def sigterm_as_interrupt() -> None:
-    def handler(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    """KeyboardInterrupt, so that the command cleans up; but inside an import, exit at once: a half-imported module
+    has nothing to clean up, and some C extensions crash when their initialisation is interrupted (orjson
+    segfaults)."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            _exit_interrupted(signum, frame)
+        frame = frame.f_back
+    raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, handler)
+
+def _interrupts(*, raise_: bool) -> None:
+    """SIGINT and SIGTERM raise KeyboardInterrupt (while a command runs, so that it cleans up), or end the process
+    at once with status 130 (before and after: see kates_cli/__init__.py). An ignored signal stays ignored."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(signum) != signal.SIG_IGN:
+            signal.signal(signum, _raise_interrupt if raise_ else _exit_interrupted)

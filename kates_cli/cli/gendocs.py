@@ -17,7 +17,7 @@ from ..errors import ExitCode
 EXIT_CODES = [
     (ExitCode.SUCCESS, "done"),
     (ExitCode.ERROR, "any failure without a more specific code"),
-    (ExitCode.USAGE, "bad flags or arguments, unknown resource type, malformed input or query"),
+    (ExitCode.USAGE, "bad flags or arguments, unknown resource type, bad selector, malformed input or query"),
     (ExitCode.CONFIG, "kubeconfig missing, unreadable or inconsistent"),
     (ExitCode.NOT_FOUND, "a named object does not exist"),
     (ExitCode.FORBIDDEN, "not allowed (403) or not authenticated (401)"),

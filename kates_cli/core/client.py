@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ..errors import NotFound, ResourceTypeNotFound, UsageError
+from ..errors import ApiError, NotFound, ResourceTypeNotFound, UsageError
 from . import coherence, config
 from .mapping import Discovery, ResourceRef, unserved
 from .transport import Transport, to_plain
@@ -144,7 +144,14 @@ class Client:
                 "continue": cont,
                 "includeObject": "Object" if table and include_object else None,
             }
-            page = self._read(ref, ref.path(ns), params=params, accept=TABLE_ACCEPT if table else "application/json")
+            try:
+                page = self._read(
+                    ref, ref.path(ns), params=params, accept=TABLE_ACCEPT if table else "application/json"
+                )
+            except ApiError as exc:
+                if exc.code == 400 and (label_selector or field_selector):
+                    raise _bad_selector(ref, label_selector, field_selector, exc) from exc
+                raise
             if not table:
                 for item in page.get("items") or ():
                     item.setdefault("apiVersion", ref.api_version)
@@ -440,6 +447,12 @@ class Client:
         for s in streams:
             s.start()
         return acc
+
+
+def _bad_selector(ref: ResourceRef, labels: str | None, fields: str | None, exc: ApiError) -> UsageError:
+    """The server refused a list's selectors (400): a usage error, worded as kubectl words it."""
+    what = f'unable to find {ref.resource} that match label selector "{labels or ""}", field selector "{fields or ""}"'
+    return UsageError(f"{what}: {exc.message}", status=exc.status)
 
 
 def _name_of(obj: KubeObject) -> str:
