@@ -11,6 +11,8 @@ Invariants:
 - Global options (the root command's) are moved in front of the subcommand, so they may appear anywhere.
 - Everything after `--`, and after the first argument of a command that does not intersperse options (`watch`),
   passes unchanged; so do unknown options, for click to report.
+- An option with a default for its bare form (pflag's NoOptDefVal, a command's `NO_OPT_DEFAULTS`, such as
+  `--validate` meaning strict) never takes the next argument as its value; only `--name=VALUE` gives another.
 - Values are passed as `--long=VALUE` (or `-xVALUE` for an option with no long name): an option's value is never
   taken for an option by a later step.
 """
@@ -51,6 +53,7 @@ class Spec:
     short: str | None = None
     negative: str | None = None  # `--no-x` of a `--x/--no-x` pair: the spelling emitted for `false`
     boolean: bool = False
+    no_opt_default: str | None = None  # pflag's NoOptDefVal: the value of a bare `--name`, which takes no argument
 
     @property
     def display(self) -> str:
@@ -63,6 +66,7 @@ class Spec:
 def option_table(command: click.Command, *, is_global: bool = False) -> dict[str, tuple[Spec, bool]]:
     """Every spelling of every option of `command` -> (its Spec, whether that spelling means true)."""
     table: dict[str, tuple[Spec, bool]] = {}
+    no_opt_defaults: dict[str, str] = getattr(command, "NO_OPT_DEFAULTS", {})
     for param in command.params:
         if not isinstance(param, click.Option) or param.nargs != 1 or param.count:
             continue
@@ -77,6 +81,7 @@ def option_table(command: click.Command, *, is_global: bool = False) -> dict[str
             short=shorts[0] if shorts else None,
             negative=param.secondary_opts[0] if boolean and param.secondary_opts else None,
             boolean=boolean,
+            no_opt_default=no_opt_defaults.get(longs[0]) if longs else None,
         )
         if param.is_flag and not boolean:
             continue  # a flag with a flag_value of its own: click's spelling only
@@ -185,7 +190,9 @@ def _long(arg: str, args: list[str], i: int, table: dict[str, tuple[Spec, bool]]
         out.add(arg)
         return i
     spec, polarity = found
-    if spec.takes_value:
+    if spec.takes_value and not eq and spec.no_opt_default is not None:
+        out.value(spec, spec.no_opt_default)
+    elif spec.takes_value:
         if not eq and i >= len(args):
             raise UsageError(f"flag needs an argument: {name}")
         if not eq:

@@ -35,7 +35,10 @@ CRD_WAIT_SECONDS = 60.0
 
 class ValidateFlagCommand(TyperCommand):
     """A bare `--validate` means `--validate=strict` and takes no value from the next argument (pflag's
-    NoOptDefVal, as kubectl declares the flag); typer has no optional-value options."""
+    NoOptDefVal, as kubectl declares the flag); typer has no optional-value options. `NO_OPT_DEFAULTS` tells the
+    argv rewriter (argv.py) the same, so it never hands the next argument to a bare `--validate`."""
+
+    NO_OPT_DEFAULTS = {"--validate": "strict"}
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         fixed: list[str] = []

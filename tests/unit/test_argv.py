@@ -175,3 +175,13 @@ def test_every_boolean_flag_can_be_set_false() -> None:
                 seen += 1
                 assert param.secondary_opts or not param.default, (command.name, param.opts)
     assert seen > 20
+
+
+def test_a_bare_validate_takes_no_value_from_the_next_argument() -> None:
+    # pflag's NoOptDefVal: `--validate -f x.yaml` is strict validation of x.yaml, not --validate=-f
+    assert normalize(["create", "--validate", "-f", "x.yaml"], root()) == [
+        "create",
+        "--validate=strict",
+        "--filename=x.yaml",
+    ]
+    assert normalize(["create", "--validate=warn", "-f", "x.yaml"], root())[1] == "--validate=warn"
