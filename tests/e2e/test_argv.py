@@ -50,12 +50,26 @@ def _traceback_in_kates(err: str) -> bool:
     return "Traceback" in err and re.search(r'File "[^"]*kates_cli[/\\]', err) is not None
 
 
+def _default_signals() -> None:
+    """A run started in the background of a shell (`nohup nox ... &`, some CI runners) inherits SIGINT ignored, and
+    kates, as Python, keeps an ignored signal ignored: give the child the terminal's default dispositions."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _interrupt_runs(
     argv: list[str], env: dict[str, str], sig: int, delays: list[float]
 ) -> list[tuple[float, int, str]]:
     runs = []
     for delay in delays:
-        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+        proc = subprocess.Popen(
+            argv,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            preexec_fn=_default_signals,
+        )
         time.sleep(delay)
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=60)
