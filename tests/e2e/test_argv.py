@@ -106,8 +106,10 @@ def test_a_signal_at_any_moment_exits_130_without_a_traceback(
         assert not _traceback_in_kates(err), where
         if "Traceback" in err or "Fatal Python error" in err:
             continue  # before kates's first line (see _traceback_in_kates)
-        # -sig: the signal's default action, before Python installs its handlers or after it restores them at exit
-        assert code in (0, 130, -sig), where
+        # -sig: the signal's default action, before Python installs its handlers or after it restores them at exit;
+        # -SIGINT: CPython ends a process whose KeyboardInterrupt reached the interpreter by killing itself with
+        # SIGINT, which a shell reports as 130 too (seen once in a CI run, after kates had said `error: interrupted`)
+        assert code in (0, 130, -sig, -signal.SIGINT), where
         assert err in ("", "error: interrupted\n") or (code == 0 and err == ""), where
         interrupted += code == 130
     assert interrupted >= 8, runs  # most delays fall inside kates, not in the interpreter's start or end
