@@ -328,22 +328,7 @@ def update(
     A metadata.resourceVersion in the manifest is a precondition: a stale one fails with Conflict (exit 7).
     Without one, kates reads the current version and replaces it.
     """
-    state, manifests, client, server_dry_run, validation = _start(ctx, filenames, recursive, output, dry_run, validate)
-
-    def action(ref: ResourceRef, obj: dict[str, Any]) -> tuple[dict[str, Any], str]:
-        replaced = _replace(
-            client,
-            ref,
-            obj,
-            status=False,
-            retry=retry_on_conflict,
-            dry_run=server_dry_run,
-            field_manager=field_manager,
-            field_validation=validation,
-        )
-        return replaced, "updated"
-
-    run_each(state, manifests, action, "updating", output, server_dry_run)
+    _replace_each(ctx, filenames, recursive, output, dry_run, field_manager, retry_on_conflict, validate, status=False)
 
 
 def update_status(
@@ -361,6 +346,22 @@ def update_status(
     Only .status is changed; a stale metadata.resourceVersion fails with Conflict (exit 7) unless
     --retry-on-conflict, which re-reads and re-applies the status.
     """
+    _replace_each(ctx, filenames, recursive, output, dry_run, field_manager, retry_on_conflict, validate, status=True)
+
+
+def _replace_each(
+    ctx: typer.Context,
+    filenames: list[str],
+    recursive: bool,
+    output: str | None,
+    dry_run: str,
+    field_manager: str,
+    retry_on_conflict: bool,
+    validate: str,
+    *,
+    status: bool,
+) -> None:
+    """update and update-status: replace each manifest's object, or only its status subresource."""
     state, manifests, client, server_dry_run, validation = _start(ctx, filenames, recursive, output, dry_run, validate)
 
     def action(ref: ResourceRef, obj: dict[str, Any]) -> tuple[dict[str, Any], str]:
@@ -368,15 +369,16 @@ def update_status(
             client,
             ref,
             obj,
-            status=True,
+            status=status,
             retry=retry_on_conflict,
             dry_run=server_dry_run,
             field_manager=field_manager,
             field_validation=validation,
         )
-        return replaced, "status updated"
+        return replaced, "status updated" if status else "updated"
 
-    run_each(state, manifests, action, "updating the status of", output, server_dry_run)
+    verb = "updating the status of" if status else "updating"
+    run_each(state, manifests, action, verb, output, server_dry_run)
 
 
 def validate_json_patch(patch: Any) -> None:
