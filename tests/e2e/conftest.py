@@ -173,6 +173,28 @@ WIDGET_CRD: dict[str, Any] = {
 }
 
 
+def schemaless_crd(group: str, plural: str, kind: str, **names: Any) -> dict[str, Any]:
+    """A namespaced CRD `plural.group` (v1, any fields kept); `names` adds to spec.names (shortNames, categories)."""
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.{group}"},
+        "spec": {
+            "group": group,
+            "names": {"plural": plural, "singular": kind.lower(), "kind": kind, **names},
+            "scope": "Namespaced",
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
+                }
+            ],
+        },
+    }
+
+
 def ensure_crd(cluster: ControlPlane, crd: dict[str, Any]) -> None:
     """Create a CRD (if absent) and wait until the server serves it in discovery."""
     code, body = cluster.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)

@@ -11,30 +11,13 @@ from kates_cli import __version__
 from tests.conftest import wait_for
 from tests.controlplane.launcher import ControlPlane
 
-from .conftest import AGGREGATED, Runner, ensure_crd
+from .conftest import AGGREGATED, Runner, ensure_crd, schemaless_crd
 
 GROUP = "stale.disco.example.com"
 
 
 def _crd(plural: str, kind: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"{plural}.{GROUP}"},
-        "spec": {
-            "group": GROUP,
-            "names": {"plural": plural, "singular": kind.lower(), "kind": kind, "shortNames": [plural[:3]]},
-            "scope": "Namespaced",
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
-                }
-            ],
-        },
-    }
+    return schemaless_crd(GROUP, plural, kind, shortNames=[plural[:3]])
 
 
 def _delete_crd(cluster: ControlPlane, plural: str, ns: str) -> None:

@@ -17,7 +17,7 @@ from kates_cli.errors import ExitCode
 from tests.conftest import wait_for
 from tests.controlplane.launcher import ControlPlane
 
-from .conftest import Runner, create, ensure_crd
+from .conftest import Runner, create, ensure_crd, schemaless_crd
 
 
 def cm(name: str, **data: str) -> dict[str, Any]:
@@ -153,24 +153,7 @@ def test_generate_name_without_a_name_is_refused_by_every_verb_but_create(
 
 
 def crd_and_instance(group: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    crd = {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"gadgets.{group}"},
-        "spec": {
-            "group": group,
-            "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget"},
-            "scope": "Namespaced",
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
-                }
-            ],
-        },
-    }
+    crd = schemaless_crd(group, "gadgets", "Gadget")
     instance = {"apiVersion": f"{group}/v1", "kind": "Gadget", "metadata": {"name": "g1"}, "spec": {"a": 1}}
     return crd, instance
 

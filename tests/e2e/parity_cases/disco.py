@@ -8,7 +8,7 @@ from typing import Any
 
 from tests.conftest import wait_for
 from tests.controlplane.launcher import ControlPlane
-from tests.e2e.conftest import create, ensure_crd
+from tests.e2e.conftest import create, ensure_crd, schemaless_crd
 from tests.e2e.parity import Case
 
 # kubectl caches discovery for 6 hours under ~/.kube/cache; a CRD made by a row must not meet a cache older than it
@@ -16,24 +16,7 @@ FRESH_KUBECTL_CACHE = {"KUBECACHEDIR": tempfile.mkdtemp(prefix="disco-kubectl-ca
 
 
 def _crd(plural: str, kind: str, categories: list[str]) -> dict[str, Any]:
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"{plural}.disco.example.com"},
-        "spec": {
-            "group": "disco.example.com",
-            "names": {"plural": plural, "singular": kind.lower(), "kind": kind, "categories": categories},
-            "scope": "Namespaced",
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
-                }
-            ],
-        },
-    }
+    return schemaless_crd("disco.example.com", plural, kind, categories=categories)
 
 
 def configmap_and_service(cluster: ControlPlane, ns: str) -> None:
