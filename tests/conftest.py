@@ -1,10 +1,13 @@
-"""Shared test helpers: waiting on conditions with deadlines (never bare sleeps)."""
+"""Shared test helpers: waiting on conditions with deadlines (never bare sleeps), and the figures table printed at
+the end of the session (tests/figures.py)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from tests import figures
 
 T = TypeVar("T")
 
@@ -19,3 +22,12 @@ def wait_for(condition: Callable[[], T], timeout: float = 30.0, what: str = "con
         time.sleep(interval)
         last = condition()
     return last
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    lines = figures.render()
+    if lines:
+        terminalreporter.section("figures")
+        for line in lines:
+            terminalreporter.write_line(line)
+    figures.write_json()

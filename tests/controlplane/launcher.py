@@ -173,7 +173,8 @@ class ControlPlane:
         proc = self.procs.pop(name, None)
         if proc is None:
             return
-        for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 10.0)):
+        steps = ((signal.SIGTERM, grace), (signal.SIGKILL, 10.0)) if grace > 0 else ((signal.SIGKILL, 10.0),)
+        for sig, wait in steps:
             try:
                 os.killpg(proc.pid, sig)
             except ProcessLookupError:
@@ -336,6 +337,36 @@ class ControlPlane:
     def restart_apiserver(self) -> None:
         self.stop_apiserver()
         self.start_apiserver()
+
+    # -- faults ----------------------------------------------------------------------------------------------
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one component's process group at once (no shutdown grace); start it again with its start_*."""
+        self._stop_proc(name, grace=0.0)
+
+    def kill_apiserver(self) -> None:
+        self.kill("kube-apiserver")
+
+    def stop_etcd(self) -> None:
+        self.kill("etcd")
+
+    def start_etcd(self) -> None:
+        """Start etcd again on the same ports and data directory (after stop_etcd)."""
+        self._start_etcd()
+
+    def pause(self, name: str) -> None:
+        """Freeze a component (SIGSTOP to its group): its sockets stay open and silent."""
+        os.killpg(self.procs[name].pid, signal.SIGSTOP)
+
+    def unpause(self, name: str) -> None:
+        os.killpg(self.procs[name].pid, signal.SIGCONT)
+
+    def restart_kwok(self) -> None:
+        """Kill kwok (tier 2) and start it again: its kubelet-like log server goes away and comes back."""
+        if not self.tier2:
+            raise ControlPlaneError("kwok runs only in a tier 2 control plane")
+        self.kill("kwok")
+        self._start_kwok()
 
     def _start_controller_manager(self) -> None:
         self._spawn(
