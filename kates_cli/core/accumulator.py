@@ -4,8 +4,10 @@ Invariants (the promises of the Go kates, without its defects):
 - Bootstrap barrier: nothing is delivered until every query has finished its initial list; an empty list counts.
 - Coalescing: at most one notification is pending. `update()` always fills in the newest state; a slow consumer
   never sees a backlog. A relist or resync that changes nothing visible raises no notification.
-- Deterministic order: each query's objects are ordered by (namespace, name), so equal states serialise to equal
-  bytes. Each object's JSON bytes are kept beside it and a query's bytes are rebuilt only when it changed.
+- Deterministic bytes: each query's objects are ordered by (namespace, name), and each object's bytes are its
+  canonical encoding (`canonical_json`: sorted keys, Go's escaping) whichever path delivered it, so equal states
+  serialise to equal bytes. Each object's JSON bytes are kept beside it and a query's bytes are rebuilt only when
+  it changed.
 - Read/write coherence: a write made through the client is overlaid on the query views it belongs to (same
   resource, namespace, label and field selectors) until the *watch* has delivered that resourceVersion or a newer
   one: an overlay is retired by the stream's progress, never by its own presence, so a late or replayed watch event
@@ -26,7 +28,10 @@ from typing import Any
 import orjson
 
 from ..errors import KatesError, UsageError
+from .deltas import Change, Delta, Version, deltas_of, diff
 from .selectors import FieldSelector, LabelSelector, parse_rv
+
+__all__ = ["Accumulator", "Change", "Delta", "Entry", "KubeObject", "Query", "QueryState", "make_entry"]
 
 KubeObject = dict[str, Any]
 Key = tuple[str, str]  # (namespace, name)
@@ -41,28 +46,6 @@ class Query:
     namespace: str | None = None
     label_selector: str | None = None
     field_selector: str | None = None
-
-
-@dataclass(frozen=True)
-class Delta:
-    """What changed for one object since the previous update (metadata only, as the Go kates reports it)."""
-
-    type: str  # "add" | "update" | "delete"
-    query: str
-    api_version: str
-    kind: str
-    namespace: str
-    name: str
-
-    def to_dict(self) -> dict[str, str]:
-        return {
-            "type": self.type,
-            "query": self.query,
-            "apiVersion": self.api_version,
-            "kind": self.kind,
-            "namespace": self.namespace,
-            "name": self.name,
-        }
 
 
 class Entry:
@@ -109,11 +92,31 @@ def key_of(obj: KubeObject) -> Key:
     return (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
 
 
-def make_entry(obj: KubeObject, raw: bytes | None = None) -> Entry:
-    """An Entry for `obj` (its bytes are `raw` when the caller already has them). The dict itself is not kept."""
+_GO_ESCAPES = (
+    (b"<", b"\\u003c"),
+    (b">", b"\\u003e"),
+    (b"&", b"\\u0026"),
+    ("\u2028".encode(), b"\\u2028"),
+    ("\u2029".encode(), b"\\u2029"),
+)
+
+
+def canonical_json(obj: KubeObject) -> bytes:
+    """The one encoding of an object's bytes, whatever path it came by (a watch event, a list page, a write's
+    answer, a hook's report): keys sorted at every level, as kubectl -o json prints them, and `<`, `>`, `&`, U+2028
+    and U+2029 escaped as Go's encoding/json escapes them (the API server's own bytes). Equal objects, equal bytes."""
+    raw = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+    for char, escaped in _GO_ESCAPES:
+        if char in raw:  # only inside strings: none of these is JSON syntax
+            raw = raw.replace(char, escaped)
+    return raw
+
+
+def make_entry(obj: KubeObject) -> Entry:
+    """An Entry for `obj`, its bytes canonical (`canonical_json`). The dict itself is not kept."""
     meta = obj.get("metadata") or {}
     return Entry(
-        raw if raw is not None else orjson.dumps(obj),
+        canonical_json(obj),
         str(meta.get("resourceVersion") or ""),
         (str(meta.get("namespace") or ""), str(meta.get("name") or "")),
         str(meta.get("uid") or ""),
@@ -149,7 +152,7 @@ class QueryState:
         self.overlay: dict[Key, Overlay] = {}
         self.progress = ""  # newest resourceVersion the watch has delivered (events, bookmarks, list)
         self.synced = False
-        self.delivered: dict[Key, str] = {}
+        self.delivered: dict[Key, Version] = {}
         self._bytes: bytes | None = None
         self._view: dict[Key, Entry] | None = None  # cached view; dropped whenever anything visible may change
         self._retired = False  # set by _advance: retiring an overlay changed the view
@@ -215,7 +218,7 @@ class QueryState:
 
     # -- the write side --------------------------------------------------------------------------------------
 
-    def record_write(self, verb: str, obj: KubeObject, raw: bytes | None = None) -> bool:
+    def record_write(self, verb: str, obj: KubeObject) -> bool:
         """Overlay one write made through the client. Returns whether the visible view may have changed."""
         if not self.in_namespace(obj):
             return False
@@ -234,7 +237,7 @@ class QueryState:
                 return False  # created outside the scope: nothing to move out (an update may, even if not yet seen)
             self.overlay[key] = Overlay(None, rv, uid)
         else:
-            self.overlay[key] = Overlay(make_entry(obj, raw), rv, uid)
+            self.overlay[key] = Overlay(make_entry(obj), rv, uid)
         self._bytes = self._view = None
         return self._visible(key) != before
 
@@ -279,19 +282,15 @@ class QueryState:
             self._bytes = b"[" + b",".join(view[k].raw for k in sorted(view)) + b"]"
         return self._bytes
 
-    def take_deltas(self) -> list[Delta]:
-        """The changes since the consumer's last update; afterwards the current view counts as delivered."""
-        view = self.view()
-        now = {k: e.rv for k, e in view.items()}
-        deltas: list[Delta] = []
-        delivered = self.delivered
-        changed = [k for k, rv in now.items() if delivered.get(k) != rv] + [k for k in delivered if k not in now]
-        for key in sorted(changed):
-            old, new = delivered.get(key), now.get(key)
-            kind = "add" if old is None else "delete" if new is None else "update"
-            deltas.append(Delta(kind, self.query.name, self.api_version, self.kind, key[0], key[1]))
+    def take_changes(self) -> list[Change]:
+        """The changes since the consumer's last take; afterwards the current view counts as delivered."""
+        now = {k: (e.rv, e.uid) for k, e in self.view().items()}
+        changes = diff(self.query.name, self.api_version, self.kind, self.delivered, now)
         self.delivered = now
-        return deltas
+        return changes
+
+    def take_deltas(self) -> list[Delta]:
+        return deltas_of(self.take_changes())
 
 
 class Accumulator:
@@ -344,12 +343,11 @@ class Accumulator:
 
     def record_write(self, verb: str, group: str, resource: str, obj: KubeObject) -> None:
         """A write made through a client (or reported by a hook's kates): overlay it where it belongs."""
-        raw = orjson.dumps(obj)
         with self._cond:
             changed = False
             for state in self.states.values():
                 if state.group == group and state.resource == resource:
-                    changed = state.record_write(verb, obj, raw) or changed
+                    changed = state.record_write(verb, obj) or changed
             self._changed(changed)
 
     # -- the consumer side -----------------------------------------------------------------------------------
@@ -378,23 +376,23 @@ class Accumulator:
                 raise self.error
             return self._pending and self.synced_locked() and not self._closed
 
-    def _take(self) -> tuple[bool, list[Delta]]:
-        """Under the lock: whether the view changed since the last take, and the deltas."""
+    def _take(self) -> tuple[bool, list[Change]]:
+        """Under the lock: whether the view changed since the last take, and the changes."""
         if not self.synced_locked():
             return False, []
         self._pending = False
-        deltas = [d for s in self.states.values() for d in s.take_deltas()]
+        changes = [c for s in self.states.values() for c in s.take_changes()]
         first, self._first = self._first, False
-        return bool(deltas) or first, deltas
+        return bool(changes) or first, changes
 
     def update_with_deltas(self, snapshot: dict[str, list[KubeObject]]) -> tuple[bool, list[Delta]]:
         """Fill `snapshot` with the newest objects of every query; return (changed, deltas since last update)."""
         with self._cond:
-            changed, deltas = self._take()
+            changed, changes = self._take()
             if changed:
                 for name, state in self.states.items():
                     snapshot[name] = state.objects()
-            return changed, deltas
+            return changed, deltas_of(changes)
 
     def update(self, snapshot: dict[str, list[KubeObject]]) -> bool:
         return self.update_with_deltas(snapshot)[0]
@@ -433,10 +431,15 @@ class Accumulator:
 
     def snapshot_json(self) -> tuple[bool, bytes, list[Delta]]:
         """The fast path for hooks: (changed, the snapshot as JSON bytes, deltas). Bytes are joined, not re-encoded."""
+        changed, data, changes = self.snapshot_changes()
+        return changed, data, deltas_of(changes)
+
+    def snapshot_changes(self) -> tuple[bool, bytes, list[Change]]:
+        """As snapshot_json, with each object's versions before and after (for `deltas.NetChanges`)."""
         with self._cond:
-            changed, deltas = self._take()
+            changed, changes = self._take()
             parts = [orjson.dumps(name) + b":" + state.json_bytes() for name, state in self.states.items()]
-            return changed, b"{" + b",".join(parts) + b"}", deltas
+            return changed, b"{" + b",".join(parts) + b"}", changes
 
     def snapshots(self, timeout: float | None = None) -> Iterator[dict[str, list[KubeObject]]]:
         """Yield each new snapshot until closed (or until `timeout` passes with nothing new)."""

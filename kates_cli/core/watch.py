@@ -28,17 +28,6 @@ from .mapping import Discovery, ResourceRef
 from .transport import Response, Transport
 
 INITIAL_EVENTS_END = "k8s.io/initial-events-end"
-_OBJECT_PREFIX = b',"object":'
-
-
-def raw_object(line: bytes) -> bytes | None:
-    """The object's bytes inside a watch event line `{"type":"X","object":{...}}`, without re-encoding."""
-    if not line.startswith(b'{"type":"'):
-        return None
-    i = line.find(_OBJECT_PREFIX)
-    if i < 0 or not line.endswith(b"}}"):
-        return None
-    return line[i + len(_OBJECT_PREFIX) : -1]
 
 
 class Sink(Protocol):
@@ -238,7 +227,7 @@ class Stream:
                         self.rv = rv or self.rv
                         self.acc.bookmark(self.name, rv)
                     continue
-                entry = make_entry(obj, raw_object(line))
+                entry = make_entry(obj)
                 if pending is not None:
                     pending.append(entry)
                     continue

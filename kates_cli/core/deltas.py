@@ -1,0 +1,105 @@
+"""Deltas: what changed between two views of a query, and the net change over several of them.
+
+Invariants:
+- An object is identified by (query, namespace, name) and versioned by (resourceVersion, uid). A changed uid is
+  another object: it is reported as a `delete` followed by an `add`, never as an `update`.
+- `NetChanges` holds, per object, its version at the baseline (the last `commit()`) and its newest version, so its
+  deltas are the net change since the baseline, one entry per object (two for a replaced one): add then update is
+  an add; add then delete is nothing; update then delete is a delete; delete then add with the same uid is an
+  update (nothing when the version is back where it was); with another uid a delete and an add.
+- Order: queries in the order they were given, then objects by (namespace, name); for a replaced object the
+  `delete` comes before the `add`. Equal inputs give equal lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+Key = tuple[str, str]  # (namespace, name)
+Version = tuple[str, str]  # (resourceVersion, uid)
+
+
+@dataclass(frozen=True)
+class Delta:
+    """What changed for one object (metadata only, as the Go kates reports it)."""
+
+    type: str  # "add" | "update" | "delete"
+    query: str
+    api_version: str
+    kind: str
+    namespace: str
+    name: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "type": self.type,
+            "query": self.query,
+            "apiVersion": self.api_version,
+            "kind": self.kind,
+            "namespace": self.namespace,
+            "name": self.name,
+        }
+
+
+@dataclass(frozen=True)
+class Change:
+    """One object's version before and after (None: absent) in one query."""
+
+    query: str
+    api_version: str
+    kind: str
+    key: Key
+    before: Version | None
+    after: Version | None
+
+    def deltas(self) -> list[Delta]:
+        def delta(kind: str) -> Delta:
+            return Delta(kind, self.query, self.api_version, self.kind, self.key[0], self.key[1])
+
+        before, after = self.before, self.after
+        if before == after:
+            return []
+        if before is None:
+            return [delta("add")]
+        if after is None:
+            return [delta("delete")]
+        if before[1] != after[1] and before[1] and after[1]:
+            return [delta("delete"), delta("add")]
+        return [delta("update")]
+
+
+def diff(
+    query: str, api_version: str, kind: str, before: Mapping[Key, Version], after: Mapping[Key, Version]
+) -> list[Change]:
+    """The objects whose version differs between two views of one query, ordered by key."""
+    changed = [k for k, v in after.items() if before.get(k) != v] + [k for k in before if k not in after]
+    return [Change(query, api_version, kind, k, before.get(k), after.get(k)) for k in sorted(changed)]
+
+
+def deltas_of(changes: Iterable[Change]) -> list[Delta]:
+    return [d for c in changes for d in c.deltas()]
+
+
+class NetChanges:
+    """Changes folded since the last commit (the last successful hook run): one net Change per object."""
+
+    def __init__(self, queries: Iterable[str]):
+        self._order = {name: i for i, name in enumerate(queries)}
+        self._changes: dict[tuple[str, Key], Change] = {}
+
+    def add(self, changes: Iterable[Change]) -> None:
+        for c in changes:
+            id_ = (c.query, c.key)
+            first = self._changes.get(id_)
+            self._changes[id_] = (
+                c if first is None else Change(c.query, c.api_version, c.kind, c.key, first.before, c.after)
+            )
+
+    def deltas(self) -> list[Delta]:
+        ordered = sorted(self._changes.values(), key=lambda c: (self._order.get(c.query, len(self._order)), c.key))
+        return deltas_of(ordered)
+
+    def commit(self) -> None:
+        """The consumer has seen the current state: it becomes the baseline."""
+        self._changes.clear()
