@@ -4,7 +4,12 @@ Invariants:
 - The hook is executed directly (argv), never through a shell, in a new session so that signals reach the whole
   group it starts; its stdout and stderr are kates's own (they pass through).
 - `run()` returns only when the hook's process group leader has exited: a hook never outlives its run, whether it
-  finishes, times out (SIGTERM then, after the grace period, SIGKILL) or kates is being stopped.
+  finishes, times out (SIGTERM then, after the grace period, SIGKILL) or kates is being stopped. A run that hit
+  the timeout is `timed_out` whatever its exit status (a hook that exits 0 on SIGTERM did not finish its work).
+- A hook that cannot be executed (a bad interpreter line, a file no longer executable) is a failed run with an
+  `error` naming the cause, never an exception: the watch goes on and retries it.
+- A hook never outlives kates either: each run's process group is announced to a `Reaper`, which SIGKILLs it if
+  kates dies (even by SIGKILL) and removes the watch's private directory.
 """
 
 from __future__ import annotations
@@ -13,9 +18,11 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
+from typing import IO
 
 from ..errors import UsageError
 
@@ -27,11 +34,98 @@ def check_runnable(hook: str) -> str:
             raise UsageError(f'cannot run hook "{hook}": no such file')
         if os.path.isdir(hook) or not os.access(hook, os.X_OK):
             raise UsageError(f'cannot run hook "{hook}": not an executable file', hint=f"chmod +x {hook}")
-        return os.path.abspath(hook)
-    found = shutil.which(hook)
-    if found is None:
-        raise UsageError(f'cannot run hook "{hook}": not found on PATH')
-    return found
+        path = os.path.abspath(hook)
+    else:
+        found = shutil.which(hook)
+        if found is None:
+            raise UsageError(f'cannot run hook "{hook}": not found on PATH')
+        path = found
+    bad = bad_interpreter(path)
+    if bad is not None:
+        raise UsageError(f'cannot run hook "{hook}": {bad}')
+    return path
+
+
+def interpreter(path: str) -> str | None:
+    """The interpreter a `#!` line names (as the kernel reads it: up to the first blank), or None."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(256)
+    except OSError:
+        return None
+    if not head.startswith(b"#!"):
+        return None
+    words = head[2:].split(b"\n", 1)[0].split()
+    return os.fsdecode(words[0]) if words else None
+
+
+def bad_interpreter(path: str) -> str | None:
+    """'bad interpreter X: why' when the `#!` line of `path` names something that cannot run, else None."""
+    interp = interpreter(path)
+    if interp is None:
+        return None
+    if not os.path.exists(interp):
+        return f"bad interpreter {interp}: No such file or directory"
+    if os.path.isdir(interp) or not os.access(interp, os.X_OK):
+        return f"bad interpreter {interp}: Permission denied"
+    return None
+
+
+def exec_error(path: str, exc: OSError) -> str:
+    """One line saying why `path` could not be executed."""
+    why = bad_interpreter(path) if isinstance(exc, FileNotFoundError) and os.path.exists(path) else None
+    return f"hook {path}: {why or exc.strerror or exc}"
+
+
+class Reaper:
+    """Kills the hook's process group and removes `directory` if kates dies (see reaper.py); a no-op if it could
+    not be started."""
+
+    def __init__(self, directory: str):
+        from . import reaper
+
+        self._stdin: IO[bytes] | None = None
+        try:
+            self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+                [sys.executable, "-S", "-I", reaper.__file__, directory],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,  # outlives a kill of kates's own process group too
+            )
+            self._stdin = self.proc.stdin
+        except OSError:
+            self.proc = None
+
+    def _say(self, line: str) -> None:
+        if self._stdin is None:
+            return
+        try:
+            self._stdin.write(line.encode() + b"\n")
+            self._stdin.flush()
+        except (OSError, ValueError):
+            self._stdin = None  # the reaper is gone: runs go on without it
+
+    def started(self, pgid: int) -> None:
+        self._say(f"+{pgid}")
+
+    def ended(self, pgid: int) -> None:
+        self._say(f"-{pgid}")
+
+    def close(self) -> None:
+        """A clean end: the reaper exits without touching anything."""
+        self._say("exit")
+        if self._stdin is not None:
+            try:
+                self._stdin.close()
+            except OSError:
+                pass
+        if self.proc is not None:
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
 
 
 @dataclass
@@ -40,13 +134,21 @@ class RunResult:
     seconds: float
     timed_out: bool = False
     stopped: bool = False  # ended because kates was asked to stop
+    error: str | None = None  # the hook could not be executed: why
+
+    @property
+    def ok(self) -> bool:
+        return self.code == 0 and not self.timed_out and self.error is None
 
 
 class HookRunner:
-    def __init__(self, argv: list[str], *, timeout: float | None = None, grace: float = 10.0):
+    def __init__(
+        self, argv: list[str], *, timeout: float | None = None, grace: float = 10.0, reaper: Reaper | None = None
+    ):
         self.argv = argv
         self.timeout = timeout
         self.grace = grace
+        self.reaper = reaper
         self.proc: subprocess.Popen[bytes] | None = None
         self.stop_signal: int | None = None
         self._lock = threading.Lock()
@@ -60,7 +162,12 @@ class HookRunner:
 
     def run(self, stdin: bytes, env: dict[str, str]) -> RunResult:
         started = time.monotonic()
-        proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, env=env, start_new_session=True)
+        try:
+            proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, env=env, start_new_session=True)
+        except OSError as exc:  # ENOENT for a bad interpreter, ENOEXEC, EACCES: this run failed, the watch goes on
+            return RunResult(127, time.monotonic() - started, error=exec_error(self.argv[0], exc))
+        if self.reaper is not None:
+            self.reaper.started(proc.pid)
         self.proc = proc
         # One blocking write from a helper thread: far fewer syscalls than communicate()'s 4 KiB polling, and the
         # main thread stays free to enforce the timeout and to react to signals.
@@ -88,6 +195,8 @@ class HookRunner:
         finally:
             self.proc = None
         _killpg(proc.pid, signal.SIGKILL)  # anything the hook left behind in its group
+        if self.reaper is not None:
+            self.reaper.ended(proc.pid)
         writer.join(5)
         code = proc.returncode if proc.returncode >= 0 else 128 - proc.returncode
         return RunResult(code, time.monotonic() - started, timed_out, self.stop_signal is not None)

@@ -4,7 +4,13 @@ Invariants:
 - Nothing runs before every query has bootstrapped. Never two hook runs at once; changes during a run coalesce into
   one next run with the newest snapshot.
 - A failing hook is retried with capped exponential backoff while changes keep coalescing; `--max-failures`
-  consecutive failures end kates with HOOK_FAILED.
+  consecutive failures end kates with HOOK_FAILED. A run fails when it exits non-zero, when it hits
+  `--hook-timeout` (whatever its exit status) and when it cannot be executed (a bad interpreter line).
+- KATES_DELTAS holds the net change since the last successful run (deltas.NetChanges): a failed run's deltas are
+  carried into the next run, never repeated or lost.
+- With `--debounce`, a run waits for quiet but never longer than `--debounce-max` (schedule.Debounce).
+- The private directory (rundir.RunDir: the socket, the deltas files) and the hook's process group never outlive
+  kates: removed on exit, by the reaper after a SIGKILL, and stale directories of dead watchers at start-up.
 - The hook's writes through `kates` reach this process over a private Unix socket before the command returns, so
   they are in the very next snapshot.
 """
@@ -14,7 +20,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import tempfile
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +30,9 @@ from ..errors import ExitCode, KatesError, UsageError
 from .state import State
 
 if TYPE_CHECKING:
-    from ..core.accumulator import Accumulator, Delta, Query
+    from ..core.accumulator import Accumulator, Query
+    from .rundir import RunDir
+    from .schedule import Debounce
 
 QUERY_FORM = "[NAME=]KIND [ns=NAMESPACE|ns=*] [l=LABEL_SELECTOR] [f=FIELD_SELECTOR]"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
@@ -84,8 +91,10 @@ def register(app: typer.Typer) -> None:
         "value a list of full objects ordered by namespace then name. Environment: KATES_DELTAS (a file with the "
         "JSON list of changes since the previous run), KATES_RUN (runs before this one), KATES_FAILURES (failed "
         "runs in a row), KUBECONFIG, KATES_CONTEXT, KATES_NAMESPACE, and KATES_WRITE_SOCKET (writes made by kates "
-        "inside the hook are reported there and appear in the next snapshot). Exit 0 is success; anything else "
-        "is a failure, retried with backoff.",
+        "inside the hook are reported there and appear in the next snapshot). Deltas are the net change since the "
+        "last successful run, one per object (a changed UID is a delete then an add), ordered by query, then "
+        "namespace and name. Exit 0 is success; anything else, a run that hit --hook-timeout, or a hook that "
+        "cannot be executed is a failure, retried with backoff.",
     )(watch)
 
 
@@ -99,6 +108,9 @@ def watch(
     all_namespaces: bool = typer.Option(False, "--all-namespaces", "-A", help="Queries without ns= watch all."),
     once: bool = typer.Option(False, "--once", help="Bootstrap, run the hook (or print) once, exit with its code."),
     debounce: str | None = typer.Option(None, "--debounce", help="Wait for this much quiet before a run, e.g. 500ms."),
+    debounce_max: str | None = typer.Option(
+        None, "--debounce-max", help="With --debounce: run anyway after this long (default: 4 times the debounce)."
+    ),
     hook_timeout: str | None = typer.Option(None, "--hook-timeout", help="A run longer than this fails, e.g. 5m."),
     max_failures: int = typer.Option(
         0, "--max-failures", help="Exit 9 after this many failed runs in a row (0: never)."
@@ -134,6 +146,14 @@ def watch(
         argv = [check_runnable(exec_), *(hook_args or [])]
     elif hook_args:
         raise UsageError("extra arguments are only allowed as hook arguments, with --exec")
+    from .schedule import Debounce
+
+    quiet = parse_duration(debounce) if debounce else 0.0
+    bound = parse_duration(debounce_max) if debounce_max else None
+    if bound is not None and bound < quiet:
+        raise UsageError(f"--debounce-max ({debounce_max}) is shorter than --debounce ({debounce})")
+    if bound is not None and not quiet:
+        raise UsageError("--debounce-max needs --debounce")
     code = Watcher(
         state,
         parsed,
@@ -142,7 +162,7 @@ def watch(
         max_failures=max_failures,
         output_deltas=output_deltas,
         wait_for_kinds=wait_for_kinds,
-        debounce=parse_duration(debounce) if debounce else 0.0,
+        debounce=Debounce.of(quiet, bound),
         hook_timeout=parse_duration(hook_timeout) if hook_timeout else None,
         backoff_cap=parse_duration(backoff_cap),
         grace=parse_duration(grace_period),
@@ -162,7 +182,7 @@ class Watcher:
         max_failures: int,
         output_deltas: bool,
         wait_for_kinds: bool,
-        debounce: float,
+        debounce: Debounce,
         hook_timeout: float | None,
         backoff_cap: float,
         grace: float,
@@ -206,23 +226,31 @@ class Watcher:
             from ..core.watch import file_gate
 
             gate = file_gate(os.environ["KATES_TEST_HOLD_WATCH"])
-        tmp = tempfile.TemporaryDirectory(prefix="kates-watch-")
         server = None
+        tmp = reaper = None
         acc = client.watch(*self.queries, wait_for_kinds=self.wait_for_kinds, gate=gate)
         try:
-            if self.argv is not None:
+            if self.runner is not None:
                 from ..core.coherence import WriteServer
+                from .hook import Reaper
+                from .rundir import RunDir, remove_stale
 
-                server = WriteServer(tmp.name, acc.record_write)
+                remove_stale()
+                tmp = RunDir()
+                reaper = self.runner.reaper = Reaper(tmp.path)
+                server = WriteServer(tmp.path, acc.record_write)
             if not self._bootstrap(acc):
                 return int(ExitCode.INTERRUPTED)
-            return self._loop(acc, tmp.name, server.path if server else None)
+            return self._loop(acc, tmp, server.path if server else None)
         finally:
             self.status.stop()
             acc.close()
             if server is not None:
                 server.close()
-            tmp.cleanup()
+            if tmp is not None:
+                tmp.cleanup()
+            if reaper is not None:
+                reaper.close()
             for s, h in previous.items():
                 signal.signal(s, h)
 
@@ -250,49 +278,70 @@ class Watcher:
         return False
 
     def _quiet(self, acc: Accumulator) -> None:
-        while self.debounce and self.stop_signal is None:
-            generation = acc.generation
-            self._sleep(self.debounce)
-            if acc.generation == generation:
+        """Wait as the debounce says: for quiet, but no longer than its bound."""
+        first = last = time.monotonic()
+        generation = acc.generation
+        while self.stop_signal is None:
+            now = time.monotonic()
+            if acc.generation != generation:
+                generation, last = acc.generation, now
+            due = self.debounce.due(first, last)
+            if now >= due:
                 return
+            self._sleep(min(0.05, due - now))
 
-    def _loop(self, acc: Accumulator, tmp: str, socket_path: str | None) -> int:
+    def _loop(self, acc: Accumulator, tmp: RunDir | None, socket_path: str | None) -> int:
+        from ..core.deltas import NetChanges
+
         retry = False
-        deltas: list[Delta] = []
+        net = NetChanges(q.name for q in self.queries)  # since the last successful run (or print)
         out = self.state.env.stdout
         while self.stop_signal is None:
             if not retry:
                 if not acc.wait(0.1):
                     continue
                 self._quiet(acc)
-            changed, data, new = acc.snapshot_json()
-            deltas += new
+            changed, data, new = acc.snapshot_changes()
+            net.add(new)
             if not changed and not retry:
                 continue
+            deltas = net.deltas()
             if self.runner is None:
                 line = orjson.dumps([d.to_dict() for d in deltas]) if self.output_deltas else data
-                deltas = []
+                net.commit()
                 out.buffer.write(line + b"\n") if hasattr(out, "buffer") else out.write(line.decode() + "\n")
                 out.flush()
                 if self.once:
                     return 0
                 continue
+            assert tmp is not None
             self.status.stop()  # the hook owns the terminal while it runs
-            result = self.runner.run(data, self._env(tmp, deltas, socket_path))
+            deltas_file = f"deltas-{self.runs}.json"
+            env = self._env(tmp.write(deltas_file, orjson.dumps([d.to_dict() for d in deltas])), socket_path)
+            try:
+                result = self.runner.run(data, env)
+            finally:
+                tmp.remove(deltas_file)
             self.runs += 1
             if result.stopped or self.stop_signal is not None:
                 break
+            why = (
+                result.error
+                or (f"timed out after {self.runner.timeout:g}s, exit {result.code}" if result.timed_out else None)
+                or f"exit {result.code}"
+            )
             if self.once:
+                if result.error or result.timed_out:
+                    raise HookFailed(f"hook failed ({why})")
                 return result.code
-            if result.code == 0:
+            if result.ok:  # a run that hit --hook-timeout failed, whatever its exit status
                 self.failures = 0
-                deltas = []
+                net.commit()
                 retry = False
                 self.backoff.reset()
                 self.status.show(f"runs: {self.runs}, last {result.seconds:.2f}s, ok")
                 continue
             self.failures += 1
-            why = "timed out" if result.timed_out else f"exit {result.code}"
             if self.max_failures and self.failures >= self.max_failures:
                 raise HookFailed(f"hook failed {self.failures} times in a row (last: {why})")
             delay = self.backoff.take()
@@ -304,19 +353,13 @@ class Watcher:
             self._sleep(delay)
         return int(ExitCode.INTERRUPTED)
 
-    def _env(self, tmp: str, deltas: list[Delta], socket_path: str | None) -> dict[str, str]:
+    def _env(self, deltas_path: str, socket_path: str | None) -> dict[str, str]:
         from ..core.coherence import ENV_VAR
 
-        path = os.path.join(tmp, f"deltas-{self.runs}.json")
-        with open(path, "wb") as fh:
-            fh.write(orjson.dumps([d.to_dict() for d in deltas]))
-        stale = os.path.join(tmp, f"deltas-{self.runs - 1}.json")
-        if os.path.exists(stale):
-            os.unlink(stale)
         settings = self.state.client().settings
         env = dict(os.environ)
         env.update(
-            KATES_DELTAS=path,
+            KATES_DELTAS=deltas_path,
             KATES_RUN=str(self.runs),
             KATES_FAILURES=str(self.failures),
             KATES_CONTEXT=settings.context,

@@ -1,0 +1,107 @@
+"""The private directory of one `kates watch`: its write socket and its deltas files live there.
+
+Invariants:
+- Created mode 0700 in the temp directory (in /tmp when the temp directory's path is too long for a Unix socket
+  inside it), named `kates-watch-<pid>-<start time>-<random>`: a later kates tells a
+  dead watcher's directory (no process with that pid, or one started at another time: the pid was reused) from a
+  live one's, and removes only the dead ones, only its own user's, only real directories (never through a link).
+- Files in it are created mode 0600, exclusively (never through an existing file or link), and removed once used.
+- It is removed when the watch ends; after a SIGKILL the reaper removes it (hook.Reaper), and failing that (the
+  reaper killed too) the next `kates watch` does.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import tempfile
+
+PREFIX = "kates-watch-"
+_SOCKET_ROOM = 100  # sun_path holds 108 bytes on Linux (104 on BSDs); leave room for the directory's name
+_FALLBACK = "/tmp"
+
+
+def start_time(pid: int) -> str:
+    """The process's start time in clock ticks since boot (Linux), or "" where /proc cannot tell."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            fields = fh.read().rsplit(b")", 1)[1].split()
+        return fields[19].decode()  # field 22 of stat(5); fields[0] is field 3
+    except (OSError, IndexError):
+        return ""
+
+
+def _alive(pid: int, started: str) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: not ours to judge
+    return not started or not start_time(pid) or start_time(pid) == started
+
+
+def parent_dir() -> str:
+    """Where a watcher's directory goes: the temp directory, unless a socket path inside it would be too long."""
+    parent = tempfile.gettempdir()
+    if len(os.fsencode(parent)) + len(PREFIX) + 40 + len("/writes.sock") > _SOCKET_ROOM and os.path.isdir(_FALLBACK):
+        return _FALLBACK
+    return parent
+
+
+def remove_stale(parent: str | None = None) -> list[str]:
+    """Remove the directories left by watchers that are gone (SIGKILL); return their paths."""
+    return [p for d in dict.fromkeys([parent or parent_dir(), _FALLBACK]) for p in _remove_stale_in(d)]
+
+
+def _remove_stale_in(parent: str) -> list[str]:
+    removed = []
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return []
+    for name in names:
+        if not name.startswith(PREFIX):
+            continue
+        parts = name[len(PREFIX) :].split("-")
+        if len(parts) != 3 or not parts[0].isdigit():
+            continue  # not named by this version of kates: leave it alone
+        path = os.path.join(parent, name)
+        try:
+            st = os.lstat(path)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid():
+            continue
+        if _alive(int(parts[0]), parts[1]):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+class RunDir:
+    """This watcher's directory (see the module's invariants)."""
+
+    def __init__(self, parent: str | None = None):
+        """mkdtemp: mode 0700, a fresh name, never an existing directory."""
+        pid = os.getpid()
+        self.path = tempfile.mkdtemp(prefix=f"{PREFIX}{pid}-{start_time(pid) or 0}-", dir=parent or parent_dir())
+
+    def write(self, name: str, data: bytes) -> str:
+        """A new file in the directory, mode 0600, holding `data`; returns its path."""
+        path = os.path.join(self.path, name)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        return path
+
+    def remove(self, name: str) -> None:
+        try:
+            os.unlink(os.path.join(self.path, name))
+        except FileNotFoundError:
+            pass
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)

@@ -1,0 +1,155 @@
+"""The small parts of a watch's hook runs: the debounce and its bound, the private directory (modes, stale
+directories of dead watchers), the reaper, a bad interpreter line."""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from kates_cli.cli import rundir
+from kates_cli.cli.hook import HookRunner, Reaper, bad_interpreter, check_runnable
+from kates_cli.cli.schedule import Debounce
+from kates_cli.errors import UsageError
+
+# -- the debounce ----------------------------------------------------------------------------------------------------
+
+
+def test_debounce_waits_for_quiet_but_no_longer_than_its_bound() -> None:
+    d = Debounce.of(0.5, None)
+    assert d.max_wait == 2.0  # four debounces by default
+    assert d.due(first_change=10.0, last_change=10.0) == 10.5
+    assert d.due(first_change=10.0, last_change=11.2) == 11.7
+    # a change every 0.3 s: quiet never comes, the bound does
+    assert d.due(first_change=10.0, last_change=11.8) == 12.0
+    assert d.due(first_change=10.0, last_change=30.0) == 12.0
+    assert Debounce.of(0.5, 3.0).due(10.0, 12.9) == 13.0
+    assert Debounce().due(10.0, 10.0) == 10.0  # no debounce: at once
+
+
+# -- the private directory -------------------------------------------------------------------------------------------
+
+
+def test_files_are_0600_in_a_0700_directory_and_removed(tmp_path: Path) -> None:
+    d = rundir.RunDir(str(tmp_path))
+    assert stat.S_IMODE(os.stat(d.path).st_mode) == 0o700
+    assert Path(d.path).name.startswith(f"kates-watch-{os.getpid()}-{rundir.start_time(os.getpid())}-")
+    path = d.write("deltas-0.json", b"[]")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600 and Path(path).read_bytes() == b"[]"
+    with pytest.raises(FileExistsError):  # never through an existing file (or a planted link)
+        d.write("deltas-0.json", b"[]")
+    d.remove("deltas-0.json")
+    assert not os.path.exists(path)
+    d.cleanup()
+    assert not os.path.exists(d.path)
+
+
+def test_only_directories_of_dead_watchers_are_removed(tmp_path: Path) -> None:
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    me = os.getpid()
+    gone = [f"kates-watch-{dead.pid}-0-abc", f"kates-watch-{me}-1-reused"]
+    kept = [f"kates-watch-{me}-{rundir.start_time(me)}-live", "kates-watch-x", "other"]
+    for name in gone + kept:
+        (tmp_path / name).mkdir()
+    (tmp_path / f"kates-watch-{dead.pid}-0-file").write_text("")  # not a directory: left alone
+    kept.append(f"kates-watch-{dead.pid}-0-file")
+    removed = rundir._remove_stale_in(str(tmp_path))
+    assert sorted(Path(p).name for p in removed) == sorted(gone)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(kept)
+
+
+def test_a_temp_directory_too_long_for_a_socket_falls_back_to_tmp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    long = tmp_path / ("x" * 90)
+    long.mkdir()
+    monkeypatch.setenv("TMPDIR", str(long))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    assert rundir.parent_dir() == "/tmp"
+    short = Path(tempfile.mkdtemp(prefix="k", dir="/tmp"))
+    try:
+        monkeypatch.setenv("TMPDIR", str(short))
+        monkeypatch.setattr("tempfile.tempdir", None)
+        assert rundir.parent_dir() == str(short)
+    finally:
+        short.rmdir()
+
+
+# -- the reaper and a hook that cannot be executed -------------------------------------------------------------------
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def test_the_reaper_kills_announced_groups_and_removes_the_directory_when_kates_dies(tmp_path: Path) -> None:
+    d = rundir.RunDir(str(tmp_path))
+    reaper = Reaper(d.path)
+    group = subprocess.Popen(["sh", "-c", "sleep 300 & sleep 300"], start_new_session=True)
+    assert reaper.proc is not None
+    reaper.started(group.pid)
+    os.kill(reaper.proc.pid, 0)
+    # what a SIGKILL of kates does to the reaper: its input ends without "exit"
+    assert reaper._stdin is not None
+    reaper._stdin.close()
+    reaper.proc.wait(10)
+    group.wait(10)
+    assert group.returncode == -signal.SIGKILL
+    assert not os.path.exists(d.path)
+
+
+def test_a_clean_close_leaves_groups_and_directory_alone(tmp_path: Path) -> None:
+    d = rundir.RunDir(str(tmp_path))
+    reaper = Reaper(d.path)
+    group = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    try:
+        reaper.started(group.pid)
+        reaper.ended(group.pid)
+        reaper.started(group.pid)
+        reaper.close()
+        assert reaper.proc is not None and reaper.proc.returncode == 0
+        # the reaper has exited (close waits for it): any kill it made has landed
+        assert group.poll() is None and os.path.exists(d.path)
+    finally:
+        group.kill()
+        group.wait()
+
+
+def test_a_bad_interpreter_is_named(tmp_path: Path) -> None:
+    hook = tmp_path / "x.sh"
+    hook.write_text("#! /nonexistent/sh -e\nexit 0\n")
+    hook.chmod(0o755)
+    assert bad_interpreter(str(hook)) == "bad interpreter /nonexistent/sh: No such file or directory"
+    with pytest.raises(UsageError, match="bad interpreter /nonexistent/sh: No such file or directory"):
+        check_runnable(str(hook))
+    result = HookRunner([str(hook)]).run(b"{}", dict(os.environ))
+    assert (result.ok, result.code) == (False, 127)
+    assert result.error == f"hook {hook}: bad interpreter /nonexistent/sh: No such file or directory"
+    hook.write_text("#!/bin/sh\nexit 0\n")
+    assert check_runnable(str(hook)) == str(hook) and HookRunner([str(hook)]).run(b"{}", dict(os.environ)).ok
+
+
+def test_a_hook_that_exits_0_on_the_timeouts_sigterm_did_not_succeed(tmp_path: Path) -> None:
+    hook = tmp_path / "x.sh"
+    hook.write_text("#!/bin/sh\ntrap 'exit 0' TERM\nwhile true; do sleep 0.05; done\n")
+    hook.chmod(0o755)
+    result = HookRunner([str(hook)], timeout=0.3, grace=5).run(b"", dict(os.environ))
+    assert (result.code, result.timed_out, result.ok) == (0, True, False)
+
+
+def test_the_reaper_runs_without_kates_on_its_path(tmp_path: Path) -> None:
+    from kates_cli.cli import reaper
+
+    proc = subprocess.run([sys.executable, "-S", "-I", reaper.__file__, str(tmp_path)], input=b"exit\n", timeout=10)
+    assert proc.returncode == 0 and tmp_path.exists()
