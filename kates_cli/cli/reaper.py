@@ -10,9 +10,10 @@ Invariants:
 - It ignores SIGINT, SIGTERM, SIGHUP and SIGPIPE: a Ctrl-C to the terminal's process group leaves kates's own
   graceful stop in charge; only the end of kates ends the reaper.
 
-Why a process and not only PR_SET_PDEATHSIG: the parent-death signal reaches the hook's group *leader* only, and a
-hook's children (a shell script's `sleep`) would live on; the reaper signals the whole group, and removes the
-directory at once rather than at the next start.
+Why a process and not PR_SET_PDEATHSIG in the hook: the parent-death signal reaches the hook's group *leader*
+only, and a hook's children (a shell script's `sleep`) would live on; setting it needs a preexec_fn, which makes
+every hook start a full fork of kates instead of a vfork (measured: 2 ms -> 33 ms per start at 200 MB of
+snapshot). The reaper signals the whole group, and removes the directory at once rather than at the next start.
 """
 
 from __future__ import annotations

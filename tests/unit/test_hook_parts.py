@@ -153,3 +153,11 @@ def test_the_reaper_runs_without_kates_on_its_path(tmp_path: Path) -> None:
 
     proc = subprocess.run([sys.executable, "-S", "-I", reaper.__file__, str(tmp_path)], input=b"exit\n", timeout=10)
     assert proc.returncode == 0 and tmp_path.exists()
+
+
+def test_a_hook_the_kernel_cannot_execute_is_a_failed_run_naming_why(tmp_path: Path) -> None:
+    hook = tmp_path / "x"
+    hook.write_bytes(b"\x7fELF garbage")
+    hook.chmod(0o755)
+    result = HookRunner([str(hook)]).run(b"{}", dict(os.environ))
+    assert (result.ok, result.error) == (False, f"hook {hook}: Exec format error")
