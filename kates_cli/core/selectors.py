@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from ..errors import UsageError
+from ..errors import ApiError, UsageError
 
 _LABEL_IN = re.compile(r"^\s*([A-Za-z0-9_./-]+)\s+(in|notin)\s*\(([^)]*)\)\s*$")
 _VALUE = re.compile(r"[A-Za-z0-9_.-]*")
@@ -123,3 +123,9 @@ def compare_rv(a: object, b: object) -> int | None:
     if x is None or y is None:
         return None
     return (x > y) - (x < y)
+
+
+def bad_selector_error(resource: str, labels: str | None, fields: str | None, exc: ApiError) -> UsageError:
+    """The server refused a list's or watch's selectors (400): a usage error, worded as kubectl words it."""
+    what = f'unable to find {resource} that match label selector "{labels or ""}", field selector "{fields or ""}"'
+    return UsageError(f"{what}: {exc.message}", status=exc.status)

@@ -337,10 +337,11 @@ def test_apiserver_restart_loses_nothing_and_reruns_only_on_change(
 
 
 def test_idle_timeout_notices_a_silent_connection(client: Client, ns: str, cluster: ControlPlane) -> None:
-    with client.watch(Query("cms", "cm", ns), idle_timeout=1.0, server_timeout=300) as acc:
+    # a server timeout past the client's deadline: the idle connection is silent for longer than the stall timeout
+    with client.watch(Query("cms", "cm", ns), stall_timeout=2.0, server_timeout=300) as acc:
         next_snapshot(acc)
         stream = acc.streams[0]
-        wait_for(lambda: stream.reconnects >= 1, 10, "the idle timeout to drop and resume the watch")
+        wait_for(lambda: stream.reconnects >= 1 and stream.stalls == 1, 10, "the deadline to drop and resume the watch")
         create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "late"}})
         snap = next_snapshot(acc)
         assert [o["metadata"]["name"] for o in snap["cms"] if o["metadata"]["name"] == "late"] == ["late"]
@@ -417,7 +418,7 @@ def test_forbidden_kind_is_a_clear_error(kates: Runner) -> None:
     out = kates("--context", RESTRICTED_CONTEXT, "watch", "-q", "pods", "-q", "cm", "--once")
     assert out.code == ExitCode.FORBIDDEN, out
     assert out.err.splitlines()[0].startswith(
-        'error: cannot list and watch pods (query pods): pods is forbidden: User "kates-restricted"'
+        'error: cannot watch pods (query pods): pods is forbidden: User "kates-restricted"'
     )
 
 
