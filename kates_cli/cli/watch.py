@@ -85,9 +85,12 @@ def parse_query(text: str, default_namespace: str | None) -> Query:
     (`l=env notin (x),!debug`): words after `l=`/`f=` that continue it (`in`, `notin`, `(...)`, after a comma)
     are joined to it with one space. Selectors are parsed here, so a bad one is a usage error before any request."""
     from ..core.accumulator import Query
+    from ..core.selectors import shown
 
     def bad(why: str) -> UsageError:
-        return UsageError(f'invalid query "{text}": {why}', hint=f"expected {QUERY_FORM}, e.g. -q 'web=deploy ns=prod'")
+        return UsageError(
+            f'invalid query "{shown(text)}": {why}', hint=f"expected {QUERY_FORM}, e.g. -q 'web=deploy ns=prod'"
+        )
 
     try:
         tokens = split_query(text)
@@ -104,7 +107,7 @@ def parse_query(text: str, default_namespace: str | None) -> Query:
     if not _NAME.match(name):
         name = re.sub(r"[^A-Za-z0-9_-]", "_", name) if not sep else name
         if not _NAME.match(name):
-            raise bad(f'"{name}" is not a valid query name (letters, digits, _ and -)')
+            raise bad(f'"{shown(name)}" is not a valid query name (letters, digits, _ and -)')
     namespace = default_namespace
     selectors: dict[str, str] = {}
     last = ""  # the selector ("l" or "f") the previous word set, which a set-based word may continue
@@ -114,7 +117,7 @@ def parse_query(text: str, default_namespace: str | None) -> Query:
             continue
         key, eq, value = token.partition("=")
         if not eq or not value:
-            raise bad(f'"{token}" is not KEY=VALUE')
+            raise bad(f'"{shown(token)}" is not KEY=VALUE')
         last = ""
         if key in ("ns", "namespace"):
             namespace = None if value in ("*", "all") else value
@@ -125,7 +128,7 @@ def parse_query(text: str, default_namespace: str | None) -> Query:
             selectors["f"] = value
             last = "f"
         else:
-            raise bad(f'unknown key "{key}"')
+            raise bad(f'unknown key "{shown(key)}"')
     from ..core.selectors import FieldSelector, LabelSelector
 
     labels, fields = selectors.get("l"), selectors.get("f")
@@ -136,12 +139,13 @@ def parse_query(text: str, default_namespace: str | None) -> Query:
 
 def parse_stall_timeout(text: str) -> float:
     """--stall-timeout (watch, get -w): a duration of at least MIN_STALL_TIMEOUT."""
+    from ..core.selectors import shown
     from ..core.watch import MIN_STALL_TIMEOUT
     from .app import parse_duration
 
     seconds = parse_duration(text)
     if seconds < MIN_STALL_TIMEOUT:
-        raise UsageError(f'invalid --stall-timeout "{text}": must be at least {MIN_STALL_TIMEOUT:g}s')
+        raise UsageError(f'invalid --stall-timeout "{shown(text)}": must be at least {MIN_STALL_TIMEOUT:g}s')
     return seconds
 
 
