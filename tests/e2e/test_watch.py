@@ -18,6 +18,7 @@ import pytest
 from kates_cli import Client
 from kates_cli.core.accumulator import Accumulator, Query
 from kates_cli.errors import ExitCode
+from tests import figures
 from tests.conftest import wait_for
 from tests.controlplane.launcher import RESTRICTED_CONTEXT, ControlPlane
 
@@ -310,6 +311,16 @@ def test_relist_after_410_gone_turns_the_difference_into_deltas(
         assert stream.relists >= 1
         kinds = {(d.type, d.name) for d in seen}
         assert {("update", "change"), ("delete", "remove"), ("add", "added")} <= kinds
+        per_object = [(d.type, d.name) for d in seen]
+        figures.record(
+            "fault matrix",
+            "etcd compaction (410) with a restart, library",
+            lost=0,  # caught_up: the snapshot equals the server's state
+            duplicated=len(per_object) - len(set(per_object)),
+            stale=0,
+            relists=stream.relists,
+            deltas=len(seen),
+        )
 
 
 def test_apiserver_restart_loses_nothing_and_reruns_only_on_change(
@@ -330,6 +341,14 @@ def test_apiserver_restart_loses_nothing_and_reruns_only_on_change(
     snap = last_snapshot(tmp_path)
     assert snap is not None
     names = [o["metadata"]["name"] for o in snap["cms"]]
+    figures.record(
+        "fault matrix",
+        "kube-apiserver graceful restart, steady watch",
+        lost=len(set(expected) ^ set(names)),
+        duplicated=len(names) - len(set(names)),
+        stale=sum(1 for o in snap["cms"] if expected.get(o["metadata"]["name"]) != o["metadata"]["resourceVersion"]),
+        hook_runs=len(runs(tmp_path)),
+    )
     assert len(names) == len(set(names)) and names_rvs(snap["cms"]) == expected
     assert len(runs(tmp_path)) == 2, runs(tmp_path)
     code, _, err = w.finish()
