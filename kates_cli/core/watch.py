@@ -134,6 +134,7 @@ class Stream:
         self.stalls = 0  # silent stalls noticed (each told once through `notice`)
         self._stalled = False  # within a stall: told already, not yet healed by a byte from the server
         self._bootstrapped = False
+        self._gone = False  # the kind stopped being served, and has not been bootstrapped since
         self._verb = "list"  # the verb of the request in flight, for the forbidden message
         self._stop = threading.Event()
         self._response: Response | None = None
@@ -155,16 +156,19 @@ class Stream:
 
     def _run(self) -> None:
         try:
-            self._resolve()
             while not self._stop.is_set():
                 try:
-                    if not self.rv:
+                    if self.ref is None:
+                        self._resolve()
+                    elif not self.rv:
                         self._bootstrap()
                     else:
                         self._watch()
                 except Gone:
                     self.rv = ""  # too old: relist, and let the accumulator diff
                     self.relists += 1
+                except ResourceTypeNotFound:
+                    raise  # (a NotFound from discovery, not from the collection)
                 except NotFound as exc:
                     self._kind_gone(exc)
                 except Unreachable as exc:
@@ -238,10 +242,12 @@ class Stream:
                 code=404,
                 status=exc.status,
             )
-        self._say(f"kates: query {self.name}: the server no longer serves {what}; waiting for it to come back")
-        self.ref = None
+        if not self._gone:  # discovery may list the kind a little longer than it is served: say it once
+            self._say(f"kates: query {self.name}: the server no longer serves {what}; waiting for it to come back")
+        self._gone = True
+        self.ref = None  # the loop resolves it again, waiting for it to come back
         self.rv = ""
-        self._resolve()
+        self._stop.wait(self.backoff.take())
 
     def _resolve(self) -> None:
         """Wait for a kind that does not exist yet (a CRD that appears later), if asked to."""
@@ -297,7 +303,7 @@ class Stream:
                 break
         self.acc.replace(self.name, entries, self.rv)
         self.lists += 1
-        self._bootstrapped = True
+        self._bootstrapped, self._gone = True, False
         self.backoff.reset()
 
     def _watch(self, initial: bool = False) -> None:
@@ -335,7 +341,7 @@ class Stream:
                         self.rv = rv
                         self.acc.replace(self.name, pending, rv)
                         self.lists += 1
-                        self._bootstrapped = True
+                        self._bootstrapped, self._gone = True, False
                         self.backoff.reset()
                         return  # this watch asked for a long server timeout: go on with ordinary ones
                     elif pending is None:

@@ -233,6 +233,7 @@ def test_a_deleted_crd_empties_its_query_then_fails_or_is_waited_for(
         )
         wait_for(lambda: names(json.loads(wait.stdout().splitlines()[-1])["r"]) == ["r2"], 60, "the kind to come back")
         assert wait.stop() == ExitCode.INTERRUPTED
+        assert wait.stderr().count("no longer serves") == 1, wait.stderr()
     finally:
         cluster.request("DELETE", crd_path)
 
