@@ -27,6 +27,7 @@ from tests.controlplane.launcher import RESTRICTED_CONTEXT, ControlPlane
 from tests.faultproxy import FaultProxy
 
 from .conftest import Runner, create, ensure_crd, schemaless_crd
+from .watchlog import figures_of, server_state
 
 pytestmark = pytest.mark.e2e
 
@@ -156,8 +157,11 @@ def test_watch_and_get_w_say_a_stall_on_stderr_and_carry_on(
     for p, query in ((w, "cms"), (g, "configmap")):
         lines = [line for line in p.stderr().splitlines() if "stalled" in line]
         assert len(lines) == 1 and lines[0].startswith(f"kates: watch of query {query} "), p.stderr()
-    last = json.loads(snapshots.read_text().splitlines()[-1])
-    assert sorted(names(last["cms"])) == ["during-stall", "kube-root-ca.crt"]
+    snaps = [json.loads(line)["cms"] for line in snapshots.read_text().splitlines() if line.strip()]
+    assert sorted(names(snaps[-1])) == ["during-stall", "kube-root-ca.crt"]
+    figs = figures_of(snaps, server_state(cluster, ns))
+    figures.record("fault matrix", f"TCP proxy stall, kates watch (--stall-timeout {STALL:g}s)", **figs)
+    assert figs["lost"] == figs["duplicated"] == figs["stale"] == 0, figs
     out = kates("watch", "-q", "cm", "--stall-timeout", "1s", "--once")
     assert out.code == ExitCode.USAGE and out.err.startswith('error: invalid --stall-timeout "1s"'), out
     out = kates("get", "cm", "--stall-timeout", "5s")
