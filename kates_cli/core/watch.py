@@ -20,7 +20,8 @@ Invariants:
   fails with NotFound naming the query and the kind.
 - Transient failures (unreachable, 429, 5xx) retry with capped exponential backoff. Errors that retrying cannot fix
   (forbidden, bad selector, a TLS verification failure before the query has bootstrapped) are fatal: reported once
-  to the accumulator, naming the query, the kind and the verb the server refused.
+  to the accumulator, naming the query, the kind and the verb the server refused. A TLS failure after bootstrap
+  (a server certificate mid-rotation) is retried, and said once through `notice`.
 """
 
 from __future__ import annotations
@@ -134,6 +135,7 @@ class Stream:
         self.stalls = 0  # silent stalls noticed (each told once through `notice`)
         self._stalled = False  # within a stall: told already, not yet healed by a byte from the server
         self._bootstrapped = False
+        self._told_tls = False
         self._gone = False  # the kind stopped being served, and has not been bootstrapped since
         self._verb = "list"  # the verb of the request in flight, for the forbidden message
         self._stop = threading.Event()
@@ -172,8 +174,12 @@ class Stream:
                 except NotFound as exc:
                     self._kind_gone(exc)
                 except Unreachable as exc:
-                    if _tls_failure(exc) and not self._bootstrapped:
-                        raise  # a certificate that does not verify will not verify on the next try either
+                    if _tls_failure(exc):
+                        if not self._bootstrapped:
+                            raise  # a certificate that does not verify will not verify on the next try either
+                        if not self._told_tls:  # after bootstrap: perhaps a server mid-rotation; retried, said once
+                            self._told_tls = True
+                            self._say(f"kates: watch of query {self.name} ({self._what()}): {exc.message}; retrying")
                     if _timed_out(exc):
                         self._stall()
                     self.reconnects += 1

@@ -159,9 +159,13 @@ def test_a_tls_failure_before_bootstrap_is_fatal_and_after_it_is_retried() -> No
     with pytest.raises(Unreachable, match="certificate verify failed"):
         acc.wait(5)
     assert len(finish(stream)) == 1  # not retried
-    stream, acc, _ = run([(INITIAL, None), tls_failure(), ([], None)])
+    stream, acc, notices = run([(INITIAL, None), tls_failure(), tls_failure(), ([], None)])
     calls = finish(stream)
-    assert len(calls) == 4 and acc.error is None  # after bootstrap: may be a server mid-rotation, retried
+    assert len(calls) == 5 and acc.error is None  # after bootstrap: may be a server mid-rotation, retried ...
+    assert notices == [  # ... and said once
+        "kates: watch of query cms (configmaps): unable to connect to the server https://x:1: certificate verify "
+        "failed; retrying"
+    ]
 
 
 def test_a_kind_no_longer_served_empties_the_query_then_fails_or_waits() -> None:
