@@ -205,6 +205,12 @@ def get(
         "--output-watch-events",
         help="With --watch or --watch-only: show the event type (ADDED, MODIFIED, DELETED); a usage error without.",
     ),
+    stall_timeout: str | None = typer.Option(
+        None,
+        "--stall-timeout",
+        help="With --watch or --watch-only: a watch connection silent this long (default 30s) is noticed on stderr "
+        "and resumed.",
+    ),
 ) -> None:
     """Display one or many objects.
 
@@ -217,6 +223,8 @@ def get(
     state: State = ctx.obj
     if output_watch_events and not (watch or watch_only):  # as kubectl: a flag that would do nothing is refused
         raise UsageError("--output-watch-events option can only be used with --watch or --watch-only")
+    if stall_timeout is not None and not (watch or watch_only):
+        raise UsageError("--stall-timeout option can only be used with --watch or --watch-only")
     out_fmt = parse_output(output)
     if filenames:
         if args:
@@ -248,7 +256,9 @@ def get(
     }
     if watch or watch_only:
         from .getwatch import watch_objects
+        from .watch import parse_stall_timeout
 
+        opts["stall_timeout"] = parse_stall_timeout(stall_timeout or "30s")
         view["show_kind"] = show_kind or len(refs) > 1
         watch_objects(
             state,

@@ -4,6 +4,7 @@ Invariants:
 - Each kind is followed by a core watch stream, so a dropped connection, a server timeout or an API server restart
   resumes (or relists) instead of ending the command; a relist prints only what differs from what was shown.
 - Output lines from several streams never interleave mid-line (one lock around printing).
+- A silent connection is noticed within `--stall-timeout` (30 s), said on stderr and resumed, as in `kates watch`.
 """
 
 from __future__ import annotations
@@ -179,13 +180,15 @@ def watch_objects(
     show_managed_fields: bool = False,
 ) -> None:
     from ..core.accumulator import Query, QueryState
-    from ..core.watch import Stream
+    from ..core.watch import DEFAULT_STALL_TIMEOUT, Stream
+    from .watch import stderr_notice
 
     lock = threading.Lock()
     failed = threading.Event()
     streams = []
     printers = []
     separator = DocSeparator()
+    notice = stderr_notice(state)
     for ref, names in refs:
         printer = KindPrinter(
             state, client, ref, out_fmt, view, opts, events, lock, failed, separator, show_managed_fields
@@ -229,7 +232,17 @@ def watch_objects(
                     meta = item["metadata"]
                     printer.known[(meta.get("namespace") or "", meta["name"])] = meta["resourceVersion"]
         state_ = QueryState(query, ref.group, ref.resource, ref.api_version, ref.kind)
-        streams.append(Stream(client.transport, client.discovery, printer, state_, ref))
+        streams.append(
+            Stream(
+                client.transport,
+                client.discovery,
+                printer,
+                state_,
+                ref,
+                stall_timeout=opts.get("stall_timeout", DEFAULT_STALL_TIMEOUT),
+                notice=notice,
+            )
+        )
         printers.append(printer)
     for s in streams:
         s.start()

@@ -21,6 +21,7 @@ import os
 import re
 import signal
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -42,14 +43,66 @@ class HookFailed(KatesError):
     exit_code = ExitCode.HOOK_FAILED
 
 
+def split_query(text: str) -> list[str]:
+    """A query's words: split on whitespace outside quotes ('...' or "...", removed) and parentheses, so that a
+    set-based selector stays one word when quoted or parenthesised: `l='env in (a, b)'`, `l=env in (a,b)`."""
+    words: list[str] = []
+    cur: list[str] = []
+    quote = ""
+    depth = 0
+    started = False
+    for ch in text:
+        if quote:
+            if ch == quote:
+                quote = ""
+            else:
+                cur.append(ch)
+        elif ch in "'\"":
+            quote, started = ch, True
+        elif ch.isspace() and depth == 0:
+            if started:
+                words.append("".join(cur))
+                cur, started = [], False
+        else:
+            depth += {"(": 1, ")": -1}.get(ch, 0)
+            cur.append(ch)
+            started = True
+    if quote:
+        raise ValueError(f"an unclosed {quote} quote")
+    if started:
+        words.append("".join(cur))
+    return words
+
+
+_SET_OP = re.compile(r"^(in|notin)(\(.*)?$")
+
+
+def _continues(selector: str, word: str) -> bool:
+    """Whether `word` continues a set-based selector split by spaces: `l=env in (a,b)`, `l=a=1, b=2`."""
+    return (
+        selector.endswith((",", "(")) or word.startswith(("(", ",")) or bool(_SET_OP.match(word))
+    ) and not selector.endswith("=")
+
+
 def parse_query(text: str, default_namespace: str | None) -> Query:
-    """One -q value -> Query. `default_namespace=None` means all namespaces."""
+    """One -q value -> Query. `default_namespace=None` means all namespaces.
+
+    Grammar: `[NAME=]KIND [ns=NAMESPACE|ns=*] [l=LABEL_SELECTOR] [f=FIELD_SELECTOR]`, words separated by spaces.
+    A selector may hold spaces when quoted (`l='env in (a, b)'`) or where its set-based syntax needs them
+    (`l=env notin (x),!debug`): words after `l=`/`f=` that continue it (`in`, `notin`, `(...)`, after a comma)
+    are joined to it with one space. Selectors are parsed here, so a bad one is a usage error before any request."""
     from ..core.accumulator import Query
+    from ..core.selectors import shown
 
     def bad(why: str) -> UsageError:
-        return UsageError(f'invalid query "{text}": {why}', hint=f"expected {QUERY_FORM}, e.g. -q 'web=deploy ns=prod'")
+        return UsageError(
+            f'invalid query "{shown(text)}": {why}', hint=f"expected {QUERY_FORM}, e.g. -q 'web=deploy ns=prod'"
+        )
 
-    tokens = text.split()
+    try:
+        tokens = split_query(text)
+    except ValueError as exc:
+        raise bad(str(exc)) from None
     if not tokens:
         raise bad("it is empty")
     head, rest = tokens[0], tokens[1:]
@@ -61,26 +114,60 @@ def parse_query(text: str, default_namespace: str | None) -> Query:
     if not _NAME.match(name):
         name = re.sub(r"[^A-Za-z0-9_-]", "_", name) if not sep else name
         if not _NAME.match(name):
-            raise bad(f'"{name}" is not a valid query name (letters, digits, _ and -)')
+            raise bad(f'"{shown(name)}" is not a valid query name (letters, digits, _ and -)')
     namespace = default_namespace
-    labels = fields = None
+    selectors: dict[str, str] = {}
+    last = ""  # the selector ("l" or "f") the previous word set, which a set-based word may continue
     for token in rest:
+        if last and _continues(selectors[last], token):
+            selectors[last] += " " + token
+            continue
         key, eq, value = token.partition("=")
         if not eq or not value:
-            raise bad(f'"{token}" is not KEY=VALUE')
+            raise bad(f'"{shown(token)}" is not KEY=VALUE')
+        last = ""
         if key in ("ns", "namespace"):
             namespace = None if value in ("*", "all") else value
         elif key in ("l", "labels", "selector"):
-            labels = value
+            selectors["l"] = value
+            last = "l"
         elif key in ("f", "fields", "field-selector"):
-            fields = value
+            selectors["f"] = value
+            last = "f"
         else:
-            raise bad(f'unknown key "{key}"')
+            raise bad(f'unknown key "{shown(key)}"')
     from ..core.selectors import FieldSelector, LabelSelector
 
+    labels, fields = selectors.get("l"), selectors.get("f")
     LabelSelector(labels)  # fail now, with a usage error, rather than in the stream
     FieldSelector(fields)
     return Query(name, kind, namespace, labels, fields)
+
+
+def parse_stall_timeout(text: str) -> float:
+    """--stall-timeout (watch, get -w): a duration of at least MIN_STALL_TIMEOUT."""
+    from ..core.selectors import shown
+    from ..core.watch import MIN_STALL_TIMEOUT
+    from .app import parse_duration
+
+    seconds = parse_duration(text)
+    if seconds < MIN_STALL_TIMEOUT:
+        raise UsageError(f'invalid --stall-timeout "{shown(text)}": must be at least {MIN_STALL_TIMEOUT:g}s')
+    return seconds
+
+
+def stderr_notice(state: State) -> Callable[[str], None]:
+    """A stream's notices (a stall noticed, a kind gone): one line each on stderr, whole lines from any thread."""
+    import threading
+
+    lock = threading.Lock()
+
+    def notice(text: str) -> None:
+        with lock:
+            state.env.stderr.write(text + "\n")
+            state.env.stderr.flush()
+
+    return notice
 
 
 def register(app: typer.Typer) -> None:
@@ -122,6 +209,12 @@ def watch(
     output_deltas: bool = typer.Option(False, "--output-deltas", help="Without --exec: print deltas, not snapshots."),
     wait_for_kinds: bool = typer.Option(False, "--wait-for-kinds", help="Wait for kinds that do not exist yet (CRDs)."),
     bootstrap_timeout: str | None = typer.Option(None, "--bootstrap-timeout", help="Fail if not synced by then."),
+    stall_timeout: str = typer.Option(
+        "30s",
+        "--stall-timeout",
+        help="A watch connection silent this long is noticed (one line on stderr), dropped and resumed from its "
+        "last resourceVersion (at least 2s).",
+    ),
 ) -> None:
     """Watch several kinds as one coherent snapshot, and run a hook whenever it changes.
 
@@ -139,6 +232,7 @@ def watch(
     if default_ns is None and not all_namespaces:
         default_ns = client.namespace
     parsed = [parse_query(q, default_ns) for q in queries]
+    stall = parse_stall_timeout(stall_timeout)
     argv: list[str] | None = None
     if exec_:
         from .hook import check_runnable
@@ -167,6 +261,7 @@ def watch(
         backoff_cap=parse_duration(backoff_cap),
         grace=parse_duration(grace_period),
         bootstrap_timeout=parse_duration(bootstrap_timeout) if bootstrap_timeout else None,
+        stall_timeout=stall,
     ).run()
     raise typer.Exit(code)
 
@@ -187,6 +282,7 @@ class Watcher:
         backoff_cap: float,
         grace: float,
         bootstrap_timeout: float | None,
+        stall_timeout: float = 30.0,
     ):
         from ..core.watch import Backoff
         from .hook import HookRunner
@@ -200,6 +296,7 @@ class Watcher:
         self.wait_for_kinds = wait_for_kinds
         self.debounce = debounce
         self.bootstrap_timeout = bootstrap_timeout
+        self.stall_timeout = stall_timeout
         self.runner = HookRunner(argv, timeout=hook_timeout, grace=grace) if argv else None
         self.backoff = Backoff(first=1.0, cap=backoff_cap)
         self.stop_signal: int | None = None
@@ -228,7 +325,13 @@ class Watcher:
             gate = file_gate(os.environ["KATES_TEST_HOLD_WATCH"])
         server = None
         tmp = reaper = None
-        acc = client.watch(*self.queries, wait_for_kinds=self.wait_for_kinds, gate=gate)
+        acc = client.watch(
+            *self.queries,
+            wait_for_kinds=self.wait_for_kinds,
+            gate=gate,
+            stall_timeout=self.stall_timeout,
+            notice=stderr_notice(self.state),
+        )
         try:
             if self.runner is not None:
                 from ..core.coherence import WriteServer

@@ -308,6 +308,7 @@ class Accumulator:
         self._first = True
         self._closed = False
         self.error: KatesError | None = None
+        self._error_deferred = False
         self._closers: list[Callable[[], None]] = []
         self._pred_cache: dict[tuple[str, Key], tuple[str, bool]] = {}
         self._pred_view: dict[str, list[tuple[tuple[str, Key], str]]] | None = None
@@ -367,14 +368,19 @@ class Accumulator:
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until every query has bootstrapped and a change may be pending; False on timeout or close.
-        Raises the first fatal stream error (e.g. Forbidden)."""
+        Raises the first fatal stream error (e.g. Forbidden), once the changes made before it have been taken (a
+        deleted CRD's query is delivered empty, then the error)."""
         with self._cond:
             self._cond.wait_for(
                 lambda: self.error is not None or self._closed or (self._pending and self.synced_locked()), timeout
             )
+            ready = self._pending and self.synced_locked() and not self._closed
             if self.error is not None:
+                if ready and not self._error_deferred:  # what changed before the error is delivered first, once
+                    self._error_deferred = True
+                    return True
                 raise self.error
-            return self._pending and self.synced_locked() and not self._closed
+            return ready
 
     def _take(self) -> tuple[bool, list[Change]]:
         """Under the lock: whether the view changed since the last take, and the changes."""

@@ -26,6 +26,7 @@ import orjson
 from ..errors import ApiError, NotFound, ResourceTypeNotFound, UsageError
 from . import coherence, config
 from .mapping import Discovery, ResourceRef, unserved
+from .selectors import bad_selector_error
 from .transport import Transport, to_plain
 
 if TYPE_CHECKING:
@@ -380,15 +381,17 @@ class Client:
         self,
         *queries: Query,
         wait_for_kinds: bool = False,
-        idle_timeout: float = 75.0,
-        server_timeout: int = 60,
+        stall_timeout: float = 30.0,
+        server_timeout: int | None = None,
         backoff_cap: float = 10.0,
         streaming: bool = True,
         gate: Callable[[], None] | None = None,
+        notice: Callable[[str], None] | None = None,
     ) -> Accumulator:
         """Start watching `queries`; returns the Accumulator (close it, or use it as a context manager).
 
-        Writes made through this client are overlaid on the snapshots until the watch delivers them."""
+        Writes made through this client are overlaid on the snapshots until the watch delivers them. A connection
+        silent for `stall_timeout` seconds is noticed, told to `notice` (one line naming the query) and resumed."""
         from .accumulator import Accumulator, QueryState
         from .watch import Stream
 
@@ -426,8 +429,9 @@ class Client:
                 acc,
                 state,
                 ref,
-                idle_timeout=idle_timeout,
+                stall_timeout=stall_timeout,
                 server_timeout=server_timeout,
+                notice=notice,
                 backoff_cap=backoff_cap,
                 wait_for_kind=wait_for_kinds,
                 gate=gate,
@@ -451,8 +455,7 @@ class Client:
 
 def _bad_selector(ref: ResourceRef, labels: str | None, fields: str | None, exc: ApiError) -> UsageError:
     """The server refused a list's selectors (400): a usage error, worded as kubectl words it."""
-    what = f'unable to find {ref.resource} that match label selector "{labels or ""}", field selector "{fields or ""}"'
-    return UsageError(f"{what}: {exc.message}", status=exc.status)
+    return bad_selector_error(ref.resource, labels, fields, exc)
 
 
 def _name_of(obj: KubeObject) -> str:

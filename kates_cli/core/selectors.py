@@ -3,7 +3,8 @@
 Invariants:
 - `Selector.matches(obj)` agrees with the API server for the label-selector grammar (=, ==, !=, in, notin, exists,
   !exists) and for equality field selectors on any dotted path (metadata.name, status.phase, ...).
-- A selector that cannot be parsed raises UsageError at construction, never later.
+- A selector that cannot be parsed raises UsageError at construction, never later; its message is one line
+  (control characters in the input are escaped).
 - `compare_rv` follows KEP-5504 (k8s.io/apimachinery util/resourceversion): a comparable resourceVersion is a
   decimal integer with no leading zeros and not "0"; anything else is incomparable (None).
 """
@@ -15,11 +16,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from ..errors import UsageError
+from ..errors import ApiError, UsageError
 
 _LABEL_IN = re.compile(r"^\s*([A-Za-z0-9_./-]+)\s+(in|notin)\s*\(([^)]*)\)\s*$")
 _VALUE = re.compile(r"[A-Za-z0-9_.-]*")
 _TERM = re.compile(r"^\s*(!?)\s*([A-Za-z0-9_./-]+)\s*(?:(==|=|!=)\s*([A-Za-z0-9_.-]*))?\s*$")
+
+
+def shown(text: str) -> str:
+    """User input inside a one-line message: control characters (newlines, NUL, ...) escaped as in Python."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _split_terms(text: str) -> list[str]:
@@ -57,12 +63,14 @@ class LabelSelector:
             if m:
                 values = tuple(v.strip() for v in m.group(3).split(","))  # as the server: "()" and "(x,)" hold ""
                 if not all(_VALUE.fullmatch(v) for v in values):
-                    raise UsageError(f'invalid label selector "{self.text}": cannot parse "{term.strip()}"')
+                    raise UsageError(
+                        f'invalid label selector "{shown(self.text)}": cannot parse "{shown(term.strip())}"'
+                    )
                 self.reqs.append(_Req(m.group(1), m.group(2), values))
                 continue
             m = _TERM.match(term)
             if not m or (m.group(1) and m.group(3)):
-                raise UsageError(f'invalid label selector "{self.text}": cannot parse "{term.strip()}"')
+                raise UsageError(f'invalid label selector "{shown(self.text)}": cannot parse "{shown(term.strip())}"')
             neg, key, op, value = m.groups()
             if op is None:
                 self.reqs.append(_Req(key, "!exists" if neg else "exists"))
@@ -95,7 +103,7 @@ class FieldSelector:
         for term in _split_terms(self.text):
             m = re.match(r"^\s*([A-Za-z0-9_.-]+)\s*(==|=|!=)\s*(.*?)\s*$", term)
             if not m:
-                raise UsageError(f'invalid field selector "{self.text}": cannot parse "{term.strip()}"')
+                raise UsageError(f'invalid field selector "{shown(self.text)}": cannot parse "{shown(term.strip())}"')
             self.reqs.append(_Req(m.group(1), "!=" if m.group(2) == "!=" else "=", (m.group(3),)))
 
     def matches(self, obj: dict[str, Any]) -> bool:
@@ -123,3 +131,9 @@ def compare_rv(a: object, b: object) -> int | None:
     if x is None or y is None:
         return None
     return (x > y) - (x < y)
+
+
+def bad_selector_error(resource: str, labels: str | None, fields: str | None, exc: ApiError) -> UsageError:
+    """The server refused a list's or watch's selectors (400): a usage error, worded as kubectl words it."""
+    what = f'unable to find {resource} that match label selector "{labels or ""}", field selector "{fields or ""}"'
+    return UsageError(f"{what}: {exc.message}", status=exc.status)

@@ -5,16 +5,30 @@ Invariants:
   the bookmark annotated k8s.io/initial-events-end) where the server allows it, else a chunked list; either way the
   query's state is replaced once, atomically, with the complete initial set.
 - After bootstrap the stream resumes from the last resourceVersion it delivered (events and bookmarks) whenever the
-  connection ends: normally (server timeout), by error, or by the client-side idle timeout that catches a silently
-  dead connection. It never exits on its own while the accumulator is open.
+  connection ends: normally (server timeout), by error, or by the stall deadline. It never exits on its own while
+  the accumulator is open, except for the fatal errors below.
+- A silent stall is noticed within `stall_timeout` (30 s by default): each watch asks the server for
+  `timeoutSeconds` a little below it (`server_timeout_for`), so a healthy idle watch ends cleanly (with a bookmark
+  just before) before the client's read deadline of `stall_timeout` since the last byte can fire. When it fires the
+  stream says so once through `notice` (naming the query), reconnects and resumes from the last resourceVersion: a
+  stall costs no relist. The initial streaming list is the exception on the server side (a long `timeoutSeconds`,
+  so that a large initial set is never cut off); the client deadline still applies to it, and the stream closes it
+  at the initial-events-end bookmark and goes on with ordinary watches.
 - 410 Gone (or an ERROR event with code 410) relists; the accumulator turns the difference into deltas.
+- A kind that stops being served (404 on its collection: a deleted CRD) empties the query (its objects are reported
+  deleted); with `wait_for_kind` the stream then waits for the kind to come back and bootstraps it again, else it
+  fails with NotFound naming the query and the kind.
 - Transient failures (unreachable, 429, 5xx) retry with capped exponential backoff. Errors that retrying cannot fix
-  (forbidden, unknown resource, bad selector) are fatal: reported once to the accumulator, naming kind and verb.
+  (forbidden, bad selector, a TLS verification failure before the query has bootstrapped) are fatal: reported once
+  to the accumulator, naming the query, the kind and the verb the server refused. A TLS failure after bootstrap
+  (a server certificate mid-rotation) is retried, and said once through `notice`.
 """
 
 from __future__ import annotations
 
 import random
+import re
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -22,12 +36,31 @@ from typing import Any, Protocol
 
 import orjson
 
-from ..errors import ApiError, Forbidden, Gone, KatesError, ResourceTypeNotFound, Unreachable, from_status
+from ..errors import (
+    ApiError,
+    Forbidden,
+    Gone,
+    KatesError,
+    NotFound,
+    ResourceTypeNotFound,
+    Unreachable,
+    from_status,
+)
 from .accumulator import Entry, QueryState, make_entry
 from .mapping import Discovery, ResourceRef
 from .transport import Response, Transport
 
 INITIAL_EVENTS_END = "k8s.io/initial-events-end"
+DEFAULT_STALL_TIMEOUT = 30.0
+MIN_STALL_TIMEOUT = 2.0  # the server's timeoutSeconds is whole seconds, at least 1, and must end before the deadline
+INITIAL_SERVER_TIMEOUT = 1800  # the initial streaming list: long enough for any initial set to arrive
+_REFUSED_VERB = re.compile(r'cannot (\w+) resource "')
+
+
+def server_timeout_for(stall_timeout: float) -> int:
+    """The `timeoutSeconds` to ask for, so that a healthy idle watch ends before the client's stall deadline: 90%
+    of it, whole seconds, at least 1 (30 s -> 27 s; the server sends a bookmark about 2 s before it ends a watch)."""
+    return max(1, int(stall_timeout * 0.9))
 
 
 class Sink(Protocol):
@@ -63,12 +96,13 @@ class Stream:
         state: QueryState,
         ref: ResourceRef | None,
         *,
-        idle_timeout: float = 75.0,
-        server_timeout: int = 60,
+        stall_timeout: float = DEFAULT_STALL_TIMEOUT,
+        server_timeout: int | None = None,
         backoff_cap: float = 10.0,
         wait_for_kind: bool = False,
         gate: Callable[[], None] | None = None,
         streaming: bool = True,
+        notice: Callable[[str], None] | None = None,
     ):
         self.transport = transport
         self.discovery = discovery
@@ -76,8 +110,9 @@ class Stream:
         self.state = state
         self.name = state.query.name
         self.ref = ref
-        self.idle_timeout = idle_timeout
-        self.server_timeout = server_timeout
+        self.stall_timeout = stall_timeout
+        self.server_timeout = server_timeout if server_timeout is not None else server_timeout_for(stall_timeout)
+        self.notice = notice
         self.backoff = Backoff(cap=backoff_cap)
         self.wait_for_kind = wait_for_kind
         self.gate = gate
@@ -85,6 +120,13 @@ class Stream:
         self.rv = ""
         self.relists = 0
         self.reconnects = 0
+        self.lists = 0  # complete initial sets delivered (bootstraps, relists, a kind that came back)
+        self.stalls = 0  # silent stalls noticed (each told once through `notice`)
+        self._stalled = False  # within a stall: told already, not yet healed by a byte from the server
+        self._bootstrapped = False
+        self._told_tls = False
+        self._gone = False  # the kind stopped being served, and has not been bootstrapped since
+        self._verb = "list"  # the verb of the request in flight, for the forbidden message
         self._stop = threading.Event()
         self._response: Response | None = None
         self._thread = threading.Thread(target=self._run, name=f"kates-watch-{self.name}", daemon=True)
@@ -105,18 +147,34 @@ class Stream:
 
     def _run(self) -> None:
         try:
-            self._resolve()
             while not self._stop.is_set():
                 try:
-                    if not self.rv:
+                    if self.ref is None:
+                        self._resolve()
+                    elif not self.rv:
                         self._bootstrap()
                     else:
                         self._watch()
                 except Gone:
                     self.rv = ""  # too old: relist, and let the accumulator diff
                     self.relists += 1
-                except (Unreachable, ApiError) as exc:
-                    if isinstance(exc, ApiError) and not _transient(exc):
+                except ResourceTypeNotFound:
+                    raise  # (a NotFound from discovery, not from the collection)
+                except NotFound as exc:
+                    self._kind_gone(exc)
+                except Unreachable as exc:
+                    if _tls_failure(exc):
+                        if not self._bootstrapped:
+                            raise  # a certificate that does not verify will not verify on the next try either
+                        if not self._told_tls:  # after bootstrap: perhaps a server mid-rotation; retried, said once
+                            self._told_tls = True
+                            self._say(f"kates: watch of query {self.name} ({self._what()}): {exc.message}; retrying")
+                    if _timed_out(exc):
+                        self._stall()
+                    self.reconnects += 1
+                    self._stop.wait(self.backoff.take())
+                except ApiError as exc:
+                    if not _transient(exc):
                         raise
                     self.reconnects += 1
                     self._stop.wait(self.backoff.take())
@@ -127,15 +185,64 @@ class Stream:
             if not self._stop.is_set():
                 self.acc.fail(KatesError(f"watch of {self.state.query.kind} failed: {type(exc).__name__}: {exc}"))
 
+    def _what(self) -> str:
+        return self.ref.group_resource if self.ref else self.state.query.kind
+
     def _explain(self, exc: KatesError) -> KatesError:
         if isinstance(exc, Forbidden):
-            what = self.ref.group_resource if self.ref else self.state.query.kind
+            m = _REFUSED_VERB.search(exc.message)  # the verb the server names, else the one in flight
+            verb = m.group(1) if m else self._verb
             return type(exc)(
-                f"cannot list and watch {what} (query {self.name}): {exc.message}",
-                hint="kates watch needs the list and watch verbs on every queried kind",
+                f"cannot {verb} {self._what()} (query {self.name}): {exc.message}",
+                hint="kates watch needs the watch verb on every queried kind, and list where the server has no "
+                "streaming lists",
                 status=exc.status,
             )
+        if isinstance(exc, ApiError) and exc.code == 400:
+            from .selectors import bad_selector_error
+
+            q = self.state.query
+            return bad_selector_error(self._what(), q.label_selector, q.field_selector, exc)
         return exc
+
+    def _say(self, text: str) -> None:
+        if self.notice is not None:
+            self.notice(text)
+
+    def _stall(self) -> None:
+        """A read (or connect) deadline passed: say so once per stall; the caller reconnects from self.rv."""
+        if self._stalled:
+            return
+        self._stalled = True
+        self.stalls += 1
+        where = f"resuming from resourceVersion {self.rv}" if self.rv else "listing again"
+        self._say(
+            f"kates: watch of query {self.name} ({self._what()}) stalled: nothing received for "
+            f"{self.stall_timeout:g}s; reconnecting, {where}"
+        )
+
+    def _alive(self) -> None:
+        """A byte came from the server: a stall, if any, is over."""
+        self._stalled = False
+
+    def _kind_gone(self, exc: NotFound) -> None:
+        """The collection answers 404: the kind is no longer served (a deleted CRD). Its objects are gone with it."""
+        what = self._what()
+        self.acc.replace(self.name, [], self.rv)
+        self.lists += 1
+        if not self.wait_for_kind:
+            raise NotFound(
+                f"query {self.name}: the server no longer serves {what} ({exc.message})",
+                hint="with --wait-for-kinds kates waits for a kind to come back",
+                code=404,
+                status=exc.status,
+            )
+        if not self._gone:  # discovery may list the kind a little longer than it is served: say it once
+            self._say(f"kates: query {self.name}: the server no longer serves {what}; waiting for it to come back")
+        self._gone = True
+        self.ref = None  # the loop resolves it again, waiting for it to come back
+        self.rv = ""
+        self._stop.wait(self.backoff.take())
 
     def _resolve(self) -> None:
         """Wait for a kind that does not exist yet (a CRD that appears later), if asked to."""
@@ -161,6 +268,7 @@ class Stream:
         return self.ref.path(self.state.query.namespace if self.ref.namespaced else None)
 
     def _bootstrap(self) -> None:
+        self._verb = "list"
         if self.streaming:
             try:
                 self._watch(initial=True)
@@ -177,7 +285,8 @@ class Stream:
         cont: str | None = None
         while True:
             params = {**self._params(), "limit": 500, "continue": cont}
-            page = self.transport.request_json("GET", self._path(), params=params, timeout=self.idle_timeout)
+            page = self.transport.request_json("GET", self._path(), params=params, timeout=self.stall_timeout)
+            self._alive()
             for item in page.get("items") or ():
                 item.setdefault("apiVersion", self.ref.api_version)
                 item.setdefault("kind", self.ref.kind)
@@ -188,6 +297,8 @@ class Stream:
                 self.rv = str(meta.get("resourceVersion") or "")
                 break
         self.acc.replace(self.name, entries, self.rv)
+        self.lists += 1
+        self._bootstrapped, self._gone = True, False
         self.backoff.reset()
 
     def _watch(self, initial: bool = False) -> None:
@@ -195,19 +306,22 @@ class Stream:
             **self._params(),
             "watch": "true",
             "allowWatchBookmarks": "true",
-            "timeoutSeconds": self.server_timeout,
+            "timeoutSeconds": max(self.server_timeout, INITIAL_SERVER_TIMEOUT) if initial else self.server_timeout,
         }
         if initial:
             params.update(sendInitialEvents="true", resourceVersionMatch="NotOlderThan")
         else:
             params["resourceVersion"] = self.rv
-        resp = self.transport.open("GET", self._path(), params=params, timeout=self.idle_timeout)
+        self._verb = "watch"
+        resp = self.transport.open("GET", self._path(), params=params, timeout=self.stall_timeout)
+        self._alive()
         self._response = resp
         pending: list[Entry] | None = [] if initial else None
         try:
             if self._stop.is_set():
                 return
             for line in resp.lines():
+                self._alive()
                 if not line:
                     continue
                 event = orjson.loads(line)
@@ -221,8 +335,10 @@ class Stream:
                     if pending is not None and annotations.get(INITIAL_EVENTS_END) == "true":
                         self.rv = rv
                         self.acc.replace(self.name, pending, rv)
-                        pending = None
+                        self.lists += 1
+                        self._bootstrapped, self._gone = True, False
                         self.backoff.reset()
+                        return  # this watch asked for a long server timeout: go on with ordinary ones
                     elif pending is None:
                         self.rv = rv or self.rv
                         self.acc.bookmark(self.name, rv)
@@ -247,6 +363,25 @@ class Stream:
 
 def _transient(exc: ApiError) -> bool:
     return exc.code == 429 or exc.code >= 500 or exc.code == 0
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    out: list[BaseException] = []
+    cur: BaseException | None = exc
+    while cur is not None and len(out) < 10:
+        out.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    return out
+
+
+def _tls_failure(exc: Unreachable) -> bool:
+    """The server's certificate did not verify (unknown CA, wrong name, expired): not transient."""
+    return any(isinstance(c, ssl.SSLCertVerificationError) for c in _causes(exc)) or bool(getattr(exc, "tls", False))
+
+
+def _timed_out(exc: Unreachable) -> bool:
+    """A read or connect deadline passed: the connection was silent for the whole stall timeout."""
+    return any(isinstance(c, TimeoutError) for c in _causes(exc))
 
 
 def file_gate(path: str) -> Callable[[], None]:

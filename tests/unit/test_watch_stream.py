@@ -1,0 +1,205 @@
+"""The watch stream's retry decisions, with a scripted transport (pure logic: what it asks the server for, and what
+it does with each failure). The behaviour against a real server is in tests/e2e/test_watch_faults.py."""
+
+from __future__ import annotations
+
+import ssl
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+import pytest
+
+from kates_cli.core.accumulator import Accumulator, Query, QueryState
+from kates_cli.core.mapping import ResourceRef
+from kates_cli.core.watch import DEFAULT_STALL_TIMEOUT, Stream, server_timeout_for
+from kates_cli.errors import ApiError, Forbidden, NotFound, Unreachable, UsageError, from_status
+from tests.conftest import wait_for
+
+REF = ResourceRef("", "v1", "configmaps", "ConfigMap", True)
+
+
+def event(etype: str, name: str, rv: int, **annotations: str) -> bytes:
+    meta: dict[str, Any] = {"name": name, "namespace": "default", "uid": f"u-{name}", "resourceVersion": str(rv)}
+    if annotations:
+        meta["annotations"] = annotations
+    return orjson.dumps({"type": etype, "object": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta}})
+
+
+INITIAL = [event("ADDED", "a", 5), event("BOOKMARK", "", 6, **{"k8s.io/initial-events-end": "true"})]
+
+
+def timed_out() -> Unreachable:
+    try:
+        raise TimeoutError("timed out")
+    except TimeoutError as exc:
+        err = Unreachable("unable to connect to the server https://x:1: timed out")
+        err.__cause__ = exc
+        return err
+
+
+def tls_failure() -> Unreachable:
+    err = Unreachable("unable to connect to the server https://x:1: certificate verify failed")
+    err.__cause__ = ssl.SSLCertVerificationError(1, "certificate verify failed")
+    return err
+
+
+class FakeResponse:
+    def __init__(self, lines: list[bytes], then: BaseException | None) -> None:
+        self._lines, self._then = lines, then
+
+    def lines(self) -> Iterator[bytes]:
+        yield from self._lines
+        if self._then is not None:
+            raise self._then
+
+    def close(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass
+
+
+class FakeTransport:
+    """Answers each `open` from a script: (lines, then-raise) or an exception; records every request's params."""
+
+    def __init__(self, script: list[tuple[list[bytes], BaseException | None] | BaseException]) -> None:
+        self.script = script
+        self.calls: list[dict[str, Any]] = []
+        self.done = threading.Event()
+
+    def open(self, method: str, path: str, *, params: dict[str, Any], timeout: float) -> FakeResponse:
+        self.calls.append({**params, "_timeout": timeout})
+        if not self.script:
+            self.done.set()
+            threading.Event().wait(5)  # a quiet watch, until the test stops the stream
+            raise Unreachable("closed")
+        step = self.script.pop(0)
+        if isinstance(step, BaseException):
+            raise step
+        return FakeResponse(*step)
+
+    def request_json(self, *args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("no plain list expected: streaming lists are scripted")
+
+
+class FakeDiscovery:
+    def __init__(self, ref: ResourceRef | None) -> None:
+        self.ref = ref
+
+    def refresh(self) -> None:
+        pass
+
+    def resolve(self, kind: str) -> ResourceRef:
+        if self.ref is None:
+            from kates_cli.errors import ResourceTypeNotFound
+
+            raise ResourceTypeNotFound(f'the server doesn\'t have a resource type "{kind}"')
+        return self.ref
+
+
+def run(script: list[Any], *, wait_for_kind: bool = False, stall: float = 3.0) -> tuple[Stream, Accumulator, list[str]]:
+    state = QueryState(Query("cms", "cm", "default"), "", "configmaps", "v1", "ConfigMap")
+    acc = Accumulator([state])
+    notices: list[str] = []
+    transport = FakeTransport(script)
+    stream = Stream(
+        transport,  # type: ignore[arg-type]
+        FakeDiscovery(REF),  # type: ignore[arg-type]
+        acc,
+        state,
+        REF,
+        stall_timeout=stall,
+        wait_for_kind=wait_for_kind,
+        notice=notices.append,
+    )
+    stream.backoff.first = stream.backoff.next = 0.001
+    stream.start()
+    return stream, acc, notices
+
+
+def finish(stream: Stream) -> list[dict[str, Any]]:
+    """Stop the stream once its script has run out (or it failed); the requests it made."""
+    transport = stream.transport
+    assert isinstance(transport, FakeTransport)
+    wait_for(lambda: transport.done.is_set() or stream.acc.error is not None, 5, "the script to run out")  # type: ignore[attr-defined]
+    stream.stop()
+    return transport.calls
+
+
+def test_the_default_bound_and_the_server_timeout_below_it() -> None:
+    assert DEFAULT_STALL_TIMEOUT == 30.0
+    assert server_timeout_for(30.0) == 27 and server_timeout_for(3.0) == 2 and server_timeout_for(2.0) == 1
+
+
+def test_a_stall_is_told_once_and_resumed_from_the_last_resource_version() -> None:
+    stream, _, notices = run(
+        [
+            (INITIAL, None),  # the streaming list, closed by the stream at its end
+            ([event("MODIFIED", "a", 7)], timed_out()),  # a watch that goes silent after one event
+            timed_out(),  # the reconnect stalls as well (the network is still dead): not told again
+            ([event("BOOKMARK", "", 9)], None),  # and then the network is back
+        ]
+    )
+    calls = finish(stream)
+    assert [c.get("sendInitialEvents") for c in calls] == ["true", None, None, None, None]
+    assert [c.get("resourceVersion") for c in calls[1:]] == ["6", "7", "7", "9"]  # resumed, never relisted
+    assert calls[0]["timeoutSeconds"] >= 1800 and all(c["timeoutSeconds"] == 2 for c in calls[1:])
+    assert all(c["_timeout"] == 3.0 for c in calls)
+    assert stream.lists == 1 and stream.relists == 0 and stream.stalls == 1
+    assert notices == [
+        "kates: watch of query cms (configmaps) stalled: nothing received for 3s; reconnecting, resuming from "
+        "resourceVersion 7"
+    ]
+
+
+def test_a_tls_failure_before_bootstrap_is_fatal_and_after_it_is_retried() -> None:
+    stream, acc, _ = run([tls_failure()])
+    with pytest.raises(Unreachable, match="certificate verify failed"):
+        acc.wait(5)
+    assert len(finish(stream)) == 1  # not retried
+    stream, acc, notices = run([(INITIAL, None), tls_failure(), tls_failure(), ([], None)])
+    calls = finish(stream)
+    assert len(calls) == 5 and acc.error is None  # after bootstrap: may be a server mid-rotation, retried ...
+    assert notices == [  # ... and said once
+        "kates: watch of query cms (configmaps): unable to connect to the server https://x:1: certificate verify "
+        "failed; retrying"
+    ]
+
+
+def test_a_kind_no_longer_served_empties_the_query_then_fails_or_waits() -> None:
+    gone = from_status(404, None, fallback="404 page not found")
+    stream, acc, notices = run([(INITIAL, None), gone])
+    snaps: list[list[dict[str, Any]]] = []
+    with pytest.raises(NotFound, match="query cms: the server no longer serves configmaps"):
+        while acc.wait(5):
+            snap: dict[str, list[dict[str, Any]]] = {}
+            if acc.update(snap):
+                snaps.append(snap["cms"])
+    assert snaps[-1] == []  # the objects went (a snapshot without them) before the error
+    finish(stream)
+    stream, acc, notices = run([(INITIAL, None), gone, (INITIAL[1:], None)], wait_for_kind=True)
+    calls = finish(stream)
+    assert [c.get("sendInitialEvents") for c in calls] == ["true", None, "true", None]  # bootstrapped again
+    assert acc.error is None and stream.lists == 3
+    assert notices == ["kates: query cms: the server no longer serves configmaps; waiting for it to come back"]
+
+
+@pytest.mark.parametrize(
+    ("error", "kind", "message"),
+    [
+        (
+            from_status(403, {"message": 'cm is forbidden: User "u" cannot watch resource "configmaps"'}),
+            Forbidden,
+            "cannot watch configmaps (query cms): ",
+        ),
+        (from_status(400, {"message": "field label not supported: x"}), UsageError, "unable to find configmaps"),
+    ],
+)
+def test_refusals_are_named(error: ApiError, kind: type[Exception], message: str) -> None:
+    stream, acc, _ = run([(INITIAL, None), error])  # refused after bootstrap (a 400 before it means no streaming)
+    with pytest.raises(kind, match=message.replace("(", r"\(").replace(")", r"\)")):
+        while acc.wait(5):
+            acc.update({})
+    finish(stream)
