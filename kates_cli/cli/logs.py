@@ -58,6 +58,7 @@ WORKLOADS = {
     "pod": "pods",
     "pods": "pods",
 }
+MIN_STALL_TIMEOUT = 2.0
 COLORS = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96]
 POD_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")  # a DNS subdomain: a name, not a pattern
 
@@ -145,8 +146,8 @@ def logs(
         "30s",
         "--stall-timeout",
         metavar="DURATION",
-        help="With -f: a stream that stalls (no bytes, no close) is noticed, said and reconnected within this long. "
-        "An idle stream is reconnected every half of it, invisibly.",
+        help="With -f: a stream that stalls (no bytes, no close) is noticed, said and reconnected within this long "
+        "(at least 2s). An idle stream is reconnected every half of it, invisibly.",
     ),
 ) -> None:
     """Print the logs of many pods and containers as one stream.
@@ -173,8 +174,8 @@ def logs(
     if since and since_time:
         raise UsageError("at most one of --since and --since-time may be given")
     stall = parse_duration(stall_timeout)
-    if stall <= 0:
-        raise UsageError(f'invalid --stall-timeout "{stall_timeout}": must be more than 0')
+    if stall < MIN_STALL_TIMEOUT:  # as kates watch's: each half is a socket timeout, reconnecting an idle stream
+        raise UsageError(f'invalid --stall-timeout "{stall_timeout}": must be at least {MIN_STALL_TIMEOUT:g}s')
     container_re = _regex(container, "--container")
     exclude_container_re = _regex(exclude_container, "--exclude-container")
     includes = [_regex(p, "--include") for p in include or []]
@@ -195,14 +196,15 @@ def logs(
     chooser = Chooser(mux, patterns, container_re, exclude_container_re, init_containers, printer, follow)
     empty: list[Selection] = []
     for sel in selections:
-        before = chooser.pods
+        listed = 0  # pods the selection picks, before the name patterns: a TYPE/NAME "has no pods" only without any
         for ns in namespaces:
             for page in client.list_pages(
                 "pods", ns, all_namespaces=ns is None, label_selector=sel.selector, field_selector=field_selector
             ):
                 for pod in page.get("items") or []:
+                    listed += 1
                     chooser.consider(pod)
-        if chooser.pods == before:
+        if not listed:
             empty.append(sel)
     chooser.counting = False
     missing, invalid = _problems(chooser, patterns, empty, container, exclude_container, namespaces)

@@ -12,7 +12,7 @@ import pytest
 
 from kates_cli.core import logs
 from kates_cli.core.logs import Cursor, LogObserver, LogOptions, LogSource, StreamControl, pod_log_stream
-from kates_cli.errors import ApiError, Forbidden, KatesError, NotFound, Unreachable, from_status
+from kates_cli.errors import ApiError, ExitCode, Forbidden, KatesError, NotFound, Unreachable, from_status
 
 T1 = "2026-01-01T00:00:01.000000000Z"
 T2 = "2026-01-01T00:00:01.500000000Z"
@@ -225,3 +225,11 @@ def test_a_client_error_for_a_container_that_stopped_ends_with_the_error() -> No
     refused = from_status(400, {"message": 'container "c" in pod "pod" is terminated'})
     out, _, last, _ = run([Conn(error=refused)], running=False)
     assert out == [] and last.error is refused
+
+
+@pytest.mark.parametrize("value", ["1s", "0", "500ms"])
+def test_a_stall_timeout_under_two_seconds_is_a_usage_error(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from kates_cli.cli.app import main
+
+    assert main(["logs", "web", "-f", "--stall-timeout", value]) == ExitCode.USAGE  # before any cluster is needed
+    assert capsys.readouterr().err == f'error: invalid --stall-timeout "{value}": must be at least 2s\n'
