@@ -197,7 +197,7 @@ def test_a_stalled_connection_is_noticed_within_the_bound_and_resumed(
                 seconds_to_notice=round(seconds_to_notice, 2),
             )
             assert f.out == expected, (f.out, f.err)
-            assert seconds_to_notice <= bound + 1.0, seconds_to_notice  # 1s of slack for two busy cores
+            assert seconds_to_notice <= bound + 2.0, seconds_to_notice  # 2s of slack for busy cores
             assert f"kates: {pod}/c1: log stream resumed" in f.err
         finally:
             f.stop()
