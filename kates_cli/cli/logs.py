@@ -3,8 +3,11 @@
 Invariants:
 - Which pods: a name regex, TYPE/NAME (deploy, sts, ds, job, rs, svc: the pods their selector picks), -l and
   --field-selector, in one or more namespaces (-n repeatable) or all (-A).
-- With --follow, pods that appear later (or containers that restart) are picked up and announced on stderr as
-  `+ pod/container`; ended streams as `- pod/container`. kates keeps running until interrupted.
+- With --follow, pods that appear later (or containers that restart) are picked up. A stream is announced on stderr
+  as `+ pod/container` when it really streams (its first request answered), and `- pod/container` when it ends
+  (its pod gone, or a failure, reported as an error). kates keeps running until interrupted. Streams over
+  --max-log-requests wait for a turn, and how many wait is said on stderr (`kates: waiting: N streams over
+  --max-log-requests=M`). Outages, stalls and their ends are `kates: pod/container: ...` notes on stderr.
 - `-o json` is strict JSON lines and never carries colour codes.
 - Nothing read is never a success: without --follow, a pod regex or TYPE/NAME that selects no pod, a -c that
   selects no container of the selected pods, and every stream that fails are failures, each reported on stderr; the
@@ -24,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import typer
 
+from ..core.logs import LogObserver
 from ..errors import ExitCode, NotFound, PartialFailure, UsageError
 from . import completion
 from .state import State
@@ -54,6 +58,7 @@ WORKLOADS = {
     "pod": "pods",
     "pods": "pods",
 }
+MIN_STALL_TIMEOUT = 2.0
 COLORS = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96]
 POD_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")  # a DNS subdomain: a name, not a pattern
 
@@ -132,7 +137,18 @@ def logs(
         help="default, raw or json.",
         autocompletion=completion.formats("default", "raw", "json"),
     ),
-    max_log_requests: int = typer.Option(50, "--max-log-requests", help="At most this many streams at once."),
+    max_log_requests: int = typer.Option(
+        50,
+        "--max-log-requests",
+        help="At most this many streams at once; with -f the others wait, and streams take turns of 5s.",
+    ),
+    stall_timeout: str = typer.Option(
+        "30s",
+        "--stall-timeout",
+        metavar="DURATION",
+        help="With -f: a stream that stalls (no bytes, no close) is noticed, said and reconnected within this long "
+        "(at least 2s). An idle stream is reconnected every half of it, invisibly.",
+    ),
 ) -> None:
     """Print the logs of many pods and containers as one stream.
 
@@ -143,6 +159,11 @@ def logs(
     has, exits 4 (not found); a stream the server refuses is reported and exits with its error's code, after the
     logs that could be read. A -l that matches no pod prints "No resources found" and exits 0, as kubectl does.
     With --follow, a target without pods yet is announced and waited for.
+
+    With --follow, a stream that drops (the API server or the kubelet restarts, the network fails) is retried for as
+    long as its pod exists, and resumes where it stopped: no line lost or repeated. An outage is said on stderr, and
+    its end. A stream that stalls without closing is noticed within --stall-timeout (30s). Streams over
+    --max-log-requests wait, said on stderr, and take turns; `+ pod/container` marks a stream once it streams.
     """
     from ..core.logs import LogMux, LogOptions
     from .app import parse_duration
@@ -152,6 +173,9 @@ def logs(
         raise UsageError(f'invalid output "{output}"', hint="use default, raw or json")
     if since and since_time:
         raise UsageError("at most one of --since and --since-time may be given")
+    stall = parse_duration(stall_timeout)
+    if stall < MIN_STALL_TIMEOUT:  # as kates watch's: each half is a socket timeout, reconnecting an idle stream
+        raise UsageError(f'invalid --stall-timeout "{stall_timeout}": must be at least {MIN_STALL_TIMEOUT:g}s')
     container_re = _regex(container, "--container")
     exclude_container_re = _regex(exclude_container, "--exclude-container")
     includes = [_regex(p, "--include") for p in include or []]
@@ -165,21 +189,22 @@ def logs(
     client = state.client()
     namespaces: list[str | None] = [None] if all_namespaces else list(state.namespaces or [client.namespace])
     patterns, selections = _targets(client, targets or [], namespaces, selector)
-    mux = LogMux(client, opts, max_requests=max_log_requests)
     printer = Printer(
         state, output, timestamps, includes, excludes, multi_ns=all_namespaces or len(namespaces) > 1, follow=follow
     )
+    mux = LogMux(client, opts, max_requests=max_log_requests, stall_timeout=stall, observer=printer)
     chooser = Chooser(mux, patterns, container_re, exclude_container_re, init_containers, printer, follow)
     empty: list[Selection] = []
     for sel in selections:
-        before = chooser.pods
+        listed = 0  # pods the selection picks, before the name patterns: a TYPE/NAME "has no pods" only without any
         for ns in namespaces:
             for page in client.list_pages(
                 "pods", ns, all_namespaces=ns is None, label_selector=sel.selector, field_selector=field_selector
             ):
                 for pod in page.get("items") or []:
+                    listed += 1
                     chooser.consider(pod)
-        if chooser.pods == before:
+        if not listed:
             empty.append(sel)
     chooser.counting = False
     missing, invalid = _problems(chooser, patterns, empty, container, exclude_container, namespaces)
@@ -410,8 +435,7 @@ class Chooser:
                 self.mux.forget(src)
             self.restarts[key] = count
             self.sources.add(src)
-            if self.mux.add(src) and self.follow:
-                self.printer.marker("+", src.namespace, src.pod, src.container)
+            self.mux.add(src)  # its + marker comes when it really streams (Printer.started)
         if self.counting:
             self.pods += 1
             self.chosen += chosen
@@ -446,7 +470,10 @@ class Chooser:
                     self.mux.end(src)  # the pod is gone or going: end its streams (some servers never do)
 
 
-class Printer:
+class Printer(LogObserver):
+    """Writes lines to stdout; markers and notes to stderr. As the multiplexer's observer (with --follow), it marks
+    a stream `+` when it starts streaming and `-` when a stream that started ends."""
+
     def __init__(
         self,
         state: State,
@@ -467,6 +494,7 @@ class Printer:
         self.multi_ns = multi_ns
         self.follow = follow  # +/- markers announce streams that come and go while following
         self.lock = threading.Lock()
+        self.streaming: dict[tuple[str, str, str], int] = {}  # streams started and not yet ended, per container
 
     def _prefix(self, ns: str, pod: str, container: str) -> str:
         text = f"{ns}/{pod}/{container}" if self.multi_ns else f"{pod}/{container}"
@@ -488,10 +516,35 @@ class Printer:
             self.err.write(f"{sign} {ns + '/' if self.multi_ns else ''}{pod}/{container}\n")
             self.err.flush()
 
+    # -- LogObserver: called from stream threads ----------------------------------------------------------------
+
+    def started(self, src: LogSource) -> None:
+        if not self.follow:
+            return
+        key = (src.namespace, src.pod, src.container)
+        with self.lock:
+            self.streaming[key] = self.streaming.get(key, 0) + 1
+        self.marker("+", *key)
+
+    def trouble(self, src: LogSource, text: str) -> None:
+        ns = f"{src.namespace}/" if self.multi_ns else ""
+        self.note(f"kates: {ns}{src.pod}/{src.container}: {text}")
+
+    def waiting(self, count: int, limit: int) -> None:
+        if count:
+            self.note(f"kates: waiting: {count} stream{'s' if count > 1 else ''} over --max-log-requests={limit}")
+        else:
+            self.note(f"kates: waiting: no more streams over --max-log-requests={limit}")
+
     def emit(self, event: LogEvent) -> None:
         if event.closed:  # a failure is reported by the caller's Failures
-            if self.follow:
-                self.marker("-", event.namespace, event.pod, event.container)
+            key = (event.namespace, event.pod, event.container)
+            with self.lock:
+                count = self.streaming.get(key, 0)
+                if count:
+                    self.streaming[key] = count - 1
+            if self.follow and count:
+                self.marker("-", *key)
             return
         text = event.output
         if self.includes and not any(r.search(text) for r in self.includes):

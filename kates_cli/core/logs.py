@@ -1,31 +1,63 @@
-"""Pod logs: one stream per container (`pod_log_stream`) and a multiplexer that merges many of them.
+"""Pod logs: one stream per container (`pod_log_stream`) and a multiplexer that merges many of them (`LogMux`).
 
 Invariants:
-- Lines are always requested with timestamps=true, so every line carries the kubelet's RFC 3339 timestamp; it orders
-  the merged output and lets a dropped stream resume with sinceTime without repeating or losing a line (lines at the
-  resume timestamp that were already delivered are skipped by count).
-- Every stream ends with exactly one event whose `closed` is True (with `error` set when it failed).
-- The multiplexer never runs more than `max_requests` streams at once; the others wait their turn, none is dropped.
+- Lines are always requested with timestamps=true, so every line the container wrote carries the kubelet's
+  RFC 3339 timestamp (nine fractional digits, UTC, so timestamps compare as strings). It orders the merged output
+  and lets a stream resume with sinceTime: lines before the last delivered timestamp are dropped, and of the lines
+  at that timestamp (several may share one) as many as were already delivered are skipped. No line is lost or
+  repeated across a reconnect.
+- A line without a timestamp is not the container's: it is server text (kwok and the kubelet write an error such as
+  "context cancelled" into a stream they end, after the 200 status is sent). It is never delivered as a line; it
+  makes the stream count as dropped, with that text as the reason.
+- A followed stream is retried for as long as its pod exists, with capped backoff (0.5 s doubling to 5 s): after a
+  drop, a server or kubelet outage (5xx, 429, unreachable), a stall, or server text. It ends only when it is ended
+  (`StreamControl.end`: kates stops, or the pod is gone), when the log endpoint answers 404 (the pod is gone), when
+  it is refused (401, 403), when another 4xx meets a container that no longer runs, or when the stream ends cleanly
+  and the container no longer runs (a kubelet ends a follow when the container exits).
+- Stalls. A followed stream may be quiet for hours, and neither kube-apiserver nor the kubelet sends anything on an
+  idle log stream, so silence alone cannot tell a quiet container from a dead connection. Each read therefore has a
+  timeout of half the stall bound (`stall_timeout`, default 30 s): when it expires the stream is reconnected at
+  once, from its last timestamp, and if the new request is answered this is invisible (no line lost or repeated,
+  nothing said). If the new request gets no answer within the other half either, the stream has stalled: that is
+  said (`LogObserver.trouble`, naming pod and container) within `stall_timeout` of the last byte, and it keeps
+  retrying. The cost is one request per idle stream every `stall_timeout / 2`, answered by the kubelet with the
+  lines of the last delivered second (dropped as duplicates).
+- What else is said: the first failed reconnect of an outage (once, with the server's reason) and the end of the
+  outage ("resumed"). A drop that the next request repairs says nothing.
+- Every stream ends with exactly one event whose `closed` is True (with `error` set when it failed). A stream calls
+  `LogObserver.started` once, when its first request is answered, before its first line.
+- The multiplexer never runs more than `max_requests` streams at once (core/logslots.py). Without follow the others
+  queue (streams end by themselves). With follow, streams take turns of `turn` seconds while some wait: a stream
+  whose turn is over disconnects, goes to the back of the queue and resumes from its last timestamp when its turn
+  comes again. `LogObserver.waiting` is told how many wait whenever that settles at a new number.
 - Without follow, the merged output is in timestamp order across all streams. With follow, lines are held for
-  `window` seconds and released in timestamp order, so streams interleave nearly in order.
+  `window` seconds and released in timestamp order, so streams interleave nearly in order (a stream that waited
+  for its turn delivers its lines late).
 """
 
 from __future__ import annotations
 
 import heapq
 import queue
+import random
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
-from ..errors import KatesError, NotFound, Unreachable
+from ..errors import ApiError, Forbidden, KatesError, NotFound, Unreachable
+from .logslots import Slots
 
 if TYPE_CHECKING:
     from .client import Client
 
 DEFAULT_WINDOW = 0.25  # seconds of reordering with --follow
+DEFAULT_STALL_TIMEOUT = 30.0  # a silent stall is said within this long
+DEFAULT_TURN = 5.0  # seconds a followed stream streams before giving way to one that waits
+BACKOFF_FIRST, BACKOFF_CAP = 0.5, 5.0
 
 
 @dataclass(frozen=True)
@@ -45,6 +77,9 @@ class LogSource:
     pod: str
     container: str
 
+    def __str__(self) -> str:
+        return f"{self.pod}/{self.container}"
+
 
 @dataclass
 class LogOptions:
@@ -54,6 +89,20 @@ class LogOptions:
     tail_lines: int | None = None
 
 
+class LogObserver:
+    """What a multiplexer tells about its streams besides their lines; the methods are called from stream threads.
+    This one ignores everything: subclass it to show what matters."""
+
+    def started(self, src: LogSource) -> None:
+        """`src`'s first request was answered: it really streams now (once per stream)."""
+
+    def trouble(self, src: LogSource, text: str) -> None:
+        """Something about `src`'s stream worth a line on stderr: an outage, a stall, the end of one."""
+
+    def waiting(self, count: int, limit: int) -> None:
+        """`count` streams wait for a turn because of the limit of `limit` at once (0: none any more)."""
+
+
 def split_timestamp(line: str) -> tuple[str, str]:
     ts, sep, rest = line.partition(" ")
     if sep and len(ts) >= 20 and ts[4:5] == "-" and ts[10:11] == "T":
@@ -61,105 +110,267 @@ def split_timestamp(line: str) -> tuple[str, str]:
     return "", line
 
 
-class StreamControl:
-    """Lets another thread end one stream at once: set `stop` and abort the response being read."""
+@dataclass
+class Cursor:
+    """Where a stream is in its log: the last delivered timestamp and how many delivered lines carry it."""
 
-    def __init__(self, parent: threading.Event | None = None) -> None:
+    origin: dict[str, str | int | None] = field(default_factory=dict)  # the first request's since/tail options
+    last_ts: str = ""
+    at_last: int = 0
+    skip: int = 0  # lines at last_ts the current connection will replay and must drop
+
+    def params(self) -> dict[str, str | int | None]:
+        """The since/tail options of the next request; starts a new connection's count of replayed lines."""
+        if not self.last_ts:
+            return dict(self.origin)
+        self.skip = self.at_last
+        return {"sinceTime": self.last_ts}  # the server rounds it down to the second: the replay is dropped here
+
+    def answered(self, date: str | None) -> None:
+        """The first request was answered (its Date header: the server's clock). Until a line is delivered, a
+        reconnect must not apply relative options again: --since becomes a fixed time, --tail 0 "from now"."""
+        when = _parse_date(date)
+        if when is None:
+            return
+        if self.origin.get("sinceSeconds") is not None:
+            since = when - timedelta(seconds=int(self.origin.pop("sinceSeconds") or 0))
+            self.origin["sinceTime"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
+        if self.origin.get("tailLines") == 0:
+            self.origin = {"sinceTime": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+    def admit(self, ts: str) -> bool:
+        """True if the line stamped `ts` is new (and count it as delivered); False for a replayed one."""
+        if self.last_ts:
+            if ts < self.last_ts:
+                return False
+            if ts == self.last_ts and self.skip > 0:
+                self.skip -= 1
+                return False
+        if ts == self.last_ts:
+            self.at_last += 1
+        else:
+            self.last_ts, self.at_last, self.skip = ts, 1, 0
+        return True
+
+
+def _parse_date(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+
+
+class StreamControl:
+    """Lets other threads steer one stream: end it at once, or make it give way to a stream waiting for a turn."""
+
+    def __init__(self, parent: threading.Event | None = None, slots: Slots | None = None) -> None:
         self.stop = threading.Event()
         self.parent = parent
+        self.slots = slots
         self.response: Any = None
+        self._wake = threading.Event()
+        self._give_way = threading.Event()
 
     def stopped(self) -> bool:
         return self.stop.is_set() or (self.parent is not None and self.parent.is_set())
 
     def end(self) -> None:
         self.stop.set()
+        self._interrupt()
+        if self.slots is not None:
+            self.slots.wake()
+
+    def give_way(self) -> None:
+        """The stream's turn is over: it disconnects and waits for its next turn."""
+        self._give_way.set()
+        self._interrupt()
+
+    def giving_way(self) -> bool:
+        return self._give_way.is_set()
+
+    def sleep(self, seconds: float) -> None:
+        """Wait `seconds`, or less if the stream is ended or asked to give way."""
+        self._wake.wait(seconds)
+        self._wake.clear()
+
+    def take_turn(self) -> bool:
+        """Hold a slot (waiting for one if need be); False if the stream was ended first."""
+        return self.slots is None or self.slots.acquire(self, self.stop)
+
+    def end_turn(self) -> None:
+        self._give_way.clear()
+        if self.slots is not None:
+            self.slots.requeue(self)
+
+    def release(self) -> None:
+        if self.slots is not None:
+            self.slots.release(self)
+
+    def _interrupt(self) -> None:
+        self._wake.set()
         resp = self.response
         if resp is not None:
             resp.abort()
 
 
+class Backoff:
+    def __init__(self, first: float = BACKOFF_FIRST, cap: float = BACKOFF_CAP):
+        self.first, self.cap, self.next = first, cap, first
+
+    def take(self) -> float:
+        delay = self.next
+        self.next = min(self.cap, self.next * 2)
+        return delay * random.uniform(0.9, 1.1)
+
+    def reset(self) -> None:
+        self.next = self.first
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """Whether `exc` (or what caused it) is a socket timeout."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, TimeoutError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}s"
+
+
 def pod_log_stream(
-    client: Client, src: LogSource, opts: LogOptions, control: StreamControl | None = None, resume_attempts: int = 5
+    client: Client,
+    src: LogSource,
+    opts: LogOptions,
+    control: StreamControl | None = None,
+    *,
+    stall_timeout: float = DEFAULT_STALL_TIMEOUT,
+    observer: LogObserver | None = None,
 ) -> Iterator[LogEvent]:
-    """Yield one container's log lines; with follow, resume from the last timestamp if the stream drops while the
-    pod still exists. Ends with a closed event."""
+    """Yield one container's log lines; with follow, keep following (see the module's invariants). Ends with a
+    closed event."""
     control = control or StreamControl()
-    last_ts = ""
-    seen_at_last = 0  # lines already delivered whose timestamp equals last_ts
-    attempts = 0
-    first = True
-    while True:
-        params: dict[str, str | int | bool | None] = {"container": src.container, "timestamps": True}
-        if opts.follow:
-            params["follow"] = True
-        if last_ts:
-            params["sinceTime"] = last_ts
-        elif first:
-            params["sinceSeconds"] = opts.since_seconds
-            params["sinceTime"] = opts.since_time
-            params["tailLines"] = opts.tail_lines
-        first = False
-        skip = seen_at_last
-        try:
-            resp = client.transport.open(
-                "GET",
-                f"/api/v1/namespaces/{src.namespace}/pods/{src.pod}/log",
-                params=params,
-                accept="*/*",
-                timeout=None if opts.follow else 60,
-            )
-        except KatesError as exc:
-            # A container that has just started may not have logs to serve yet: with follow, try again a few times.
-            if opts.follow and attempts < resume_attempts and not isinstance(exc, NotFound):
-                if not control.stopped():
-                    attempts += 1
-                    first = not last_ts  # nothing read yet: ask again with the initial since/tail
-                    time.sleep(min(2.0, 0.2 * 2**attempts))
-                    continue
-            yield LogEvent(src.namespace, src.pod, src.container, "", "", closed=True, error=exc)
-            return
-        control.response = resp
-        try:
-            for raw in resp.lines():
-                if control.stopped():
-                    break
-                line = raw.decode("utf-8", errors="replace")
-                ts, text = split_timestamp(line)
-                if ts and last_ts:
-                    if ts < last_ts:
-                        continue
-                    if ts == last_ts and skip > 0:
-                        skip -= 1
-                        continue
-                if ts == last_ts:
-                    seen_at_last += 1
-                elif ts:
-                    last_ts, seen_at_last = ts, 1
-                attempts = 0
-                yield LogEvent(src.namespace, src.pod, src.container, ts, text)
-        except Unreachable as exc:
-            if control.stopped():  # ended on purpose (pod gone, or kates stopping): not an error
-                yield LogEvent(src.namespace, src.pod, src.container, "", "", closed=True)
+    observer = observer or LogObserver()
+    origin: dict[str, str | int | None] = {
+        "sinceSeconds": opts.since_seconds,
+        "sinceTime": opts.since_time,
+        "tailLines": opts.tail_lines,
+    }
+    cursor = Cursor({k: v for k, v in origin.items() if v is not None})
+    backoff = Backoff()
+    started = False
+    said = False  # an outage of this stream has been said, and its end not yet
+    quiet = False  # the last connection ended by the read timeout: an idle stream, or a stall
+    path = f"/api/v1/namespaces/{src.namespace}/pods/{src.pod}/log"
+
+    def closing(error: KatesError | None = None) -> LogEvent:
+        return LogEvent(src.namespace, src.pod, src.container, "", "", closed=True, error=error)
+
+    try:
+        while True:
+            if control.stopped():
+                yield closing()
                 return
-            if opts.follow and attempts < resume_attempts:
-                attempts += 1
-                time.sleep(min(2.0, 0.2 * 2**attempts))
+            if control.giving_way():
+                control.end_turn()
+            if not control.take_turn():
+                yield closing()
+                return
+            params: dict[str, str | int | bool | None] = {"container": src.container, "timestamps": True}
+            if opts.follow:
+                params["follow"] = True
+            params.update(cursor.params())
+            try:
+                resp = client.transport.open(
+                    "GET", path, params=params, accept="*/*", timeout=stall_timeout / 2 if opts.follow else 60
+                )
+            except KatesError as exc:
+                if control.stopped():
+                    yield closing()
+                    return
+                if not opts.follow or isinstance(exc, Forbidden):
+                    yield closing(exc)
+                    return
+                if isinstance(exc, NotFound):  # the pod is gone: its stream ends as the pod did
+                    yield closing()
+                    return
+                if isinstance(exc, ApiError) and 400 <= exc.code < 500 and exc.code not in (408, 429):
+                    if not _still_running(client, src):
+                        yield closing(exc)
+                        return
+                if not said:
+                    said = True
+                    if quiet and _timed_out(exc):
+                        bound = _seconds(stall_timeout)
+                        observer.trouble(
+                            src, f"no answer from the server for {bound}: log stream stalled; reconnecting"
+                        )
+                    elif started:
+                        observer.trouble(src, f"log stream interrupted ({exc.message}); reconnecting")
+                    else:
+                        observer.trouble(src, f"cannot read the log yet ({exc.message}); retrying")
+                control.sleep(backoff.take())
                 continue
-            yield LogEvent(src.namespace, src.pod, src.container, "", "", closed=True, error=exc)
-            return
-        finally:
-            control.response = None
-            resp.close()
-        if opts.follow and not control.stopped() and _still_running(client, src) and attempts < resume_attempts:
-            attempts += 1  # the server ended a follow while the container still runs: resume from last_ts
-            time.sleep(0.2 * attempts)
-            continue
-        yield LogEvent(src.namespace, src.pod, src.container, "", "", closed=True)
-        return
+            control.response = resp
+            if not started:
+                started = True
+                cursor.answered(resp.headers.get("Date"))
+                observer.started(src)
+            if said:
+                said = False
+                observer.trouble(src, "log stream resumed")
+            dropped: KatesError | None = None
+            server_text: list[str] = []
+            delivered = False
+            try:
+                if not control.stopped() and not control.giving_way():
+                    for raw in resp.lines():
+                        line = raw.decode("utf-8", errors="replace")
+                        ts, text = split_timestamp(line)
+                        if not ts:
+                            if len(server_text) < 5:
+                                server_text.append(line.strip()[:500])
+                            continue
+                        if cursor.admit(ts):
+                            delivered = True
+                            yield LogEvent(src.namespace, src.pod, src.container, ts, text)
+            except Unreachable as exc:
+                dropped = exc
+            finally:
+                control.response = None
+                resp.close()
+            if control.stopped():
+                yield closing()
+                return
+            if control.giving_way():
+                continue
+            text = "; ".join(t for t in server_text if t)
+            if not opts.follow:
+                if dropped is None and text:
+                    dropped = KatesError(f"the server ended the log stream: {text}")
+                yield closing(dropped)
+                return
+            quiet = dropped is not None and _timed_out(dropped)
+            if quiet or delivered:
+                backoff.reset()
+            if quiet:
+                continue  # silent for stall_timeout / 2: reconnect at once (an idle stream, or a stall)
+            if dropped is None and not text and not _still_running(client, src):
+                yield closing()  # a clean end: the container has stopped
+                return
+            control.sleep(backoff.take())  # dropped, or ended while the container runs: resume from last_ts
+    finally:
+        control.release()
 
 
 def _still_running(client: Client, src: LogSource) -> bool:
+    """Whether the container still runs, as far as can be told: True when the API server cannot answer."""
     try:
         pod = client.get("pods", src.pod, src.namespace)
     except NotFound:
@@ -177,11 +388,23 @@ def _still_running(client: Client, src: LogSource) -> bool:
 class LogMux:
     """Runs many pod log streams (at most `max_requests` at once) and merges their events into one iterator."""
 
-    def __init__(self, client: Client, opts: LogOptions, *, max_requests: int = 50, window: float = DEFAULT_WINDOW):
+    def __init__(
+        self,
+        client: Client,
+        opts: LogOptions,
+        *,
+        max_requests: int = 50,
+        window: float = DEFAULT_WINDOW,
+        stall_timeout: float = DEFAULT_STALL_TIMEOUT,
+        turn: float = DEFAULT_TURN,
+        observer: LogObserver | None = None,
+    ):
         self.client = client
         self.opts = opts
         self.window = window
-        self._slots = threading.BoundedSemaphore(max(1, max_requests))
+        self.stall_timeout = stall_timeout
+        self.observer = observer or LogObserver()
+        self.slots = Slots(max_requests, turn if opts.follow else None)
         self._queue: queue.Queue[LogEvent | None] = queue.Queue()
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -189,6 +412,7 @@ class LogMux:
         self._started: set[LogSource] = set()
         self._controls: dict[LogSource, StreamControl] = {}
         self._no_more = threading.Event()
+        self._turns: threading.Thread | None = None
 
     def add(self, src: LogSource) -> bool:
         """Start following one container (once); False if it was already added."""
@@ -197,10 +421,11 @@ class LogMux:
                 return False
             self._started.add(src)
             self._active += 1
-            control = self._controls[src] = StreamControl(self._stop)
-        threading.Thread(
-            target=self._run, args=(src, control), daemon=True, name=f"kates-log-{src.pod}/{src.container}"
-        ).start()
+            control = self._controls[src] = StreamControl(self._stop, self.slots)
+            if self.opts.follow and self._turns is None:
+                self._turns = threading.Thread(target=self._take_turns, daemon=True, name="kates-log-turns")
+                self._turns.start()
+        threading.Thread(target=self._run, args=(src, control), daemon=True, name=f"kates-log-{src}").start()
         return True
 
     def forget(self, src: LogSource) -> None:
@@ -230,16 +455,34 @@ class LogMux:
 
     def _run(self, src: LogSource, control: StreamControl) -> None:
         try:
-            with self._slots:
-                for event in pod_log_stream(self.client, src, self.opts, control):
-                    self._queue.put(event)
+            stream = pod_log_stream(
+                self.client, src, self.opts, control, stall_timeout=self.stall_timeout, observer=self.observer
+            )
+            for event in stream:
+                self._queue.put(event)
         except Exception as exc:  # a bug must not hang the merge: close the stream with the error
             error = KatesError(f"log stream failed: {type(exc).__name__}: {exc}")
             self._queue.put(LogEvent(src.namespace, src.pod, src.container, "", "", closed=True, error=error))
         finally:
+            control.release()
             with self._lock:
                 self._active -= 1
+                if self._controls.get(src) is control:
+                    del self._controls[src]
             self._queue.put(None)  # wake the consumer to re-check the end condition
+
+    def _take_turns(self) -> None:
+        """With follow: ask streams whose turn is over to give way, and say how many wait once that settles."""
+        said, seen = 0, 0
+        while not self._stop.wait(0.25):
+            for control in self.slots.due():
+                assert isinstance(control, StreamControl)
+                control.give_way()
+            waiting = self.slots.waiting
+            if waiting == seen and waiting != said:
+                said = waiting
+                self.observer.waiting(waiting, self.slots.limit)
+            seen = waiting
 
     def _done(self) -> bool:
         with self._lock:

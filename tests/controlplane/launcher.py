@@ -366,6 +366,14 @@ class ControlPlane:
         if not self.tier2:
             raise ControlPlaneError("kwok runs only in a tier 2 control plane")
         self.kill("kwok")
+        # kwok holds the node's Lease under a random identity of its own: a new kwok would wait for the dead one's
+        # Lease to expire (40s) before it manages pods again. A restarted kubelet renews its own Lease at once, so
+        # drop the stale one and let the new kwok create it.
+        code, body = self.request(
+            "DELETE", f"/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{NODE_NAME}"
+        )
+        if code not in (200, 404):
+            raise ControlPlaneError(f"deleting the node Lease -> {code}: {body}")
         self._start_kwok()
 
     def _start_controller_manager(self) -> None:

@@ -297,6 +297,23 @@ def test_every_missing_target_is_reported_and_the_others_still_read(
     ]
 
 
+def test_a_pattern_that_filters_out_every_pod_of_a_target_names_the_pattern_only(
+    cluster: ControlPlane, ns: str, kates: Runner
+) -> None:
+    pending_pod(cluster, ns)
+    create(
+        cluster,
+        f"/api/v1/namespaces/{ns}/services",
+        {"metadata": {"name": "pend"}, "spec": {"selector": {"app": "pend"}, "ports": [{"port": 80}]}},
+    )
+    out = kates("logs", "svc/pend", "^zz", "-n", ns)  # the service has a pod: the pattern picks none of it
+    assert (out.code, out.out, out.err) == (
+        ExitCode.NOT_FOUND,
+        "",
+        f'error: no pod matches "^zz" in namespace "{ns}"\n',
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "note"),
     [
