@@ -452,7 +452,8 @@ class Chooser:
             Query(f"q{i}", "pods", ns, sel, field_selector)
             for i, (ns, sel) in enumerate((ns, sel) for ns in namespaces for sel in selectors)
         ]
-        with client.watch(*queries) as acc:
+        # the pod watch has the same stall bound as the log streams (a silent stall would hide new pods)
+        with client.watch(*queries, stall_timeout=self.mux.stall_timeout) as acc:
             while not self.stop.is_set():
                 if not acc.wait(0.5):
                     continue
