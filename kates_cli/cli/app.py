@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -26,8 +25,8 @@ import typer
 from typer.core import TyperGroup
 
 from .. import _exit_interrupted
-from ..errors import ExitCode, KatesError, UsageError
-from . import completion, warning
+from ..errors import ExitCode, KatesError
+from . import completion, durations, warning
 from .argv import normalize
 from .state import State
 
@@ -95,18 +94,13 @@ GLOBAL_OPTIONS = {
     "--debug": False,
 }
 
-_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)(h|ms|m|s)?)+$")
 
+def parse_duration(text: str, flag: str | None = None) -> float:
+    """A Go duration (`30s`, `1m30s`, `500ms`, `2h`) -> seconds; a UsageError in pflag's words otherwise (see
+    durations.py)."""
+    from .durations import parse_duration as parse
 
-def parse_duration(text: str) -> float:
-    """kubectl-style durations: `30`, `30s`, `1m30s`, `500ms`, `2h` -> seconds."""
-    text = text.strip()
-    if not text or not _DURATION.match(text):
-        raise UsageError(f'invalid duration "{text}"', hint="use a number with a unit, e.g. 30s, 1m, 500ms")
-    total = 0.0
-    for number, unit in re.findall(r"(\d+(?:\.\d+)?)(h|ms|m|s)?", text):
-        total += float(number) * {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001, "": 1.0}[unit]
-    return total
+    return parse(text, flag)
 
 
 def hoist_globals(argv: Sequence[str]) -> list[str]:
@@ -159,7 +153,7 @@ def root(
     ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks (never with local variables)."),
 ) -> None:
-    timeout = parse_duration(request_timeout) if request_timeout else None
+    timeout = durations.request_timeout(request_timeout) if request_timeout else None
     # Inside a `kates watch` hook, KATES_CONTEXT and KATES_NAMESPACE name the watcher's cluster: default to them.
     env_ns = os.environ.get("KATES_NAMESPACE") or None
     ctx.obj = State(

@@ -130,7 +130,7 @@ def delete(
     grace = grace_period_for(grace_period, now, force)
     if force and grace == 0:
         warning.warn(FORCE_WARNING)
-    limit = parse_duration(timeout) if timeout else None
+    limit = parse_duration(timeout, "--timeout") if timeout is not None else None
     selecting = bool(selector or field_selector or all_)
     if not filenames and not args:
         raise UsageError(
