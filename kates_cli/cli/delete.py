@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from ..errors import ApiError, ExitCode, KatesError, NotFound, PartialFailure, UsageError
+from ..errors import ApiError, ExitCode, KatesError, NotFound, PartialFailure, Unreachable, UsageError
 from . import completion, warning
 from .get import parse_targets
 from .manifests import crd_refs, load
+from .outcome import lost_answer, maybe_applied
 from .state import State
 
 if TYPE_CHECKING:
@@ -216,6 +217,16 @@ def delete(
             failures.append(exc)
             err.write(f"error: {exc.message}\n")
             continue
+        except Unreachable as exc:  # the server is gone: what became of this one, which were never sent; stop
+            what = f'{ref.group_resource} "{name}"'
+            err.write(f"error: {lost_answer(what) if maybe_applied(exc) else f'{what}: {exc.message}'}\n")
+            rest = [f'{r.group_resource} "{n}"' for r, n, _ in targets[i + 1 :]]
+            if rest:
+                more = ", ..." if len(rest) > 5 else ""
+                err.write(
+                    f"error: {len(rest)} of {len(targets)} deletions were not sent: {', '.join(rest[:5])}{more}\n"
+                )
+            raise
         if output == "name":
             out.write(f"{ref.kind_group}/{name}\n")
         else:
