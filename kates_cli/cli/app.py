@@ -184,7 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             if process:
                 _interrupts(raise_=True)
-            return _run(list(sys.argv[1:] if argv is None else argv))
+            code = _run(list(sys.argv[1:] if argv is None else argv))
+            return _flushed(code)
         finally:
             if process:
                 _interrupts(raise_=False)
@@ -222,12 +223,12 @@ def _run(argv: list[str]) -> int:
         sys.stderr.write("error: interrupted\n")
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
-        # the reader went away (`kates get ... | head`): not an error, and nothing more to write
-        try:
-            sys.stdout = open(os.devnull, "w")
-        except OSError:
-            pass
-        return int(ExitCode.SUCCESS)
+        return _broken_pipe()
+    except SystemExit as exc:
+        # click catches EPIPE itself and exits 1 without a word; kates exits with its documented code
+        if isinstance(exc.__context__, BrokenPipeError):
+            return _broken_pipe()
+        raise
     except Exception as exc:
         show = getattr(exc, "format_message", None)
         code = getattr(exc, "exit_code", None)
@@ -244,6 +245,33 @@ def _run(argv: list[str]) -> int:
             traceback.print_exc()
         _error(f"internal error: {type(exc).__name__}: {exc}", "rerun with --debug for a traceback")
         return int(ExitCode.ERROR)
+
+
+def _broken_pipe() -> int:
+    """The reader of stdout went away (`kates get ... | head`): nothing more can be written, so stop quietly. stdout
+    is pointed at /dev/null, as the Python docs advise, so that the interpreter's flush at exit finds no pipe and
+    prints no "Exception ignored" message."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, sys.stdout.fileno())
+        finally:
+            os.close(null)
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's capture): replace the object
+        sys.stdout = open(os.devnull, "w")
+    return int(ExitCode.BROKEN_PIPE)
+
+
+def _flushed(code: int) -> int:
+    """`code`, once stdout's buffer is written: a reader that left before the last buffered bytes is a broken pipe
+    too, found here rather than by the interpreter at exit."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _broken_pipe()
+    except (OSError, ValueError):
+        pass
+    return code
 
 
 def _usage_hint(exc: Exception, prog: str) -> str:
