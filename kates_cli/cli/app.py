@@ -13,6 +13,7 @@ Invariants:
 from __future__ import annotations
 
 import importlib
+import io
 import os
 import signal
 import sys
@@ -184,6 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             if process:
                 _interrupts(raise_=True)
+                _complete_writes_to_stdout()
             code = _run(list(sys.argv[1:] if argv is None else argv))
             return _flushed(code)
         finally:
@@ -245,6 +247,48 @@ def _run(argv: list[str]) -> int:
             traceback.print_exc()
         _error(f"internal error: {type(exc).__name__}: {exc}", "rerun with --debug for a traceback")
         return int(ExitCode.ERROR)
+
+
+class _WholeWrites(io.RawIOBase):
+    """A file descriptor whose write() writes everything or raises. CPython's own stdout gives up silently after a
+    partial write (a pipe whose reader left mid-write: `kates get -o yaml | head -1`), so the rest of the output
+    was dropped and kates exited 0; here the next write meets EPIPE, and kates exits BROKEN_PIPE."""
+
+    def __init__(self, fd: int):
+        super().__init__()
+        self._fd = fd
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def isatty(self) -> bool:
+        return os.isatty(self._fd)
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        done = 0
+        while done < len(view):
+            done += os.write(self._fd, view[done:])
+        return done
+
+
+def _complete_writes_to_stdout() -> None:
+    """Put stdout's file descriptor behind `_WholeWrites`, with the same encoding and buffering."""
+    old = sys.stdout
+    try:
+        fd = old.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a file descriptor (a test's capture): leave it
+    old.flush()
+    sys.stdout = io.TextIOWrapper(
+        io.BufferedWriter(_WholeWrites(fd)),
+        encoding=old.encoding,
+        errors=old.errors,
+        line_buffering=bool(getattr(old, "line_buffering", False)),
+    )
 
 
 def _broken_pipe() -> int:

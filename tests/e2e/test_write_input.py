@@ -421,3 +421,26 @@ def test_delete_wait_resumes_across_an_apiserver_restart(killable: ControlPlane,
     )
     assert proc.returncode == 0 and out == "", (proc.returncode, out, err)
     assert "Traceback" not in err, err
+
+
+def test_a_reader_that_leaves_mid_output_ends_kates_quietly_with_141(
+    cluster: ControlPlane, cache_dir: Path, ns: str, kates: Runner
+) -> None:
+    # before: CPython dropped what a partial write left over, and kates exited 0 (`kates get -o yaml | head -1`)
+    docs = "---\n".join(cm_doc(f"b{i}", x="x" * 100_000) for i in range(3))  # more than a pipe holds
+    assert kates("create", "-n", ns, "-f", "-", input=docs).code == 0
+    read, write = os.pipe()
+    proc = subprocess.Popen(
+        [*KATES, "get", "cm", "-n", ns, "-o", "yaml"],
+        stdout=write,
+        stderr=subprocess.PIPE,
+        env=_env(cluster, cache_dir, None),
+    )
+    os.close(write)
+    try:
+        assert os.read(read, 10)  # kates is now blocked on a full pipe: the reader leaves
+    finally:
+        os.close(read)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == ExitCode.BROKEN_PIPE, (proc.returncode, err)
+    assert err == b""
