@@ -142,6 +142,9 @@ def request_timeout(text: str) -> float:
     neither (and for a negative value)."""
     digits = text[1:] if text[:1] in "+-" else text
     if digits.isascii() and digits.isdigit():
+        # past Go's Duration (kubectl's multiplication overflows; kates's sockets would fail): refused
+        if len(digits.lstrip("0")) > 10 or int(digits) * 1_000_000_000 > _MAX - 1:
+            raise UsageError(REQUEST_TIMEOUT_ERROR)
         seconds = float(int(text))
     else:
         try:
