@@ -444,3 +444,41 @@ def test_a_reader_that_leaves_mid_output_ends_kates_quietly_with_141(
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == ExitCode.BROKEN_PIPE, (proc.returncode, err)
     assert err == b""
+
+
+def test_a_create_whose_answer_is_lost_is_reported_uncertain_not_retried(
+    cluster: ControlPlane, cache_dir: Path, ns: str, tmp_path: Path, kates: Runner
+) -> None:
+    # before: the POST was sent again on a fresh connection and came back "already exists" for an object that
+    # this very command had created
+    from tests.faultproxy import FaultProxy
+
+    assert kates("get", "cm", "-n", ns).code == 0  # discovery cached: the run below sends only its POST
+    with FaultProxy(cluster.port) as proxy:
+        proxy.delay(1.5)  # every chunk, both ways: the server's answer waits in the proxy while we look
+        cfg = proxy.kubeconfig(cluster.kubeconfig, tmp_path / "kubeconfig")
+        path = tmp_path / "lost.yaml"
+        path.write_text(cm_doc("lost", a="1"))
+        proc = subprocess.Popen(
+            [*KATES, "create", "-n", ns, "-f", str(path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(cluster, cache_dir, {"KUBECONFIG": str(cfg)}),
+        )
+        try:
+            wait_for(lambda: held(cluster, ns) == ["lost"], 60, "the create to reach the server", interval=0.02)
+            proxy.reset()  # the answer is still in the proxy's 1.5 s delay: it never arrives
+            proxy.delay(0)
+            out, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == ExitCode.UNREACHABLE, (proc.returncode, out, err)
+    assert out == "", out
+    assert err.startswith(
+        f'error: creating {path}: document 1 (line 1): configmaps "lost": the request may have been applied; '
+        "the connection was lost before the answer\n"
+    ), err
+    assert "already exists" not in err and "Traceback" not in err, err
+    assert held(cluster, ns) == ["lost"]
