@@ -1,6 +1,7 @@
 """`kates delete`: by name, -f, -l, --field-selector or --all (-A: in every namespace); waits (by watching) until
 the objects are really gone. One line per deletion as kubectl prints it (`configmap "x" deleted from NS namespace`,
-or `-o name`); --now, --force and --grace-period follow kubectl's rules."""
+or `-o name`); --now, --force and --grace-period follow kubectl's rules. A deletion whose answer was lost is
+reported as possibly applied (outcome.py), never repeated; --timeout is a Go duration (durations.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""`kates create`, `update`, `update-status` and `patch`: every -f document parsed and checked before anything is
-sent; one line per object as kubectl prints it; a server rejection of one object does not stop the others.
+"""`kates create`, `update`, `update-status` and `patch`: every -f document (and every patch) parsed, checked and
+encoded before anything is sent (manifests.py, sendable.py); one line per object as kubectl prints it; a server
+rejection of one object (an oversize object's 413 included) does not stop the others. When the server cannot be
+reached, the object being written is reported as not sent, or as possibly applied when its answer was lost after
+sending (outcome.py: such a write is never repeated), the objects never sent are named, and kates stops.
 
 Objects are sent with fieldValidation=Strict unless --validate says otherwise (kubectl's default since 1.27), so an
 unknown or duplicate field fails the object instead of being dropped. An object whose kind is defined by a
