@@ -446,29 +446,35 @@ def test_a_reader_that_leaves_mid_output_ends_kates_quietly_with_141(
     assert err == b""
 
 
-def test_a_create_whose_answer_is_lost_is_reported_uncertain_not_retried(
-    cluster: ControlPlane, cache_dir: Path, ns: str, tmp_path: Path, kates: Runner
+@pytest.mark.parametrize("verb", ["create", "delete"])
+def test_a_write_whose_answer_is_lost_is_reported_uncertain_not_retried(
+    cluster: ControlPlane, cache_dir: Path, ns: str, tmp_path: Path, kates: Runner, verb: str
 ) -> None:
-    # before: the POST was sent again on a fresh connection and came back "already exists" for an object that
-    # this very command had created
+    # before: the request was sent again on a fresh connection, and the object this very command had created came
+    # back "already exists" (exit 7), the one it had deleted "not found" (exit 4)
     from tests.faultproxy import FaultProxy
 
-    assert kates("get", "cm", "-n", ns).code == 0  # discovery cached: the run below sends only its POST
+    path = tmp_path / "lost.yaml"
+    path.write_text(cm_doc("lost", a="1"))
+    if verb == "delete":
+        assert kates("create", "-n", ns, "-f", str(path)).code == 0
+        args, done, line = ["delete", "-n", ns, "cm", "lost", "--no-wait"], [], ""
+    else:
+        assert kates("get", "cm", "-n", ns).code == 0  # discovery cached: the run below sends only its POST
+        args, done, line = ["create", "-n", ns, "-f", str(path)], ["lost"], f"creating {path}: document 1 (line 1): "
     with FaultProxy(cluster.port) as proxy:
-        proxy.delay(1.5)  # every chunk, both ways: the server's answer waits in the proxy while we look
+        proxy.delay(1.0)  # every chunk, both ways: the server's answer waits in the proxy while we look
         cfg = proxy.kubeconfig(cluster.kubeconfig, tmp_path / "kubeconfig")
-        path = tmp_path / "lost.yaml"
-        path.write_text(cm_doc("lost", a="1"))
         proc = subprocess.Popen(
-            [*KATES, "create", "-n", ns, "-f", str(path)],
+            [*KATES, *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             env=_env(cluster, cache_dir, {"KUBECONFIG": str(cfg)}),
         )
         try:
-            wait_for(lambda: held(cluster, ns) == ["lost"], 60, "the create to reach the server", interval=0.02)
-            proxy.reset()  # the answer is still in the proxy's 1.5 s delay: it never arrives
+            wait_for(lambda: held(cluster, ns) == done, 60, f"the {verb} to reach the server", interval=0.02)
+            proxy.reset()  # the answer is still in the proxy's 1 s delay: it never arrives
             proxy.delay(0)
             out, err = proc.communicate(timeout=60)
         finally:
@@ -477,8 +483,8 @@ def test_a_create_whose_answer_is_lost_is_reported_uncertain_not_retried(
     assert proc.returncode == ExitCode.UNREACHABLE, (proc.returncode, out, err)
     assert out == "", out
     assert err.startswith(
-        f'error: creating {path}: document 1 (line 1): configmaps "lost": the request may have been applied; '
+        f'error: {line}configmaps "lost": the request may have been applied; '
         "the connection was lost before the answer\n"
     ), err
-    assert "already exists" not in err and "Traceback" not in err, err
-    assert held(cluster, ns) == ["lost"]
+    assert "already exists" not in err and "not found" not in err and "Traceback" not in err, err
+    assert held(cluster, ns) == done
