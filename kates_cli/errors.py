@@ -27,6 +27,7 @@ class ExitCode(IntEnum):
     INVALID = 8  # 422: the server rejected the object as invalid
     HOOK_FAILED = 9  # a watch hook failed more often than allowed
     INTERRUPTED = 130  # SIGINT / SIGTERM
+    BROKEN_PIPE = 141  # stdout's reader went away (`kates get ... | head -1`); a shell shows 141 for SIGPIPE too
 
 
 class KatesError(Exception):

@@ -13,8 +13,8 @@ Invariants:
 from __future__ import annotations
 
 import importlib
+import io
 import os
-import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -26,8 +26,8 @@ import typer
 from typer.core import TyperGroup
 
 from .. import _exit_interrupted
-from ..errors import ExitCode, KatesError, UsageError
-from . import completion, warning
+from ..errors import ExitCode, KatesError
+from . import completion, durations, warning
 from .argv import normalize
 from .state import State
 
@@ -95,18 +95,13 @@ GLOBAL_OPTIONS = {
     "--debug": False,
 }
 
-_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)(h|ms|m|s)?)+$")
 
+def parse_duration(text: str, flag: str | None = None) -> float:
+    """A Go duration (`30s`, `1m30s`, `500ms`, `2h`) -> seconds; a UsageError in pflag's words otherwise (see
+    durations.py)."""
+    from .durations import parse_duration as parse
 
-def parse_duration(text: str) -> float:
-    """kubectl-style durations: `30`, `30s`, `1m30s`, `500ms`, `2h` -> seconds."""
-    text = text.strip()
-    if not text or not _DURATION.match(text):
-        raise UsageError(f'invalid duration "{text}"', hint="use a number with a unit, e.g. 30s, 1m, 500ms")
-    total = 0.0
-    for number, unit in re.findall(r"(\d+(?:\.\d+)?)(h|ms|m|s)?", text):
-        total += float(number) * {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001, "": 1.0}[unit]
-    return total
+    return parse(text, flag)
 
 
 def hoist_globals(argv: Sequence[str]) -> list[str]:
@@ -159,7 +154,7 @@ def root(
     ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks (never with local variables)."),
 ) -> None:
-    timeout = parse_duration(request_timeout) if request_timeout else None
+    timeout = durations.request_timeout(request_timeout) if request_timeout else None
     # Inside a `kates watch` hook, KATES_CONTEXT and KATES_NAMESPACE name the watcher's cluster: default to them.
     env_ns = os.environ.get("KATES_NAMESPACE") or None
     ctx.obj = State(
@@ -190,7 +185,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             if process:
                 _interrupts(raise_=True)
-            return _run(list(sys.argv[1:] if argv is None else argv))
+                _complete_writes_to_stdout()
+            code = _run(list(sys.argv[1:] if argv is None else argv))
+            return _flushed(code)
         finally:
             if process:
                 _interrupts(raise_=False)
@@ -228,12 +225,12 @@ def _run(argv: list[str]) -> int:
         sys.stderr.write("error: interrupted\n")
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
-        # the reader went away (`kates get ... | head`): not an error, and nothing more to write
-        try:
-            sys.stdout = open(os.devnull, "w")
-        except OSError:
-            pass
-        return int(ExitCode.SUCCESS)
+        return _broken_pipe()
+    except SystemExit as exc:
+        # click catches EPIPE itself and exits 1 without a word; kates exits with its documented code
+        if isinstance(exc.__context__, BrokenPipeError):
+            return _broken_pipe()
+        raise
     except Exception as exc:
         show = getattr(exc, "format_message", None)
         code = getattr(exc, "exit_code", None)
@@ -250,6 +247,75 @@ def _run(argv: list[str]) -> int:
             traceback.print_exc()
         _error(f"internal error: {type(exc).__name__}: {exc}", "rerun with --debug for a traceback")
         return int(ExitCode.ERROR)
+
+
+class _WholeWrites(io.RawIOBase):
+    """A file descriptor whose write() writes everything or raises. CPython's own stdout gives up silently after a
+    partial write (a pipe whose reader left mid-write: `kates get -o yaml | head -1`), so the rest of the output
+    was dropped and kates exited 0; here the next write meets EPIPE, and kates exits BROKEN_PIPE."""
+
+    def __init__(self, fd: int):
+        super().__init__()
+        self._fd = fd
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def isatty(self) -> bool:
+        return os.isatty(self._fd)
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        done = 0
+        while done < len(view):
+            done += os.write(self._fd, view[done:])
+        return done
+
+
+def _complete_writes_to_stdout() -> None:
+    """Put stdout's file descriptor behind `_WholeWrites`, with the same encoding and buffering."""
+    old = sys.stdout
+    try:
+        fd = old.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a file descriptor (a test's capture): leave it
+    old.flush()
+    sys.stdout = io.TextIOWrapper(
+        io.BufferedWriter(_WholeWrites(fd)),
+        encoding=old.encoding,
+        errors=old.errors,
+        line_buffering=bool(getattr(old, "line_buffering", False)),
+    )
+
+
+def _broken_pipe() -> int:
+    """The reader of stdout went away (`kates get ... | head`): nothing more can be written, so stop quietly. stdout
+    is pointed at /dev/null, as the Python docs advise, so that the interpreter's flush at exit finds no pipe and
+    prints no "Exception ignored" message."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, sys.stdout.fileno())
+        finally:
+            os.close(null)
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's capture): replace the object
+        sys.stdout = open(os.devnull, "w")
+    return int(ExitCode.BROKEN_PIPE)
+
+
+def _flushed(code: int) -> int:
+    """`code`, once stdout's buffer is written: a reader that left before the last buffered bytes is a broken pipe
+    too, found here rather than by the interpreter at exit."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _broken_pipe()
+    except (OSError, ValueError):
+        pass
+    return code
 
 
 def _usage_hint(exc: Exception, prog: str) -> str:

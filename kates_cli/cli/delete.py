@@ -1,6 +1,7 @@
 """`kates delete`: by name, -f, -l, --field-selector or --all (-A: in every namespace); waits (by watching) until
 the objects are really gone. One line per deletion as kubectl prints it (`configmap "x" deleted from NS namespace`,
-or `-o name`); --now, --force and --grace-period follow kubectl's rules."""
+or `-o name`); --now, --force and --grace-period follow kubectl's rules. A deletion whose answer was lost is
+reported as possibly applied (outcome.py), never repeated; --timeout is a Go duration (durations.py)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from ..errors import ApiError, ExitCode, KatesError, NotFound, PartialFailure, UsageError
+from ..errors import ApiError, ExitCode, KatesError, NotFound, PartialFailure, Unreachable, UsageError
 from . import completion, warning
 from .get import parse_targets
 from .manifests import crd_refs, load
+from .outcome import lost_answer, maybe_applied
 from .state import State
 
 if TYPE_CHECKING:
@@ -130,7 +132,7 @@ def delete(
     grace = grace_period_for(grace_period, now, force)
     if force and grace == 0:
         warning.warn(FORCE_WARNING)
-    limit = parse_duration(timeout) if timeout else None
+    limit = parse_duration(timeout, "--timeout") if timeout is not None else None
     selecting = bool(selector or field_selector or all_)
     if not filenames and not args:
         raise UsageError(
@@ -216,6 +218,16 @@ def delete(
             failures.append(exc)
             err.write(f"error: {exc.message}\n")
             continue
+        except Unreachable as exc:  # the server is gone: what became of this one, which were never sent; stop
+            what = f'{ref.group_resource} "{name}"'
+            err.write(f"error: {lost_answer(what) if maybe_applied(exc) else f'{what}: {exc.message}'}\n")
+            rest = [f'{r.group_resource} "{n}"' for r, n, _ in targets[i + 1 :]]
+            if rest:
+                more = ", ..." if len(rest) > 5 else ""
+                err.write(
+                    f"error: {len(rest)} of {len(targets)} deletions were not sent: {', '.join(rest[:5])}{more}\n"
+                )
+            raise
         if output == "name":
             out.write(f"{ref.kind_group}/{name}\n")
         else:

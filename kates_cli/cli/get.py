@@ -255,8 +255,8 @@ def get(
         "label_columns": [key for keys in label_columns or [] for key in keys.split(",") if key],  # -L a,b -L c
     }
     if watch or watch_only:
+        from .durations import parse_stall_timeout
         from .getwatch import watch_objects
-        from .watch import parse_stall_timeout
 
         opts["stall_timeout"] = parse_stall_timeout(stall_timeout or "30s")
         view["show_kind"] = show_kind or len(refs) > 1

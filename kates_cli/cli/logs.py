@@ -58,7 +58,6 @@ WORKLOADS = {
     "pod": "pods",
     "pods": "pods",
 }
-MIN_STALL_TIMEOUT = 2.0
 COLORS = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96]
 POD_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")  # a DNS subdomain: a name, not a pattern
 
@@ -167,22 +166,21 @@ def logs(
     """
     from ..core.logs import LogMux, LogOptions
     from .app import parse_duration
+    from .durations import parse_stall_timeout
 
     state: State = ctx.obj
     if output not in ("default", "raw", "json"):
         raise UsageError(f'invalid output "{output}"', hint="use default, raw or json")
     if since and since_time:
         raise UsageError("at most one of --since and --since-time may be given")
-    stall = parse_duration(stall_timeout)
-    if stall < MIN_STALL_TIMEOUT:  # as kates watch's: each half is a socket timeout, reconnecting an idle stream
-        raise UsageError(f'invalid --stall-timeout "{stall_timeout}": must be at least {MIN_STALL_TIMEOUT:g}s')
+    stall = parse_stall_timeout(stall_timeout)
     container_re = _regex(container, "--container")
     exclude_container_re = _regex(exclude_container, "--exclude-container")
     includes = [_regex(p, "--include") for p in include or []]
     excludes = [_regex(p, "--exclude") for p in exclude or []]
     opts = LogOptions(
         follow=follow,
-        since_seconds=max(1, int(parse_duration(since))) if since else None,
+        since_seconds=max(1, int(parse_duration(since, "--since"))) if since else None,
         since_time=parse_since_time(since_time) if since_time else None,
         tail_lines=tail if tail >= 0 else None,
     )

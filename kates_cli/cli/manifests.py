@@ -2,7 +2,9 @@
 
 Invariants:
 - Everything is read and checked before anything is sent: a malformed document raises UsageError naming its file,
-  document index (1-based) and line, and no object is returned at all.
+  document index (1-based) and line, and no object is returned at all. Checked means encodable too: every
+  document returned has passed `sendable.to_json` (string keys, no NaN, no alias bomb: see sendable.py), so
+  nothing can fail locally once the first request has gone.
 - Documents come back in the order given (files in sorted order within a directory), each with where it came from.
 - kates does no network fetches: an http:// or https:// -f is refused before anything is read.
 """
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
+from . import sendable
 
 if TYPE_CHECKING:
     from ..core.mapping import ResourceRef
@@ -96,14 +99,16 @@ def _documents(text: str, source: str) -> list[Manifest]:
         while loader.check_node():
             node = loader.get_node()
             line = node.start_mark.line + 1 if node is not None else 0
-            obj = loader.construct_document(node)
             index = len(docs) + 1
+            where = f"{source}: document {index} (line {line})"
+            if node is not None:
+                sendable.check_aliases(node, where)  # before construct_document: it would expand them
+            obj = loader.construct_document(node)
             if obj is None:
                 continue
             if not isinstance(obj, dict):
-                raise UsageError(
-                    f"{source}: document {index} (line {line}): expected an object, got {type(obj).__name__}"
-                )
+                raise UsageError(f"{where}: expected an object, got {type(obj).__name__}")
+            sendable.to_json(obj, where)  # keys, NaN, big integers, !!binary...: refused here, not midway
             docs.append(Manifest(obj, source, index, line))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
@@ -113,6 +118,29 @@ def _documents(text: str, source: str) -> list[Manifest]:
     finally:
         loader.dispose()
     return docs
+
+
+def parse_value(text: str, source: str) -> Any:
+    """One YAML (or JSON) document that is not a manifest, e.g. a patch, read as manifests are: go-yaml's scalars,
+    aliases bounded, and in its JSON form (UsageError otherwise). None for an empty document."""
+    import yaml
+
+    loader = _loader_class(yaml)(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        sendable.check_aliases(node, source)
+        value = loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        # libyaml puts an error at the end of the input on the line after it; go-yaml (kubectl) on the last line
+        where = f"line {min(mark.line + 1, text.count(chr(10)) + 1)}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise UsageError(f"unable to parse {source}: {where}{problem}") from exc
+    finally:
+        loader.dispose()
+    return sendable.normalize(value, f"unable to parse {source}")
 
 
 def _expand(m: Manifest) -> list[Manifest]:
@@ -156,11 +184,18 @@ def load(
         for file in _files(path, recursive):
             source = "<stdin>" if file == "-" else file
             try:
-                text = sys.stdin.read() if file == "-" else open(file, encoding="utf-8").read()
+                if file == "-":
+                    stdin = sys.stdin
+                    buffer = getattr(stdin, "buffer", None)
+                    raw = buffer.read() if buffer is not None else stdin.read().encode(errors="surrogateescape")
+                else:
+                    with open(file, "rb") as fh:
+                        raw = fh.read()
+                text = raw.decode("utf-8")  # strictly: a surrogate-escaped stdin would reach the encoder
             except OSError as exc:
                 raise UsageError(f"cannot read {file}: {exc.strerror}") from exc
             except UnicodeDecodeError as exc:
-                raise UsageError(f"{source}: not UTF-8 text") from exc
+                raise UsageError(f"{source}: not UTF-8 text (invalid byte at offset {exc.start})") from exc
             for doc in _documents(text, source):
                 for m in _expand(doc):
                     check(m, need_name=need_name, generate_name=generate_name)

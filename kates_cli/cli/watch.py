@@ -144,18 +144,6 @@ def parse_query(text: str, default_namespace: str | None) -> Query:
     return Query(name, kind, namespace, labels, fields)
 
 
-def parse_stall_timeout(text: str) -> float:
-    """--stall-timeout (watch, get -w): a duration of at least MIN_STALL_TIMEOUT."""
-    from ..core.selectors import shown
-    from ..core.watch import MIN_STALL_TIMEOUT
-    from .app import parse_duration
-
-    seconds = parse_duration(text)
-    if seconds < MIN_STALL_TIMEOUT:
-        raise UsageError(f'invalid --stall-timeout "{shown(text)}": must be at least {MIN_STALL_TIMEOUT:g}s')
-    return seconds
-
-
 def stderr_notice(state: State) -> Callable[[str], None]:
     """A stream's notices (a stall noticed, a kind gone): one line each on stderr, whole lines from any thread."""
     import threading
@@ -222,6 +210,7 @@ def watch(
     listed everything, then runs HOOK with the whole snapshot on stdin; while a run is going, changes coalesce into
     one next run with the newest state. Without --exec each snapshot is printed as one JSON line.
     """
+    from . import durations
     from .app import parse_duration
 
     state: State = ctx.obj
@@ -232,7 +221,7 @@ def watch(
     if default_ns is None and not all_namespaces:
         default_ns = client.namespace
     parsed = [parse_query(q, default_ns) for q in queries]
-    stall = parse_stall_timeout(stall_timeout)
+    stall = durations.parse_stall_timeout(stall_timeout)
     argv: list[str] | None = None
     if exec_:
         from .hook import check_runnable
@@ -242,8 +231,8 @@ def watch(
         raise UsageError("extra arguments are only allowed as hook arguments, with --exec")
     from .schedule import Debounce
 
-    quiet = parse_duration(debounce) if debounce else 0.0
-    bound = parse_duration(debounce_max) if debounce_max else None
+    quiet = parse_duration(debounce, "--debounce") if debounce else 0.0
+    bound = parse_duration(debounce_max, "--debounce-max") if debounce_max else None
     if bound is not None and bound < quiet:
         raise UsageError(f"--debounce-max ({debounce_max}) is shorter than --debounce ({debounce})")
     if bound is not None and not quiet:
@@ -257,10 +246,10 @@ def watch(
         output_deltas=output_deltas,
         wait_for_kinds=wait_for_kinds,
         debounce=Debounce.of(quiet, bound),
-        hook_timeout=parse_duration(hook_timeout) if hook_timeout else None,
-        backoff_cap=parse_duration(backoff_cap),
-        grace=parse_duration(grace_period),
-        bootstrap_timeout=parse_duration(bootstrap_timeout) if bootstrap_timeout else None,
+        hook_timeout=parse_duration(hook_timeout, "--hook-timeout") if hook_timeout else None,
+        backoff_cap=parse_duration(backoff_cap, "--backoff-cap"),
+        grace=parse_duration(grace_period, "--grace-period"),
+        bootstrap_timeout=parse_duration(bootstrap_timeout, "--bootstrap-timeout") if bootstrap_timeout else None,
         stall_timeout=stall,
     ).run()
     raise typer.Exit(code)

@@ -1,5 +1,8 @@
-"""`kates create`, `update`, `update-status` and `patch`: every -f document parsed and checked before anything is
-sent; one line per object as kubectl prints it; a server rejection of one object does not stop the others.
+"""`kates create`, `update`, `update-status` and `patch`: every -f document (and every patch) parsed, checked and
+encoded before anything is sent (manifests.py, sendable.py); one line per object as kubectl prints it; a server
+rejection of one object (an oversize object's 413 included) does not stop the others. When the server cannot be
+reached, the object being written is reported as not sent, or as possibly applied when its answer was lost after
+sending (outcome.py: such a write is never repeated), the objects never sent are named, and kates stops.
 
 Objects are sent with fieldValidation=Strict unless --validate says otherwise (kubectl's default since 1.27), so an
 unknown or duplicate field fails the object instead of being dropped. An object whose kind is defined by a
@@ -18,9 +21,10 @@ import click
 import typer
 from typer.core import TyperCommand
 
-from ..errors import ApiError, Conflict, NotFound, PartialFailure, ResourceTypeNotFound, UsageError
+from ..errors import ApiError, Conflict, NotFound, PartialFailure, ResourceTypeNotFound, Unreachable, UsageError
 from . import completion, render
 from .manifests import Manifest, crd_refs, load
+from .outcome import lost_answer, maybe_applied
 from .state import State
 
 if TYPE_CHECKING:
@@ -226,6 +230,10 @@ def run_each(
             failed.add(i)
             err.write(f"error: {verb} {m.where}: {exc.message}\n")
             continue
+        except Unreachable as exc:
+            # the server is gone: say what became of this object, and which were never sent, then stop
+            _report_unreachable(err, plan, i, exc, verb, output, results, out, dry_run)
+            raise
         results.append(result)
         name = (result.get("metadata") or {}).get("name") or (obj.get("metadata") or {}).get("name")
         if output is None:
@@ -238,6 +246,44 @@ def run_each(
         out.write(render.to_json(doc) if output == "json" else render.to_yaml(doc))
     if failures:
         raise PartialFailure(f"{len(failures)} of {len(plan)} objects failed", {f.exit_code for f in failures})
+
+
+def _what(step: _Step) -> str:
+    """`configmaps "x"` (kubectl's way of naming an object in an error), or its generateName."""
+    meta = step.obj.get("metadata") or {}
+    if meta.get("name"):
+        return f'{step.ref.group_resource} "{meta["name"]}"'
+    return f'{step.ref.group_resource} (generateName "{meta.get("generateName", "")}")'
+
+
+def _report_unreachable(
+    err: Any,
+    plan: list[_Step],
+    i: int,
+    exc: Unreachable,
+    verb: str,
+    output: str | None,
+    results: list[dict[str, Any]],
+    out: Any,
+    dry_run: bool,
+) -> None:
+    """The server could not be reached while writing plan[i]: one line for that object (whose write may have been
+    applied when the connection dropped after sending), one naming the objects never sent, and the objects
+    already written (-o json/yaml prints them, as it would have at the end)."""
+    step = plan[i]
+    if maybe_applied(exc):
+        err.write(f"error: {verb} {step.m.where}: {lost_answer(_what(step))}\n")
+    else:
+        err.write(f"error: {verb} {step.m.where}: {exc.message}\n")
+    rest = plan[i + 1 :]
+    if rest:
+        names = ", ".join(_what(s) for s in rest[:5]) + (", ..." if len(rest) > 5 else "")
+        err.write(f"error: {len(rest)} of {len(plan)} objects were not sent: {names}\n")
+    if output in ("json", "yaml") and results:
+        doc = render.as_list(results)
+        out.write(render.to_json(doc) if output == "json" else render.to_yaml(doc))
+    out.flush()
+    exc.message = f"{exc.message} ({len(results)} of {len(plan)} objects {'checked' if dry_run else 'written'})"
 
 
 def _start(
@@ -409,21 +455,26 @@ def validate_json_patch(patch: Any) -> None:
         raise UsageError(f"invalid json patch: {exc}") from exc
 
 
+def _refuse_constant(word: str) -> Any:
+    raise ValueError(word)
+
+
 def _parse_patch(text: str, source: str) -> Any:
-    """The patch as JSON, else YAML; `source` is the --patch-file, or None for a patch given with -p."""
-    import yaml
+    """The patch as JSON, else YAML, in its JSON form: NaN, infinities and alias bombs are refused here (Python's
+    json takes NaN and Infinity, which orjson would send as null). `source` names the patch in errors."""
+    from . import sendable
+    from .manifests import parse_value
 
     try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise UsageError(f"unable to parse {source}: {where}{problem}") from exc
+        body = json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise UsageError(f"unable to parse {source}: the patch nests too deep") from None
+    except ValueError as exc:
+        if str(exc) in ("NaN", "Infinity", "-Infinity"):
+            word = {"NaN": "NaN", "Infinity": "+Inf", "-Infinity": "-Inf"}[str(exc)]
+            raise UsageError(f"unable to parse {source}: json: unsupported value: {word}") from None
+        return parse_value(text, source)
+    return sendable.normalize(body, f"unable to parse {source}")
 
 
 def patch(
@@ -463,7 +514,8 @@ def patch(
         except OSError as exc:
             raise UsageError(f"cannot read {patch_file}: {exc.strerror}") from exc
     assert patch_text is not None
-    body = _parse_patch(patch_text, patch_file or json.dumps(patch_text))
+    shown = patch_text if len(patch_text) <= 60 else patch_text[:57] + "..."
+    body = _parse_patch(patch_text, patch_file or json.dumps(shown))
     if patch_type not in (None, "strategic", "merge", "json"):
         raise UsageError(f'unknown patch type "{patch_type}"', hint="use strategic, merge or json")
     if patch_type == "json":

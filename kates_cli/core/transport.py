@@ -227,8 +227,11 @@ class Transport:
 
     def _acquire(self, timeout: float | None) -> http.client.HTTPConnection:
         with self._lock:
-            if self._pool:
+            while self._pool:
                 conn = self._pool.pop()
+                if conn.sock is not None and _closed_by_peer(conn.sock):
+                    conn.close()  # the server closed it while idle: a write sent on it would be lost for nothing
+                    continue
                 if conn.sock is not None:
                     conn.sock.settimeout(timeout)
                 conn.timeout = timeout
@@ -328,11 +331,26 @@ class Transport:
                 headers["Authorization"] = f"Bearer {token}"
             conn = self._acquire(timeout)
             try:
-                conn.request(method, url, body=body, headers=headers)
-                resp = conn.getresponse()
+                try:
+                    conn.request(method, url, body=body, headers=headers)
+                except (OSError, http.client.HTTPException):
+                    if body is None:
+                        raise
+                    # the server may answer before it has read the whole body, and close: an oversize request's 413
+                    # is waiting to be read (Go's transport reads it too); without one, the send's error stands
+                    try:
+                        resp = conn.getresponse()
+                    except (OSError, http.client.HTTPException):
+                        resp = None
+                    if resp is None:
+                        raise
+                else:
+                    resp = conn.getresponse()
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
                 conn.close()
-                if attempt == 0:  # a pooled keep-alive connection the server had closed: retry once, fresh
+                # a pooled keep-alive connection the server had closed: retry once, fresh, but only a request that is
+                # safe to repeat; a write may have been applied, and its caller must say so (cli/write.py)
+                if attempt == 0 and method in ("GET", "HEAD"):
                     continue
                 raise self.unreachable(exc) from exc
             except (OSError, http.client.HTTPException) as exc:
@@ -368,6 +386,17 @@ class Transport:
 
     def request_json(self, method: str, path: str, **kwargs: Any) -> Any:
         return orjson.loads(self.request(method, path, **kwargs))
+
+
+def _closed_by_peer(sock: socket.socket) -> bool:
+    """An idle keep-alive connection that is readable has been closed by the server (or holds bytes nobody asked
+    for): either way it must not carry a request."""
+    import select
+
+    try:
+        return bool(select.select([sock], [], [], 0)[0])
+    except (OSError, ValueError):
+        return True
 
 
 def _gunzip() -> Any:

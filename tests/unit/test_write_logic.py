@@ -104,7 +104,7 @@ def test_crd_refs_lists_each_served_version_of_the_defined_kind() -> None:
 
 
 def test_a_bad_command_line_patch_is_quoted_as_kubectl_quotes_it() -> None:
-    with pytest.raises(UsageError, match=r'^unable to parse "a: \[": line 1: expected the node content'):
+    with pytest.raises(UsageError, match=r'^unable to parse "a: \[": line 1: did not find expected node content'):
         _parse_patch("a: [", '"a: ["')
     assert _parse_patch("data: {a: '1'}", "x") == {"data": {"a": "1"}}
 
