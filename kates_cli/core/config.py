@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -146,7 +147,10 @@ def read_token(settings: ConnectionSettings) -> str | None:
         return settings.token
     if not settings.token_file:
         return None
-    return _read_bytes(settings.token_file, "token file").decode("utf-8", errors="replace").strip() or None
+    token = _read_bytes(settings.token_file, "token file").decode("utf-8", errors="replace").strip()
+    if not token:  # client-go's cachingTokenSource refuses it too
+        raise ConfigError(f'read empty token from file "{settings.token_file}"')
+    return token
 
 
 def run_exec_plugin(exec_config: dict[str, Any], *, cluster_server: str, interactive: bool = False) -> ExecCredential:
@@ -280,22 +284,86 @@ def _from_kubeconfig(
     exec_config = user.get("exec")  # already a private copy, made by merged_config
     if exec_config is not None and not (isinstance(exec_config, dict) and exec_config.get("command")):
         raise ConfigError(f"{uwhere}: exec needs a command", hint="see users[].user.exec in the kubeconfig")
+    ca_data = _data_or_file(cluster, "certificate-authority", cwhere)
+    if insecure and ca_data:
+        raise ConfigError(
+            f"{cwhere}: specifying a root certificates file with the insecure flag is not allowed",
+            hint="remove certificate-authority(-data) or insecure-skip-tls-verify from the cluster",
+        )
+    cert, key = _data_or_file(user, "client-certificate", uwhere), _data_or_file(user, "client-key", uwhere)
+    _check_credentials(user, uwhere, cert, key, token, exec_config)
+    server = server if "://" in server else f"https://{server}"
+    _check_server(server, cwhere)
     return ConnectionSettings(
-        server=server if "://" in server else f"https://{server}",
+        server=server,
         context=name,
         namespace=namespace or _str(ctx, "namespace", where) or "default",
-        ca_data=_data_or_file(cluster, "certificate-authority", cwhere),
+        ca_data=ca_data,
         insecure=insecure,
         tls_server_name=_str(cluster, "tls-server-name", cwhere) or None,
-        client_cert_data=_data_or_file(user, "client-certificate", uwhere),
-        client_key_data=_data_or_file(user, "client-key", uwhere),
+        client_cert_data=cert,
+        client_key_data=key,
         token=token,
         token_file=token_file,
         exec_config=exec_config,
-        proxy_url=_str(cluster, "proxy-url", cwhere) or None,
+        proxy_url=_proxy_url(cluster, cwhere),
         disable_compression=disable_compression,
         kubeconfig_paths=paths,
     )
+
+
+def _check_credentials(
+    user: Mapping[str, Any], where: str, cert: bytes | None, key: bytes | None, token: str | None, exec_config: Any
+) -> None:
+    """Refuse credentials kates would otherwise drop, sending anonymous requests instead (a confusing 403 later)."""
+    if cert and not key:
+        raise ConfigError(
+            f"client-key-data or client-key must be specified for {where} to use the clientCert authentication method"
+        )
+    if key and not cert:
+        raise ConfigError(
+            f"client-certificate-data or client-certificate must be specified for {where} to use the clientCert "
+            "authentication method"
+        )
+    provider = user.get("auth-provider")
+    if provider is not None:
+        name = provider.get("name") if isinstance(provider, dict) else None
+        raise ConfigError(
+            f'{where}: the auth-provider "{name if isinstance(name, str) else ""}" is not supported',
+            hint="client-go removed its auth providers: use the provider's exec credential plugin "
+            "(e.g. gke-gcloud-auth-plugin, kubelogin) in users[].user.exec",
+        )
+    if user.get("username") is not None or user.get("password") is not None:
+        raise ConfigError(
+            f"{where}: username/password (basic authentication) is not supported",
+            hint="kube-apiserver removed basic authentication in 1.19: use a token, a client certificate or an exec "
+            "plugin",
+        )
+    if "token" in user and not token and not user.get("tokenFile") and not cert and not exec_config:
+        raise ConfigError(f"{where}: token is empty", hint="set the token, or remove it to connect anonymously")
+
+
+def _check_server(server: str, where: str) -> None:
+    """A server URL kates can dial: http(s), a host, and a port in range (client-go fails these at dial time)."""
+    try:
+        url = urlsplit(server)
+        port = url.port
+    except ValueError as e:
+        reason = str(e)
+        raise ConfigError(f'{where}: invalid server URL "{server}": {reason[:1].lower()}{reason[1:]}') from e
+    if url.scheme not in ("https", "http") or not url.hostname:
+        raise ConfigError(f'{where}: invalid server URL "{server}": it needs https:// (or http://) and a host')
+    if port == 0:
+        raise ConfigError(f'{where}: invalid server URL "{server}": port 0')
+
+
+def _proxy_url(cluster: Mapping[str, Any], where: str) -> str | None:
+    proxy = _str(cluster, "proxy-url", where)
+    try:
+        _ = urlsplit(proxy).port  # raises for a bad port
+    except ValueError as e:
+        raise ConfigError(f'{where}: invalid proxy-url "{proxy}": {e}') from e
+    return proxy or None
 
 
 def _in_cluster(context: str | None, namespace: str | None, env: Mapping[str, str], sa_dir: str) -> ConnectionSettings:

@@ -19,8 +19,11 @@ Invariants:
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
+import select
+import shutil
 import socket
 import ssl
 import tempfile
@@ -32,7 +35,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import orjson
 
-from ..errors import ConfigError, KatesError, Unreachable, from_status
+from ..errors import ConfigError, KatesError, TLSVerifyError, Uncertain, Unreachable, from_status
 from . import server_warnings
 from .config import ConnectionSettings, ExecCredential, read_token
 from .credentials import exec_authenticator
@@ -173,12 +176,16 @@ class Transport:
     def __init__(self, settings: ConnectionSettings, timeout: float | None = None):
         self.settings = settings
         self.timeout = timeout
-        url = urlsplit(settings.server)
+        try:
+            url = urlsplit(settings.server)
+            port = url.port
+        except ValueError as exc:  # a bad port; config.load refuses those, settings made by hand may not
+            raise ConfigError(f'invalid server URL "{settings.server}": {exc}') from exc
         if url.scheme not in ("https", "http") or not url.hostname:
             raise ConfigError(f'invalid server URL "{settings.server}" in the kubeconfig')
         self.scheme = url.scheme
         self.host = url.hostname
-        self.port = url.port or (443 if url.scheme == "https" else 80)
+        self.port = port or (443 if url.scheme == "https" else 80)
         self.prefix = url.path.rstrip("/")
         self._pool: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
@@ -201,7 +208,13 @@ class Transport:
         elif s.ca_data:
             # only the cluster's CA: loading the system store as well costs ~15 ms per command
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-            ctx.load_verify_locations(cadata=s.ca_data.decode())
+            try:
+                ctx.load_verify_locations(cadata=s.ca_data.decode("ascii"))
+            except (ssl.SSLError, UnicodeDecodeError, ValueError) as exc:
+                raise ConfigError(
+                    "unable to load root certificates: unable to parse bytes as PEM block",
+                    hint=f"check certificate-authority(-data) of the cluster of context {s.context or '(in-cluster)'}",
+                ) from exc
         else:
             ctx = ssl.create_default_context()
         if cert:
@@ -225,15 +238,22 @@ class Transport:
             conn.set_tunnel(self.host, self.port)
         return conn
 
-    def _acquire(self, timeout: float | None) -> http.client.HTTPConnection:
-        with self._lock:
-            if self._pool:
-                conn = self._pool.pop()
-                if conn.sock is not None:
-                    conn.sock.settimeout(timeout)
-                conn.timeout = timeout
-                return conn
-        return self._connect(timeout)
+    def _acquire(self, timeout: float | None) -> tuple[http.client.HTTPConnection, bool]:
+        """A pooled connection that still looks open (reused=True), else a new one. A pooled connection with
+        something to read has been closed by the server (an idle timeout): drop it before sending on it, as Go's
+        transport notices it in its read loop and urllib3 in `is_connection_dropped`, so that a write rarely meets
+        a dead connection after it was sent."""
+        while True:
+            with self._lock:
+                conn = self._pool.pop() if self._pool else None
+            if conn is None:
+                return self._connect(timeout), False
+            if conn.sock is None or _dropped(conn.sock):
+                conn.close()
+                continue
+            conn.sock.settimeout(timeout)
+            conn.timeout = timeout
+            return conn, True
 
     def release(self, conn: http.client.HTTPConnection) -> None:
         with self._lock:
@@ -291,7 +311,10 @@ class Transport:
             return exc
         where = f"{self.scheme}://{self.host}:{self.port}"
         if isinstance(exc, ssl.SSLCertVerificationError):
-            return Unreachable(f"unable to connect to the server {where}: {exc.verify_message or exc}")
+            return TLSVerifyError(
+                f"unable to connect to the server {where}: TLS verification failed: {exc.verify_message or exc}",
+                hint="check the cluster's certificate-authority and server name in the kubeconfig",
+            )
         if isinstance(exc, (socket.timeout, TimeoutError)):
             return Unreachable(f"unable to connect to the server {where}: timed out")
         if isinstance(exc, ConnectionRefusedError):
@@ -301,6 +324,16 @@ class Transport:
             )
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         return Unreachable(f"unable to connect to the server {where}: {reason}")
+
+    def uncertain(self, method: str, path: str, exc: BaseException | None) -> Uncertain:
+        """A write sent whole whose answer was lost: it may have been applied."""
+        reason = "" if exc is None else f" ({getattr(exc, 'strerror', None) or str(exc) or type(exc).__name__})"
+        return Uncertain(
+            f"the request may have been applied: the connection was lost before the answer{reason}",
+            method=method,
+            path=path,
+            hint="check the object's current state before repeating the request",
+        )
 
     def open(
         self,
@@ -316,6 +349,7 @@ class Transport:
         """Send one request and return the open response, raising the matching KatesError for HTTP >= 400."""
         timeout = self.timeout if timeout == -1.0 else timeout
         url = self.prefix + build_url(path, params)
+        repeated = False  # the first attempt was sent whole and lost its answer
         for attempt in (0, 1):
             headers = {"Accept": accept, "User-Agent": "kates/0.1"}
             if not self.settings.disable_compression:
@@ -326,24 +360,37 @@ class Transport:
             token = self._bearer(cred)
             if token:
                 headers["Authorization"] = f"Bearer {token}"
-            conn = self._acquire(timeout)
+            conn, reused = self._acquire(timeout)
+            sent = False
             try:
                 conn.request(method, url, body=body, headers=headers)
+                sent = True
                 resp = conn.getresponse()
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
-                conn.close()
-                if attempt == 0:  # a pooled keep-alive connection the server had closed: retry once, fresh
-                    continue
-                raise self.unreachable(exc) from exc
             except (OSError, http.client.HTTPException) as exc:
                 conn.close()
-                raise self.unreachable(exc) from exc
+                if repeated and method not in ("GET", "HEAD"):
+                    raise self.uncertain(method, path, exc) from exc  # the first attempt's fate is unknown
+                if not sent:
+                    # The request never left whole, so the server cannot have acted on it. A kept-alive connection
+                    # the server had closed fails here on send: retry once on a fresh one, whatever the method.
+                    if reused and attempt == 0:
+                        continue
+                    raise self.unreachable(exc) from exc
+                if _lost_connection(exc) and attempt == 0 and _repeatable(method, content_type):
+                    repeated = True  # sent whole, no answer: repeat only what is safe to do twice
+                    continue
+                if method in ("GET", "HEAD"):
+                    raise self.unreachable(exc) from exc
+                raise self.uncertain(method, path, exc) from exc
             response = Response(self, conn, resp)
             server_warnings.handle(resp.headers.get_all("Warning"))  # errors carry warnings too, as in client-go
             if resp.status < 400:
                 return response
             raw = response.read()
             response.close(reuse=True)
+            if repeated and resp.status == 409 and method not in ("GET", "HEAD"):
+                # a conditional write repeated after its answer was lost: the conflict may be with itself
+                raise self.uncertain(method, path, None)
             if resp.status == 401 and attempt == 0 and self._exec is not None and cred is not None:
                 self._exec.refresh(cred)  # runs the plugin unless another request already has
                 continue
@@ -370,22 +417,112 @@ class Transport:
         return orjson.loads(self.request(method, path, **kwargs))
 
 
+_REPEATABLE_PATCHES = frozenset(
+    ("application/merge-patch+json", "application/strategic-merge-patch+json", "application/apply-patch+yaml")
+)
+
+
+def _repeatable(method: str, content_type: str) -> bool:
+    """Whether a request sent whole but unanswered may be sent again. Reads may. A PUT replaces the whole object,
+    so a repeat leaves the same state, and one carrying a resourceVersion conflicts with itself (reported as
+    uncertain, see `open`). Merge, strategic-merge and apply patches set fields to values and give the same object
+    applied twice. POST (a create, or a generateName create that would make a second object), DELETE (a repeat
+    answers 404) and JSON patch (`add` to a list appends twice, `test` fails) may not. client-go retries only GET."""
+    if method in ("GET", "HEAD", "PUT"):
+        return True
+    return method == "PATCH" and content_type.split(";")[0].strip() in _REPEATABLE_PATCHES
+
+
+def _lost_connection(exc: BaseException) -> bool:
+    """The connection died under an unanswered request (not a timeout: a slow server may still be at work)."""
+    return isinstance(exc, (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError))
+
+
+def _dropped(sock: socket.socket) -> bool:
+    """An idle kept-alive socket is readable only when the server has closed it (or sent something unasked)."""
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
 def _gunzip() -> Any:
     return zlib.decompressobj(16 + zlib.MAX_WBITS)  # 16+: a gzip header and trailer around the deflate data
 
 
 def _load_cert_chain(ctx: ssl.SSLContext, cert: bytes, key: bytes) -> None:
-    """ssl only loads client certificates from files: write them to a private directory, load, delete at once."""
-    with tempfile.TemporaryDirectory(prefix="kates-") as tmp:
-        cert_path, key_path = os.path.join(tmp, "client.crt"), os.path.join(tmp, "client.key")
-        for path, data in ((cert_path, cert), (key_path, key)):
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
+    """Give the context the client certificate and key. ssl loads them only from a path, so on Linux they go into
+    an in-memory file (memfd: no name on any filesystem, gone with its last descriptor, so even a SIGKILL leaves
+    nothing behind) opened through /proc/self/fd."""
+    try:
+        with _key_file(cert + b"\n" + key) as path:
+            ctx.load_cert_chain(path)
+    except ssl.SSLError as exc:
+        raise ConfigError(f"invalid client certificate or key: {exc.reason or exc}") from exc
+
+
+@contextlib.contextmanager
+def _key_file(data: bytes) -> Iterator[str]:
+    """A path holding `data` for as long as the block runs, without a plaintext copy on disk where possible."""
+    fd = _memfd(data)
+    if fd is not None:
         try:
-            ctx.load_cert_chain(cert_path, key_path)
-        except ssl.SSLError as exc:
-            raise ConfigError(f"invalid client certificate or key: {exc.reason or exc}") from exc
+            yield f"/proc/self/fd/{fd}"
+        finally:
+            os.close(fd)
+        return
+    # No memfd (not Linux, or /proc not mounted): a file in a private directory, deleted as soon as ssl has read
+    # it. A SIGKILL in that window would leave the key behind, so the directory is named after our pid and the
+    # next kates removes those of dead processes (`_remove_stale_key_dirs`).
+    _remove_stale_key_dirs()
+    directory = tempfile.mkdtemp(prefix=f"{KEY_DIR_PREFIX}{os.getuid()}-{os.getpid()}-")  # mode 0700
+    path = os.path.join(directory, "client.pem")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        yield path
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+KEY_DIR_PREFIX = "kates-key-"
+
+
+def _memfd(data: bytes) -> int | None:
+    memfd_create = getattr(os, "memfd_create", None)
+    if memfd_create is None or not os.path.isdir("/proc/self/fd"):
+        return None
+    try:
+        fd: int = memfd_create("kates-client-key", getattr(os, "MFD_CLOEXEC", 1))
+    except OSError:
+        return None
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    return fd
+
+
+def _remove_stale_key_dirs() -> None:
+    """Remove the key directories of kates processes that died without removing theirs (SIGKILL)."""
+    prefix = f"{KEY_DIR_PREFIX}{os.getuid()}-"
+    tmp = tempfile.gettempdir()
+    try:
+        names = os.listdir(tmp)
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(prefix) :].split("-")[0]
+        if not name.startswith(prefix) or not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue  # alive (or another user's pid we may not signal): keep
+        except ProcessLookupError:
+            shutil.rmtree(os.path.join(tmp, name), ignore_errors=True)
+        except OSError:
+            continue
 
 
 class _ServerNameContext:
