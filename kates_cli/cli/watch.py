@@ -211,9 +211,11 @@ class Watcher:
         acc = client.watch(*self.queries, wait_for_kinds=self.wait_for_kinds, gate=gate)
         try:
             if self.argv is not None:
-                from ..core.coherence import WriteServer
+                from ..core.coherence import WriteServer, cluster_id
 
-                server = WriteServer(tmp.name, acc.record_write)
+                stderr = self.state.env.stderr
+                debug = (lambda line: stderr.write(f"debug: {line}\n")) if self.state.debug else None
+                server = WriteServer(tmp.name, acc.record_write, cluster=cluster_id(client.settings), debug=debug)
             if not self._bootstrap(acc):
                 return int(ExitCode.INTERRUPTED)
             return self._loop(acc, tmp.name, server.path if server else None)
