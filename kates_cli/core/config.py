@@ -224,8 +224,9 @@ def _parse_exec_output(stdout: bytes, api_version: str, fail: Callable[[str], Co
     if expiry:
         try:
             when = datetime.fromisoformat(expiry)
-        except ValueError as e:
-            raise fail(f"returned an invalid expirationTimestamp {expiry!r}") from e
+        except ValueError:
+            # the value is not echoed: it is the plugin's output, which may carry the credential
+            raise fail("returned an expirationTimestamp that is not an RFC 3339 time") from None
         expires_at = (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
     return ExecCredential(token or None, cert.encode() if cert else None, key.encode() if key else None, expires_at)
 
@@ -393,7 +394,8 @@ def _parse_file(path: str) -> dict[str, Any]:
         mark = getattr(e, "problem_mark", None)
         reason = getattr(e, "problem", None) or " ".join(str(e).split())
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-        raise _invalid(path, f"{reason}{where}") from e
+        # not chained: a YAML error's text can quote the offending line, and that line may hold a token or key
+        raise _invalid(path, f"{reason}{where}") from None
     if doc is None:
         return {}
     if not isinstance(doc, dict):

@@ -4,13 +4,17 @@ entry (kubectl's words where kubectl has them), never an anonymous request or a 
 from __future__ import annotations
 
 import base64
+import json
+import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from kates_cli.core.config import ConnectionSettings, load
+from kates_cli.core import config
+from kates_cli.core.config import ConnectionSettings, load, run_exec_plugin
 from kates_cli.core.transport import Transport
 from kates_cli.errors import ConfigError, ExitCode
 
@@ -118,3 +122,28 @@ def test_ca_data_that_is_not_base64_is_a_config_error(tmp_path: Path) -> None:
     assert "certificate-authority-data is not valid base64" in refused(
         tmp_path, {"token": "t"}, {"certificate-authority-data": "%%%not base64"}
     )
+
+
+def test_a_kubeconfig_syntax_error_never_quotes_the_line_even_in_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(config, "_LOADER", yaml.SafeLoader)  # the pure-Python loader quotes the line in its errors
+    path = tmp_path / "config"
+    path.write_text("users:\n- name: u\n  user:\n    token: secret-token-123: x\n")
+    with pytest.raises(ConfigError) as err:
+        load(str(path), env={}, home="/nonexistent")
+    shown = "".join(traceback.format_exception(err.value))  # what --debug prints
+    assert "mapping values are not allowed here (line 4, column 28)" in err.value.message
+    assert "secret-token-123" not in shown
+
+
+def test_an_exec_plugins_bad_expiry_is_not_echoed(tmp_path: Path) -> None:
+    plugin = tmp_path / "plugin.py"
+    status = {"token": "t", "expirationTimestamp": "tok-en-secret"}
+    doc = {"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential", "status": status}
+    plugin.write_text(f"print({json.dumps(json.dumps(doc))})")
+    stanza = {"apiVersion": "client.authentication.k8s.io/v1", "command": sys.executable, "args": [str(plugin)]}
+    with pytest.raises(ConfigError) as err:
+        run_exec_plugin(stanza, cluster_server="https://h")
+    assert "tok-en-secret" not in "".join(traceback.format_exception(err.value))
+    assert "returned an expirationTimestamp that is not an RFC 3339 time" in err.value.message
