@@ -164,6 +164,7 @@ def run_exec_plugin(exec_config: dict[str, Any], *, cluster_server: str, interac
 
     if not isinstance(command, str) or not command:
         raise ConfigError("exec plugin has no command", hint=hint)
+    check_exec(exec_config, f'exec plugin "{command}"')
     args = [str(arg) for arg in exec_config.get("args") or []]
     api_version = exec_config.get("apiVersion")
     if not isinstance(api_version, str) or not api_version:
@@ -283,8 +284,8 @@ def _from_kubeconfig(
     elif token_file:
         _read_bytes(token_file, f"tokenFile of {uwhere}")
     exec_config = user.get("exec")  # already a private copy, made by merged_config
-    if exec_config is not None and not (isinstance(exec_config, dict) and exec_config.get("command")):
-        raise ConfigError(f"{uwhere}: exec needs a command", hint="see users[].user.exec in the kubeconfig")
+    if exec_config is not None:
+        check_exec(exec_config, uwhere)
     ca_data = _data_or_file(cluster, "certificate-authority", cwhere)
     if insecure and ca_data:
         raise ConfigError(
@@ -311,6 +312,31 @@ def _from_kubeconfig(
         disable_compression=disable_compression,
         kubeconfig_paths=paths,
     )
+
+
+def check_exec(exec_config: Any, where: str) -> None:
+    """The exec stanza has the shape client-go decodes (its ExecConfig), so running it cannot fail on a type."""
+    hint = "see users[].user.exec in the kubeconfig"
+    if not isinstance(exec_config, dict) or not exec_config.get("command"):
+        raise ConfigError(f"{where}: exec needs a command", hint=hint)
+    strings = ("command", "apiVersion", "installHint", "interactiveMode")
+    for key in strings:
+        if exec_config.get(key) is not None and not isinstance(exec_config[key], str):
+            raise ConfigError(f"{where}: exec {key} must be a string", hint=hint)
+    args = exec_config.get("args")
+    if args is not None and not (isinstance(args, list) and all(isinstance(a, str) for a in args)):
+        raise ConfigError(f"{where}: exec args must be a list of strings", hint=hint)
+    env = exec_config.get("env")
+    valid_env = isinstance(env, list) and all(
+        isinstance(e, dict) and isinstance(e.get("name"), str) and isinstance(e.get("value", ""), str) for e in env
+    )
+    if env is not None and not valid_env:
+        raise ConfigError(f"{where}: exec env must be a list of {{name, value}} strings", hint=hint)
+    mode = exec_config.get("interactiveMode")
+    if mode not in (None, "", "Never", "IfAvailable", "Always"):
+        raise ConfigError(f'{where}: exec has an invalid interactiveMode "{mode}"', hint=hint)
+    if not isinstance(exec_config.get("provideClusterInfo", False), bool):
+        raise ConfigError(f"{where}: exec provideClusterInfo must be true or false", hint=hint)
 
 
 def _check_credentials(

@@ -147,3 +147,21 @@ def test_an_exec_plugins_bad_expiry_is_not_echoed(tmp_path: Path) -> None:
         run_exec_plugin(stanza, cluster_server="https://h")
     assert "tok-en-secret" not in "".join(traceback.format_exception(err.value))
     assert "returned an expirationTimestamp that is not an RFC 3339 time" in err.value.message
+
+
+@pytest.mark.parametrize(
+    ("stanza", "message"),
+    [
+        ({"args": True}, 'user "u": exec args must be a list of strings'),
+        ({"args": ["a", 1]}, 'user "u": exec args must be a list of strings'),
+        ({"env": True}, 'user "u": exec env must be a list of {name, value} strings'),
+        ({"env": [{"name": "A", "value": 1}]}, 'user "u": exec env must be a list of {name, value} strings'),
+        ({"interactiveMode": "Sometimes"}, 'user "u": exec has an invalid interactiveMode "Sometimes"'),
+        ({"apiVersion": 1}, 'user "u": exec apiVersion must be a string'),
+    ],
+)
+def test_an_exec_stanza_of_the_wrong_shape_is_refused_at_load(
+    tmp_path: Path, stanza: dict[str, Any], message: str
+) -> None:
+    base = {"command": "/nonexistent/plugin", "apiVersion": "client.authentication.k8s.io/v1"}
+    assert refused(tmp_path, {"exec": {**base, **stanza}}) == message
