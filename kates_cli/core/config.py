@@ -14,7 +14,13 @@ Invariants:
 - Settings are fully resolved at load: file references are read into bytes, base64 data is decoded, the server
   has no trailing slash. `*-data` wins over the matching file reference (client-go: "data will override") and
   `token` wins over `tokenFile`. Only the token file is re-read later (`read_token`), because tokens rotate.
-- Every problem raises `ConfigError` naming the offending file, context, cluster, user or command.
+- Every problem raises `ConfigError` naming the offending file, context, cluster, user or command; no other
+  exception leaves `load` (fuzzed: tests/unit/test_fuzz_kubeconfig.py).
+- Credentials are used as written or refused, never dropped into anonymous requests: a client certificate without
+  its key (or the reverse), an auth-provider, username/password and an empty token or token file are errors, as is
+  insecure-skip-tls-verify together with a CA (kubectl's message). The server URL, proxy URL and exec stanza are
+  checked for the shape client-go decodes.
+- No error or chained exception quotes a kubeconfig's lines or an exec plugin's output: either may hold a secret.
 """
 
 from __future__ import annotations

@@ -10,7 +10,19 @@ Invariants:
   disable-compression) and a gzip body is inflated as it is read, chunk by chunk: `read`, `lines` and `chunks` only
   ever return the decoded bytes, and a gzip stream that ends early or is corrupt is an `Unreachable` error.
 - Connections are pooled and reused; a pooled connection is used by one request at a time, so the transport
-  is safe to share between threads.
+  is safe to share between threads. A pooled connection the server has closed is noticed before use and dropped.
+- A request is sent again only when that cannot act twice (client-go repeats only GETs): once, on a fresh
+  connection, when a reused connection failed before the request left whole (the server never saw it); or when the
+  connection died after it was sent and the request is repeatable (GET, HEAD, PUT, merge/strategic/apply patch).
+  Any other write sent whole whose answer was lost (POST, DELETE, JSON patch, a timed-out write) raises `Uncertain`
+  ("the request may have been applied"), as does a repeated conditional write answered 409 (it may conflict with
+  itself).
+- TLS verification is never off unless the kubeconfig says insecure-skip-tls-verify (and then has no CA: config
+  refuses both); a failed verification is `TLSVerifyError` (an `Unreachable`, exit 6) naming the failure, so callers
+  can tell it from a transient network error.
+- The client key never touches a filesystem on Linux: ssl loads it from a memfd through /proc/self/fd. Elsewhere it
+  goes through a file in a 0700 directory named after the pid, removed at once; a kates killed in between leaves
+  that directory, which the next kates removes.
 - Credentials are read lazily and refreshed when they can change: token files are re-read when their mtime
   changes; the exec plugin runs once per process and again only when its credential has expired or met a 401
   (`credentials.ExecAuthenticator`). A rotated exec client certificate gets a new TLS context, and pooled
@@ -327,7 +339,10 @@ class Transport:
 
     def uncertain(self, method: str, path: str, exc: BaseException | None) -> Uncertain:
         """A write sent whole whose answer was lost: it may have been applied."""
-        reason = "" if exc is None else f" ({getattr(exc, 'strerror', None) or str(exc) or type(exc).__name__})"
+        if isinstance(exc, KatesError):
+            reason = f" ({exc.message})"
+        else:
+            reason = "" if exc is None else f" ({getattr(exc, 'strerror', None) or str(exc) or type(exc).__name__})"
         return Uncertain(
             f"the request may have been applied: the connection was lost before the answer{reason}",
             method=method,
@@ -407,6 +422,11 @@ class Transport:
         response = self.open(method, path, **kwargs)
         try:
             data = response.read()
+        except Unreachable as exc:
+            response.close()
+            if method in ("GET", "HEAD"):
+                raise
+            raise self.uncertain(method, path, exc) from exc  # answered, then cut: the client cannot tell how
         except BaseException:
             response.close()
             raise
