@@ -13,6 +13,7 @@ import pytest
 from kates_cli.core.coherence import cluster_id
 from kates_cli.core.config import load
 from kates_cli.errors import ExitCode
+from tests import figures
 from tests.conftest import wait_for
 from tests.controlplane.launcher import ControlPlane
 from tests.e2e.test_watch import Watch, write_hook
@@ -73,6 +74,7 @@ def test_a_hooks_write_to_another_cluster_is_not_in_the_snapshot_and_bad_message
             talk(path, b"x" * (100 * 1024 * 1024))  # 100 MiB: refused after 4 MiB
             grown = rss_kib(w.proc.pid) - before
             assert grown < 32 * 1024, f"the watcher grew by {grown} KiB reading a huge message"
+            figures.record("security", "write socket: 100 MiB message", refused=True, watcher_rss_growth_kib=grown)
             # still serving, and a good report about the watched cluster is still taken
             me = cluster_id(load(str(cluster.kubeconfig), env={}, home="/nonexistent"))
             obj = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "late", "namespace": ns}}
