@@ -106,6 +106,22 @@ class Unreachable(KatesError):
     exit_code = ExitCode.UNREACHABLE
 
 
+class TLSVerifyError(Unreachable):
+    """The server's certificate failed verification (unknown CA, hostname mismatch, expired): not transient, so
+    retrying cannot help; the message names the verification failure."""
+
+
+class Uncertain(Unreachable):
+    """A write whose answer was lost: the request was sent whole, then the connection failed, so the server may or
+    may not have applied it. Never retried (a repeated create or generateName create would act twice); the caller
+    reports it per object. `method` and `path` name the request."""
+
+    def __init__(self, message: str, *, method: str = "", path: str = "", hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.method = method
+        self.path = path
+
+
 class PartialFailure(KatesError):
     """Some of several operations failed, each already reported; the exit code is theirs if they agree."""
 

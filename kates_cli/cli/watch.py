@@ -323,14 +323,16 @@ class Watcher:
         )
         try:
             if self.runner is not None:
-                from ..core.coherence import WriteServer
+                from ..core.coherence import WriteServer, cluster_id
                 from .hook import Reaper
                 from .rundir import RunDir, remove_stale
 
                 remove_stale()
                 tmp = RunDir()
                 reaper = self.runner.reaper = Reaper(tmp.path)
-                server = WriteServer(tmp.path, acc.record_write)
+                stderr = self.state.env.stderr
+                debug = (lambda line: stderr.write(f"debug: {line}\n")) if self.state.debug else None
+                server = WriteServer(tmp.path, acc.record_write, cluster=cluster_id(client.settings), debug=debug)
             if not self._bootstrap(acc):
                 return int(ExitCode.INTERRUPTED)
             return self._loop(acc, tmp, server.path if server else None)

@@ -63,9 +63,10 @@ class Client:
         self.write_listeners: list[WriteListener] = []
         socket_path = os.environ.get(coherence.ENV_VAR)
         if socket_path:  # we run inside a `kates watch` hook: report our writes to the watcher
+            cluster = coherence.cluster_id(self.settings)
 
             def report(verb: str, ref: ResourceRef, obj: KubeObject) -> None:
-                coherence.report(socket_path, verb, ref.group, ref.resource, obj)
+                coherence.report(socket_path, cluster, verb, ref.group, ref.resource, obj)
 
             self.write_listeners.append(report)
 

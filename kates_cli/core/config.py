@@ -14,7 +14,13 @@ Invariants:
 - Settings are fully resolved at load: file references are read into bytes, base64 data is decoded, the server
   has no trailing slash. `*-data` wins over the matching file reference (client-go: "data will override") and
   `token` wins over `tokenFile`. Only the token file is re-read later (`read_token`), because tokens rotate.
-- Every problem raises `ConfigError` naming the offending file, context, cluster, user or command.
+- Every problem raises `ConfigError` naming the offending file, context, cluster, user or command; no other
+  exception leaves `load` (fuzzed: tests/unit/test_fuzz_kubeconfig.py).
+- Credentials are used as written or refused, never dropped into anonymous requests: a client certificate without
+  its key (or the reverse), an auth-provider, username/password and an empty token or token file are errors, as is
+  insecure-skip-tls-verify together with a CA (kubectl's message). The server URL, proxy URL and exec stanza are
+  checked for the shape client-go decodes.
+- No error or chained exception quotes a kubeconfig's lines or an exec plugin's output: either may hold a secret.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -146,7 +153,10 @@ def read_token(settings: ConnectionSettings) -> str | None:
         return settings.token
     if not settings.token_file:
         return None
-    return _read_bytes(settings.token_file, "token file").decode("utf-8", errors="replace").strip() or None
+    token = _read_bytes(settings.token_file, "token file").decode("utf-8", errors="replace").strip()
+    if not token:  # client-go's cachingTokenSource refuses it too
+        raise ConfigError(f'read empty token from file "{settings.token_file}"')
+    return token
 
 
 def run_exec_plugin(exec_config: dict[str, Any], *, cluster_server: str, interactive: bool = False) -> ExecCredential:
@@ -160,6 +170,7 @@ def run_exec_plugin(exec_config: dict[str, Any], *, cluster_server: str, interac
 
     if not isinstance(command, str) or not command:
         raise ConfigError("exec plugin has no command", hint=hint)
+    check_exec(exec_config, f'exec plugin "{command}"')
     args = [str(arg) for arg in exec_config.get("args") or []]
     api_version = exec_config.get("apiVersion")
     if not isinstance(api_version, str) or not api_version:
@@ -220,8 +231,9 @@ def _parse_exec_output(stdout: bytes, api_version: str, fail: Callable[[str], Co
     if expiry:
         try:
             when = datetime.fromisoformat(expiry)
-        except ValueError as e:
-            raise fail(f"returned an invalid expirationTimestamp {expiry!r}") from e
+        except ValueError:
+            # the value is not echoed: it is the plugin's output, which may carry the credential
+            raise fail("returned an expirationTimestamp that is not an RFC 3339 time") from None
         expires_at = (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
     return ExecCredential(token or None, cert.encode() if cert else None, key.encode() if key else None, expires_at)
 
@@ -278,24 +290,113 @@ def _from_kubeconfig(
     elif token_file:
         _read_bytes(token_file, f"tokenFile of {uwhere}")
     exec_config = user.get("exec")  # already a private copy, made by merged_config
-    if exec_config is not None and not (isinstance(exec_config, dict) and exec_config.get("command")):
-        raise ConfigError(f"{uwhere}: exec needs a command", hint="see users[].user.exec in the kubeconfig")
+    if exec_config is not None:
+        check_exec(exec_config, uwhere)
+    ca_data = _data_or_file(cluster, "certificate-authority", cwhere)
+    if insecure and ca_data:
+        raise ConfigError(
+            f"{cwhere}: specifying a root certificates file with the insecure flag is not allowed",
+            hint="remove certificate-authority(-data) or insecure-skip-tls-verify from the cluster",
+        )
+    cert, key = _data_or_file(user, "client-certificate", uwhere), _data_or_file(user, "client-key", uwhere)
+    _check_credentials(user, uwhere, cert, key, token, exec_config)
+    server = server if "://" in server else f"https://{server}"
+    _check_server(server, cwhere)
     return ConnectionSettings(
-        server=server if "://" in server else f"https://{server}",
+        server=server,
         context=name,
         namespace=namespace or _str(ctx, "namespace", where) or "default",
-        ca_data=_data_or_file(cluster, "certificate-authority", cwhere),
+        ca_data=ca_data,
         insecure=insecure,
         tls_server_name=_str(cluster, "tls-server-name", cwhere) or None,
-        client_cert_data=_data_or_file(user, "client-certificate", uwhere),
-        client_key_data=_data_or_file(user, "client-key", uwhere),
+        client_cert_data=cert,
+        client_key_data=key,
         token=token,
         token_file=token_file,
         exec_config=exec_config,
-        proxy_url=_str(cluster, "proxy-url", cwhere) or None,
+        proxy_url=_proxy_url(cluster, cwhere),
         disable_compression=disable_compression,
         kubeconfig_paths=paths,
     )
+
+
+def check_exec(exec_config: Any, where: str) -> None:
+    """The exec stanza has the shape client-go decodes (its ExecConfig), so running it cannot fail on a type."""
+    hint = "see users[].user.exec in the kubeconfig"
+    if not isinstance(exec_config, dict) or not exec_config.get("command"):
+        raise ConfigError(f"{where}: exec needs a command", hint=hint)
+    strings = ("command", "apiVersion", "installHint", "interactiveMode")
+    for key in strings:
+        if exec_config.get(key) is not None and not isinstance(exec_config[key], str):
+            raise ConfigError(f"{where}: exec {key} must be a string", hint=hint)
+    args = exec_config.get("args")
+    if args is not None and not (isinstance(args, list) and all(isinstance(a, str) for a in args)):
+        raise ConfigError(f"{where}: exec args must be a list of strings", hint=hint)
+    env = exec_config.get("env")
+    valid_env = isinstance(env, list) and all(
+        isinstance(e, dict) and isinstance(e.get("name"), str) and isinstance(e.get("value", ""), str) for e in env
+    )
+    if env is not None and not valid_env:
+        raise ConfigError(f"{where}: exec env must be a list of {{name, value}} strings", hint=hint)
+    mode = exec_config.get("interactiveMode")
+    if mode not in (None, "", "Never", "IfAvailable", "Always"):
+        raise ConfigError(f'{where}: exec has an invalid interactiveMode "{mode}"', hint=hint)
+    if not isinstance(exec_config.get("provideClusterInfo", False), bool):
+        raise ConfigError(f"{where}: exec provideClusterInfo must be true or false", hint=hint)
+
+
+def _check_credentials(
+    user: Mapping[str, Any], where: str, cert: bytes | None, key: bytes | None, token: str | None, exec_config: Any
+) -> None:
+    """Refuse credentials kates would otherwise drop, sending anonymous requests instead (a confusing 403 later)."""
+    if cert and not key:
+        raise ConfigError(
+            f"client-key-data or client-key must be specified for {where} to use the clientCert authentication method"
+        )
+    if key and not cert:
+        raise ConfigError(
+            f"client-certificate-data or client-certificate must be specified for {where} to use the clientCert "
+            "authentication method"
+        )
+    provider = user.get("auth-provider")
+    if provider is not None:
+        name = provider.get("name") if isinstance(provider, dict) else None
+        raise ConfigError(
+            f'{where}: the auth-provider "{name if isinstance(name, str) else ""}" is not supported',
+            hint="client-go removed its auth providers: use the provider's exec credential plugin "
+            "(e.g. gke-gcloud-auth-plugin, kubelogin) in users[].user.exec",
+        )
+    if user.get("username") is not None or user.get("password") is not None:
+        raise ConfigError(
+            f"{where}: username/password (basic authentication) is not supported",
+            hint="kube-apiserver removed basic authentication in 1.19: use a token, a client certificate or an exec "
+            "plugin",
+        )
+    if "token" in user and not token and not user.get("tokenFile") and not cert and not exec_config:
+        raise ConfigError(f"{where}: token is empty", hint="set the token, or remove it to connect anonymously")
+
+
+def _check_server(server: str, where: str) -> None:
+    """A server URL kates can dial: http(s), a host, and a port in range (client-go fails these at dial time)."""
+    try:
+        url = urlsplit(server)
+        port = url.port
+    except ValueError as e:
+        reason = str(e)
+        raise ConfigError(f'{where}: invalid server URL "{server}": {reason[:1].lower()}{reason[1:]}') from e
+    if url.scheme not in ("https", "http") or not url.hostname:
+        raise ConfigError(f'{where}: invalid server URL "{server}": it needs https:// (or http://) and a host')
+    if port == 0:
+        raise ConfigError(f'{where}: invalid server URL "{server}": port 0')
+
+
+def _proxy_url(cluster: Mapping[str, Any], where: str) -> str | None:
+    proxy = _str(cluster, "proxy-url", where)
+    try:
+        _ = urlsplit(proxy).port  # raises for a bad port
+    except ValueError as e:
+        raise ConfigError(f'{where}: invalid proxy-url "{proxy}": {e}') from e
+    return proxy or None
 
 
 def _in_cluster(context: str | None, namespace: str | None, env: Mapping[str, str], sa_dir: str) -> ConnectionSettings:
@@ -325,7 +426,8 @@ def _parse_file(path: str) -> dict[str, Any]:
         mark = getattr(e, "problem_mark", None)
         reason = getattr(e, "problem", None) or " ".join(str(e).split())
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-        raise _invalid(path, f"{reason}{where}") from e
+        # not chained: a YAML error's text can quote the offending line, and that line may hold a token or key
+        raise _invalid(path, f"{reason}{where}") from None
     if doc is None:
         return {}
     if not isinstance(doc, dict):

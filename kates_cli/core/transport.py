@@ -10,7 +10,19 @@ Invariants:
   disable-compression) and a gzip body is inflated as it is read, chunk by chunk: `read`, `lines` and `chunks` only
   ever return the decoded bytes, and a gzip stream that ends early or is corrupt is an `Unreachable` error.
 - Connections are pooled and reused; a pooled connection is used by one request at a time, so the transport
-  is safe to share between threads.
+  is safe to share between threads. A pooled connection the server has closed is noticed before use and dropped.
+- A request is sent again only when that cannot act twice (client-go repeats only GETs): once, on a fresh
+  connection, when a reused connection failed before the request left whole (the server never saw it); or when the
+  connection died after it was sent and the request is repeatable (GET, HEAD, PUT, merge/strategic/apply patch).
+  Any other write sent whole whose answer was lost (POST, DELETE, JSON patch, a timed-out write) raises `Uncertain`
+  ("the request may have been applied"), as does a repeated conditional write answered 409 (it may conflict with
+  itself).
+- TLS verification is never off unless the kubeconfig says insecure-skip-tls-verify (and then has no CA: config
+  refuses both); a failed verification is `TLSVerifyError` (an `Unreachable`, exit 6) naming the failure, so callers
+  can tell it from a transient network error.
+- The client key never touches a filesystem on Linux: ssl loads it from a memfd through /proc/self/fd. Elsewhere it
+  goes through a file in a 0700 directory named after the pid, removed at once; a kates killed in between leaves
+  that directory, which the next kates removes.
 - Credentials are read lazily and refreshed when they can change: token files are re-read when their mtime
   changes; the exec plugin runs once per process and again only when its credential has expired or met a 401
   (`credentials.ExecAuthenticator`). A rotated exec client certificate gets a new TLS context, and pooled
@@ -19,8 +31,11 @@ Invariants:
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
+import select
+import shutil
 import socket
 import ssl
 import tempfile
@@ -32,7 +47,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import orjson
 
-from ..errors import ConfigError, KatesError, Unreachable, from_status
+from ..errors import ConfigError, KatesError, TLSVerifyError, Uncertain, Unreachable, from_status
 from . import server_warnings
 from .config import ConnectionSettings, ExecCredential, read_token
 from .credentials import exec_authenticator
@@ -173,12 +188,16 @@ class Transport:
     def __init__(self, settings: ConnectionSettings, timeout: float | None = None):
         self.settings = settings
         self.timeout = timeout
-        url = urlsplit(settings.server)
+        try:
+            url = urlsplit(settings.server)
+            port = url.port
+        except ValueError as exc:  # a bad port; config.load refuses those, settings made by hand may not
+            raise ConfigError(f'invalid server URL "{settings.server}": {exc}') from exc
         if url.scheme not in ("https", "http") or not url.hostname:
             raise ConfigError(f'invalid server URL "{settings.server}" in the kubeconfig')
         self.scheme = url.scheme
         self.host = url.hostname
-        self.port = url.port or (443 if url.scheme == "https" else 80)
+        self.port = port or (443 if url.scheme == "https" else 80)
         self.prefix = url.path.rstrip("/")
         self._pool: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
@@ -201,7 +220,13 @@ class Transport:
         elif s.ca_data:
             # only the cluster's CA: loading the system store as well costs ~15 ms per command
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-            ctx.load_verify_locations(cadata=s.ca_data.decode())
+            try:
+                ctx.load_verify_locations(cadata=s.ca_data.decode("ascii"))
+            except (ssl.SSLError, UnicodeDecodeError, ValueError) as exc:
+                raise ConfigError(
+                    "unable to load root certificates: unable to parse bytes as PEM block",
+                    hint=f"check certificate-authority(-data) of the cluster of context {s.context or '(in-cluster)'}",
+                ) from exc
         else:
             ctx = ssl.create_default_context()
         if cert:
@@ -225,18 +250,22 @@ class Transport:
             conn.set_tunnel(self.host, self.port)
         return conn
 
-    def _acquire(self, timeout: float | None) -> http.client.HTTPConnection:
-        with self._lock:
-            while self._pool:
-                conn = self._pool.pop()
-                if conn.sock is not None and _closed_by_peer(conn.sock):
-                    conn.close()  # the server closed it while idle: a write sent on it would be lost for nothing
-                    continue
-                if conn.sock is not None:
-                    conn.sock.settimeout(timeout)
-                conn.timeout = timeout
-                return conn
-        return self._connect(timeout)
+    def _acquire(self, timeout: float | None) -> tuple[http.client.HTTPConnection, bool]:
+        """A pooled connection that still looks open (reused=True), else a new one. A pooled connection with
+        something to read has been closed by the server (an idle timeout): drop it before sending on it, as Go's
+        transport notices it in its read loop and urllib3 in `is_connection_dropped`, so that a write rarely meets
+        a dead connection after it was sent."""
+        while True:
+            with self._lock:
+                conn = self._pool.pop() if self._pool else None
+            if conn is None:
+                return self._connect(timeout), False
+            if conn.sock is None or _dropped(conn.sock):
+                conn.close()
+                continue
+            conn.sock.settimeout(timeout)
+            conn.timeout = timeout
+            return conn, True
 
     def release(self, conn: http.client.HTTPConnection) -> None:
         with self._lock:
@@ -294,7 +323,10 @@ class Transport:
             return exc
         where = f"{self.scheme}://{self.host}:{self.port}"
         if isinstance(exc, ssl.SSLCertVerificationError):
-            return Unreachable(f"unable to connect to the server {where}: {exc.verify_message or exc}")
+            return TLSVerifyError(
+                f"unable to connect to the server {where}: TLS verification failed: {exc.verify_message or exc}",
+                hint="check the cluster's certificate-authority and server name in the kubeconfig",
+            )
         if isinstance(exc, (socket.timeout, TimeoutError)):
             return Unreachable(f"unable to connect to the server {where}: timed out")
         if isinstance(exc, ConnectionRefusedError):
@@ -304,6 +336,19 @@ class Transport:
             )
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         return Unreachable(f"unable to connect to the server {where}: {reason}")
+
+    def uncertain(self, method: str, path: str, exc: BaseException | None) -> Uncertain:
+        """A write sent whole whose answer was lost: it may have been applied."""
+        if isinstance(exc, KatesError):
+            reason = f" ({exc.message})"
+        else:
+            reason = "" if exc is None else f" ({getattr(exc, 'strerror', None) or str(exc) or type(exc).__name__})"
+        return Uncertain(
+            f"the request may have been applied: the connection was lost before the answer{reason}",
+            method=method,
+            path=path,
+            hint="check the object's current state before repeating the request",
+        )
 
     def open(
         self,
@@ -319,6 +364,7 @@ class Transport:
         """Send one request and return the open response, raising the matching KatesError for HTTP >= 400."""
         timeout = self.timeout if timeout == -1.0 else timeout
         url = self.prefix + build_url(path, params)
+        repeated = False  # the first attempt was sent whole and lost its answer
         for attempt in (0, 1):
             headers = {"Accept": accept, "User-Agent": "kates/0.1"}
             if not self.settings.disable_compression:
@@ -329,39 +375,46 @@ class Transport:
             token = self._bearer(cred)
             if token:
                 headers["Authorization"] = f"Bearer {token}"
-            conn = self._acquire(timeout)
+            conn, reused = self._acquire(timeout)
+            sent = False
             try:
                 try:
                     conn.request(method, url, body=body, headers=headers)
                 except (OSError, http.client.HTTPException):
-                    if body is None:
+                    # The server may answer before it has read the whole body, and close: an oversize request's 413
+                    # is waiting to be read (Go's transport reads it too). Without one, the send's error stands.
+                    early = _early_answer(conn) if body is not None else None
+                    if early is None:
                         raise
-                    # the server may answer before it has read the whole body, and close: an oversize request's 413
-                    # is waiting to be read (Go's transport reads it too); without one, the send's error stands
-                    try:
-                        resp = conn.getresponse()
-                    except (OSError, http.client.HTTPException):
-                        resp = None
-                    if resp is None:
-                        raise
+                    resp = early
                 else:
+                    sent = True
                     resp = conn.getresponse()
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
-                conn.close()
-                # a pooled keep-alive connection the server had closed: retry once, fresh, but only a request that is
-                # safe to repeat; a write may have been applied, and its caller must say so (cli/write.py)
-                if attempt == 0 and method in ("GET", "HEAD"):
-                    continue
-                raise self.unreachable(exc) from exc
             except (OSError, http.client.HTTPException) as exc:
                 conn.close()
-                raise self.unreachable(exc) from exc
+                if repeated and method not in ("GET", "HEAD"):
+                    raise self.uncertain(method, path, exc) from exc  # the first attempt's fate is unknown
+                if not sent:
+                    # The request never left whole, so the server cannot have acted on it. A kept-alive connection
+                    # the server had closed fails here on send: retry once on a fresh one, whatever the method.
+                    if reused and attempt == 0:
+                        continue
+                    raise self.unreachable(exc) from exc
+                if _lost_connection(exc) and attempt == 0 and _repeatable(method, content_type):
+                    repeated = True  # sent whole, no answer: repeat only what is safe to do twice
+                    continue
+                if method in ("GET", "HEAD"):
+                    raise self.unreachable(exc) from exc
+                raise self.uncertain(method, path, exc) from exc
             response = Response(self, conn, resp)
             server_warnings.handle(resp.headers.get_all("Warning"))  # errors carry warnings too, as in client-go
             if resp.status < 400:
                 return response
             raw = response.read()
             response.close(reuse=True)
+            if repeated and resp.status == 409 and method not in ("GET", "HEAD"):
+                # a conditional write repeated after its answer was lost: the conflict may be with itself
+                raise self.uncertain(method, path, None)
             if resp.status == 401 and attempt == 0 and self._exec is not None and cred is not None:
                 self._exec.refresh(cred)  # runs the plugin unless another request already has
                 continue
@@ -378,6 +431,11 @@ class Transport:
         response = self.open(method, path, **kwargs)
         try:
             data = response.read()
+        except Unreachable as exc:
+            response.close()
+            if method in ("GET", "HEAD"):
+                raise
+            raise self.uncertain(method, path, exc) from exc  # answered, then cut: the client cannot tell how
         except BaseException:
             response.close()
             raise
@@ -388,15 +446,42 @@ class Transport:
         return orjson.loads(self.request(method, path, **kwargs))
 
 
-def _closed_by_peer(sock: socket.socket) -> bool:
-    """An idle keep-alive connection that is readable has been closed by the server (or holds bytes nobody asked
-    for): either way it must not carry a request."""
-    import select
+_REPEATABLE_PATCHES = frozenset(
+    ("application/merge-patch+json", "application/strategic-merge-patch+json", "application/apply-patch+yaml")
+)
 
+
+def _repeatable(method: str, content_type: str) -> bool:
+    """Whether a request sent whole but unanswered may be sent again. Reads may. A PUT replaces the whole object,
+    so a repeat leaves the same state, and one carrying a resourceVersion conflicts with itself (reported as
+    uncertain, see `open`). Merge, strategic-merge and apply patches set fields to values and give the same object
+    applied twice. POST (a create, or a generateName create that would make a second object), DELETE (a repeat
+    answers 404) and JSON patch (`add` to a list appends twice, `test` fails) may not. client-go retries only GET."""
+    if method in ("GET", "HEAD", "PUT"):
+        return True
+    return method == "PATCH" and content_type.split(";")[0].strip() in _REPEATABLE_PATCHES
+
+
+def _lost_connection(exc: BaseException) -> bool:
+    """The connection died under an unanswered request (not a timeout: a slow server may still be at work)."""
+    return isinstance(exc, (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError))
+
+
+def _early_answer(conn: http.client.HTTPConnection) -> http.client.HTTPResponse | None:
+    """The answer a server gave before reading a whole request body, if there is one to read."""
     try:
-        return bool(select.select([sock], [], [], 0)[0])
+        return conn.getresponse()
+    except (OSError, http.client.HTTPException):
+        return None
+
+
+def _dropped(sock: socket.socket) -> bool:
+    """An idle kept-alive socket is readable only when the server has closed it (or sent something unasked)."""
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
     except (OSError, ValueError):
         return True
+    return bool(readable)
 
 
 def _gunzip() -> Any:
@@ -404,17 +489,77 @@ def _gunzip() -> Any:
 
 
 def _load_cert_chain(ctx: ssl.SSLContext, cert: bytes, key: bytes) -> None:
-    """ssl only loads client certificates from files: write them to a private directory, load, delete at once."""
-    with tempfile.TemporaryDirectory(prefix="kates-") as tmp:
-        cert_path, key_path = os.path.join(tmp, "client.crt"), os.path.join(tmp, "client.key")
-        for path, data in ((cert_path, cert), (key_path, key)):
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
+    """Give the context the client certificate and key. ssl loads them only from a path, so on Linux they go into
+    an in-memory file (memfd: no name on any filesystem, gone with its last descriptor, so even a SIGKILL leaves
+    nothing behind) opened through /proc/self/fd."""
+    try:
+        with _key_file(cert + b"\n" + key) as path:
+            ctx.load_cert_chain(path)
+    except ssl.SSLError as exc:
+        raise ConfigError(f"invalid client certificate or key: {exc.reason or exc}") from exc
+
+
+@contextlib.contextmanager
+def _key_file(data: bytes) -> Iterator[str]:
+    """A path holding `data` for as long as the block runs, without a plaintext copy on disk where possible."""
+    fd = _memfd(data)
+    if fd is not None:
         try:
-            ctx.load_cert_chain(cert_path, key_path)
-        except ssl.SSLError as exc:
-            raise ConfigError(f"invalid client certificate or key: {exc.reason or exc}") from exc
+            yield f"/proc/self/fd/{fd}"
+        finally:
+            os.close(fd)
+        return
+    # No memfd (not Linux, or /proc not mounted): a file in a private directory, deleted as soon as ssl has read
+    # it. A SIGKILL in that window would leave the key behind, so the directory is named after our pid and the
+    # next kates removes those of dead processes (`_remove_stale_key_dirs`).
+    _remove_stale_key_dirs()
+    directory = tempfile.mkdtemp(prefix=f"{KEY_DIR_PREFIX}{os.getuid()}-{os.getpid()}-")  # mode 0700
+    path = os.path.join(directory, "client.pem")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        yield path
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+KEY_DIR_PREFIX = "kates-key-"
+
+
+def _memfd(data: bytes) -> int | None:
+    memfd_create = getattr(os, "memfd_create", None)
+    if memfd_create is None or not os.path.isdir("/proc/self/fd"):
+        return None
+    try:
+        fd: int = memfd_create("kates-client-key", getattr(os, "MFD_CLOEXEC", 1))
+    except OSError:
+        return None
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    return fd
+
+
+def _remove_stale_key_dirs() -> None:
+    """Remove the key directories of kates processes that died without removing theirs (SIGKILL)."""
+    prefix = f"{KEY_DIR_PREFIX}{os.getuid()}-"
+    tmp = tempfile.gettempdir()
+    try:
+        names = os.listdir(tmp)
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(prefix) :].split("-")[0]
+        if not name.startswith(prefix) or not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue  # alive (or another user's pid we may not signal): keep
+        except ProcessLookupError:
+            shutil.rmtree(os.path.join(tmp, name), ignore_errors=True)
+        except OSError:
+            continue
 
 
 class _ServerNameContext:
