@@ -55,10 +55,20 @@ def cluster_id(settings: ConnectionSettings) -> str:
 def report(path: str, cluster: str, verb: str, group: str, resource: str, obj: dict[str, Any]) -> bool:
     """Tell the watching process about one write to `cluster` (a `cluster_id`); True if it acknowledged."""
     message = {"cluster": cluster, "verb": verb, "group": group, "resource": resource, "object": obj}
+    deadline = time.monotonic() + REPORT_TIMEOUT
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(REPORT_TIMEOUT)
-            sock.connect(path)
+            while True:
+                try:
+                    sock.connect(path)
+                    break
+                except BlockingIOError:
+                    # a Unix socket's full backlog answers EAGAIN at once (many writers at the same moment): wait
+                    # for the watcher to accept, within the report's deadline, rather than lose the report
+                    if time.monotonic() > deadline:
+                        return False
+                    time.sleep(0.005)
             sock.sendall(orjson.dumps(message) + b"\n")
             return sock.recv(16).startswith(b"ok")
     except OSError:
@@ -86,7 +96,7 @@ class WriteServer:
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._sock.bind(self.path)  # inside a 0700 directory: nobody else can reach it before the chmod
         os.chmod(self.path, 0o600)
-        self._sock.listen(16)
+        self._sock.listen(socket.SOMAXCONN)
         self._closed = False
         self._thread = threading.Thread(target=self._serve, name="kates-write-socket", daemon=True)
         self._thread.start()

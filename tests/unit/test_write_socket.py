@@ -186,3 +186,23 @@ def test_many_bad_clients_at_once_leave_the_server_serving(served: tuple[WriteSe
         t.join(10)
     assert coherence.report(server.path, CLUSTER, "delete", "", "configmaps", CM)
     assert rec.writes == [("delete", "", "configmaps", CM)]
+
+
+def test_many_writers_at_the_same_moment_are_all_recorded(served: tuple[WriteServer, Recorded]) -> None:
+    """More simultaneous reports than a small listen backlog holds: each connect that meets a full backlog waits
+    for its turn (EAGAIN on a Unix socket), so no report is lost."""
+    server, rec = served
+    results: list[bool] = []
+    objs = [{**CM, "metadata": {"name": f"c{i}", "namespace": "ns"}} for i in range(200)]
+    threads = [
+        threading.Thread(
+            target=lambda o=o: results.append(coherence.report(server.path, CLUSTER, "create", "", "configmaps", o))
+        )
+        for o in objs
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert results.count(True) == 200
+    assert sorted(w[3]["metadata"]["name"] for w in rec.writes) == sorted(o["metadata"]["name"] for o in objs)
