@@ -561,4 +561,6 @@ def test_debounce_waits_for_quiet_before_a_run(
     wait_for(
         lambda: (s := last_snapshot(tmp_path)) is not None and names_rvs(s["cms"]) == expected, 30, "the debounced run"
     )
+    # the hook writes its snapshot before it appends to the run log: wait for the second line, then no third
+    wait_for(lambda: len(runs(tmp_path)) >= 2, 10, "the debounced run's line in the run log")
     assert len(runs(tmp_path)) == 2, runs(tmp_path)
