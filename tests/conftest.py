@@ -3,11 +3,21 @@ the end of the session (tests/figures.py)."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from hypothesis import settings
+
 from tests import figures
+
+# Property tests draw the same inputs on every run (a fuzz test that fails one CI run in a hundred is a flaky test),
+# with no per-example deadline (the machine is shared and noisy; hangs are caught by pytest-timeout and by tests'
+# own bounds). `HYPOTHESIS_PROFILE=explore` draws fresh inputs, for a human hunting new bugs.
+settings.register_profile("ci", derandomize=True, deadline=None, database=None, print_blob=True)
+settings.register_profile("explore", deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 T = TypeVar("T")
 

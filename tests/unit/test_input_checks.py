@@ -151,7 +151,7 @@ def _sendable_as_is(obj: Any) -> None:
             assert math.isfinite(v)
 
 
-@settings(max_examples=1200, deadline=2000, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=1200, deadline=10000, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(manifest_texts())
 def test_fuzzed_manifests_load_as_sendable_json_or_fail_as_usage_errors(text: bytes) -> None:
     _COUNTS["manifests"] += 1
@@ -167,7 +167,7 @@ def test_fuzzed_manifests_load_as_sendable_json_or_fail_as_usage_errors(text: by
         _sendable_as_is(m.obj)
 
 
-@settings(max_examples=1200, deadline=2000, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=1200, deadline=10000, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(patch_texts(), PATCH_TYPES)
 def test_fuzzed_patches_parse_as_sendable_json_or_fail_as_usage_errors(text: str, patch_type: str) -> None:
     _COUNTS["patches"] += 1
