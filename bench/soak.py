@@ -7,7 +7,9 @@ What is shown, and how:
   every 5 s. The curve is *flat* when the highest sample of the last third of the run is at most 10 % above the
   warm-up plateau, the highest sample of the second third (the first third is warm-up: allocators grow to their
   working size while the first snapshots are built; peaks are compared with peaks, since RSS saw-tooths with every
-  hook run while a snapshot is handed over). The curve is printed.
+  hook run while a snapshot is handed over). The floors are held to the same bound: the lowest sample of the last
+  third at most 10 % above the lowest of the second third (a slow leak raises the floor first). The curve is
+  printed.
 - **Every hook run's snapshot is consistent**: the hook (`HOOK`, below) reads its stdin and keeps, between runs, the
   (resourceVersion, data.seq) of every object it saw last; it appends one line per run with what changed since the
   previous run, the objects seen twice, and those whose resourceVersion went back. Afterwards every object state
@@ -97,6 +99,8 @@ class Result:
     rss: list[tuple[float, float]]  # (seconds since the watch started, MiB)
     plateau_mb: float
     last_third_max_mb: float
+    floor_mb: float  # the lowest sample of the second third
+    last_third_min_mb: float
     inconsistent: list[str]
     final_diff: list[str]
     late_patches: int  # patches sent later than 1 s after they were due (the writer fell behind)
@@ -112,17 +116,20 @@ class Result:
 
     @property
     def flat(self) -> bool:
-        return self.last_third_max_mb <= 1.10 * self.plateau_mb
+        return self.last_third_max_mb <= 1.10 * self.plateau_mb and self.last_third_min_mb <= 1.10 * self.floor_mb
 
     def figures(self) -> dict[str, Any]:
         return dict(
             objects=self.objects,
             seconds=round(self.seconds),
             updates=self.updates,
+            updates_per_s=round(self.updates / self.seconds, 1) if self.seconds else 0.0,
             hook_runs=self.hook_runs,
             rss_start_mb=round(self.rss_start_mb, 1),
             rss_plateau_mb=round(self.plateau_mb, 1),
             rss_last_third_max_mb=round(self.last_third_max_mb, 1),
+            rss_floor_mb=round(self.floor_mb, 1),
+            rss_last_third_min_mb=round(self.last_third_min_mb, 1),
             rss_end_mb=round(self.rss_end_mb, 1),
             inconsistent=len(self.inconsistent),
             final_diff=len(self.final_diff),
@@ -391,6 +398,8 @@ def run(cp: Any, cfg: Soak, kates: list[str], env: dict[str, str], tmp: Path, lo
         rss=rss,
         plateau_mb=max(plateau),
         last_third_max_mb=max(last),
+        floor_mb=min(plateau),
+        last_third_min_mb=min(last),
         inconsistent=bad,
         final_diff=diff,
         late_patches=storm.late,
@@ -433,7 +442,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"\nflat: the last third's max {result.last_third_max_mb:.1f} MiB <= 1.10 x the plateau (the highest sample of"
         f" the second third) {result.plateau_mb:.1f} MiB = {1.1 * result.plateau_mb:.1f} MiB:"
-        f" {'yes' if result.flat else 'NO'}"
+        f" {'yes' if result.last_third_max_mb <= 1.1 * result.plateau_mb else 'NO'}; floors: the last third's min"
+        f" {result.last_third_min_mb:.1f} MiB <= 1.10 x the second third's min {result.floor_mb:.1f} MiB ="
+        f" {1.1 * result.floor_mb:.1f} MiB: {'yes' if result.last_third_min_mb <= 1.1 * result.floor_mb else 'NO'}"
     )
     print(f"patches sent late (> 1 s behind schedule): {result.late_patches}")
     for line in (result.inconsistent + result.final_diff + result.details["storm_errors"])[:20]:

@@ -105,4 +105,4 @@ def test_get_output_templates_fuzzed_through_the_cli(
     except Hang as exc:
         raise AssertionError(f"a kates run hung: {exc}") from None
     for row, n in tried.items():
-        figures.record("fuzz", f"{row} (kates get)", tried=n, internal_errors=0, hangs=0)
+        figures.record("fuzz", f"{row} (kates get)", tried=n, calls=n, internal_errors=0, hangs=0)

@@ -94,12 +94,18 @@ def alarm(seconds: float) -> Iterator[None]:
 
 class Tally:
     def __init__(self) -> None:
-        self.tried = 0
+        self.inputs = 0  # hypothesis examples
+        self.calls = 0  # printer calls made for them
         self.usage_errors = 0
+
+    def record(self, row: str) -> None:
+        figures.record(
+            "fuzz", row, tried=self.inputs, calls=self.calls, usage_errors=self.usage_errors, internal_errors=0, hangs=0
+        )
 
     def run(self, fn: Callable[[], object]) -> object:
         """`fn()` under the alarm: text, or a UsageError with a one-line message (counted); anything else fails."""
-        self.tried += 1
+        self.calls += 1
         with alarm(5.0):
             try:
                 return fn()
@@ -128,6 +134,7 @@ def test_jsonpath_fuzz_gives_text_or_a_usage_error() -> None:
     @FUZZ
     @given(templates, st.lists(objects, max_size=3), st.booleans())
     def check(template: str, items: list[dict[str, Any]], as_list: bool) -> None:
+        tally.inputs += 1
         data: Any = {"apiVersion": "v1", "kind": "List", "items": items} if as_list or not items else items[0]
         path = tally.run(lambda: JSONPath(template))
         if isinstance(path, JSONPath):
@@ -140,7 +147,7 @@ def test_jsonpath_fuzz_gives_text_or_a_usage_error() -> None:
             tally.run(lambda: strict.render(data))
 
     check()
-    figures.record("fuzz", "jsonpath (printer)", tried=tally.tried, usage_errors=tally.usage_errors, internal_errors=0)
+    tally.record("jsonpath (printer)")
 
 
 # -- custom columns ----------------------------------------------------------------------------------------------
@@ -152,6 +159,7 @@ def test_custom_columns_fuzz_gives_a_table_or_a_usage_error() -> None:
     @FUZZ
     @given(column_specs, st.lists(objects, max_size=3))
     def check(spec: str, items: list[dict[str, Any]]) -> None:
+        tally.inputs += 1
         columns = tally.run(lambda: parse_custom_columns(spec))
         if columns is None:
             return
@@ -165,7 +173,7 @@ def test_custom_columns_fuzz_gives_a_table_or_a_usage_error() -> None:
         assert out is None or isinstance(out, str)
 
     check()
-    figures.record("fuzz", "custom-columns (printer)", tried=tally.tried, usage_errors=tally.usage_errors)
+    tally.record("custom-columns (printer)")
 
 
 def test_custom_columns_file_fuzz(tmp_path: Path) -> None:
@@ -175,6 +183,7 @@ def test_custom_columns_file_fuzz(tmp_path: Path) -> None:
     @FUZZ
     @given(st.lists(st.text(max_size=8) | column_exprs, max_size=4), st.binary(max_size=40), st.sampled_from([0, 1, 2]))
     def check(words: list[str], junk: bytes, shape: int) -> None:
+        tally.inputs += 1
         text = " ".join(words).encode()
         content = [text + b"\n" + text, text + b"\r\n" + junk, junk][shape]
         path.write_bytes(content)
@@ -183,7 +192,7 @@ def test_custom_columns_file_fuzz(tmp_path: Path) -> None:
             tally.run(lambda: [column_cell(p, {"a": 1, "metadata": {"name": "x"}}) for _, p in columns])
 
     check()
-    figures.record("fuzz", "custom-columns-file (printer)", tried=tally.tried, usage_errors=tally.usage_errors)
+    tally.record("custom-columns-file (printer)")
 
 
 # -- --sort-by -------------------------------------------------------------------------------------------------
@@ -195,6 +204,7 @@ def test_sort_by_fuzz_orders_or_gives_a_usage_error() -> None:
     @FUZZ
     @given(sort_paths, st.lists(objects, max_size=6))
     def check(path: str, items: list[dict[str, Any]]) -> None:
+        tally.inputs += 1
         ordered = tally.run(lambda: sort_objects(items, path))
         if isinstance(ordered, list):
             assert sorted(map(id, ordered)) == sorted(map(id, items))  # a permutation: nothing lost or doubled
@@ -203,7 +213,7 @@ def test_sort_by_fuzz_orders_or_gives_a_usage_error() -> None:
             assert [id(o) for o in keyed] == [id(o) for o in ordered]
 
     check()
-    figures.record("fuzz", "sort-by (printer)", tried=tally.tried, usage_errors=tally.usage_errors)
+    tally.record("sort-by (printer)")
 
 
 # -- deep nesting ------------------------------------------------------------------------------------------------
