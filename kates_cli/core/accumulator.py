@@ -26,6 +26,7 @@ from typing import Any
 import orjson
 
 from ..errors import KatesError, UsageError
+from . import deepjson
 from .selectors import FieldSelector, LabelSelector, parse_rv
 
 KubeObject = dict[str, Any]
@@ -82,7 +83,7 @@ class Entry:
     @property
     def obj(self) -> KubeObject:
         if self._obj is None:
-            self._obj = orjson.loads(self.raw)
+            self._obj = deepjson.loads(self.raw)
         return self._obj
 
     def __eq__(self, other: object) -> bool:
@@ -113,7 +114,7 @@ def make_entry(obj: KubeObject, raw: bytes | None = None) -> Entry:
     """An Entry for `obj` (its bytes are `raw` when the caller already has them). The dict itself is not kept."""
     meta = obj.get("metadata") or {}
     return Entry(
-        raw if raw is not None else orjson.dumps(obj),
+        raw if raw is not None else deepjson.dumps(obj),
         str(meta.get("resourceVersion") or ""),
         (str(meta.get("namespace") or ""), str(meta.get("name") or "")),
         str(meta.get("uid") or ""),
@@ -344,7 +345,7 @@ class Accumulator:
 
     def record_write(self, verb: str, group: str, resource: str, obj: KubeObject) -> None:
         """A write made through a client (or reported by a hook's kates): overlay it where it belongs."""
-        raw = orjson.dumps(obj)
+        raw = deepjson.dumps(obj)
         with self._cond:
             changed = False
             for state in self.states.values():

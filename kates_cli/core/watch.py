@@ -20,9 +20,8 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-import orjson
-
 from ..errors import ApiError, Forbidden, Gone, KatesError, ResourceTypeNotFound, Unreachable, from_status
+from . import deepjson
 from .accumulator import Entry, QueryState, make_entry
 from .mapping import Discovery, ResourceRef
 from .transport import Response, Transport
@@ -221,7 +220,7 @@ class Stream:
             for line in resp.lines():
                 if not line:
                     continue
-                event = orjson.loads(line)
+                event = deepjson.loads(line)
                 etype = event.get("type")
                 obj = event.get("object") or {}
                 if etype == "ERROR":

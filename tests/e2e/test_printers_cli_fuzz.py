@@ -9,7 +9,9 @@ never a hang. The strategies are tests/unit/test_printers_fuzz.py's.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import io
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,7 +22,7 @@ from kates_cli.cli.app import main
 from kates_cli.errors import ExitCode
 from tests import figures
 from tests.controlplane.launcher import ControlPlane
-from tests.e2e.conftest import create, ensure_crd, schemaless_crd
+from tests.e2e.conftest import Runner, create, ensure_crd, schemaless_crd
 from tests.unit.test_printers_fuzz import Hang, alarm, column_exprs, column_specs, nested, sort_paths, templates
 
 CRD = schemaless_crd("fuzz.kates.test", "fuzzthings", "FuzzThing")
@@ -61,6 +63,10 @@ def test_get_output_templates_fuzzed_through_the_cli(
     for var in ("KATES_NAMESPACE", "KATES_CONTEXT"):
         monkeypatch.delenv(var, raising=False)
     columns_file = tmp_path / "columns"
+    manifest = tmp_path / "cms.yaml"
+    manifest.write_text(
+        "".join(f"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\n  namespace: {ns}\n" for i in (0, 2))
+    )
     tried = {"jsonpath": 0, "custom-columns": 0, "sort-by": 0}
 
     # the deep object prints in every format
@@ -70,11 +76,12 @@ def test_get_output_templates_fuzzed_through_the_cli(
         assert out.count("a") >= DEPTH or fmt == "name", fmt
 
     @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-    @given(templates, st.sampled_from(["cm cm-1", "cm", "fuzzthings deep", "cm,fuzzthings"]), st.booleans())
+    @given(templates, st.sampled_from(["cm cm-1", "cm", "fuzzthings deep", "cm,fuzzthings", "-f"]), st.booleans())
     def jsonpath(template: str, what: str, as_json: bool) -> None:
         tried["jsonpath"] += 1
         fmt = ("jsonpath-as-json=" if as_json else "jsonpath=") + template
-        documented(*run(["get", *what.split(), "-n", ns, "-o", fmt])[::2])
+        target = ["-f", str(manifest)] if what == "-f" else [*what.split(), "-n", ns]
+        documented(*run(["get", *target, "-o", fmt])[::2])
 
     @settings(max_examples=90, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     @given(column_specs, st.lists(column_exprs, min_size=1, max_size=3), st.booleans(), st.booleans())
@@ -106,3 +113,48 @@ def test_get_output_templates_fuzzed_through_the_cli(
         raise AssertionError(f"a kates run hung: {exc}") from None
     for row, n in tried.items():
         figures.record("fuzz", f"{row} (kates get)", tried=n, calls=n, internal_errors=0, hangs=0)
+
+
+def test_objects_deeper_than_orjson_reads_print_and_are_watched(
+    cluster: ControlPlane, ns: str, kates: Runner, tmp_path: Path
+) -> None:
+    """1,500 levels of map-in-list (3,000 of JSON): the API server stores it; orjson refuses to read past 1,024
+    levels, which made `kates get` of it an internal error in every format and ended a `kates watch` of its kind
+    ("watch of fuzzthings failed: JSONDecodeError: depth limit exceeded")."""
+    ensure_crd(cluster, CRD)
+    depth = 1500
+    body = (
+        '{"apiVersion":"fuzz.kates.test/v1","kind":"FuzzThing","metadata":{"name":"deeper"},"spec":'
+        + '{"a":[' * depth
+        + '"bottom"'
+        + "]}" * depth
+        + "}"
+    )  # written by hand: the json module cannot encode it at its default recursion limit
+    conn = http.client.HTTPSConnection("127.0.0.1", cluster.port, context=cluster._ssl(), timeout=30)
+    conn.request(
+        "POST",
+        f"/apis/fuzz.kates.test/v1/namespaces/{ns}/fuzzthings",
+        body=body.encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    resp = conn.getresponse()
+    assert resp.status == 201, resp.read()[:300]
+    conn.close()
+    for fmt, check in [
+        ("name", lambda out: out == "fuzzthing.fuzz.kates.test/deeper\n"),
+        ("jsonpath={.spec}", lambda out: out == '{"a":[' * depth + '"bottom"' + "]}" * depth),
+        ("json", lambda out: out.count('"a": [') == depth and out.endswith("\n        ]\n    }\n}\n")),
+        ("yaml", lambda out: out.count("bottom") == 1),
+    ]:
+        r = kates("get", "fuzzthings", "deeper", "-n", ns, "-o", fmt)
+        assert r.code == 0 and r.err == "", (fmt, r.code, r.err)
+        assert check(r.out), (fmt, r.out[:200], r.out[-200:])
+    r = kates("get", "fuzzthings", "-n", ns)
+    assert r.code == 0 and r.out.split()[2:3] == ["deeper"], r
+    hook = tmp_path / "hook.py"
+    hook.write_text(
+        "import sys\ndata = sys.stdin.buffer.read()\nprint(len(data), data.count(b'bottom'), data.count(b'\"a\":['))\n"
+    )
+    r = kates("watch", "-q", f"things=fuzzthings ns={ns}", "--once", "--exec", sys.executable, "--", str(hook))
+    assert r.code == 0, r
+    assert r.out.split()[1:] == ["1", str(depth)], r
