@@ -46,8 +46,12 @@ def run(argv: list[str]) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def documented(code: int, err: str) -> None:
+USAGE_ERRORS: dict[str, int] = {}
+
+
+def documented(code: int, err: str, row: str = "") -> None:
     assert code in (ExitCode.SUCCESS, ExitCode.USAGE), (code, err)
+    USAGE_ERRORS[row] = USAGE_ERRORS.get(row, 0) + (code == ExitCode.USAGE)
     assert "internal error" not in err and "Traceback" not in err, err
     if code:
         assert err.startswith("error: ") and err.strip(), err
@@ -81,7 +85,7 @@ def test_get_output_templates_fuzzed_through_the_cli(
         tried["jsonpath"] += 1
         fmt = ("jsonpath-as-json=" if as_json else "jsonpath=") + template
         target = ["-f", str(manifest)] if what == "-f" else [*what.split(), "-n", ns]
-        documented(*run(["get", *target, "-o", fmt])[::2])
+        documented(*run(["get", *target, "-o", fmt])[::2], "jsonpath")
 
     @settings(max_examples=90, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     @given(column_specs, st.lists(column_exprs, min_size=1, max_size=3), st.booleans(), st.booleans())
@@ -93,15 +97,17 @@ def test_get_output_templates_fuzzed_through_the_cli(
         else:
             fmt = f"custom-columns={spec}"
         argv = ["get", "cm,fuzzthings", "-n", ns, "-o", fmt] + (["--no-headers"] if no_headers else [])
-        documented(*run(argv)[::2])
+        documented(*run(argv)[::2], "custom-columns")
+
+    cm_paths = st.sampled_from([".metadata.name", "{.data.a}", ".data.b", "metadata.uid", ".metadata.resourceVersion"])
 
     @settings(max_examples=90, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-    @given(sort_paths, st.sampled_from(["", "json", "name", "wide", "jsonpath={.items[*].metadata.name}"]))
+    @given(cm_paths | sort_paths, st.sampled_from(["", "json", "name", "wide", "jsonpath={.items[*].metadata.name}"]))
     def sort_by(path: str, fmt: str) -> None:
         tried["sort-by"] += 1
         argv = ["get", "cm", "-n", ns, f"--sort-by={path}"] + (["-o", fmt] if fmt else [])
         code, out, err = run(argv)
-        documented(code, err)
+        documented(code, err, "sort-by")
         if code == 0 and fmt == "name":
             assert sorted(out.split()) == [f"configmap/cm-{i}" for i in range(3)] + ["configmap/kube-root-ca.crt"]
 
@@ -112,7 +118,15 @@ def test_get_output_templates_fuzzed_through_the_cli(
     except Hang as exc:
         raise AssertionError(f"a kates run hung: {exc}") from None
     for row, n in tried.items():
-        figures.record("fuzz", f"{row} (kates get)", tried=n, calls=n, internal_errors=0, hangs=0)
+        figures.record(
+            "fuzz",
+            f"{row} (kates get)",
+            tried=n,
+            calls=n,
+            internal_errors=0,
+            hangs=0,
+            usage_errors=USAGE_ERRORS.get(row, 0),
+        )
 
 
 def test_objects_deeper_than_orjson_reads_print_and_are_watched(
