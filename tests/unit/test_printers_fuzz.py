@@ -257,3 +257,10 @@ def test_deep_json_is_byte_for_byte_the_orjson_layout() -> None:
     deep = nested(260)  # past orjson's 255 levels
     shallow_text = render.to_json(nested(120))
     assert render.to_json(deep).startswith(shallow_text[: shallow_text.index("bottom") - 200])
+
+
+def test_json_output_keeps_integers_past_64_bits() -> None:
+    """orjson refuses them ("Integer exceeds 64-bit range"), which was an internal error of `-o json`."""
+    assert render.to_json({"n": 2**64, "m": [-(2**63) - 1]}) == (
+        '{\n    "m": [\n        -9223372036854775809\n    ],\n    "n": 18446744073709551616\n}\n'
+    )
