@@ -30,7 +30,8 @@ def soak_namespaces(cluster: ControlPlane) -> Iterator[tuple[str, str, str]]:
 def test_soak_rss_flat_every_snapshot_consistent_final_equals_server(
     cluster: ControlPlane, cache_dir: Path, tmp_path: Path, soak_namespaces: tuple[str, str, str]
 ) -> None:
-    cfg = soak.Soak(objects=3000, seconds=60, rate=50, namespaces=soak_namespaces)
+    # sampled every second: a minute has too few 5 s samples for the floors to be measured without luck
+    cfg = soak.Soak(objects=3000, seconds=60, rate=50, namespaces=soak_namespaces, sample_every=1.0)
     result = soak.run(cluster, cfg, KATES, _env(cluster, cache_dir, None), tmp_path, log=lambda s: None)
     figures.record("load", "soak 60 s", **result.figures())
     print(result.curve())
