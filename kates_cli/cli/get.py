@@ -6,6 +6,11 @@ line overflows as kubectl's does (the header is bold where colour is allowed).
 
 A failing kind does not stop the others: every failure is reported on stderr after what could be printed, and the
 exit code is the failures' if they agree, else 1 (kubectl prints what it can too, and exits 1).
+
+A list that fails after its first page (the server gone, a later page refused) is never passed off as whole. Tables
+and `-o name` have printed its first rows as they came: the error says how many, and the last one. JSON, YAML,
+JSONPath and custom columns print nothing at all (kubectl prints the partial List, which a script piping it into jq
+cannot tell from a whole one): the error says the list was cut short. Either way the exit code is the failure's.
 """
 
 from __future__ import annotations
@@ -311,6 +316,20 @@ def get(
     _raise_collected(state, errors)
 
 
+class ListCutShort(KatesError):
+    """A list that failed after its first page; the exit code is the failure's."""
+
+    def __init__(self, ref: ResourceRef, read: int, last: str | None, cause: KatesError, *, printed: bool) -> None:
+        noun = ref.resource if read != 1 else (ref.singular or ref.kind.lower())
+        if printed:
+            hint = f"the list is incomplete: the {read} {noun} printed above (the last: {last}) are all that was read"
+        else:
+            hint = f"none of the {read} {noun} read before the failure was printed: a partial list would look whole"
+        super().__init__(f"listing {ref.resource} failed after {read} {noun}: {cause.message}", hint=hint)
+        self.exit_code = cause.exit_code
+        self.cause = cause
+
+
 def _raise_collected(state: State, errors: list[KatesError]) -> None:
     """Report every failure; the last one is raised, with the failures' exit code if they agree, else 1."""
     for err in errors[:-1]:
@@ -360,6 +379,7 @@ def _print_objects(
                 ref, names, lambda r, n: client.get(r, n, subresource=subresource), errors, ignore_not_found
             )
             continue
+        read, last = 0, None
         try:
             for page in client.list_pages(ref, **opts):
                 items = page.get("items") or []
@@ -368,8 +388,14 @@ def _print_objects(
                     out.flush()
                 else:
                     objects += items
-        except ApiError as exc:  # this kind failed; the others still print
-            errors.append(exc)
+                read += len(items)
+                last = items[-1]["metadata"]["name"] if items else last
+        except KatesError as exc:
+            if read:  # a later page failed: never print a partial list as if it were whole
+                raise ListCutShort(ref, read, last, exc, printed=stream_names) from exc
+            if not isinstance(exc, ApiError):
+                raise
+            errors.append(exc)  # this kind failed; the others still print
     single = len(refs) == 1 and len(refs[0][1]) == 1
     if not objects and (single or ignore_not_found):
         return  # kubectl prints nothing, not even an empty List or a header: the error (or its absence) says it all
@@ -438,6 +464,7 @@ def _print_tables(
         )
         table = render.PagedTable(bold_header=state.env.stdout_tty)
         header_due = not no_headers
+        read, last = 0, None
         try:
             for page in pages:
                 rows = view.rows(page)
@@ -448,8 +475,13 @@ def _print_tables(
                 _write(out, table.page(rows, view.widest(page), view.headers(page) if header_due else None))
                 header_due = False
                 printed_any = True
-        except ApiError as exc:  # a later page failed: what printed stays, the error is reported at the end
-            errors.append(exc)
+                read += len(rows)
+                last = _row_name(page["rows"][-1]) or last
+        except KatesError as exc:  # a later page failed: what printed stays (flushed below), and the error says so
+            cut = ListCutShort(ref, read, last, exc, printed=True)
+            if not isinstance(exc, ApiError):
+                raise cut from exc  # the server is gone: stop (the rows held are written first, below)
+            errors.append(cut)
         finally:
             _write(out, table.flush())
     if not printed_any and not errors and not ignore_not_found:
@@ -487,16 +519,35 @@ def _table_pages(
             if not found:
                 return None
             pages: Iterable[dict[str, Any]] = [_joined(found)]
+            if sort_key is not None:
+                pages = [_sorted_table(list(pages), sort_key)]
         else:
             listing = client.list_pages(ref, table=True, include_object=sort_key is not None, **opts)
             first = next(listing, None)
             pages = itertools.chain([first], listing) if first is not None else []
-        if sort_key is not None:  # sorting needs every row first
-            pages = [_sorted_table(list(pages), sort_key)]
+            if sort_key is not None:  # sorting needs every row first
+                read: list[dict[str, Any]] = [first] if first is not None else []
+                try:
+                    read += listing
+                except KatesError as exc:
+                    rows = [row for page in read for row in page.get("rows") or []]
+                    raise ListCutShort(ref, len(rows), None, exc, printed=False) from exc
+                pages = [_sorted_table(read, sort_key)]
+    except ListCutShort as exc:
+        if not isinstance(exc.cause, ApiError):
+            raise
+        errors.append(exc)
+        return None
     except ApiError as exc:
         errors.append(exc)
         return None
     return pages
+
+
+def _row_name(row: dict[str, Any]) -> str | None:
+    """The name of a Table row's object (rows carry its metadata, or the whole object)."""
+    name = ((row.get("object") or {}).get("metadata") or {}).get("name")
+    return name if isinstance(name, str) else None
 
 
 def _joined(pages: list[dict[str, Any]]) -> dict[str, Any]:

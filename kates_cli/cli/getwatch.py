@@ -134,7 +134,16 @@ class KindPrinter:
                 out.write(
                     self.separator.next() + render.to_yaml({"type": event, "object": obj} if self.events else obj)
                 )
-            elif fmt in ("jsonpath", "jsonpath-as-json", "custom-columns"):
+            elif fmt == "custom-columns":  # every column, under one header, aligned as the rows come
+                from .jsonpath import column_cell
+
+                headers = [h for h, _ in self.out_fmt.columns]
+                row = [column_cell(path, obj) for _, path in self.out_fmt.columns]
+                if self.events:
+                    headers, row = ["EVENT", *headers], [_event_cell(event), *row]
+                self._write_rows([row], headers)
+                return
+            elif fmt in ("jsonpath", "jsonpath-as-json"):
                 out.write(self.out_fmt.columns[0][1].render(obj) + "\n")
             else:
                 import orjson

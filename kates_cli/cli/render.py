@@ -4,6 +4,8 @@ Invariants:
 - Nothing here talks to the API server or reads global state; every function maps values to text.
 - Plain tables follow kubectl's tabwriter (minimum width 6, padding 3, last column unpadded), and remember
   column widths across chunks so that streamed pages line up as kubectl's watch output does.
+- JSON output has no depth limit: what orjson refuses (past 255 levels, integers past 64 bits) is written by a
+  non-recursive writer with the same bytes.
 - `PagedTable` writes a list's pages in the blocks kubectl 1.37 writes them (every 100 rows of a page), so a
   streamed table has kubectl's bytes whatever the page size.
 """
@@ -190,8 +192,48 @@ def to_json(obj: Any) -> str:
     escaped, so every line break is structural)."""
     import orjson
 
-    text = orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
+    try:
+        text = orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
+    except orjson.JSONEncodeError as exc:
+        # orjson stops at 255 levels (the API server takes far deeper objects) and at integers past 64 bits (a
+        # local manifest may hold one): the slower writer below has neither limit
+        if "Recursion limit" not in str(exc) and "64-bit" not in str(exc):
+            raise
+        return _deep_json(obj) + "\n"
     return _INDENT.sub(lambda m: m.group(0) * 2, text) + "\n"
+
+
+def _deep_json(obj: Any) -> str:
+    """`to_json`'s bytes for what orjson refuses: the same layout, written without recursion, so an object nested
+    thousands of levels deep prints; each string and float is still encoded by orjson (the same bytes), integers
+    in full."""
+    import orjson
+
+    out: list[str] = []
+    todo: list[str | tuple[Any, int]] = [(obj, 0)]  # the work left, last first: text as is, (value, depth) encoded
+    while todo:
+        item = todo.pop()
+        if isinstance(item, str):
+            out.append(item)
+            continue
+        value, depth = item
+        pad, inner = "\n" + "    " * depth, "\n" + "    " * (depth + 1)
+        if isinstance(value, dict) and value:
+            keys = sorted(value)
+            todo.append(pad + "}")
+            for i in range(len(keys) - 1, -1, -1):
+                todo.append((value[keys[i]], depth + 1))
+                todo.append(("," if i else "{") + inner + orjson.dumps(str(keys[i])).decode() + ": ")
+        elif isinstance(value, list) and value:
+            todo.append(pad + "]")
+            for i in range(len(value) - 1, -1, -1):
+                todo.append((value[i], depth + 1))
+                todo.append(("," if i else "[") + inner)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            out.append(str(value))
+        else:
+            out.append(orjson.dumps(value).decode())
+    return "".join(out)
 
 
 _INDENT = re.compile(r"(?m)^ +")

@@ -28,6 +28,7 @@ from typing import Any
 import orjson
 
 from ..errors import KatesError, UsageError
+from . import deepjson
 from .deltas import Change, Delta, Version, deltas_of, diff
 from .selectors import FieldSelector, LabelSelector, parse_rv
 
@@ -65,7 +66,7 @@ class Entry:
     @property
     def obj(self) -> KubeObject:
         if self._obj is None:
-            self._obj = orjson.loads(self.raw)
+            self._obj = deepjson.loads(self.raw)
         return self._obj
 
     def __eq__(self, other: object) -> bool:
@@ -105,7 +106,7 @@ def canonical_json(obj: KubeObject) -> bytes:
     """The one encoding of an object's bytes, whatever path it came by (a watch event, a list page, a write's
     answer, a hook's report): keys sorted at every level, as kubectl -o json prints them, and `<`, `>`, `&`, U+2028
     and U+2029 escaped as Go's encoding/json escapes them (the API server's own bytes). Equal objects, equal bytes."""
-    raw = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+    raw = deepjson.dumps(obj, sort_keys=True)
     for char, escaped in _GO_ESCAPES:
         if char in raw:  # only inside strings: none of these is JSON syntax
             raw = raw.replace(char, escaped)

@@ -48,7 +48,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import orjson
 
 from ..errors import ConfigError, KatesError, TLSVerifyError, Uncertain, Unreachable, from_status
-from . import server_warnings
+from . import deepjson, server_warnings
 from .config import ConnectionSettings, ExecCredential, read_token
 from .credentials import exec_authenticator
 
@@ -443,7 +443,7 @@ class Transport:
         return data
 
     def request_json(self, method: str, path: str, **kwargs: Any) -> Any:
-        return orjson.loads(self.request(method, path, **kwargs))
+        return deepjson.loads(self.request(method, path, **kwargs))
 
 
 _REPEATABLE_PATCHES = frozenset(

@@ -34,8 +34,6 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-import orjson
-
 from ..errors import (
     ApiError,
     Forbidden,
@@ -46,6 +44,7 @@ from ..errors import (
     Unreachable,
     from_status,
 )
+from . import deepjson
 from .accumulator import Entry, QueryState, make_entry
 from .mapping import Discovery, ResourceRef
 from .transport import Response, Transport
@@ -324,7 +323,7 @@ class Stream:
                 self._alive()
                 if not line:
                     continue
-                event = orjson.loads(line)
+                event = deepjson.loads(line)
                 etype = event.get("type")
                 obj = event.get("object") or {}
                 if etype == "ERROR":

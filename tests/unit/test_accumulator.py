@@ -1112,3 +1112,22 @@ def test_an_older_write_report_does_not_replace_a_newer_pending_write() -> None:
     state.record_write("update", obj("9", "new"))
     state.record_write("update", obj("7", "old"))  # reported late, e.g. by another hook process
     assert state.objects() == [obj("9", "new")]
+
+
+def test_an_object_nested_past_orjsons_limits_gets_canonical_bytes() -> None:
+    """A custom object 600 levels deep (the API server serves such) is held like any other: sorted keys, Go's
+    escapes, and the bytes read back to the same object."""
+    from kates_cli.core import deepjson
+    from kates_cli.core.accumulator import canonical_json, make_entry
+
+    deep: dict[str, object] = {"z": "<&>", "a": 1}
+    for _ in range(600):
+        deep = {"b": deep, "a": [1]}
+    obj = {"metadata": {"name": "deep", "namespace": "ns", "resourceVersion": "5"}, "spec": deep}
+    entry = make_entry(obj)
+    assert entry.raw == canonical_json(obj)
+    assert entry.raw.startswith(
+        b'{"metadata":{"name":"deep","namespace":"ns","resourceVersion":"5"},"spec":{"a":[1],"b":'
+    )
+    assert b'"a":1,"z":"\\u003c\\u0026\\u003e"' in entry.raw
+    assert deepjson.loads(entry.raw) == obj

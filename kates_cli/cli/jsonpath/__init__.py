@@ -23,6 +23,8 @@ Invariants:
   bytewise; a type kubectl cannot sort is a `UsageError`.
 - Custom-column cells are Go's `fmt.Sprint` of each value (maps as `map[k:v]`, lists as `[a b]`), joined by `,`,
   `<none>` when the first expression finds nothing, with ESC and CR escaped as kubectl's terminal escaper does.
+- Nothing recurses on the data: printing (`json.Marshal`, `fmt.Sprint`) and `..` walk explicit stacks, so an object
+  nested thousands of levels deep prints like any other (a RecursionError would be an internal error).
 - This module imports only the standard library and `kates_cli.errors`.
 """
 

@@ -60,6 +60,8 @@ def _compare(op: str, a: Any, b: Any) -> bool:
     raise _Error(f"unrecognized filter operator {op}")
 
 
+_END = object()  # the end of an iterator in `_recursive`
+
 _Group = tuple[bool, list[Any]]  # (from text outside braces, values)
 
 
@@ -182,14 +184,21 @@ class _Evaluator:
         return out
 
     def _recursive(self, values: list[Any]) -> list[Any]:
+        """Every container under `values`, depth first, each before its children (client-go's evalRecursive).
+        Iterative, so that data nested thousands of levels deep is no RecursionError."""
         out: list[Any] = []
-        for v in values:
+        stack = [iter(values)]
+        while stack:
+            v = next(stack[-1], _END)
+            if v is _END:
+                stack.pop()
+                continue
             if v is None or v is _INVALID:
                 continue
             children = _children(v)
             if children:
                 out.append(v)
-                out.extend(self._recursive(children))
+                stack.append(iter(children))
         return out
 
     def _filter(self, values: list[Any], node: _Filter) -> list[Any]:

@@ -113,37 +113,56 @@ def _json_string(s: str) -> str:
     return "".join(out)
 
 
-def _json(v: Any, indent: str | None = None, level: int = 0) -> str:
-    """Go's json.Marshal (indent None) or json.MarshalIndent(v, "", indent)."""
+def _json_scalar(v: Any) -> str:
     if v is None or v is _INVALID:
         return "null"
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int | float):
         return _number_text(v, json=True)
-    if isinstance(v, str):
-        return _json_string(v)
-    if isinstance(v, dict):
-        if not v:
-            return "{}"
-        items = [(_json_string(str(k)), _json(v[k], indent, level + 1)) for k in sorted(v, key=str)]
-        if indent is None:
-            return "{" + ",".join(f"{k}:{val}" for k, val in items) + "}"
-        inner, outer = "\n" + indent * (level + 1), "\n" + indent * level
-        return "{" + ",".join(f"{inner}{k}: {val}" for k, val in items) + outer + "}"
-    if isinstance(v, list | tuple):
-        if not v:
-            return "[]"
-        elems = [_json(x, indent, level + 1) for x in v]
-        if indent is None:
-            return "[" + ",".join(elems) + "]"
-        inner, outer = "\n" + indent * (level + 1), "\n" + indent * level
-        return "[" + ",".join(inner + e for e in elems) + outer + "]"
-    return _json_string(str(v))
+    return _json_string(v if isinstance(v, str) else str(v))
 
 
-def _sprint(v: Any) -> str:
-    """Go's fmt.Sprint of an unstructured value."""
+def _json(v: Any, indent: str | None = None, level: int = 0) -> str:
+    """Go's json.Marshal (indent None) or json.MarshalIndent(v, "", indent). Iterative: an object nested thousands
+    of levels deep prints as any other (a recursive printer would hit Python's recursion limit)."""
+    out: list[str] = []
+    # the work left, last first: a str is written as is, a (value, level) pair is encoded
+    todo: list[str | tuple[Any, int]] = [(v, level)]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, str):
+            out.append(item)
+            continue
+        value, depth = item
+        if isinstance(value, dict) and value:
+            keys = sorted(value, key=str)
+            inner = "," if indent is None else ",\n" + indent * (depth + 1)
+            todo.append("}" if indent is None else "\n" + indent * depth + "}")
+            for i in range(len(keys) - 1, -1, -1):
+                todo.append((value[keys[i]], depth + 1))
+                todo.append(_json_string(str(keys[i])) + (":" if indent is None else ": "))
+                if i:
+                    todo.append(inner)
+            todo.append("{" if indent is None else "{\n" + indent * (depth + 1))
+        elif isinstance(value, list | tuple) and value:
+            inner = "," if indent is None else ",\n" + indent * (depth + 1)
+            todo.append("]" if indent is None else "\n" + indent * depth + "]")
+            for i in range(len(value) - 1, -1, -1):
+                todo.append((value[i], depth + 1))
+                if i:
+                    todo.append(inner)
+            todo.append("[" if indent is None else "[\n" + indent * (depth + 1))
+        elif isinstance(value, dict):
+            out.append("{}")
+        elif isinstance(value, list | tuple):
+            out.append("[]")
+        else:
+            out.append(_json_scalar(value))
+    return "".join(out)
+
+
+def _sprint_scalar(v: Any) -> str:
     if v is None:
         return "<nil>"
     if v is _INVALID:
@@ -152,13 +171,38 @@ def _sprint(v: Any) -> str:
         return "true" if v else "false"
     if isinstance(v, int | float):
         return _number_text(v, json=False)
-    if isinstance(v, str):
-        return v
-    if isinstance(v, dict):
-        return "map[" + " ".join(f"{k}:{_sprint(v[k])}" for k in sorted(v, key=str)) + "]"
-    if isinstance(v, list | tuple):
-        return "[" + " ".join(_sprint(x) for x in v) + "]"
-    return str(v)
+    return v if isinstance(v, str) else str(v)
+
+
+def _sprint(v: Any) -> str:
+    """Go's fmt.Sprint of an unstructured value. Iterative, as `_json` is."""
+    out: list[str] = []
+    todo: list[str | tuple[Any]] = [(v,)]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, str):
+            out.append(item)
+            continue
+        (value,) = item
+        if isinstance(value, dict):
+            keys = sorted(value, key=str)
+            todo.append("]")
+            for i in range(len(keys) - 1, -1, -1):
+                todo.append((value[keys[i]],))
+                todo.append(f"{keys[i]}:")
+                if i:
+                    todo.append(" ")
+            todo.append("map[")
+        elif isinstance(value, list | tuple):
+            todo.append("]")
+            for i in range(len(value) - 1, -1, -1):
+                todo.append((value[i],))
+                if i:
+                    todo.append(" ")
+            todo.append("[")
+        else:
+            out.append(_sprint_scalar(value))
+    return "".join(out)
 
 
 def _text(v: Any) -> str:
