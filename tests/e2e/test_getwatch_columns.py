@@ -44,7 +44,7 @@ def test_watch_with_custom_columns_prints_every_column_under_one_header(
         assert code == 200, body
         wait_for(lambda: len(lines) >= 5, 30, "the patched ConfigMap's row")
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGTERM)  # not SIGINT: a backgrounded run (CI) starts us with SIGINT ignored
         _, err = proc.communicate(timeout=30)
     # each row is written as it comes, aligned with the widest cells seen so far (as kates's watched tables are)
     assert lines == [
