@@ -199,41 +199,10 @@ def to_json(obj: Any) -> str:
         # local manifest may hold one): the slower writer below has neither limit
         if "Recursion limit" not in str(exc) and "64-bit" not in str(exc):
             raise
-        return _deep_json(obj) + "\n"
+        from ..core.deepjson import dumps_indented
+
+        return dumps_indented(obj).decode() + "\n"
     return _INDENT.sub(lambda m: m.group(0) * 2, text) + "\n"
-
-
-def _deep_json(obj: Any) -> str:
-    """`to_json`'s bytes for what orjson refuses: the same layout, written without recursion, so an object nested
-    thousands of levels deep prints; each string and float is still encoded by orjson (the same bytes), integers
-    in full."""
-    import orjson
-
-    out: list[str] = []
-    todo: list[str | tuple[Any, int]] = [(obj, 0)]  # the work left, last first: text as is, (value, depth) encoded
-    while todo:
-        item = todo.pop()
-        if isinstance(item, str):
-            out.append(item)
-            continue
-        value, depth = item
-        pad, inner = "\n" + "    " * depth, "\n" + "    " * (depth + 1)
-        if isinstance(value, dict) and value:
-            keys = sorted(value)
-            todo.append(pad + "}")
-            for i in range(len(keys) - 1, -1, -1):
-                todo.append((value[keys[i]], depth + 1))
-                todo.append(("," if i else "{") + inner + orjson.dumps(str(keys[i])).decode() + ": ")
-        elif isinstance(value, list) and value:
-            todo.append(pad + "]")
-            for i in range(len(value) - 1, -1, -1):
-                todo.append((value[i], depth + 1))
-                todo.append(("," if i else "[") + inner)
-        elif isinstance(value, int) and not isinstance(value, bool):
-            out.append(str(value))
-        else:
-            out.append(orjson.dumps(value).decode())
-    return "".join(out)
 
 
 _INDENT = re.compile(r"(?m)^ +")

@@ -51,28 +51,43 @@ def dumps(obj: Any, *, sort_keys: bool = False) -> bytes:
         return _dumps_flat(obj, sort_keys)
 
 
-def _dumps_flat(obj: Any, sort_keys: bool = False) -> bytes:
+def _dumps_flat(obj: Any, sort_keys: bool = False, indent: int = 0) -> bytes:
+    """JSON written without recursion: compact, or with `indent` spaces per level (and `": "`, as Go's MarshalIndent
+    and kubectl's -o json write it). Strings and floats are encoded by orjson (the same bytes); integers in full,
+    past 64 bits too."""
     out: list[bytes] = []
-    todo: list[Any] = [obj]  # the work left, last first: bytes are written as they are, anything else encoded
+    sep = b": " if indent else b":"
+    todo: list[bytes | tuple[Any, int]] = [(obj, 0)]  # the work left, last first: bytes as is, (value, depth) encoded
     while todo:
         item = todo.pop()
         if isinstance(item, bytes):
             out.append(item)
-        elif isinstance(item, dict) and item:
-            todo.append(b"}")
-            entries = sorted(item.items()) if sort_keys else list(item.items())
-            for n in range(len(entries) - 1, -1, -1):
-                key, value = entries[n]
-                todo.append(value)
-                todo.append((b"," if n else b"{") + orjson.dumps(key) + b":")
-        elif isinstance(item, list) and item:
-            todo.append(b"]")
-            for n in range(len(item) - 1, -1, -1):
-                todo.append(item[n])
-                todo.append(b"," if n else b"[")
+            continue
+        value, depth = item
+        pad = b"\n" + b" " * (indent * depth) if indent else b""
+        inner = b"\n" + b" " * (indent * (depth + 1)) if indent else b""
+        if isinstance(value, dict) and value:
+            keys = sorted(value) if sort_keys else list(value)
+            todo.append(pad + b"}")
+            for n in range(len(keys) - 1, -1, -1):
+                todo.append((value[keys[n]], depth + 1))
+                todo.append((b"," if n else b"{") + inner + orjson.dumps(str(keys[n])) + sep)
+        elif isinstance(value, list) and value:
+            todo.append(pad + b"]")
+            for n in range(len(value) - 1, -1, -1):
+                todo.append((value[n], depth + 1))
+                todo.append((b"," if n else b"[") + inner)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            out.append(str(value).encode())
         else:
-            out.append(orjson.dumps(item))
+            out.append(orjson.dumps(value))
     return b"".join(out)
+
+
+def dumps_indented(obj: Any, indent: int = 4) -> bytes:
+    """Sorted keys, `indent` spaces per level, at any depth and with integers of any size: the slow path of
+    kubectl-style `-o json` (cli/render.py) for what orjson refuses."""
+    return _dumps_flat(obj, sort_keys=True, indent=indent)
 
 
 def _loads_flat(text: str) -> Any:

@@ -30,6 +30,7 @@ from kates_cli.cli.jsonpath import (
     sort_key,
     sort_objects,
 )
+from kates_cli.core import deepjson
 from kates_cli.errors import UsageError
 from tests import figures
 
@@ -251,7 +252,7 @@ def test_deep_json_is_byte_for_byte_the_orjson_layout() -> None:
     @settings(max_examples=300, deadline=None)
     @given(json_values)
     def check(value: Any) -> None:
-        assert render._deep_json(value) + "\n" == render.to_json(value)
+        assert deepjson.dumps_indented(value).decode() + "\n" == render.to_json(value)
 
     check()
     deep = nested(260)  # past orjson's 255 levels
