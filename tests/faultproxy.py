@@ -9,6 +9,8 @@ Invariants:
 - `reset()` closes every open connection with a TCP RST (SO_LINGER 0); new connections are accepted as usual.
 - `delay(seconds)` sleeps that long before forwarding each chunk read (both directions); `delay(0)` stops it.
 - `refuse(True)` makes new connections fail at once (accepted, then reset), as a server that is down.
+- A subclass decides per chunk what passes by overriding `_passes(src, dst, data)` (tests/e2e/test_lost_answers.py
+  holds back the answer to one request).
 - `close()` stops the listener and every connection; threads are daemons, so a failed test leaves none behind.
 """
 
@@ -138,13 +140,18 @@ class FaultProxy:
                     return
                 if self._delay:
                     time.sleep(self._delay)
-                dst.sendall(data)
+                if self._passes(src, dst, data):
+                    dst.sendall(data)
         except (OSError, ValueError):
             for s in (src, dst):
                 _rst(s)
         finally:
             with self._lock:
                 self._conns = [p for p in self._conns if src not in p]
+
+    def _passes(self, src: socket.socket, dst: socket.socket, data: bytes) -> bool:
+        """Whether bytes read from `src` go on to `dst`: always, here; a subclass may hold some back."""
+        return True
 
 
 def _rst(s: socket.socket) -> None:

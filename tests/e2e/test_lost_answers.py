@@ -6,7 +6,6 @@ connection: the answer is lost, and the write certainly was applied."""
 
 from __future__ import annotations
 
-import select
 import socket
 import subprocess
 import sys
@@ -60,38 +59,20 @@ class LoseAnswers(FaultProxy):
         for s in held:
             _rst(s)
 
-    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+    def _passes(self, src: socket.socket, dst: socket.socket, data: bytes) -> bool:
         upstream = src.getpeername() == self.target
         client = dst if upstream else src
-        try:
-            while True:
-                ready, _, _ = select.select([src], [], [], 0.1)  # not a blocking recv: a close must end the loop
-                if not ready:
-                    continue
-                data = src.recv(65536)
-                if not data:
-                    try:
-                        dst.shutdown(socket.SHUT_WR)
-                    except OSError:
-                        pass
-                    return
-                with self._state:
-                    if not upstream:
-                        self._sent[client] = self._sent.get(client, 0) + len(data)
-                    elif client in self._held or (
-                        self._sent.get(client, 0) > self.threshold and self.lost + len(self._held) < self.times
-                    ):
-                        self._held.add(client)  # an answer to the big request: never passed on
-                        continue
-                    else:
-                        self._sent[client] = 0  # an answer: the next request starts counting afresh
-                dst.sendall(data)
-        except (OSError, ValueError):
-            for s in (src, dst):
-                _rst(s)
-        finally:
-            with self._lock:
-                self._conns = [p for p in self._conns if src not in p]
+        with self._state:
+            if not upstream:
+                self._sent[client] = self._sent.get(client, 0) + len(data)
+            elif client in self._held or (
+                self._sent.get(client, 0) > self.threshold and self.lost + len(self._held) < self.times
+            ):
+                self._held.add(client)  # an answer to the big request: never passed on
+                return False
+            else:
+                self._sent[client] = 0  # an answer: the next request starts counting afresh
+        return True
 
 
 def lose_answer(proxy: LoseAnswers, call: Callable[[], Any], applied: Callable[[], bool]) -> Any:
