@@ -4,8 +4,10 @@ either loads or fails with ConfigError (exit 3): no other exception, so no trace
 
 from __future__ import annotations
 
+import atexit
 import base64
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from tests.controlplane.certs import LocalPKI
 
 EXAMPLES = 1500
 _PKI_DIR = Path(tempfile.mkdtemp(prefix="kates-fuzz-pki-"))
+atexit.register(shutil.rmtree, _PKI_DIR, True)  # made at import, for hypothesis strategies: gone at exit
 _PKI = LocalPKI(_PKI_DIR)
 _CERT, _KEY = _PKI.issue("fuzz", "fuzz")
 CA_PEM, CERT_PEM, KEY_PEM = _PKI.ca_cert.read_bytes(), _CERT.read_bytes(), _KEY.read_bytes()

@@ -3,8 +3,10 @@ as one UsageError, never as an exception midway (issue 11, sections 1b and 3).""
 
 from __future__ import annotations
 
+import atexit
 import io
 import math
+import shutil
 import sys
 import tempfile
 import time
@@ -134,6 +136,7 @@ def test_a_patch_alias_bomb_is_refused() -> None:
 
 _COUNTS = {"manifests": 0, "patches": 0}
 _TMP = Path(tempfile.mkdtemp(prefix="kates-fuzz-"))
+atexit.register(shutil.rmtree, _TMP, True)  # made at import: gone at exit
 
 
 def _sendable_as_is(obj: Any) -> None:
