@@ -257,3 +257,14 @@ def tier2_kubectl(tier2_cluster: ControlPlane, cache_dir: Path) -> Runner:
 def tier2_kates(tier2_cluster: ControlPlane, cache_dir: Path) -> Runner:
     """Run the real kates CLI against the tier-2 control plane."""
     return runner(tier2_cluster, cache_dir, KATES)
+
+
+@pytest.fixture
+def watches() -> Iterator[list[Any]]:
+    """Background processes of a test (anything with a `proc`: a Popen), killed at its end if still running."""
+    started: list[Any] = []
+    yield started
+    for w in started:
+        if w.proc.poll() is None:
+            w.proc.kill()
+            w.proc.communicate()

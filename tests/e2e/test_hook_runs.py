@@ -39,17 +39,6 @@ echo "run $KATES_RUN failures $KATES_FAILURES" >> "$OUT/runs.log"
 
 
 @pytest.fixture
-def watches() -> Iterator[list[Watch]]:
-    """Background watches, killed at the end of the test if still running."""
-    started: list[Watch] = []
-    yield started
-    for w in started:
-        if w.proc.poll() is None:
-            w.proc.kill()
-            w.proc.communicate()
-
-
-@pytest.fixture
 def short_tmp() -> Iterator[Path]:
     """A TMPDIR short enough for a Unix socket path inside it (pytest's tmp_path may not be)."""
     path = Path(tempfile.mkdtemp(prefix="kt-", dir="/tmp"))

@@ -142,16 +142,6 @@ class Watch:
         return self.proc.returncode, out, err
 
 
-@pytest.fixture
-def watches() -> Iterator[list[Watch]]:
-    started: list[Watch] = []
-    yield started
-    for w in started:
-        if w.proc.poll() is None:
-            w.proc.kill()
-            w.proc.communicate()
-
-
 def test_batch_changes_before_notify(
     cluster: ControlPlane, cache_dir: Path, ns: str, tmp_path: Path, watches: list[Watch]
 ) -> None:
