@@ -74,7 +74,7 @@ def bad_interpreter(path: str) -> str | None:
 def exec_error(path: str, exc: OSError) -> str:
     """One line saying why `path` could not be executed."""
     why = bad_interpreter(path) if isinstance(exc, FileNotFoundError) and os.path.exists(path) else None
-    return f"hook {path}: {why or exc.strerror or exc}"
+    return f"{path}: {why or exc.strerror or exc}"
 
 
 class Reaper:

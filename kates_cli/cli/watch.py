@@ -32,15 +32,13 @@ from .state import State
 
 if TYPE_CHECKING:
     from ..core.accumulator import Accumulator, Query
+    from ..core.deltas import Delta
+    from .hook import RunResult
     from .rundir import RunDir
     from .schedule import Debounce
 
 QUERY_FORM = "[NAME=]KIND [ns=NAMESPACE|ns=*] [l=LABEL_SELECTOR] [f=FIELD_SELECTOR]"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
-
-
-class HookFailed(KatesError):
-    exit_code = ExitCode.HOOK_FAILED
 
 
 def split_query(text: str) -> list[str]:
@@ -146,16 +144,9 @@ def parse_query(text: str, default_namespace: str | None) -> Query:
 
 def stderr_notice(state: State) -> Callable[[str], None]:
     """A stream's notices (a stall noticed, a kind gone): one line each on stderr, whole lines from any thread."""
-    import threading
+    from .events import Events, TextLog
 
-    lock = threading.Lock()
-
-    def notice(text: str) -> None:
-        with lock:
-            state.env.stderr.write(text + "\n")
-            state.env.stderr.flush()
-
-    return notice
+    return Events(TextLog(state.env.stderr)).notice
 
 
 def register(app: typer.Typer) -> None:
@@ -247,7 +238,7 @@ def watch(
         wait_for_kinds=wait_for_kinds,
         debounce=Debounce.of(quiet, bound),
         hook_timeout=parse_duration(hook_timeout, "--hook-timeout") if hook_timeout else None,
-        backoff_cap=parse_duration(backoff_cap, "--backoff-cap"),
+        backoff_cap=parse_duration(backoff_cap, "--max-backoff"),
         grace=parse_duration(grace_period, "--grace-period"),
         bootstrap_timeout=parse_duration(bootstrap_timeout, "--bootstrap-timeout") if bootstrap_timeout else None,
         stall_timeout=stall,
@@ -273,8 +264,9 @@ class Watcher:
         bootstrap_timeout: float | None,
         stall_timeout: float = 30.0,
     ):
-        from ..core.watch import Backoff
+        from .events import Events, TextLog
         from .hook import HookRunner
+        from .policy import FailurePolicy
 
         self.state = state
         self.queries = queries
@@ -287,10 +279,10 @@ class Watcher:
         self.bootstrap_timeout = bootstrap_timeout
         self.stall_timeout = stall_timeout
         self.runner = HookRunner(argv, timeout=hook_timeout, grace=grace) if argv else None
-        self.backoff = Backoff(first=1.0, cap=backoff_cap)
+        self.policy = FailurePolicy(max_failures, backoff_cap)
+        self.events = Events(TextLog(state.env.stderr))
         self.stop_signal: int | None = None
         self.runs = 0
-        self.failures = 0
         self.status = StatusLine(state.env.stderr_tty, state.env.stderr)
 
     def _on_signal(self, signum: int, frame: object) -> None:
@@ -319,7 +311,7 @@ class Watcher:
             wait_for_kinds=self.wait_for_kinds,
             gate=gate,
             stall_timeout=self.stall_timeout,
-            notice=stderr_notice(self.state),
+            notice=self.events.notice,
         )
         try:
             if self.runner is not None:
@@ -333,8 +325,11 @@ class Watcher:
                 stderr = self.state.env.stderr
                 debug = (lambda line: stderr.write(f"debug: {line}\n")) if self.state.debug else None
                 server = WriteServer(tmp.path, acc.record_write, cluster=cluster_id(client.settings), debug=debug)
+            started = time.monotonic()
             if not self._bootstrap(acc):
                 return int(ExitCode.INTERRUPTED)
+            counts = {name: s["count"] for name, s in acc.status().items()}
+            self.events.emit("bootstrap.done", None, seconds=time.monotonic() - started, objects=counts)
             return self._loop(acc, tmp, server.path if server else None)
         finally:
             self.status.stop()
@@ -368,7 +363,9 @@ class Watcher:
                 )
             if waited > 10 and not warned:
                 warned = True
-                self.state.env.stderr.write(f"kates: still waiting for queries to bootstrap: {', '.join(pending)}\n")
+                self.events.emit(
+                    "bootstrap.slow", f"still waiting for queries to bootstrap: {', '.join(pending)}", pending=pending
+                )
         return False
 
     def _quiet(self, acc: Accumulator) -> None:
@@ -386,6 +383,7 @@ class Watcher:
 
     def _loop(self, acc: Accumulator, tmp: RunDir | None, socket_path: str | None) -> int:
         from ..core.deltas import NetChanges
+        from .policy import HookFailed, why
 
         retry = False
         net = NetChanges(q.name for q in self.queries)  # since the last successful run (or print)
@@ -409,43 +407,58 @@ class Watcher:
                     return 0
                 continue
             assert tmp is not None
-            self.status.stop()  # the hook owns the terminal while it runs
-            deltas_file = f"deltas-{self.runs}.json"
-            env = self._env(tmp.write(deltas_file, orjson.dumps([d.to_dict() for d in deltas])), socket_path)
-            try:
-                result = self.runner.run(data, env)
-            finally:
-                tmp.remove(deltas_file)
-            self.runs += 1
+            result = self._run(data, deltas, tmp, socket_path)
             if result.stopped or self.stop_signal is not None:
                 break
-            why = (
-                result.error
-                or (f"timed out after {self.runner.timeout:g}s, exit {result.code}" if result.timed_out else None)
-                or f"exit {result.code}"
-            )
             if self.once:
                 if result.error or result.timed_out:
-                    raise HookFailed(f"hook failed ({why})")
+                    raise HookFailed(f"hook failed ({why(result, self.runner.timeout)})")
                 return result.code
             if result.ok:  # a run that hit --hook-timeout failed, whatever its exit status
-                self.failures = 0
+                self.policy.succeeded()
                 net.commit()
                 retry = False
-                self.backoff.reset()
                 self.status.show(f"runs: {self.runs}, last {result.seconds:.2f}s, ok")
                 continue
-            self.failures += 1
-            if self.max_failures and self.failures >= self.max_failures:
-                raise HookFailed(f"hook failed {self.failures} times in a row (last: {why})")
-            delay = self.backoff.take()
-            self.state.env.stderr.write(
-                f"kates: hook failed ({why}), {self.failures} in a row; retrying in {delay:.1f}s\n"
+            reason = why(result, self.runner.timeout)
+            delay = self.policy.failed(reason)
+            failures = self.policy.failures
+            self.events.emit(
+                "run.backoff",
+                f"hook failed ({reason}), {failures} in a row; retrying in {delay:.1f}s",
+                run=self.runs - 1,
+                failures=failures,
+                delay=delay,
             )
-            self.state.env.stderr.flush()
             retry = True
             self._sleep(delay)
         return int(ExitCode.INTERRUPTED)
+
+    def _run(self, data: bytes, deltas: list[Delta], tmp: RunDir, socket_path: str | None) -> RunResult:
+        """One hook run on `data`, its deltas in a private file; emits run.started and run.ended."""
+        assert self.runner is not None
+        self.status.stop()  # the hook owns the terminal while it runs
+        deltas_file = f"deltas-{self.runs}.json"
+        env = self._env(tmp.write(deltas_file, orjson.dumps([d.to_dict() for d in deltas])), socket_path)
+        run = self.runs
+        self.events.emit("run.started", None, run=run, deltas=len(deltas), snapshot_bytes=len(data))
+        try:
+            result = self.runner.run(data, env)
+        finally:
+            tmp.remove(deltas_file)
+        self.runs += 1
+        outcome = "success" if result.ok else "timeout" if result.timed_out else "failure"
+        self.events.emit(
+            "run.ended",
+            None,
+            run=run,
+            seconds=result.seconds,
+            code=result.code,
+            result=outcome,
+            stopped=result.stopped,
+            error=result.error,
+        )
+        return result
 
     def _env(self, deltas_path: str, socket_path: str | None) -> dict[str, str]:
         from ..core.coherence import ENV_VAR
@@ -455,7 +468,7 @@ class Watcher:
         env.update(
             KATES_DELTAS=deltas_path,
             KATES_RUN=str(self.runs),
-            KATES_FAILURES=str(self.failures),
+            KATES_FAILURES=str(self.policy.failures),
             KATES_CONTEXT=settings.context,
             KATES_NAMESPACE=settings.namespace,
         )

@@ -271,7 +271,7 @@ def test_a_bad_interpreter_is_refused_at_start_and_a_hook_failure_later(
     create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "a"}})
     w.proc.wait(30)
     code, _, err = w.finish()
-    why = f"hook {hook}: bad interpreter /nonexistent/sh: No such file or directory"
+    why = f"{hook}: bad interpreter /nonexistent/sh: No such file or directory"
     assert code == ExitCode.HOOK_FAILED, err
     assert f"kates: hook failed ({why}), 1 in a row; retrying in" in err
     assert err.splitlines()[-1] == f"error: hook failed 2 times in a row (last: {why})"

@@ -135,7 +135,7 @@ def test_a_bad_interpreter_is_named(tmp_path: Path) -> None:
         check_runnable(str(hook))
     result = HookRunner([str(hook)]).run(b"{}", dict(os.environ))
     assert (result.ok, result.code) == (False, 127)
-    assert result.error == f"hook {hook}: bad interpreter /nonexistent/sh: No such file or directory"
+    assert result.error == f"{hook}: bad interpreter /nonexistent/sh: No such file or directory"
     hook.write_text("#!/bin/sh\nexit 0\n")
     assert check_runnable(str(hook)) == str(hook) and HookRunner([str(hook)]).run(b"{}", dict(os.environ)).ok
 
@@ -160,4 +160,4 @@ def test_a_hook_the_kernel_cannot_execute_is_a_failed_run_naming_why(tmp_path: P
     hook.write_bytes(b"\x7fELF garbage")
     hook.chmod(0o755)
     result = HookRunner([str(hook)]).run(b"{}", dict(os.environ))
-    assert (result.ok, result.error) == (False, f"hook {hook}: Exec format error")
+    assert (result.ok, result.error) == (False, f"{hook}: Exec format error")
