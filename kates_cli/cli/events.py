@@ -8,6 +8,9 @@ Invariants:
   count, not for the log), and plain JSON-able `fields`.
 - Sinks run in the emitting thread, one event at a time (a lock), so log lines are whole whatever thread emits.
 - `TextLog` writes exactly `kates: MESSAGE` for each event with a message: the text log kates has always had.
+
+Leadership (--leader-elect), fields `lease` (NS/NAME) and `identity` on each: `leader.waiting` (standing, not
+leading), `leader.gained`, `leader.lost` (`reason`: "renew deadline" | "taken" | "stopped"), `leader.released`.
 """
 
 from __future__ import annotations

@@ -13,6 +13,11 @@ Invariants:
   kates: removed on exit, by the reaper after a SIGKILL, and stale directories of dead watchers at start-up.
 - The hook's writes through `kates` reach this process over a private Unix socket before the command returns, so
   they are in the very next snapshot.
+- With `--leader-elect` (cli/leadership.py, core/leader.py) every replica bootstraps and keeps its snapshot current;
+  only while leading does it take changes and run the hook (or print). Each term starts with a run at once on the
+  snapshot held (no relist), whether or not anything changed. A run whose leadership ended is fenced, neither a
+  success nor a failure: its deltas are carried into the next term's first run. The Lease is released only after
+  the hook has ended.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -28,12 +34,15 @@ import orjson
 import typer
 
 from ..errors import ExitCode, KatesError, UsageError
+from .leadership import HELP as LEADER_HELP
 from .state import State
 
 if TYPE_CHECKING:
     from ..core.accumulator import Accumulator, Query
     from ..core.deltas import Delta
+    from ..core.leader import Leader
     from .hook import RunResult
+    from .leadership import LeaseOptions
     from .rundir import RunDir
     from .schedule import Debounce
 
@@ -160,7 +169,7 @@ def register(app: typer.Typer) -> None:
         "inside the hook are reported there and appear in the next snapshot). Deltas are the net change since the "
         "last successful run, one per object (a changed UID is a delete then an add), ordered by query, then "
         "namespace and name. Exit 0 is success; anything else, a run that hit --hook-timeout, or a hook that "
-        "cannot be executed is a failure, retried with backoff.",
+        "cannot be executed is a failure, retried with backoff.\n\n" + LEADER_HELP,
     )(watch)
 
 
@@ -194,6 +203,25 @@ def watch(
         help="A watch connection silent this long is noticed (one line on stderr), dropped and resumed from its "
         "last resourceVersion (at least 2s).",
     ),
+    leader_elect: bool = typer.Option(
+        False, "--leader-elect", help="Run the hook only while holding --lease (see LEADER ELECTION below)."
+    ),
+    lease: str | None = typer.Option(None, "--lease", help="With --leader-elect: the Lease's name (required)."),
+    lease_namespace: str | None = typer.Option(
+        None, "--lease-namespace", help="The Lease's namespace (default: the current namespace)."
+    ),
+    identity: str | None = typer.Option(
+        None, "--identity", help="This replica's holder identity (default: $POD_NAME, else hostname_RANDOM)."
+    ),
+    lease_duration: str | None = typer.Option(
+        None, "--lease-duration", help="How long others wait before taking an unrenewed Lease [default: 15s]."
+    ),
+    renew_deadline: str | None = typer.Option(
+        None, "--renew-deadline", help="A leader that cannot renew for this long stops leading [default: 10s]."
+    ),
+    retry_period: str | None = typer.Option(
+        None, "--retry-period", help="How often to renew, or to try to acquire (with jitter) [default: 2s]."
+    ),
 ) -> None:
     """Watch several kinds as one coherent snapshot, and run a hook whenever it changes.
 
@@ -212,6 +240,16 @@ def watch(
     if default_ns is None and not all_namespaces:
         default_ns = client.namespace
     parsed = [parse_query(q, default_ns) for q in queries]
+    from .leadership import parse_options
+
+    lease_options = parse_options(
+        leader_elect,
+        lease,
+        lease_namespace,
+        identity,
+        {"--lease-duration": lease_duration, "--renew-deadline": renew_deadline, "--retry-period": retry_period},
+        state.namespace or client.namespace,
+    )
     stall = durations.parse_stall_timeout(stall_timeout)
     argv: list[str] | None = None
     if exec_:
@@ -242,6 +280,7 @@ def watch(
         grace=parse_duration(grace_period, "--grace-period"),
         bootstrap_timeout=parse_duration(bootstrap_timeout, "--bootstrap-timeout") if bootstrap_timeout else None,
         stall_timeout=stall,
+        lease=lease_options,
     ).run()
     raise typer.Exit(code)
 
@@ -263,6 +302,7 @@ class Watcher:
         grace: float,
         bootstrap_timeout: float | None,
         stall_timeout: float = 30.0,
+        lease: LeaseOptions | None = None,
     ):
         from .events import Events, TextLog
         from .hook import HookRunner
@@ -284,6 +324,11 @@ class Watcher:
         self.stop_signal: int | None = None
         self.runs = 0
         self.status = StatusLine(state.env.stderr_tty, state.env.stderr)
+        self.lease = lease
+        self.leader: Leader | None = None
+        self.reaper: Any = None
+        self._term = 0  # the leader's term whose first run has started
+        self._fenced = False  # leadership ended during the current run
 
     def _on_signal(self, signum: int, frame: object) -> None:
         self.stop_signal = signum
@@ -321,18 +366,34 @@ class Watcher:
 
                 remove_stale()
                 tmp = RunDir()
-                reaper = self.runner.reaper = Reaper(tmp.path)
+                reaper = self.reaper = self.runner.reaper = Reaper(tmp.path)
                 stderr = self.state.env.stderr
                 debug = (lambda line: stderr.write(f"debug: {line}\n")) if self.state.debug else None
-                server = WriteServer(tmp.path, acc.record_write, cluster=cluster_id(client.settings), debug=debug)
+                permit = self._permit_kwargs()
+                server = WriteServer(
+                    tmp.path, acc.record_write, cluster=cluster_id(client.settings), debug=debug, **permit
+                )
             started = time.monotonic()
             if not self._bootstrap(acc):
                 return int(ExitCode.INTERRUPTED)
             counts = {name: s["count"] for name, s in acc.status().items()}
             self.events.emit("bootstrap.done", None, seconds=time.monotonic() - started, objects=counts)
+            if self.lease is not None:
+                self._stand()  # only a replica with a complete snapshot stands for election
             return self._loop(acc, tmp, server.path if server else None)
         finally:
             self.status.stop()
+            if self.leader is not None:  # the hook has ended (a run never outlives _loop): now let go
+                self.leader.stop()
+                if self.leader.release():
+                    assert self.lease is not None
+                    self.events.emit(
+                        "leader.released",
+                        f"released lease {self.lease.where}",
+                        lease=self.lease.where,
+                        identity=self.lease.identity,
+                    )
+                self.leader.client.close()
             acc.close()
             if server is not None:
                 server.close()
@@ -342,6 +403,127 @@ class Watcher:
                 reaper.close()
             for s, h in previous.items():
                 signal.signal(s, h)
+
+    # -- leadership (cli/leadership.py, core/leader.py) ------------------------------------------------------
+
+    def _permit_kwargs(self) -> dict[str, Any]:
+        """The WriteServer's permit source with --leader-elect (h-fence's `permit=`; FENCING-API.md)."""
+        if self.lease is None:
+            return {}
+        import inspect
+
+        from ..core.coherence import WriteServer
+
+        if "permit" not in inspect.signature(WriteServer).parameters:
+            return {}  # FENCING: the write permits come with h-fence's WriteServer(permit=...)
+        return {"permit": self._permit_until}
+
+    def _permit_until(self) -> float | None:
+        return self.leader.permit_until() if self.leader is not None else None
+
+    def _stand(self) -> None:
+        """Start the Lease candidate; a forbidden Lease fails here, before any run."""
+        from ..core.client import Client
+        from ..core.leader import Leader
+
+        lease = self.lease
+        assert lease is not None
+        timing = lease.timing
+        # each request bounded so that at least two attempts fit in the renew deadline
+        client = Client(
+            settings=self.state.client().settings,
+            request_timeout=max(timing.retry_period, timing.renew_deadline / 2),
+        )
+        leader = Leader(
+            client,
+            lease.namespace,
+            lease.name,
+            lease.identity,
+            timing,
+            on_gained=self._gained,
+            on_renewed=self._renewed,
+            on_lost=self._lost,
+            notice=self.events.notice,
+        )
+        try:
+            leader.start()
+        except KatesError:
+            client.close()
+            raise
+        self.leader = leader
+        if not leader.leading():
+            self.events.emit(
+                "leader.waiting",
+                f"waiting to lead lease {lease.where} as {lease.identity}",
+                lease=lease.where,
+                identity=lease.identity,
+            )
+
+    def _gained(self) -> None:
+        assert self.lease is not None
+        self.events.emit(
+            "leader.gained",
+            f"leading lease {self.lease.where} as {self.lease.identity}",
+            lease=self.lease.where,
+            identity=self.lease.identity,
+        )
+
+    def _renewed(self, kill_at: float) -> None:
+        """After each successful acquire or renewal (the leader's thread): the reaper's deadline moves on."""
+        fence = getattr(self.reaper, "fence", None)
+        if fence is not None:  # h-fence's Reaper.fence: SIGKILL by kill_at even if kates is frozen
+            fence(kill_at)
+
+    def _lost(self, reason: str) -> None:
+        """Leadership ended (the leader's thread): fence the running hook, say so."""
+        from .leadership import fence_hook
+
+        assert self.lease is not None and self.leader is not None
+        kill_at = self.leader.kill_at()
+        if self.runner is not None and self.runner.proc is not None:
+            self._fenced = True
+            fence_hook(self.runner, kill_at)
+        observed = self.leader.election.observed
+        why = {
+            "renew deadline": f"not renewed within the renew deadline ({self.lease.timing.renew_deadline:g}s)",
+            "taken": f"taken by {observed.holder or 'nobody'}" if observed is not None else "taken",
+            "stopped": "kates is stopping",
+        }
+        self.events.emit(
+            "leader.lost",
+            f"no longer leading lease {self.lease.where}: {why.get(reason, reason)}",
+            lease=self.lease.where,
+            identity=self.lease.identity,
+            reason=reason,
+        )
+
+    def _guard(self, done: threading.Event) -> None:
+        """While a leader's run goes on: fence it as soon as leadership has ended by the clock, also when the end
+        came before the hook had started (the leader's own `_lost` finds no process then)."""
+        assert self.leader is not None and self.runner is not None
+        from .leadership import fence_hook
+
+        while not done.wait(0.05):
+            if self._fenced:
+                return
+            if not self.leader.leading() and self.runner.proc is not None:
+                self._fenced = True
+                fence_hook(self.runner, self.leader.kill_at())
+                return
+
+    def _leading(self) -> bool:
+        """Whether this replica may run now (always, without --leader-elect); a fatal Lease error is raised."""
+        if self.leader is None:
+            return True
+        if self.leader.error is not None:
+            raise self.leader.error
+        return self.leader.leading()
+
+    def _follow(self, acc: Accumulator) -> None:
+        """Hot standby: the streams keep the snapshot current; wait a moment for leadership (or a stream error)."""
+        assert self.leader is not None
+        acc.wait(0)  # raises a stream's fatal error, as the leader's loop would
+        self.leader.wait_leading(0.1)
 
     def _bootstrap(self, acc: Accumulator) -> bool:
         started = time.monotonic()
@@ -389,14 +571,22 @@ class Watcher:
         net = NetChanges(q.name for q in self.queries)  # since the last successful run (or print)
         out = self.state.env.stdout
         while self.stop_signal is None:
-            if not retry:
+            if not self._leading():
+                self._follow(acc)  # changes stay in the accumulator: the next term takes them all at once
+                continue
+            first = self.leader is not None and self.leader.gains != self._term  # a new term runs at once
+            if not retry and not first:
                 if not acc.wait(0.1):
                     continue
                 self._quiet(acc)
+                if not self._leading():
+                    continue
             changed, data, new = acc.snapshot_changes()
             net.add(new)
-            if not changed and not retry:
+            if not changed and not retry and not first:
                 continue
+            if self.leader is not None:
+                self._term = self.leader.gains
             deltas = net.deltas()
             if self.runner is None:
                 line = orjson.dumps([d.to_dict() for d in deltas]) if self.output_deltas else data
@@ -407,9 +597,13 @@ class Watcher:
                     return 0
                 continue
             assert tmp is not None
+            self._fenced = False
             result = self._run(data, deltas, tmp, socket_path)
             if result.stopped or self.stop_signal is not None:
                 break
+            if self._fenced or getattr(result, "fenced", False):
+                retry = False  # neither success nor failure: the deltas wait for the next term's first run
+                continue
             if self.once:
                 if result.error or result.timed_out:
                     raise HookFailed(f"hook failed ({why(result, self.runner.timeout)})")
@@ -442,9 +636,13 @@ class Watcher:
         env = self._env(tmp.write(deltas_file, orjson.dumps([d.to_dict() for d in deltas])), socket_path)
         run = self.runs
         self.events.emit("run.started", None, run=run, deltas=len(deltas), snapshot_bytes=len(data))
+        done = threading.Event()
+        if self.leader is not None:
+            threading.Thread(target=self._guard, args=(done,), name="kates-guard", daemon=True).start()
         try:
             result = self.runner.run(data, env)
         finally:
+            done.set()
             tmp.remove(deltas_file)
         self.runs += 1
         outcome = "success" if result.ok else "timeout" if result.timed_out else "failure"
@@ -476,6 +674,10 @@ class Watcher:
             env["KUBECONFIG"] = os.pathsep.join(settings.kubeconfig_paths)
         if socket_path:
             env[ENV_VAR] = socket_path
+        if self.lease is not None:  # writes inside the hook ask for a permit first (h-fence: coherence.FENCE_ENV)
+            from ..core import coherence
+
+            env[getattr(coherence, "FENCE_ENV", "KATES_FENCED_WRITES")] = "1"
         env.pop("KATES_TEST_HOLD_WATCH", None)
         return env
 
