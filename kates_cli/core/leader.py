@@ -233,6 +233,11 @@ class Leader:
         with self._wake:
             gained = self.election.succeeded(plan, sent, answer)
             self._lease = answer
+            if not self.election.leading():  # answered after its own deadline (kates was frozen): no term
+                self.election.lose()
+                if not gained:
+                    self._lost("renew deadline")
+                return
             if self.on_renewed is not None:
                 self.on_renewed(self.election.kill_at())
             if gained:

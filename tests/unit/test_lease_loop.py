@@ -1,0 +1,181 @@
+"""The Lease loop (core/leader.py) on a fake client: resourceVersion on every write, 409 as a lost race, refusals
+named, the renew deadline enforced while a request hangs, a taken Lease noticed, release. The API server's own
+behaviour (409s, 403s, the Lease's fields as kubectl shows them) is shown end to end in tests/e2e/test_leader.py."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from typing import Any
+
+import pytest
+
+from kates_cli.core.leader import Leader
+from kates_cli.core.lease import Timing
+from kates_cli.errors import Conflict, Forbidden, NotFound
+from tests.conftest import wait_for
+from tests.unit.test_lease import Clock
+
+
+class FakeClient:
+    """One namespace's Leases, with resourceVersions; `hang` blocks every request until set; `refuse` raises."""
+
+    def __init__(self) -> None:
+        self.leases: dict[str, dict[str, Any]] = {}
+        self.version = 0
+        self.writes: list[tuple[str, str | None]] = []  # (verb, resourceVersion sent)
+        self.hang = threading.Event()
+        self.hang.set()
+        self.refuse: dict[str, Exception] = {}
+
+    def _enter(self, verb: str) -> None:
+        self.hang.wait(30)
+        if verb in self.refuse:
+            raise self.refuse[verb]
+
+    def _store(self, body: dict[str, Any]) -> dict[str, Any]:
+        self.version += 1
+        obj = copy.deepcopy(body)
+        obj["metadata"]["resourceVersion"] = str(self.version)
+        self.leases[obj["metadata"]["name"]] = obj
+        return copy.deepcopy(obj)
+
+    def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
+        self._enter("get")
+        if name not in self.leases:
+            raise NotFound(f'leases.coordination.k8s.io "{name}" not found', code=404)
+        return copy.deepcopy(self.leases[name])
+
+    def create(self, body: dict[str, Any], namespace: str | None = None) -> dict[str, Any]:
+        self._enter("create")
+        self.writes.append(("create", None))
+        if body["metadata"]["name"] in self.leases:
+            raise Conflict("already exists", code=409)
+        return self._store(body)
+
+    def update(self, body: dict[str, Any], namespace: str | None = None) -> dict[str, Any]:
+        self._enter("update")
+        rv = body["metadata"].get("resourceVersion")
+        self.writes.append(("update", rv))
+        if self.leases[body["metadata"]["name"]]["metadata"]["resourceVersion"] != rv:
+            raise Conflict("the object has been modified", code=409)
+        return self._store(body)
+
+    def steal(self, name: str, holder: str) -> None:
+        obj = copy.deepcopy(self.leases[name])
+        obj["spec"]["holderIdentity"] = holder
+        self._store(obj)
+
+
+TIMING = Timing(15.0, 10.0, 2.0)
+
+
+def leader(client: FakeClient, clock: Clock, who: str = "me", **callbacks: Any) -> Leader:
+    return Leader(client, "ns", "l", who, TIMING, monotonic=clock, wall=clock.wall_now, **callbacks)  # type: ignore[arg-type]
+
+
+def test_every_update_carries_the_version_last_seen_and_a_409_is_a_lost_race() -> None:
+    client, clock = FakeClient(), Clock()
+    other = leader(client, clock, "other")
+    other._attempt()
+    me = leader(client, clock)
+    me._attempt()
+    assert other.leading() and not me.leading()
+    clock.advance(15)  # a full lease duration without a change: we try to take it...
+    real_get = client.get
+
+    def get_then_race(kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
+        got = real_get(kind, name, namespace)
+        client.steal("l", "late")  # ...but another candidate writes between our read and our write
+        return got
+
+    client.get = get_then_race  # type: ignore[method-assign]
+    me._attempt()
+    assert not me.leading() and me.error is None
+    assert client.writes[-1] == ("update", "1")  # the version we read, refused
+    assert client.leases["l"]["spec"]["holderIdentity"] == "late"
+    assert all(rv is not None for verb, rv in client.writes if verb == "update")
+
+
+def test_a_refused_read_at_the_start_names_leases_and_the_verb() -> None:
+    client, clock = FakeClient(), Clock()
+    client.refuse["get"] = Forbidden(
+        'leases.coordination.k8s.io "l" is forbidden: User "u" cannot get resource "leases" in API group '
+        '"coordination.k8s.io" in the namespace "ns"',
+        code=403,
+    )
+    with pytest.raises(Forbidden) as info:
+        leader(client, clock).start()
+    assert info.value.message.startswith('cannot get leases (lease ns/l): leases.coordination.k8s.io "l" is forbid')
+    assert info.value.hint == (
+        "kates watch --leader-elect needs get, create and update on leases.coordination.k8s.io in ns"
+    )
+
+
+def test_a_refused_create_names_the_verb_in_flight() -> None:
+    client, clock = FakeClient(), Clock()
+    client.refuse["create"] = Forbidden("forbidden", code=403)
+    with pytest.raises(Forbidden, match=r"^cannot create leases \(lease ns/l\): forbidden$"):
+        leader(client, clock).start()
+
+
+def test_leadership_ends_at_the_renew_deadline_even_while_a_renewal_hangs() -> None:
+    client, clock = FakeClient(), Clock()
+    lost: list[tuple[str, float]] = []
+    me = leader(client, clock, on_lost=lambda why: lost.append((why, clock())))
+    me.start()
+    try:
+        assert me.leading()
+        deadline = me.renewed_at + TIMING.renew_deadline
+        client.hang.clear()  # every request from now on hangs
+        clock.advance(9.9)
+        assert me.leading() and not lost
+        clock.advance(0.1)
+        wait_for(lambda: lost, 5, "the watchdog")
+        assert lost == [("renew deadline", deadline)] and not me.leading() and me.permit_until() is None
+    finally:
+        client.hang.set()
+        me.stop()
+
+
+def test_a_taken_lease_ends_leadership_and_the_loser_stands_again() -> None:
+    client, clock = FakeClient(), Clock()
+    events: list[str] = []
+    me = leader(client, clock, on_gained=lambda: events.append("gained"), on_lost=events.append)
+    me._attempt()
+    client.steal("l", "thief")
+    clock.advance(2)
+    me._attempt()  # the fast path meets a 409, the read shows the thief
+    assert events == ["gained", "taken"] and not me.leading()
+    clock.advance(14)
+    me._attempt()
+    assert not me.leading()  # the thief's change was seen 14 s ago: not yet expired
+    clock.advance(1)
+    me._attempt()
+    assert me.leading() and events == ["gained", "taken", "gained"] and me.gains == 2
+    assert client.leases["l"]["spec"]["leaseTransitions"] == 1  # thief's steal kept 0; our return: +1
+
+
+def test_each_term_sets_the_kill_deadline_before_it_is_announced() -> None:
+    client, clock = FakeClient(), Clock()
+    seen: list[str] = []
+    me = leader(client, clock, on_renewed=lambda kill_at: seen.append(f"renewed {kill_at}"))
+    me.on_gained = lambda: seen.append("gained")
+    me._attempt()
+    clock.advance(2)
+    me._attempt()
+    assert seen == ["renewed 1013.0", "gained", "renewed 1015.0"]
+
+
+def test_release_writes_an_empty_holder_and_keeps_transitions() -> None:
+    client, clock = FakeClient(), Clock()
+    me = leader(client, clock)
+    me.start()
+    me.stop()
+    assert me.release()
+    spec = client.leases["l"]["spec"]
+    assert spec["holderIdentity"] == "" and spec["leaseDurationSeconds"] == 1 and spec["leaseTransitions"] == 0
+    other = leader(client, clock, "other")
+    other._attempt()
+    assert other.leading()  # at once
+    assert not me.release()  # no longer ours: nothing written
