@@ -90,6 +90,7 @@ class Reaper:
 
         self._stdin: IO[bytes] | None = None
         self._lock = threading.Lock()
+        self.until: float | None = None  # the fence deadline last given (see fence)
         try:
             self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
                 [sys.executable, "-S", "-I", reaper.__file__, directory],
@@ -123,7 +124,12 @@ class Reaper:
         call (and any group announced after it at once); None clears the deadline. kates calls it after every
         successful lease renewal with the kill deadline, so a kates frozen by SIGSTOP cannot keep its hook alive
         past it."""
+        self.until = None if until is None else float(until)
         self._say("until -" if until is None else f"until {float(until)!r}")
+
+    def expired(self) -> bool:
+        """The fence deadline has passed: the reaper kills every hook group, and any new one at once."""
+        return self.until is not None and time.monotonic() >= self.until
 
     def close(self) -> None:
         """A clean end: the reaper exits without touching anything."""
@@ -164,8 +170,10 @@ class HookRunner:
     Fencing (leader election): `fence(kill_at)` ends the running hook (SIGTERM now, SIGKILL by `kill_at`) and
     fences the runner: every later `run()` is refused without starting a process (a RunResult with
     `started=False, fenced=True`) until `unfence()`, which the watcher calls when it has (re)gained leadership,
-    before its next run. `run()` and `fence()` decide under one lock, so a run that the watcher's loop starts while
-    leadership ends is either refused or fenced once started: never a hook running unfenced after `fence()`."""
+    before its next run. A run is refused, too, while the reaper's kill deadline (`Reaper.fence`) has passed, and a
+    run the reaper killed at that deadline is `fenced`. `run()` and `fence()` decide under one lock, so a run that
+    the watcher's loop starts while leadership ends is either refused or fenced once started: never a hook running
+    unfenced after `fence()`."""
 
     def __init__(
         self, argv: list[str], *, timeout: float | None = None, grace: float = 10.0, reaper: Reaper | None = None
@@ -220,7 +228,9 @@ class HookRunner:
     def run(self, stdin: bytes, env: dict[str, str]) -> RunResult:
         started = time.monotonic()
         with self._lock:
-            if self._fenced:
+            # refused while fenced, and while the reaper's kill deadline has passed (kates woke from a freeze and has
+            # not yet seen that its lease is gone: the reaper would kill the hook at once anyway)
+            if self._fenced or (self.reaper is not None and self.reaper.expired()):
                 return RunResult(0, 0.0, fenced=True, started=False)
             self._fence_kill_at, self._run_fenced = None, False
             try:
@@ -267,7 +277,9 @@ class HookRunner:
             self.reaper.ended(proc.pid)
         writer.join(5)
         code = proc.returncode if proc.returncode >= 0 else 128 - proc.returncode
-        fenced = self._run_fenced
+        # killed by the reaper at its deadline (kates frozen or late): fenced too, not a failure of the hook
+        reaped = code == 128 + signal.SIGKILL and self.reaper is not None and self.reaper.expired()
+        fenced = self._run_fenced or reaped
         return RunResult(
             code, time.monotonic() - started, timed_out and not fenced, self.stop_signal is not None, fenced=fenced
         )

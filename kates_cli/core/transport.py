@@ -383,7 +383,12 @@ class Transport:
             try:
                 try:
                     if before_send is not None:
-                        _last_check(conn, before_send)
+                        try:
+                            _last_check(conn, before_send)
+                        except KatesError as exc:
+                            if repeated:  # the first attempt was sent whole: it may have been applied
+                                raise self.uncertain(method, path, exc) from exc
+                            raise
                     conn.request(method, url, body=body, headers=headers)
                 except (OSError, http.client.HTTPException):
                     # The server may answer before it has read the whole body, and close: an oversize request's 413

@@ -106,3 +106,33 @@ def test_a_run_racing_a_fence_is_refused_or_fenced_never_left_running(tmp_path: 
         t.join(10)
         assert not t.is_alive(), "a run started after fence() and was left running"
         assert results[0].fenced
+
+
+def test_a_run_the_reaper_kills_at_its_deadline_is_fenced_and_none_starts_after_it(tmp_path: Path) -> None:
+    """kates frozen past the kill deadline (here: simply never calling fence): the reaper kills the hook; the run
+    says fenced, and no run starts until a renewal gives the reaper a deadline in the future."""
+    from kates_cli.cli import rundir
+    from kates_cli.cli.hook import Reaper
+
+    hook, env = stubborn(tmp_path)
+    reaper = Reaper(rundir.RunDir(str(tmp_path)).path)
+    try:
+        runner = HookRunner([str(hook)], grace=30, reaper=reaper)
+        reaper.fence(time.monotonic() + 30)
+        t, results = start(runner, env, tmp_path)
+        reaper.fence(time.monotonic() + 0.3)  # the last renewal's deadline; then kates "freezes"
+        t.join(10)
+        assert not t.is_alive()
+        (result,) = results
+        assert (result.code, result.fenced, result.started, result.ok) == (128 + signal.SIGKILL, True, True, False)
+        assert not (tmp_path / "signals").exists()  # the reaper's kill, not the runner's SIGTERM
+        refused = runner.run(b"{}", env)
+        assert (refused.started, refused.fenced) == (False, True)
+        reaper.fence(time.monotonic() + 30)  # leadership renewed
+        (tmp_path / "started").unlink()
+        t, results = start(runner, env, tmp_path)
+        runner.fence(time.monotonic())
+        t.join(10)
+        assert results[0].fenced and results[0].started
+    finally:
+        reaper.close()

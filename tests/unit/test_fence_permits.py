@@ -19,6 +19,7 @@ from kates_cli.core.coherence import Permits, WriteServer, request_permit
 from kates_cli.core.config import ConnectionSettings
 from kates_cli.core.transport import Transport
 from kates_cli.errors import ExitCode, Fenced
+from tests.conftest import wait_for
 
 CLUSTER = coherence.cluster_id(ConnectionSettings("https://127.0.0.1:6443", "c", "default", ca_data=b"CA"))
 
@@ -225,3 +226,48 @@ def test_the_client_gates_every_write_but_not_reads_or_dry_runs(
         client.close()
     finally:
         server.close()
+
+
+def test_a_fenced_repeat_of_a_write_whose_answer_was_lost_is_uncertain_not_fenced() -> None:
+    """A PUT sent whole whose connection dropped is repeated; if its permit is refused for the repeat, the first
+    attempt may still have been applied: the error says so (Uncertain), not merely fenced."""
+    from kates_cli.errors import Uncertain
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    got: list[bytes] = []
+
+    def drop() -> None:  # read each request whole, then close without an answer
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            data = b""
+            while b"\r\n\r\n{}" not in data:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            got.append(data)
+            conn.close()
+
+    threading.Thread(target=drop, daemon=True).start()
+    checks: list[int] = []
+
+    def check() -> None:
+        checks.append(1)
+        if len(checks) > 1:
+            raise Fenced("write fenced: test")
+
+    transport = Transport(ConnectionSettings(f"http://127.0.0.1:{listener.getsockname()[1]}", "c", "default"))
+    try:
+        with pytest.raises(Uncertain, match=r"may have been applied.*\(write fenced: test\)"):
+            transport.request_json("PUT", "/api/v1/namespaces/n/configmaps/x", body=b"{}", before_send=check)
+        wait_for(lambda: len(got) == 2, 5, "the repeat's connection closed")
+        # the repeat's connection was made (the check comes last), then closed with nothing sent on it
+        assert len(checks) == 2 and got[0].startswith(b"PUT ") and got[1] == b""
+    finally:
+        transport.close()
+        listener.close()
