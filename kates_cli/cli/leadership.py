@@ -6,26 +6,20 @@ Invariants:
   durations are Go durations with client-go's rules (core.lease.Timing.problem), a bad one is a usage error.
 - The identity is `--identity`, else $POD_NAME, else the hostname plus a random suffix (two processes on one host
   never share one: client-go lets a holder's identity take its Lease back at once).
-- When leadership ends the running hook is fenced (`fence_hook`): SIGTERM to its process group now, SIGKILL at
-  min(kill_at, now + --grace-period), kill_at = last renewal + lease duration - retry period.
+- The hook is fenced by cli/hook.py (HookRunner.fence when leadership ends, Reaper.fence after every renewal): SIGTERM
+  to its process group at once, SIGKILL by min(kill_at, now + --grace-period), kill_at = last renewal + lease
+  duration - retry period, as HELP says.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-import signal
 import socket
-import threading
-import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from ..core.lease import Timing
 from ..errors import UsageError
-
-if TYPE_CHECKING:
-    from .hook import HookRunner
 
 DEFAULTS = {"--lease-duration": "15s", "--renew-deadline": "10s", "--retry-period": "2s"}
 
@@ -90,32 +84,3 @@ def parse_options(
         shown = ", ".join(f"{flag} {durations[flag] or DEFAULTS[flag]}" for flag in DEFAULTS)
         raise UsageError(f"{problem} (got {shown})")
     return LeaseOptions(namespace or default_namespace, lease, identity or default_identity(), timing)
-
-
-def fence_hook(runner: HookRunner, kill_at: float) -> None:
-    """End the running hook because leadership ended: SIGTERM now, SIGKILL by min(kill_at, now + grace)."""
-    fence = getattr(runner, "fence", None)
-    if fence is not None:  # h-fence's HookRunner.fence (FENCING-API.md)
-        fence(kill_at)
-        return
-    # Stand-in until HookRunner.fence is on this branch: the same signals, from here.
-    proc = runner.proc
-    if proc is None or proc.poll() is not None:
-        return
-    _killpg(proc.pid, signal.SIGTERM)
-    delay = max(0.0, min(kill_at, time.monotonic() + runner.grace) - time.monotonic())
-
-    def kill() -> None:
-        if proc.poll() is None:
-            _killpg(proc.pid, signal.SIGKILL)
-
-    timer = threading.Timer(delay, kill)
-    timer.daemon = True
-    timer.start()
-
-
-def _killpg(pid: int, signum: int) -> None:
-    try:
-        os.killpg(pid, signum)
-    except (ProcessLookupError, PermissionError):
-        pass

@@ -25,7 +25,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -328,7 +327,6 @@ class Watcher:
         self.leader: Leader | None = None
         self.reaper: Any = None
         self._term = 0  # the leader's term whose first run has started
-        self._fenced = False  # leadership ended during the current run
 
     def _on_signal(self, signum: int, frame: object) -> None:
         self.stop_signal = signum
@@ -369,9 +367,12 @@ class Watcher:
                 reaper = self.reaper = self.runner.reaper = Reaper(tmp.path)
                 stderr = self.state.env.stderr
                 debug = (lambda line: stderr.write(f"debug: {line}\n")) if self.state.debug else None
-                permit = self._permit_kwargs()
                 server = WriteServer(
-                    tmp.path, acc.record_write, cluster=cluster_id(client.settings), debug=debug, **permit
+                    tmp.path,
+                    acc.record_write,
+                    cluster=cluster_id(client.settings),
+                    debug=debug,
+                    permit=self._permit_until if self.lease is not None else None,
                 )
             started = time.monotonic()
             if not self._bootstrap(acc):
@@ -406,19 +407,8 @@ class Watcher:
 
     # -- leadership (cli/leadership.py, core/leader.py) ------------------------------------------------------
 
-    def _permit_kwargs(self) -> dict[str, Any]:
-        """The WriteServer's permit source with --leader-elect (h-fence's `permit=`; FENCING-API.md)."""
-        if self.lease is None:
-            return {}
-        import inspect
-
-        from ..core.coherence import WriteServer
-
-        if "permit" not in inspect.signature(WriteServer).parameters:
-            return {}  # FENCING: the write permits come with h-fence's WriteServer(permit=...)
-        return {"permit": self._permit_until}
-
     def _permit_until(self) -> float | None:
+        """The write permits' deadline (coherence.WriteServer asks it): renewed_at + renew deadline while leading."""
         return self.leader.permit_until() if self.leader is not None else None
 
     def _stand(self) -> None:
@@ -429,6 +419,8 @@ class Watcher:
         lease = self.lease
         assert lease is not None
         timing = lease.timing
+        if self.runner is not None:
+            self.runner.fence(time.monotonic())  # no run before the first term (each gain unfences)
         # each request bounded so that at least two attempts fit in the renew deadline
         client = Client(
             settings=self.state.client().settings,
@@ -460,7 +452,10 @@ class Watcher:
             )
 
     def _gained(self) -> None:
+        """A term begins (the leader's thread, after `_renewed` gave the reaper this term's kill deadline)."""
         assert self.lease is not None
+        if self.runner is not None:
+            self.runner.unfence()
         self.events.emit(
             "leader.gained",
             f"leading lease {self.lease.where} as {self.lease.identity}",
@@ -470,19 +465,15 @@ class Watcher:
 
     def _renewed(self, kill_at: float) -> None:
         """After each successful acquire or renewal (the leader's thread): the reaper's deadline moves on."""
-        fence = getattr(self.reaper, "fence", None)
-        if fence is not None:  # h-fence's Reaper.fence: SIGKILL by kill_at even if kates is frozen
-            fence(kill_at)
+        if self.reaper is not None:  # SIGKILL by kill_at even if kates is frozen and cannot do it itself
+            self.reaper.fence(kill_at)
 
     def _lost(self, reason: str) -> None:
-        """Leadership ended (the leader's thread): fence the running hook, say so."""
-        from .leadership import fence_hook
-
+        """Leadership ended (the leader's thread): fence the runner (its hook, if one runs, gets SIGTERM now and
+        SIGKILL by kill_at; no run starts until the next term), say so."""
         assert self.lease is not None and self.leader is not None
-        kill_at = self.leader.kill_at()
-        if self.runner is not None and self.runner.proc is not None:
-            self._fenced = True
-            fence_hook(self.runner, kill_at)
+        if self.runner is not None:
+            self.runner.fence(self.leader.kill_at())
         observed = self.leader.election.observed
         why = {
             "renew deadline": f"not renewed within the renew deadline ({self.lease.timing.renew_deadline:g}s)",
@@ -496,20 +487,6 @@ class Watcher:
             identity=self.lease.identity,
             reason=reason,
         )
-
-    def _guard(self, done: threading.Event) -> None:
-        """While a leader's run goes on: fence it as soon as leadership has ended by the clock, also when the end
-        came before the hook had started (the leader's own `_lost` finds no process then)."""
-        assert self.leader is not None and self.runner is not None
-        from .leadership import fence_hook
-
-        while not done.wait(0.05):
-            if self._fenced:
-                return
-            if not self.leader.leading() and self.runner.proc is not None:
-                self._fenced = True
-                fence_hook(self.runner, self.leader.kill_at())
-                return
 
     def _leading(self) -> bool:
         """Whether this replica may run now (always, without --leader-elect); a fatal Lease error is raised."""
@@ -597,11 +574,10 @@ class Watcher:
                     return 0
                 continue
             assert tmp is not None
-            self._fenced = False
             result = self._run(data, deltas, tmp, socket_path)
             if result.stopped or self.stop_signal is not None:
                 break
-            if self._fenced or getattr(result, "fenced", False):
+            if result.fenced:
                 retry = False  # neither success nor failure: the deltas wait for the next term's first run
                 continue
             if self.once:
@@ -636,16 +612,15 @@ class Watcher:
         env = self._env(tmp.write(deltas_file, orjson.dumps([d.to_dict() for d in deltas])), socket_path)
         run = self.runs
         self.events.emit("run.started", None, run=run, deltas=len(deltas), snapshot_bytes=len(data))
-        done = threading.Event()
-        if self.leader is not None:
-            threading.Thread(target=self._guard, args=(done,), name="kates-guard", daemon=True).start()
         try:
             result = self.runner.run(data, env)
         finally:
-            done.set()
             tmp.remove(deltas_file)
-        self.runs += 1
-        outcome = "success" if result.ok else "timeout" if result.timed_out else "failure"
+        if result.started:  # a run refused by a fenced runner (leadership just ended) never ran
+            self.runs += 1
+        outcome = (
+            "fenced" if result.fenced else "success" if result.ok else "timeout" if result.timed_out else "failure"
+        )
         self.events.emit(
             "run.ended",
             None,
@@ -655,6 +630,7 @@ class Watcher:
             result=outcome,
             stopped=result.stopped,
             error=result.error,
+            started=result.started,
         )
         return result
 
@@ -674,10 +650,10 @@ class Watcher:
             env["KUBECONFIG"] = os.pathsep.join(settings.kubeconfig_paths)
         if socket_path:
             env[ENV_VAR] = socket_path
-        if self.lease is not None:  # writes inside the hook ask for a permit first (h-fence: coherence.FENCE_ENV)
-            from ..core import coherence
+        if self.lease is not None:  # writes inside the hook ask this process for a permit first
+            from ..core.coherence import FENCE_ENV
 
-            env[getattr(coherence, "FENCE_ENV", "KATES_FENCED_WRITES")] = "1"
+            env[FENCE_ENV] = "1"
         env.pop("KATES_TEST_HOLD_WATCH", None)
         return env
 

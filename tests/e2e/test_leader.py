@@ -7,6 +7,7 @@ to one shared file opened with O_APPEND, so the runs of all replicas can be laid
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -19,7 +20,6 @@ from typing import Any
 
 import pytest
 
-from kates_cli.cli.hook import Reaper
 from kates_cli.errors import ExitCode
 from tests import figures
 from tests.conftest import wait_for
@@ -33,6 +33,10 @@ TIMING = ["--lease-duration", "3s", "--renew-deadline", "2s", "--retry-period", 
 HOOK = """#!/bin/sh
 adds=$(grep -o '"type":"add"' "$KATES_DELTAS" | wc -l)
 echo "start $ID $(date +%s.%N) $adds" >> "$LOG"
+if [ -n "$PROBE" ]; then  # something the hook leaves behind, out of its process group: it writes later
+  setsid sh -c 'while [ ! -e "$PROBE/go" ]; do sleep 0.05; done
+    $KATES create -f "$PROBE/cm.json" > "$PROBE/out" 2>&1; echo $? > "$PROBE/code"' < /dev/null > /dev/null 2>&1 &
+fi
 i=0
 while [ "$i" -lt "${TICKS:-0}" ]; do
   echo "tick $ID $(date +%s.%N)" >> "$LOG"
@@ -98,6 +102,7 @@ class Replica:
         *extra: str,
         ticks: int = 0,
         query: str = "podtemplates",
+        env: dict[str, str] | None = None,
     ) -> None:
         hook = tmp / "hook.sh"
         if not hook.exists():
@@ -105,7 +110,7 @@ class Replica:
             hook.chmod(0o755)
         self.who = who
         self.err_path = tmp / f"{who}.err"
-        env = dict(
+        full = dict(
             os.environ,
             KUBECONFIG=str(cluster.kubeconfig),
             KATES_CACHE_DIR=str(cache_dir),
@@ -113,14 +118,16 @@ class Replica:
             ID=who,
             LOG=str(tmp / "runs.log"),
             TICKS=str(ticks),
+            KATES=f"{sys.executable} -m kates_cli",
+            **(env or {}),
         )
-        for var in ("KATES_NAMESPACE", "KATES_CONTEXT", "KATES_WRITE_SOCKET", "POD_NAME"):
-            env.pop(var, None)
+        for var in ("KATES_NAMESPACE", "KATES_CONTEXT", "KATES_WRITE_SOCKET", "KATES_FENCED_WRITES", "POD_NAME"):
+            full.pop(var, None)
         argv = [sys.executable, "-m", "kates_cli", "watch", "-q", f"{query} ns={ns}", "--stall-timeout", "10m"]
         argv += ["--leader-elect", "--lease", lease, "--lease-namespace", ns, "--identity", who, *TIMING, *extra]
         with self.err_path.open("w") as err:
             self.proc = subprocess.Popen(
-                [*argv, "--exec", str(hook)], env=env, stdout=subprocess.PIPE, stderr=err, text=True
+                [*argv, "--exec", str(hook)], env=full, stdout=subprocess.PIPE, stderr=err, text=True
             )
 
     def stderr(self) -> str:
@@ -239,33 +246,44 @@ def test_sigterm_releases_the_lease_and_a_follower_leads_within_a_retry_period(
     assert lease["spec"]["leaseTransitions"] == 1
 
 
-@pytest.mark.xfail(
-    not hasattr(Reaper, "fence"),
-    strict=True,
-    reason="a frozen kates cannot fence its own hook: needs h-fence's Reaper.fence (SIGKILL by kill_at)",
-)
-def test_a_frozen_leaders_hook_never_overlaps_the_next_leaders_and_it_returns_to_standby(
+def test_a_frozen_leaders_hook_never_overlaps_the_next_leaders_and_its_late_write_is_fenced(
     cluster: ControlPlane, cache_dir: Path, ns: str, tmp_path: Path, watches: list[Any]
 ) -> None:
-    a = Replica(cluster, cache_dir, tmp_path, ns, "a", "frozen", ticks=200)  # a 20 s hook
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "late", "namespace": ns}}
+    (probe / "cm.json").write_text(json.dumps(cm))
+    a = Replica(cluster, cache_dir, tmp_path, ns, "a", "frozen", ticks=200, env={"PROBE": str(probe)})  # 20 s hook
     watches.append(a)
     wait_for(lambda: [line for line in read_log(tmp_path / "runs.log") if line.what == "tick"], 30, "a's hook")
     b = Replica(cluster, cache_dir, tmp_path, ns, "b", "frozen")
     watches.append(b)
     wait_for(lambda: "waiting to lead lease" in b.stderr(), 30, "b standing")
-    a.signal(signal.SIGSTOP)
+    a.signal(signal.SIGSTOP)  # kates only: its reaper and its hook go on
+    frozen_at = time.monotonic()
     try:
-        wait_for(lambda: [s for s in starts(tmp_path) if s.who == "b"], LEASE_DURATION + 10, "b leading")
-        time.sleep(0.5)  # not a synchronisation: the freeze must outlast b's takeover a little
+        wait_for(
+            lambda: [s for s in starts(tmp_path) if s.who == "b"] and time.monotonic() - frozen_at > LEASE_DURATION,
+            LEASE_DURATION + 10,
+            "b leading, a frozen for longer than the lease duration",
+        )
     finally:
         a.signal(signal.SIGCONT)
     noticed = f"kates: no longer leading lease {ns}/frozen: not renewed within the renew deadline (2s)"
     wait_for(lambda: noticed in a.stderr(), 10, "a noticing")
     assert holder(cluster, ns, "frozen") == "b"
+    # What a's hook left behind writes now, after SIGCONT: no permit from a, which no longer leads.
+    (probe / "go").touch()
+    wait_for(lambda: (probe / "code").exists() and (probe / "code").read_text().strip(), 30, "the late write")
+    out = (probe / "out").read_text()
+    assert (probe / "code").read_text().strip() == str(int(ExitCode.FENCED)), out
+    assert "write fenced: this hook's watcher does not hold its lease" in out.splitlines()[0], out
+    assert cluster.request("GET", f"/api/v1/namespaces/{ns}/configmaps/late")[0] == 404
     podtemplate(cluster, ns, "after")
     wait_for(lambda: len([s for s in starts(tmp_path) if s.who == "b"]) >= 2, 10, "b's run on the change")
     lines = read_log(tmp_path / "runs.log")
     assert not overlaps(lines), intervals(lines)
+    assert not [line for line in lines if line.what == "end" and line.who == "a"]  # killed (by its reaper) in time
     assert [s.who for s in starts(tmp_path)].count("a") == 1  # back to standby: a ran no more
     assert a.proc.poll() is None
 
