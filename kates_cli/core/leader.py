@@ -18,6 +18,10 @@ Invariants:
   kept in `error` for the watcher to raise. Others (unreachable, 5xx, 429, a lost answer) are retried, said once
   per streak through `notice`.
 - `release()` (after `stop()`) writes client-go's release record only if the Lease, read again, is still ours.
+- Beyond client-go: a candidate also watches its Lease, and a release (an empty holder) or a deletion wakes it for an
+  attempt at once, so a graceful stop hands over in moments rather than after up to 2.2 retry periods. The watch only
+  wakes: every decision is still made from a read. Without the watch verb (or with any trouble) it quietly falls
+  back to client-go's polling.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from ..errors import ApiError, Conflict, Forbidden, Invalid, KatesError, NotFound, ResourceTypeNotFound
 from .lease import JITTER_FACTOR, Election, Monotonic, Timing, Wait, Wall, Write, wall_now
@@ -58,6 +64,7 @@ class Leader:
         monotonic: Monotonic = time.monotonic,
         wall: Wall = wall_now,
         jitter: Callable[[], float] = random.random,
+        watch_releases: bool = True,
     ):
         self.client = client
         self.namespace = namespace
@@ -70,6 +77,9 @@ class Leader:
         self.notice = notice
         self.monotonic = monotonic
         self.jitter = jitter
+        self.watch_releases = watch_releases
+        self._poked = False  # a release was seen: attempt now
+        self._watch: Any = None  # the open watch response, aborted by stop()
         self.election = Election(identity, timing, monotonic, wall)
         self.error: KatesError | None = None  # a fatal error met by the background thread
         self.gains = 0  # terms started
@@ -119,7 +129,10 @@ class Leader:
     def start(self) -> None:
         """The first attempt in the caller's thread (so a forbidden Lease fails at once), then the loops."""
         self._attempt()
-        for target, name in ((self._loop, "leader"), (self._watchdog, "leader-deadline")):
+        loops = [(self._loop, "leader"), (self._watchdog, "leader-deadline")]
+        if self.watch_releases:
+            loops.append((self._watch_lease, "leader-watch"))
+        for target, name in loops:
             thread = threading.Thread(target=target, name=f"kates-{name}", daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -129,6 +142,9 @@ class Leader:
         with self._wake:
             self._stopped.set()
             self._wake.notify_all()
+            watch = self._watch
+        if watch is not None:
+            watch.abort()
         for thread in self._threads:
             thread.join(10)
         with self._lock:
@@ -175,10 +191,44 @@ class Leader:
         end = self.monotonic() + seconds
         with self._wake:
             while not self._stopped.is_set():
+                if self._poked:
+                    self._poked = False
+                    return
                 left = end - self.monotonic()
                 if left <= 0:
                     return
                 self._wake.wait(left)
+
+    def _watch_lease(self) -> None:
+        """Wake the candidate loop when the Lease is released or deleted (see the module's invariants)."""
+        path = f"/apis/coordination.k8s.io/v1/namespaces/{self.namespace}/leases"
+        params = {"watch": "1", "fieldSelector": f"metadata.name={self.name}", "timeoutSeconds": "300"}
+        while not self._stopped.is_set():
+            try:
+                response = self.client.transport.open("GET", path, params=params, timeout=None)
+            except (Forbidden, NotFound):
+                return  # no watch verb (or no Lease API): client-go's polling alone
+            except KatesError:
+                self._stopped.wait(self.timing.retry_period)
+                continue
+            with self._lock:
+                self._watch = response
+            try:
+                if self._stopped.is_set():
+                    return
+                for line in response.lines():
+                    event = orjson.loads(line) if line else {}
+                    spec = (event.get("object") or {}).get("spec") or {}
+                    if event.get("type") == "DELETED" or (event.get("type") and not spec.get("holderIdentity")):
+                        with self._wake:
+                            self._poked = True
+                            self._wake.notify_all()
+            except (KatesError, ValueError):
+                self._stopped.wait(self.timing.retry_period)
+            finally:
+                with self._lock:
+                    self._watch = None
+                response.close()
 
     def _watchdog(self) -> None:
         """Leadership ends at renewed_at + renew_deadline without a renewal, even while a request hangs."""

@@ -71,7 +71,17 @@ TIMING = Timing(15.0, 10.0, 2.0)
 
 
 def leader(client: FakeClient, clock: Clock, who: str = "me", **callbacks: Any) -> Leader:
-    return Leader(client, "ns", "l", who, TIMING, monotonic=clock, wall=clock.wall_now, **callbacks)  # type: ignore[arg-type]
+    return Leader(
+        client,  # type: ignore[arg-type]
+        "ns",
+        "l",
+        who,
+        TIMING,
+        monotonic=clock,
+        wall=clock.wall_now,
+        watch_releases=False,  # a wake-up on the real API server only (tests/e2e/test_leader.py)
+        **callbacks,
+    )
 
 
 def test_every_update_carries_the_version_last_seen_and_a_409_is_a_lost_race() -> None:
