@@ -144,15 +144,25 @@ def holder(cluster: ControlPlane, ns: str, lease: str) -> str | None:
 
 
 def requests_on(cluster: ControlPlane, resource: str) -> dict[str, float]:
-    """The API server's own count of finished requests on `resource`, by verb (apiserver_request_total)."""
+    """The API server's own count of finished namespaced requests on `resource` by verb (apiserver_request_total),
+    and of initial streaming lists ("WATCHLIST", apiserver_watch_list_duration_seconds_count). Namespaced only:
+    the controllers' informers (garbage collector, quota) watch all namespaces, scope="cluster"; in a test's
+    namespace only the test's own processes list or watch podtemplates."""
     code, text = cluster.request("GET", "/metrics", accept="text/plain")
     assert code == 200
     counts: dict[str, float] = {}
     for line in str(text).splitlines():
-        if line.startswith("apiserver_request_total{") and f'resource="{resource}"' in line:
+        if f'resource="{resource}"' not in line or 'scope="namespace"' not in line:
+            continue
+        if line.startswith("apiserver_request_total{"):
             verb = re.search(r'verb="(\w+)"', line)
             assert verb is not None
-            counts[verb.group(1)] = counts.get(verb.group(1), 0) + float(line.rsplit(" ", 1)[1])
+            key = verb.group(1)
+        elif line.startswith("apiserver_watch_list_duration_seconds_count{"):
+            key = "WATCHLIST"
+        else:
+            continue
+        counts[key] = counts.get(key, 0) + float(line.rsplit(" ", 1)[1])
     return counts
 
 
@@ -221,7 +231,9 @@ def test_one_of_three_replicas_runs_hooks_and_a_sigkilled_leader_fails_over_to_a
         "the dead leader's watch to end",
     )
     assert after.get("LIST", 0) == before.get("LIST", 0), (before, after)
+    assert after.get("WATCHLIST", 0) == before.get("WATCHLIST", 0), (before, after)
     assert after.get("WATCH", 0) == before.get("WATCH", 0) + 1, (before, after)
+    assert before.get("WATCHLIST", 0) + before.get("LIST", 0) >= 3  # each replica's bootstrap was seen
     others = [w for w in replicas if w != leader]
     assert all(replicas[w].proc.poll() is None for w in others)
     assert not overlaps(read_log(tmp_path / "runs.log"))
