@@ -146,7 +146,8 @@ class Leader:
         if watch is not None:
             watch.abort()
         for thread in self._threads:
-            thread.join(10)
+            if thread.name != "kates-leader-watch":  # only a wake-up; it may wait on a stalled server
+                thread.join(10)
         with self._lock:
             if self.election.lose():
                 self._lost("stopped")
@@ -334,7 +335,12 @@ class Leader:
         body.setdefault("apiVersion", "coordination.k8s.io/v1")
         body.setdefault("kind", "Lease")
         body["spec"] = {**(lease.get("spec") or {}), **plan.record.spec()}  # other fields (strategy...) kept
-        return self.client.update(body, self.namespace)  # carries metadata.resourceVersion: 409 if it moved
+        try:
+            return self.client.update(body, self.namespace)  # carries metadata.resourceVersion: 409 if it moved
+        except ResourceTypeNotFound:
+            raise
+        except NotFound as exc:  # deleted since we read it: a race lost like a 409 (the next read shows it gone)
+            raise Conflict(exc.message, code=409) from exc
 
     def _fatal(self, exc: ApiError) -> KatesError:
         m = _REFUSED_VERB.search(exc.message)  # the verb the server names, else the one in flight

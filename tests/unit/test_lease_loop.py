@@ -57,9 +57,14 @@ class FakeClient:
         self._enter("update")
         rv = body["metadata"].get("resourceVersion")
         self.writes.append(("update", rv))
+        if body["metadata"]["name"] not in self.leases:
+            raise NotFound(f'leases.coordination.k8s.io "{body["metadata"]["name"]}" not found', code=404)
         if self.leases[body["metadata"]["name"]]["metadata"]["resourceVersion"] != rv:
             raise Conflict("the object has been modified", code=409)
         return self._store(body)
+
+    def delete(self, name: str) -> None:
+        del self.leases[name]
 
     def steal(self, name: str, holder: str) -> None:
         obj = copy.deepcopy(self.leases[name])
@@ -189,3 +194,15 @@ def test_release_writes_an_empty_holder_and_keeps_transitions() -> None:
     other._attempt()
     assert other.leading()  # at once
     assert not me.release()  # no longer ours: nothing written
+
+
+def test_a_deleted_lease_ends_the_term_and_is_created_again() -> None:
+    client, clock = FakeClient(), Clock()
+    events: list[str] = []
+    me = leader(client, clock, on_gained=lambda: events.append("gained"), on_lost=events.append)
+    me._attempt()
+    client.delete("l")
+    clock.advance(2)
+    me._attempt()  # the fast path's update meets a 404: read, see no Lease, create it again
+    assert events == ["gained", "taken", "gained"] and me.leading() and me.error is None
+    assert client.leases["l"]["spec"]["holderIdentity"] == "me"
