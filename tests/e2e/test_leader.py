@@ -25,6 +25,7 @@ from kates_cli.errors import ExitCode
 from tests import figures
 from tests.conftest import wait_for
 from tests.controlplane.launcher import RESTRICTED_CONTEXT, RESTRICTED_NAMESPACE, ControlPlane
+from tests.faultproxy import FaultProxy
 
 from .conftest import Runner
 
@@ -104,6 +105,7 @@ class Replica:
         ticks: int = 0,
         query: str = "podtemplates",
         env: dict[str, str] | None = None,
+        kubeconfig: Path | None = None,
     ) -> None:
         hook = tmp / "hook.sh"
         if not hook.exists():
@@ -113,7 +115,7 @@ class Replica:
         self.err_path = tmp / f"{who}.err"
         full = dict(
             os.environ,
-            KUBECONFIG=str(cluster.kubeconfig),
+            KUBECONFIG=str(kubeconfig or cluster.kubeconfig),
             KATES_CACHE_DIR=str(cache_dir),
             NO_COLOR="1",
             ID=who,
@@ -302,6 +304,30 @@ def test_a_frozen_leaders_hook_never_overlaps_the_next_leaders_and_its_late_writ
     assert not [line for line in lines if line.what == "end" and line.who == "a"]  # killed (by its reaper) in time
     assert [s.who for s in starts(tmp_path)].count("a") == 1  # back to standby: a ran no more
     assert a.proc.poll() is None
+
+
+def test_a_leader_cut_off_from_the_api_server_stops_at_the_renew_deadline_before_anyone_takes_over(
+    cluster: ControlPlane, cache_dir: Path, ns: str, tmp_path: Path, watches: list[Any]
+) -> None:
+    with FaultProxy(cluster.port) as proxy:
+        cut = proxy.kubeconfig(cluster.kubeconfig, tmp_path / "kubeconfig")
+        a = Replica(cluster, cache_dir, tmp_path, ns, "a", "cut", ticks=200, kubeconfig=cut)  # a 20 s hook
+        watches.append(a)
+        wait_for(lambda: [line for line in read_log(tmp_path / "runs.log") if line.what == "tick"], 30, "a's hook")
+        b = Replica(cluster, cache_dir, tmp_path, ns, "b", "cut")
+        watches.append(b)
+        wait_for(lambda: "waiting to lead lease" in b.stderr(), 30, "b standing")
+        proxy.stall()  # silent: a's renewals time out, its kates and hook go on
+        noticed = f"kates: no longer leading lease {ns}/cut: not renewed within the renew deadline (2s)"
+        wait_for(lambda: noticed in a.stderr(), RENEW_DEADLINE + 5, "a stopping")
+        first = wait_for(lambda: [s for s in starts(tmp_path) if s.who == "b"], LEASE_DURATION + 5, "b leading")[0]
+        a_runs = [run for run in intervals(read_log(tmp_path / "runs.log")) if run[0] == "a"]
+        assert len(a_runs) == 1 and a_runs[0][2] < first.at  # fenced before b began
+        proxy.resume()
+        podtemplate(cluster, ns, "after")
+        wait_for(lambda: len([s for s in starts(tmp_path) if s.who == "b"]) >= 2, 10, "b's run on the change")
+        assert [s.who for s in starts(tmp_path)].count("a") == 1 and a.proc.poll() is None
+        assert holder(cluster, ns, "cut") == "b"
 
 
 def test_once_with_leader_election_runs_each_replica_once_in_turn(
