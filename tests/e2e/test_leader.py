@@ -46,6 +46,7 @@ while [ "$i" -lt "${TICKS:-0}" ]; do
   i=$((i + 1))
 done
 echo "end $ID $(date +%s.%N)" >> "$LOG"
+exit "${EXIT:-0}"
 """
 
 
@@ -341,6 +342,9 @@ def test_once_with_leader_election_runs_each_replica_once_in_turn(
     assert sorted(s.who for s in lines if s.what == "end") == ["x", "y"]
     assert not overlaps(lines), intervals(lines)
     assert holder(cluster, ns, "job") == ""  # the last one released it too
+    third = Replica(cluster, cache_dir, tmp_path, ns, "z", "job", "--once", env={"EXIT": "3"})
+    assert third.proc.wait(60) == 3, third.stderr()  # the hook's own code
+    assert holder(cluster, ns, "job") == ""
 
 
 @pytest.mark.parametrize(
