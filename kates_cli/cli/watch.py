@@ -574,6 +574,8 @@ class Watcher:
                     return 0
                 continue
             assert tmp is not None
+            if self.runner.fenced:  # leadership ended since the check above: the next term's first run takes these
+                continue
             result = self._run(data, deltas, tmp, socket_path)
             if result.stopped or self.stop_signal is not None:
                 break
