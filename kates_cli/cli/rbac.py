@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from ..errors import UsageError
+from . import completion
 from .state import State
 
 if TYPE_CHECKING:
@@ -173,6 +174,7 @@ def rbac(
         "--writes",
         help="KIND[:VERB,...]: let the hook write KIND (verbs: create, update, patch, delete, update-status, "
         "patch-status; default the first four). Repeatable.",
+        autocompletion=completion.kinds,
     ),
     all_namespaces: bool = typer.Option(False, "--all-namespaces", "-A", help="Queries without ns= watch all."),
     service_account: str = typer.Option("kates", "--service-account", help="The ServiceAccount to create and bind."),

@@ -1,0 +1,116 @@
+"""deploy/: the manifests pass the API server's dry run with the exact command the README shows, the committed RBAC
+is exactly what the README's `kates rbac` line prints, and the Deployment runs the watch that RBAC was made for."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.controlplane.launcher import ControlPlane
+from tests.e2e.conftest import KATES, Runner, _env
+
+REPO = Path(__file__).resolve().parents[2]
+DEPLOY = REPO / "deploy"
+
+
+def readme_command(prefix: str) -> list[str]:
+    """The README's shell line starting with `prefix` (backslash continuations joined, comment and redirection
+    dropped), as argv."""
+    text = (REPO / "README.md").read_text().replace("\\\n", " ")
+    found = [line.strip() for line in text.splitlines() if line.strip().startswith(prefix)]
+    assert len(found) == 1, f"the README should show one `{prefix}...` line, found {found}"
+    words = shlex.split(found[0], comments=True)
+    return words[: words.index(">")] if ">" in words else words
+
+
+def documents(name: str) -> list[dict[str, Any]]:
+    return [d for d in yaml.safe_load_all((DEPLOY / name).read_text()) if d]
+
+
+def option_values(args: list[str], flag: str) -> list[str]:
+    return [args[i + 1] for i, a in enumerate(args[:-1]) if a == flag]
+
+
+def test_committed_rbac_is_what_the_documented_kates_rbac_prints(kates: Runner) -> None:
+    argv = readme_command("kates rbac ")
+    assert argv[-1] != "deploy/rbac.yaml"
+    out = kates(*argv[1:])
+    assert out.code == 0, out
+    assert out.out == (DEPLOY / "rbac.yaml").read_text(), "regenerate deploy/rbac.yaml with the README's command"
+
+
+def test_deployment_runs_the_watch_its_rbac_was_made_for() -> None:
+    rbac_argv = readme_command("kates rbac ")
+    (deployment,) = documents("deployment.yaml")
+    (service,) = documents("service.yaml")
+    (hook,) = documents("hook.yaml")
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    args = container["args"]
+    assert deployment["spec"]["replicas"] == 3
+    assert args[:2] == ["watch", "--leader-elect"]
+    assert option_values(args, "-q") == option_values(rbac_argv, "-q")
+    assert option_values(args, "--lease") == option_values(rbac_argv, "--lease") == ["kates-reconcile"]
+    assert pod["serviceAccountName"] == option_values(rbac_argv, "--service-account")[0]
+    assert {deployment["metadata"]["namespace"], service["metadata"]["namespace"], hook["metadata"]["namespace"]} == {
+        option_values(rbac_argv, "-n")[0]
+    }
+    # POD_NAME from the downward API (the identity); probes and the Service on the metrics port
+    env = {e["name"]: e for e in container["env"]}
+    assert env["POD_NAME"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}
+    assert option_values(args, "--metrics-addr") == ["0.0.0.0:9090"]
+    assert container["ports"] == [{"name": "metrics", "containerPort": 9090, "protocol": "TCP"}]
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
+    assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
+    assert service["spec"]["ports"][0]["targetPort"] == "metrics"
+    assert service["metadata"]["annotations"]["prometheus.io/port"] == "9090"
+    # the hook: examples/reconcile.sh verbatim, mounted executable where --exec looks
+    assert option_values(args, "--exec") == ["/hooks/reconcile.sh"]
+    (mount,) = [m for m in container["volumeMounts"] if m["mountPath"] == "/hooks"]
+    (volume,) = [v for v in pod["volumes"] if v["name"] == mount["name"]]
+    assert volume["configMap"] == {"name": hook["metadata"]["name"], "defaultMode": 0o755}
+    assert hook["data"] == {"reconcile.sh": (REPO / "examples" / "reconcile.sh").read_text()}
+
+
+def test_containerfile_installs_this_repository_as_a_non_root_user() -> None:
+    text = (DEPLOY / "Containerfile").read_text()
+    assert re.search(r"^FROM \S*python:3\.\d+-slim$", text, re.M), text
+    assert re.search(r"^RUN pip install --no-cache-dir /src ", text, re.M)
+    assert re.search(r"^USER 10001", text, re.M)
+    assert 'ENTRYPOINT ["kates"]' in text
+    (deployment,) = documents("deployment.yaml")
+    assert deployment["spec"]["template"]["spec"]["securityContext"]["runAsUser"] == 10001
+
+
+def test_deploy_directory_passes_a_server_side_dry_run(cluster: ControlPlane, cache_dir: Path) -> None:
+    argv = readme_command("kates create --dry-run=server")
+    assert argv == ["kates", "create", "--dry-run=server", "-f", "deploy/"]
+    code, body = cluster.request("POST", "/api/v1/namespaces", {"metadata": {"name": "kates"}})
+    assert code == 201, body
+    try:
+        proc = subprocess.run(
+            [*KATES, *argv[1:]],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            env=_env(cluster, cache_dir, None),
+            timeout=60,
+        )
+        assert (proc.returncode, proc.stderr) == (0, ""), proc
+        assert proc.stdout.splitlines() == [
+            "deployment.apps/kates-reconcile created (server dry run)",
+            "configmap/kates-reconcile-hook created (server dry run)",
+            "serviceaccount/kates-reconcile created (server dry run)",
+            "role.rbac.authorization.k8s.io/kates-reconcile created (server dry run)",
+            "rolebinding.rbac.authorization.k8s.io/kates-reconcile created (server dry run)",
+            "service/kates-reconcile-metrics created (server dry run)",
+        ]
+        assert cluster.request("GET", "/apis/apps/v1/namespaces/kates/deployments/kates-reconcile")[0] == 404
+    finally:
+        cluster.request("DELETE", "/api/v1/namespaces/kates")
