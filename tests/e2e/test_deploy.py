@@ -3,16 +3,21 @@ is exactly what the README's `kates rbac` line prints, and the Deployment runs t
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from tests.conftest import wait_for
 from tests.controlplane.launcher import ControlPlane
-from tests.e2e.conftest import KATES, Runner, _env
+from tests.e2e import serviceaccounts as sa
+from tests.e2e.conftest import KATES, Runner, _env, create
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -114,3 +119,39 @@ def test_deploy_directory_passes_a_server_side_dry_run(cluster: ControlPlane, ca
         assert cluster.request("GET", "/apis/apps/v1/namespaces/kates/deployments/kates-reconcile")[0] == 404
     finally:
         cluster.request("DELETE", "/api/v1/namespaces/kates")
+
+
+def test_documented_rbac_is_enough_for_the_deployments_watch_and_hook(
+    cluster: ControlPlane, kates: Runner, ns: str, tmp_path: Path
+) -> None:
+    """The README's `kates rbac` line (in a fresh namespace instead of `kates`), applied: the Deployment's own
+    `kates watch` arguments, run once with the ServiceAccount's token, run the real hook, whose create and update of
+    the summary ConfigMap are allowed."""
+    assert shutil.which("jq"), "examples/reconcile.sh needs jq"
+    argv = readme_command("kates rbac ")
+    argv[argv.index("-n") + 1] = ns
+    sa.apply_rbac(kates, *argv[2:])
+    kc = sa.kubeconfig(cluster, sa.token(cluster, ns, "kates-reconcile"), ns, tmp_path / "kc")
+    env = {"KUBECONFIG": str(kc), "KATES": f"{sys.executable} -m kates_cli"}
+    wait_for(lambda: kates("get", "deploy", env=env).code == 0, 30, "the RoleBinding to apply")
+    (deployment,) = documents("deployment.yaml")
+    args = list(deployment["spec"]["template"]["spec"]["containers"][0]["args"])
+    del args[args.index("--metrics-addr") : args.index("--metrics-addr") + 2]  # not what this test is about
+    if "--leader-elect" not in kates("watch", "--help").out:  # on a branch without leader election and logs yet
+        for flag, takes_value in (("--leader-elect", False), ("--lease", True), ("--log-format", True)):
+            i = args.index(flag)
+            del args[i : i + 1 + takes_value]
+    args[args.index("/hooks/reconcile.sh")] = str(REPO / "examples" / "reconcile.sh")
+    args.insert(1, "--once")
+
+    first = kates(*args, env=env)
+    assert first.code == 0, first
+    assert "reconcile run 0: wrote the summary (services: ; deployments: )" in first.err, first
+    create(
+        cluster, f"/api/v1/namespaces/{ns}/services", {"metadata": {"name": "web"}, "spec": {"ports": [{"port": 80}]}}
+    )
+    second = kates(*args, env=env)  # the summary exists now: the hook updates it
+    assert second.code == 0, second
+    assert "reconcile run 0: wrote the summary (services: web; deployments: )" in second.err, second
+    code, summary = cluster.request("GET", f"/api/v1/namespaces/{ns}/configmaps/kates-summary")
+    assert (code, summary["data"]) == (200, {"deployments": "", "services": "web"}), json.dumps(summary)
