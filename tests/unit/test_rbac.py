@@ -67,3 +67,23 @@ def test_writes_grammar() -> None:
     for bad, why in [(":create", "no KIND"), ("cm:", "an empty verb"), ("cm:get", 'unknown verb "get"')]:
         with pytest.raises(UsageError, match=why):
             parse_writes(bad)
+
+
+def test_lease_in_another_namespace_gets_its_own_role_bound_to_the_home_service_account() -> None:
+    plan = Plan("sa", "home")
+    plan.read(CM, None)
+    plan.write(CM, ("create",), None)  # -A: writes everywhere too
+    plan.lease("lock", "leases")
+    docs = plan.documents()
+    assert kinds(plan) == [
+        ("ServiceAccount", "sa", "home"),
+        ("ClusterRole", "home:sa", ""),
+        ("ClusterRoleBinding", "home:sa", ""),
+        ("Role", "sa", "leases"),
+        ("RoleBinding", "sa", "leases"),
+    ]
+    assert docs[1]["rules"] == [
+        {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "watch", "create"]}
+    ]
+    assert [r["resources"] for r in docs[3]["rules"]] == [["leases"], ["leases"]]
+    assert docs[4]["subjects"] == [{"kind": "ServiceAccount", "name": "sa", "namespace": "home"}]
