@@ -43,6 +43,7 @@ COMMANDS = {
     "delete": "delete",
     "logs": "logs",
     "watch": "watch",
+    "rbac": "rbac",
     "completion": "completion",
 }
 
