@@ -16,6 +16,7 @@ import pytest
 
 from kates_cli.cli import rundir
 from kates_cli.cli.hook import Reaper
+from tests import figures
 from tests.conftest import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,9 +99,12 @@ def test_the_reaper_kills_the_hook_of_a_frozen_kates_at_the_deadline_not_before(
         wait_for(lambda: (_stat(parent.pid) or ["?"])[0] == "T", 5, "the parent stopped")
         assert time.monotonic() < until, "the set-up took longer than the fence deadline"
         wait_for(lambda: time.monotonic() >= until - 0.1, 5, "just before the deadline", interval=0.01)
-        assert group_alive(pgid), "the hook was killed before the deadline"
+        alive = group_alive(pgid)
+        if time.monotonic() < until:  # the look was wholly before the deadline (else, on a busy machine: no verdict)
+            assert alive, "the hook was killed before the deadline"
         dead = died_at(pgid, 10)
         assert until <= dead <= until + 1.0, f"killed {dead - until:+.3f}s after the deadline"
+        figures.record("fencing", "reaper: hook group killed after the deadline, kates frozen", seconds=dead - until)
         assert (_stat(parent.pid) or ["?"])[0] == "T"  # still frozen: the reaper did it alone
         assert _stat(int(reaper_pid)) is not None  # and the reaper lives on, waiting for kates
     finally:
