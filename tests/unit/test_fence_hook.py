@@ -44,7 +44,9 @@ def test_fence_sends_sigterm_now_and_sigkill_at_the_kill_deadline(tmp_path: Path
     kill_at = time.monotonic() + 0.8
     runner.fence(kill_at)
     wait_for(lambda: (tmp_path / "signals").exists(), 5, "the hook's TERM trap")
-    assert t.is_alive(), "killed before the kill deadline"
+    running = t.is_alive()
+    if time.monotonic() < kill_at:  # (a machine so busy that the trap ran after kill_at gives no verdict here)
+        assert running, "killed before the kill deadline"
     t.join(10)
     ended = time.monotonic()
     (result,) = results
