@@ -56,6 +56,15 @@ def hook_group() -> subprocess.Popen[bytes]:
     return proc
 
 
+def end(group: subprocess.Popen[bytes]) -> None:
+    """Kill the whole group (its sleeps too), then reap its leader."""
+    try:
+        os.killpg(group.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    group.wait()
+
+
 @pytest.fixture
 def reaper(tmp_path: Path) -> Iterator[Reaper]:
     r = Reaper(rundir.RunDir(str(tmp_path)).path)
@@ -137,11 +146,9 @@ def test_a_newer_until_postpones_the_kill_and_until_dash_clears_it(reaper: Reape
             reaper.close()  # the reaper has read every line once it exits
             assert cleared.poll() is None and group_alive(cleared.pid)
         finally:
-            cleared.kill()
-            cleared.wait()
+            end(cleared)
     finally:
-        group.kill()
-        group.wait()
+        end(group)
 
 
 def test_a_group_announced_after_the_deadline_is_killed_at_once_until_a_newer_until(reaper: Reaper) -> None:
@@ -156,8 +163,7 @@ def test_a_group_announced_after_the_deadline_is_killed_at_once_until_a_newer_un
         assert late.returncode == -signal.SIGKILL
         reaper.ended(late.pid)
     finally:
-        late.kill()
-        late.wait()
+        end(late)
     # leadership regained: a deadline in the future, and new runs work normally
     reaper.fence(time.monotonic() + 60)
     fresh = hook_group()
@@ -166,8 +172,7 @@ def test_a_group_announced_after_the_deadline_is_killed_at_once_until_a_newer_un
         reaper.close()  # every line read and acted on
         assert fresh.poll() is None and group_alive(fresh.pid)
     finally:
-        fresh.kill()
-        fresh.wait()
+        end(fresh)
 
 
 def test_bad_until_lines_are_ignored(tmp_path: Path) -> None:
