@@ -279,7 +279,7 @@ def test_a_fenced_repeat_of_a_write_whose_answer_was_lost_is_uncertain_not_fence
         (b"ok nan\n", "the watcher refused a permit: ok nan"),
         (b"ok soon\n", "the watcher refused a permit: ok soon"),
         (b"error: busy\n", "the watcher refused a permit: error: busy"),
-        (b"", "did not answer (stopped or gone): the connection closed without an answer"),
+        (b"", "the watcher did not answer (stopped or gone): the connection closed without an answer"),
     ],
 )
 def test_an_answer_not_understood_refuses(directory: str, answer: bytes, words: str) -> None:
