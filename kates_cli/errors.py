@@ -26,6 +26,7 @@ class ExitCode(IntEnum):
     CONFLICT = 7  # 409: stale resourceVersion or the object already exists
     INVALID = 8  # 422: the server rejected the object as invalid
     HOOK_FAILED = 9  # a watch hook failed more often than allowed
+    FENCED = 10  # a write inside a leader's hook refused: no permit from a watcher holding its lease
     INTERRUPTED = 130  # SIGINT / SIGTERM
     BROKEN_PIPE = 141  # stdout's reader went away (`kates get ... | head -1`); a shell shows 141 for SIGPIPE too
 
@@ -120,6 +121,14 @@ class Uncertain(Unreachable):
         super().__init__(message, hint=hint)
         self.method = method
         self.path = path
+
+
+class Fenced(KatesError):
+    """A write not sent because the hook's watcher gave no valid permit (`kates watch --leader-elect`): it does not
+    hold its lease, it did not answer, or the permit expired before the request could be sent. Nothing reached the
+    server."""
+
+    exit_code = ExitCode.FENCED
 
 
 class PartialFailure(KatesError):

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from ..errors import ApiError, ExitCode, KatesError, NotFound, PartialFailure, Unreachable, UsageError
+from ..errors import ApiError, ExitCode, Fenced, KatesError, NotFound, PartialFailure, Unreachable, UsageError
 from . import completion, warning
 from .get import parse_targets
 from .manifests import crd_refs, load
@@ -218,7 +218,7 @@ def delete(
             failures.append(exc)
             err.write(f"error: {exc.message}\n")
             continue
-        except Unreachable as exc:  # the server is gone: what became of this one, which were never sent; stop
+        except (Unreachable, Fenced) as exc:  # the server is gone or writes are fenced: this one, the unsent; stop
             what = f'{ref.group_resource} "{name}"'
             err.write(f"error: {lost_answer(what) if maybe_applied(exc) else f'{what}: {exc.message}'}\n")
             rest = [f'{r.group_resource} "{n}"' for r, n, _ in targets[i + 1 :]]

@@ -10,6 +10,10 @@ Invariants:
   `error` naming the cause, never an exception: the watch goes on and retries it.
 - A hook never outlives kates either: each run's process group is announced to a `Reaper`, which SIGKILLs it if
   kates dies (even by SIGKILL) and removes the watch's private directory.
+- Fencing (`kates watch --leader-elect`): a hook never outlives its watcher's leadership. `HookRunner.fence` ends
+  the running hook when leadership ends (SIGTERM, then SIGKILL by the kill deadline) and refuses every run until
+  `unfence`; `Reaper.fence` gives the reaper the same kill deadline after each renewal, so the hook is killed on
+  time even when kates itself is frozen and cannot act. A run's result says `fenced` when fencing ended it.
 """
 
 from __future__ import annotations
@@ -78,13 +82,15 @@ def exec_error(path: str, exc: OSError) -> str:
 
 
 class Reaper:
-    """Kills the hook's process group and removes `directory` if kates dies (see reaper.py); a no-op if it could
-    not be started."""
+    """Kills the hook's process group and removes `directory` if kates dies, and at the fence deadline even when
+    kates is frozen (see reaper.py); a no-op if it could not be started. Thread-safe: lines are written whole."""
 
     def __init__(self, directory: str):
         from . import reaper
 
         self._stdin: IO[bytes] | None = None
+        self._lock = threading.Lock()
+        self.until: float | None = None  # the fence deadline last given (see fence)
         try:
             self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
                 [sys.executable, "-S", "-I", reaper.__file__, directory],
@@ -98,13 +104,14 @@ class Reaper:
             self.proc = None
 
     def _say(self, line: str) -> None:
-        if self._stdin is None:
-            return
-        try:
-            self._stdin.write(line.encode() + b"\n")
-            self._stdin.flush()
-        except (OSError, ValueError):
-            self._stdin = None  # the reaper is gone: runs go on without it
+        with self._lock:
+            if self._stdin is None:
+                return
+            try:
+                self._stdin.write(line.encode() + b"\n")
+                self._stdin.flush()
+            except (OSError, ValueError):
+                self._stdin = None  # the reaper is gone: runs go on without it
 
     def started(self, pgid: int) -> None:
         self._say(f"+{pgid}")
@@ -112,14 +119,28 @@ class Reaper:
     def ended(self, pgid: int) -> None:
         self._say(f"-{pgid}")
 
+    def fence(self, until: float | None) -> None:
+        """From now on, SIGKILL every announced hook group once `time.monotonic()` passes `until` without a newer
+        call (and any group announced after it at once); None clears the deadline. kates calls it after every
+        successful lease renewal with the kill deadline, so a kates frozen by SIGSTOP cannot keep its hook alive
+        past it."""
+        self.until = None if until is None else float(until)
+        self._say("until -" if until is None else f"until {float(until)!r}")
+
+    def expired(self) -> bool:
+        """The fence deadline has passed: the reaper kills every hook group, and any new one at once."""
+        return self.until is not None and time.monotonic() >= self.until
+
     def close(self) -> None:
         """A clean end: the reaper exits without touching anything."""
         self._say("exit")
-        if self._stdin is not None:
-            try:
-                self._stdin.close()
-            except OSError:
-                pass
+        with self._lock:
+            if self._stdin is not None:
+                try:
+                    self._stdin.close()
+                except OSError:
+                    pass
+                self._stdin = None
         if self.proc is not None:
             try:
                 self.proc.wait(5)
@@ -135,13 +156,25 @@ class RunResult:
     timed_out: bool = False
     stopped: bool = False  # ended because kates was asked to stop
     error: str | None = None  # the hook could not be executed: why
+    fenced: bool = False  # ended (or never started) because leadership ended: `HookRunner.fence`
+    started: bool = True  # False: refused before starting, as the runner was fenced (`code` is then 0)
 
     @property
     def ok(self) -> bool:
-        return self.code == 0 and not self.timed_out and self.error is None
+        return self.code == 0 and not self.timed_out and self.error is None and not self.fenced
 
 
 class HookRunner:
+    """Runs the hook, one run at a time (see the module's invariants).
+
+    Fencing (leader election): `fence(kill_at)` ends the running hook (SIGTERM now, SIGKILL by `kill_at`) and
+    fences the runner: every later `run()` is refused without starting a process (a RunResult with
+    `started=False, fenced=True`) until `unfence()`, which the watcher calls when it has (re)gained leadership,
+    before its next run. A run is refused, too, while the reaper's kill deadline (`Reaper.fence`) has passed, and a
+    run the reaper killed at that deadline is `fenced`. `run()` and `fence()` decide under one lock, so a run that
+    the watcher's loop starts while leadership ends is either refused or fenced once started: never a hook running
+    unfenced after `fence()`."""
+
     def __init__(
         self, argv: list[str], *, timeout: float | None = None, grace: float = 10.0, reaper: Reaper | None = None
     ):
@@ -152,6 +185,13 @@ class HookRunner:
         self.proc: subprocess.Popen[bytes] | None = None
         self.stop_signal: int | None = None
         self._lock = threading.Lock()
+        self._fenced = False  # runs are refused until unfence()
+        self._fence_kill_at: float | None = None  # the running hook's SIGKILL deadline after fence()
+        self._run_fenced = False  # fence() reached the running hook
+
+    @property
+    def fenced(self) -> bool:
+        return self._fenced
 
     def signal_stop(self, signum: int) -> None:
         """Forward a stop request to the running hook's process group (safe to call from a signal handler)."""
@@ -160,15 +200,46 @@ class HookRunner:
         if proc is not None and proc.poll() is None:
             _killpg(proc.pid, signum)
 
+    def fence(self, kill_at: float) -> None:
+        """Leadership has ended: SIGTERM the running hook's group now and SIGKILL it at min(kill_at, now + grace)
+        (`kill_at` a `time.monotonic()` deadline); its `run()` returns `fenced=True`. Refuse every later run until
+        `unfence()`. Thread-safe; not for a signal handler (it takes a lock: use `signal_stop` there)."""
+        with self._lock:
+            self._fenced = True
+            proc = self.proc
+            if proc is None or proc.poll() is not None:
+                return
+            now = time.monotonic()
+            deadline = min(kill_at, now + self.grace)
+            first = not self._run_fenced
+            self._run_fenced = True
+            if self._fence_kill_at is None or deadline < self._fence_kill_at:
+                self._fence_kill_at = deadline
+            if first:
+                _killpg(proc.pid, signal.SIGTERM)
+            if now >= self._fence_kill_at:
+                _killpg(proc.pid, signal.SIGKILL)
+
+    def unfence(self) -> None:
+        """Leadership (re)gained: runs may start again."""
+        with self._lock:
+            self._fenced = False
+
     def run(self, stdin: bytes, env: dict[str, str]) -> RunResult:
         started = time.monotonic()
-        try:
-            proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, env=env, start_new_session=True)
-        except OSError as exc:  # ENOENT for a bad interpreter, ENOEXEC, EACCES: this run failed, the watch goes on
-            return RunResult(127, time.monotonic() - started, error=exec_error(self.argv[0], exc))
+        with self._lock:
+            # refused while fenced, and while the reaper's kill deadline has passed (kates woke from a freeze and has
+            # not yet seen that its lease is gone: the reaper would kill the hook at once anyway)
+            if self._fenced or (self.reaper is not None and self.reaper.expired()):
+                return RunResult(0, 0.0, fenced=True, started=False)
+            self._fence_kill_at, self._run_fenced = None, False
+            try:
+                proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, env=env, start_new_session=True)
+            except OSError as exc:  # ENOENT for a bad interpreter, ENOEXEC, EACCES: this run failed, the watch goes on
+                return RunResult(127, time.monotonic() - started, error=exec_error(self.argv[0], exc))
+            self.proc = proc
         if self.reaper is not None:
             self.reaper.started(proc.pid)
-        self.proc = proc
         # One blocking write from a helper thread: far fewer syscalls than communicate()'s 4 KiB polling, and the
         # main thread stays free to enforce the timeout and to react to signals.
         writer = threading.Thread(target=_feed, args=(proc, stdin), daemon=True)
@@ -178,8 +249,13 @@ class HookRunner:
         timed_out = False
         try:
             while True:
+                now = time.monotonic()
+                wait = 0.1
+                fence_at = self._fence_kill_at
+                if fence_at is not None:
+                    wait = min(wait, max(fence_at - now, 0.001))  # the fence's SIGKILL on time, not at the next tick
                 try:
-                    proc.wait(timeout=0.1)
+                    proc.wait(timeout=wait)
                     break
                 except subprocess.TimeoutExpired:
                     pass
@@ -190,16 +266,23 @@ class HookRunner:
                     kill_at = now + self.grace
                 if self.stop_signal is not None and kill_at is None:
                     kill_at = now + self.grace
-                if kill_at is not None and now > kill_at:
+                fence_at = self._fence_kill_at
+                if (kill_at is not None and now > kill_at) or (fence_at is not None and now >= fence_at):
                     _killpg(proc.pid, signal.SIGKILL)
         finally:
-            self.proc = None
+            with self._lock:
+                self.proc = None
         _killpg(proc.pid, signal.SIGKILL)  # anything the hook left behind in its group
         if self.reaper is not None:
             self.reaper.ended(proc.pid)
         writer.join(5)
         code = proc.returncode if proc.returncode >= 0 else 128 - proc.returncode
-        return RunResult(code, time.monotonic() - started, timed_out, self.stop_signal is not None)
+        # killed by the reaper at its deadline (kates frozen or late): fenced too, not a failure of the hook
+        reaped = code == 128 + signal.SIGKILL and self.reaper is not None and self.reaper.expired()
+        fenced = self._run_fenced or reaped
+        return RunResult(
+            code, time.monotonic() - started, timed_out and not fenced, self.stop_signal is not None, fenced=fenced
+        )
 
 
 def _feed(proc: subprocess.Popen[bytes], data: bytes) -> None:

@@ -11,12 +11,12 @@ Invariants:
 
 from __future__ import annotations
 
-from ..errors import Uncertain, Unreachable
+from ..errors import KatesError, Uncertain
 
 LOST_ANSWER = "the request may have been applied; the connection was lost before the answer"
 
 
-def maybe_applied(exc: Unreachable) -> bool:
+def maybe_applied(exc: KatesError) -> bool:
     """True when the failed request may nonetheless have been applied by the server."""
     return isinstance(exc, Uncertain)
 

@@ -1,12 +1,22 @@
 """The reaper: a small process that outlives a SIGKILLed `kates watch` just long enough to kill its hook's process
-group and remove its private directory. Run by path (`python -S -I reaper.py DIR`), so it imports nothing of kates.
+group and remove its private directory, and that fences a leader's hook when kates cannot (frozen by SIGSTOP, or
+starved). Run by path (`python -S -I reaper.py DIR`), so it imports nothing of kates.
 
 Invariants:
 - kates holds the only write end of the reaper's stdin (close-on-exec: hooks never inherit it). Lines say "+PGID"
-  when a hook's process group starts, "-PGID" when kates has ended it, "exit" when kates ends cleanly.
+  when a hook's process group starts, "-PGID" when kates has ended it, "until T" (T a float of CLOCK_MONOTONIC
+  seconds, `time.monotonic()`: one clock for every process on the machine) to set the fence deadline, "until -" to
+  clear it, and "exit" when kates ends cleanly. Any other line is ignored.
 - End of input without "exit" means kates died: the reaper SIGKILLs every group still listed, removes DIR, exits.
   After "exit" it exits without touching anything. It never signals a group it was not told about, nor one kates
   said has ended.
+- The fence: once monotonic time reaches the last "until T" (no newer "until" line read before T), every listed
+  group is SIGKILLed, on the reaper's own timer: it waits on its input with a timeout (select), never in a blocking
+  read, so a kates frozen by SIGSTOP or starved of CPU cannot hold the kill back. The reaper runs in its own
+  session, so a SIGSTOP of kates's process group does not reach it.
+- While the deadline has passed (until a newer "until" in the future, or "until -"), a "+PGID" is killed at once:
+  a frozen leader that wakes up and starts a hook before it has noticed that its lease is gone cannot run that
+  hook unfenced. A newer "until" in the future ends that state; groups already killed stay listed until "-PGID".
 - It ignores SIGINT, SIGTERM, SIGHUP and SIGPIPE: a Ctrl-C to the terminal's process group leaves kates's own
   graceful stop in charge; only the end of kates ends the reaper.
 
@@ -14,36 +24,106 @@ Why a process and not PR_SET_PDEATHSIG in the hook: the parent-death signal reac
 only, and a hook's children (a shell script's `sleep`) would live on; setting it needs a preexec_fn, which makes
 every hook start a full fork of kates instead of a vfork (measured: 2 ms -> 33 ms per start at 200 MB of
 snapshot). The reaper signals the whole group, and removes the directory at once rather than at the next start.
+Why a process for the fence too: a thread of kates stops with kates under SIGSTOP; the reaper does not.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import select
 import shutil
 import signal
 import sys
+import time
+
+
+def _kill(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+class _State:
+    """The groups kates announced and the fence deadline, fed one input line at a time."""
+
+    def __init__(self) -> None:
+        self.groups: set[int] = set()
+        self.until: float | None = None  # the fence deadline (monotonic seconds), None when not fencing
+
+    def expired(self, now: float) -> bool:
+        return self.until is not None and now >= self.until
+
+    def line(self, line: bytes) -> bool:
+        """Apply one line; False on "exit"."""
+        if line == b"exit":
+            return False
+        if line[:1] in (b"+", b"-") and line[1:].isdigit():
+            pgid = int(line[1:])
+            if line[:1] == b"-":
+                self.groups.discard(pgid)
+                return True
+            self.groups.add(pgid)
+            if self.expired(time.monotonic()):
+                _kill(pgid)  # started after the fence deadline: never let it run
+        elif line.startswith(b"until "):
+            value = line[6:].strip()
+            if value == b"-":
+                self.until = None
+                return True
+            try:
+                until = float(value)
+            except ValueError:
+                return True
+            if math.isfinite(until):
+                self.until = until
+        return True
+
+    def fence(self) -> None:
+        """The deadline has passed: SIGKILL every listed group."""
+        for pgid in self.groups:
+            _kill(pgid)
 
 
 def main(argv: list[str]) -> int:
     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
         signal.signal(s, signal.SIG_IGN)
     directory = argv[1] if len(argv) > 1 else None
-    groups: set[int] = set()
-    for raw in sys.stdin.buffer:
-        line = raw.strip()
-        if line == b"exit":
-            return 0
-        if line[:1] in (b"+", b"-") and line[1:].isdigit():
-            pgid = int(line[1:])
-            if line[:1] == b"+":
-                groups.add(pgid)
-            else:
-                groups.discard(pgid)
-    for pgid in groups:  # kates is gone: so must its hook be
+    state = _State()
+    fd = sys.stdin.fileno()
+    pending = b""
+    fenced: float | None = None  # the deadline whose kill has been done: one kill per deadline
+    while True:
+        now = time.monotonic()
+        due = state.expired(now) and fenced != state.until
+        # wait for input until the deadline; at the deadline, first read what is already there (a renewal written
+        # just in time is not overruled by the timer firing at the same moment)
+        timeout = 0.0 if due else None if state.until is None or state.expired(now) else state.until - now
         try:
-            os.killpg(pgid, signal.SIGKILL)
+            ready, _, _ = select.select([fd], [], [], timeout)
+        except InterruptedError:
+            continue
+        if not ready:
+            if due:
+                state.fence()
+                fenced = state.until
+            continue
+        try:
+            chunk = os.read(fd, 65536)
+        except InterruptedError:
+            continue
         except OSError:
-            pass
+            chunk = b""
+        if not chunk:
+            break
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for raw in lines:
+            if not state.line(raw.strip()):
+                return 0
+    for pgid in state.groups:  # kates is gone: so must its hook be
+        _kill(pgid)
     if directory and os.path.basename(directory).startswith("kates-watch-"):
         shutil.rmtree(directory, ignore_errors=True)
     return 0

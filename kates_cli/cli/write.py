@@ -1,8 +1,9 @@
 """`kates create`, `update`, `update-status` and `patch`: every -f document (and every patch) parsed, checked and
 encoded before anything is sent (manifests.py, sendable.py); one line per object as kubectl prints it; a server
 rejection of one object (an oversize object's 413 included) does not stop the others. When the server cannot be
-reached, the object being written is reported as not sent, or as possibly applied when its answer was lost after
-sending (outcome.py: such a write is never repeated), the objects never sent are named, and kates stops.
+reached, or a fenced write gets no permit (nothing sent, core/coherence.py), the object being written is reported
+as not sent, or as possibly applied when its answer was lost after sending (outcome.py: such a write is never
+repeated), the objects never sent are named, and kates stops.
 
 Objects are sent with fieldValidation=Strict unless --validate says otherwise (kubectl's default since 1.27), so an
 unknown or duplicate field fails the object instead of being dropped. An object whose kind is defined by a
@@ -21,7 +22,16 @@ import click
 import typer
 from typer.core import TyperCommand
 
-from ..errors import ApiError, Conflict, NotFound, PartialFailure, ResourceTypeNotFound, Unreachable, UsageError
+from ..errors import (
+    ApiError,
+    Conflict,
+    Fenced,
+    NotFound,
+    PartialFailure,
+    ResourceTypeNotFound,
+    Unreachable,
+    UsageError,
+)
 from . import completion, render
 from .manifests import Manifest, crd_refs, load
 from .outcome import lost_answer, maybe_applied
@@ -230,8 +240,9 @@ def run_each(
             failed.add(i)
             err.write(f"error: {verb} {m.where}: {exc.message}\n")
             continue
-        except Unreachable as exc:
-            # the server is gone: say what became of this object, and which were never sent, then stop
+        except (Unreachable, Fenced) as exc:
+            # the server is gone, or writes are fenced (nothing sent): say what became of this object, and which
+            # were never sent, then stop
             _report_unreachable(err, plan, i, exc, verb, output, results, out, dry_run)
             raise
         results.append(result)
@@ -260,16 +271,16 @@ def _report_unreachable(
     err: Any,
     plan: list[_Step],
     i: int,
-    exc: Unreachable,
+    exc: Unreachable | Fenced,
     verb: str,
     output: str | None,
     results: list[dict[str, Any]],
     out: Any,
     dry_run: bool,
 ) -> None:
-    """The server could not be reached while writing plan[i]: one line for that object (whose write may have been
-    applied when the connection dropped after sending), one naming the objects never sent, and the objects
-    already written (-o json/yaml prints them, as it would have at the end)."""
+    """The server could not be reached (or the write was fenced) while writing plan[i]: one line for that object
+    (whose write may have been applied when the connection dropped after sending), one naming the objects never
+    sent, and the objects already written (-o json/yaml prints them, as it would have at the end)."""
     step = plan[i]
     if maybe_applied(exc):
         err.write(f"error: {verb} {step.m.where}: {lost_answer(_what(step))}\n")

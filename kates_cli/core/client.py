@@ -8,6 +8,10 @@ Invariants:
 - A namespaced call without a namespace uses the client's namespace (from --namespace or the context); a namespace
   given for a cluster-scoped kind is ignored, as kubectl does.
 - Every successful write is reported to the registered write listeners (the coherence record of the watch).
+- Inside a fenced hook (coherence.FENCE_ENV in the environment at construction), every write that changes
+  something (create, update, update_status, patch, delete; not a server dry run) holds a permit checked as the last
+  thing before its request leaves (`coherence.Permits`, through the transport's `before_send`), or is not sent and
+  raises `Fenced`. `_write` and `delete` are the only places a write is sent from.
 - Writes send `fieldValidation` only when given one (Strict, Warn, Ignore); without it the server warns about
   unknown fields (its default, Warn). The CLI asks for Strict, as kubectl does.
 - A read answered by a 404 for the resource itself (not for a missing object) refetches discovery once; if the kind
@@ -62,6 +66,9 @@ class Client:
         self.discovery = Discovery(self.transport)
         self.write_listeners: list[WriteListener] = []
         socket_path = os.environ.get(coherence.ENV_VAR)
+        self.permits: coherence.Permits | None = None
+        if coherence.fenced_writes(os.environ):  # a leader's hook: no write leaves without a permit
+            self.permits = coherence.Permits(socket_path or None, coherence.cluster_id(self.settings))
         if socket_path:  # we run inside a `kates watch` hook: report our writes to the watcher
             cluster = coherence.cluster_id(self.settings)
 
@@ -183,6 +190,10 @@ class Client:
 
     # -- writes ----------------------------------------------------------------------------------------------
 
+    def _gate(self, dry_run: bool) -> Callable[[], None] | None:
+        """The permit check for a write request, if writes are fenced (a server dry run changes nothing: none)."""
+        return None if self.permits is None or dry_run else self.permits.check
+
     def _write(
         self,
         verb: str,
@@ -193,10 +204,11 @@ class Client:
         content_type: str = "application/json",
         params: dict[str, Any] | None = None,
     ) -> KubeObject:
+        dry_run = bool((params or {}).get("dryRun"))
         result: KubeObject = self.transport.request_json(
-            method, path, body=body, content_type=content_type, params=params
+            method, path, body=body, content_type=content_type, params=params, before_send=self._gate(dry_run)
         )
-        if not (params or {}).get("dryRun"):
+        if not dry_run:
             for listener in self.write_listeners:
                 listener(verb, ref, result)
         return result
@@ -330,7 +342,9 @@ class Client:
         if dry_run:
             options["dryRun"] = ["All"]
         ns = self._ns(ref, namespace)
-        result: KubeObject = self.transport.request_json("DELETE", ref.path(ns, name), body=orjson.dumps(options))
+        result: KubeObject = self.transport.request_json(
+            "DELETE", ref.path(ns, name), body=orjson.dumps(options), before_send=self._gate(dry_run)
+        )
         if not dry_run:
             meta = {"name": name, "namespace": ns} if ns else {"name": name}
             uid = (result.get("details") or {}).get("uid")  # a Status answer still names the deleted uid

@@ -16,33 +16,54 @@ Invariants:
   watcher: no traceback, at most a line on stderr under --debug (`debug`).
 - Reporting never fails a write: if the socket is gone, slow (over REPORT_TIMEOUT) or refuses the report, the
   write still succeeds and the watch delivers it later.
+
+Write permits (fencing, `kates watch --leader-elect`):
+- A watcher that leads gives its hook's environment FENCE_ENV=1 (KATES_FENCED_WRITES) besides ENV_VAR. A client
+  that sees it (`Permits`) sends no write without a permit: before each write request it asks the socket
+  (`{"cluster": ID, "permit": true}`), reusing a permit while it is valid, and immediately before the request
+  leaves (after the connection to the API server is made) checks `time.monotonic() < until`; otherwise it raises
+  `Fenced` (exit code FENCED) and sends nothing. Failing closed: a watcher that does not answer within
+  PERMIT_TIMEOUT (stopped, frozen, gone), a missing socket, an answer not understood, all refuse the write.
+- The server answers `ok UNTIL` (UNTIL the float `time.monotonic()` deadline its `permit()` callable returned; one
+  clock for every process on the machine) or `error: fenced: WHY` when it returned None, or when the server has
+  no `permit` at all (a watch without --leader-elect grants none). A permit is granted whatever the cluster the
+  hook writes to: leadership is what is fenced, and a stale leader must not act anywhere.
+- A server dry run (`--dry-run=server`, `dryRun=All`) changes nothing, so it needs no permit and is never fenced.
+- What fencing bounds is when a write *leaves* kates. A request already sent may still be applied by the server
+  later (a slow network); the margin between a permit's end (the renew deadline) and another candidate's earliest
+  acquisition (the lease duration) is what covers that time in flight.
+- Without FENCE_ENV nothing of this applies: reporting never blocks a write.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import socket
 import stat
 import struct
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ..errors import KatesError
+from ..errors import Fenced, KatesError
 
 if TYPE_CHECKING:
     from .config import ConnectionSettings
 
 ENV_VAR = "KATES_WRITE_SOCKET"
+FENCE_ENV = "KATES_FENCED_WRITES"
 REPORT_TIMEOUT = 2.0
+PERMIT_TIMEOUT = REPORT_TIMEOUT
 READ_DEADLINE = 5.0
 MAX_MESSAGE = 4 * 1024 * 1024
 
 Recorder = Callable[[str, str, str, dict[str, Any]], None]
+Permit = Callable[[], "float | None"]
 
 
 def cluster_id(settings: ConnectionSettings) -> str:
@@ -52,27 +73,122 @@ def cluster_id(settings: ConnectionSettings) -> str:
     return digest.hexdigest()[:32]
 
 
+def _connect(path: str, timeout: float) -> socket.socket:
+    """A connected socket to the watcher, or OSError (TimeoutError past `timeout`)."""
+    deadline = time.monotonic() + timeout
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(timeout)
+        while True:
+            try:
+                sock.connect(path)
+                return sock
+            except BlockingIOError:
+                # a Unix socket's full backlog answers EAGAIN at once (many writers at the same moment): wait for
+                # the watcher to accept, within the deadline, rather than give up at once
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the watcher did not accept the connection") from None
+                time.sleep(0.005)
+    except BaseException:
+        sock.close()
+        raise
+
+
 def report(path: str, cluster: str, verb: str, group: str, resource: str, obj: dict[str, Any]) -> bool:
     """Tell the watching process about one write to `cluster` (a `cluster_id`); True if it acknowledged."""
     message = {"cluster": cluster, "verb": verb, "group": group, "resource": resource, "object": obj}
-    deadline = time.monotonic() + REPORT_TIMEOUT
     try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(REPORT_TIMEOUT)
-            while True:
-                try:
-                    sock.connect(path)
-                    break
-                except BlockingIOError:
-                    # a Unix socket's full backlog answers EAGAIN at once (many writers at the same moment): wait
-                    # for the watcher to accept, within the report's deadline, rather than lose the report
-                    if time.monotonic() > deadline:
-                        return False
-                    time.sleep(0.005)
+        with _connect(path, REPORT_TIMEOUT) as sock:
             sock.sendall(orjson.dumps(message) + b"\n")
             return sock.recv(16).startswith(b"ok")
     except OSError:
         return False
+
+
+UNANSWERED = "the watcher did not answer (stopped or gone)"
+NOT_SENT = "this write was not sent"
+
+
+def request_permit(path: str, cluster: str, timeout: float | None = None) -> float:
+    """Ask the watcher at `path` for a write permit; its `time.monotonic()` deadline, or `Fenced` saying why not
+    (the watcher refused, did not answer within `timeout` (PERMIT_TIMEOUT), or answered something else)."""
+    timeout = PERMIT_TIMEOUT if timeout is None else timeout
+    deadline = time.monotonic() + timeout
+    try:
+        with _connect(path, timeout) as sock:
+            sock.sendall(orjson.dumps({"cluster": cluster, "permit": True}) + b"\n")
+            answer = b""
+            while b"\n" not in answer and len(answer) < 4096:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError
+                sock.settimeout(left)
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                answer += chunk
+    except TimeoutError:
+        raise _unanswered(f"no answer within {timeout:g}s") from None
+    except OSError as exc:
+        raise _unanswered(exc.strerror or type(exc).__name__) from None
+    line = answer.split(b"\n", 1)[0].decode(errors="replace").strip()
+    if line.startswith("ok "):
+        try:
+            until = float(line[3:])
+        except ValueError:
+            until = math.nan
+        if math.isfinite(until):
+            return until
+    if line.startswith("error: fenced: "):
+        raise Fenced(f"write fenced: {line[len('error: fenced: ') :]}", hint=f"another replica may lead: {NOT_SENT}")
+    if not line:
+        raise _unanswered("the connection closed without an answer")
+    raise Fenced(f"write fenced: the watcher refused a permit: {line[:200]}", hint=NOT_SENT)
+
+
+def _unanswered(why: str) -> Fenced:
+    return Fenced(
+        f"write fenced: {UNANSWERED}: {why}",
+        hint=f"only a leading `kates watch --leader-elect` grants write permits to its hook: {NOT_SENT}",
+    )
+
+
+def fenced_writes(environ: Mapping[str, str]) -> bool:
+    """Whether writes must hold a permit: FENCE_ENV set to anything but empty or "0" (fail closed)."""
+    return environ.get(FENCE_ENV, "") not in ("", "0")
+
+
+class Permits:
+    """A hook's write permits from its watcher (FENCE_ENV). `check()` is called immediately before each write
+    request is sent: it reuses a permit while it is valid, asks for one otherwise, and raises `Fenced` unless the
+    permit is valid at that moment. Thread-safe."""
+
+    def __init__(self, path: str | None, cluster: str, clock: Callable[[], float] = time.monotonic):
+        self.path = path
+        self.cluster = cluster
+        self.clock = clock
+        self.until: float | None = None
+        self.asked = 0  # permit requests made (tests: reuse)
+        self._lock = threading.Lock()
+
+    def check(self) -> None:
+        with self._lock:
+            if self.path is None:
+                raise Fenced(
+                    f"write fenced: {FENCE_ENV} is set but {ENV_VAR} is not: no watcher to ask for a permit",
+                    hint=f"unset {FENCE_ENV} outside a `kates watch --leader-elect` hook: {NOT_SENT}",
+                )
+            until = self.until
+            if until is None or self.clock() >= until:
+                self.until = None
+                self.asked += 1
+                until = self.until = request_permit(self.path, self.cluster)
+            if self.clock() >= until:
+                self.until = None
+                raise Fenced(
+                    "write fenced: the permit expired before the request was sent",
+                    hint=f"the watcher's lease was not renewed in time: {NOT_SENT}",
+                )
 
 
 class Refused(Exception):
@@ -80,10 +196,19 @@ class Refused(Exception):
 
 
 class WriteServer:
-    """Accepts write reports on a Unix socket in a private directory and hands those for `cluster` to `record`."""
+    """Accepts write reports on a Unix socket in a private directory and hands those for `cluster` to `record`.
+    With `permit`, it also grants write permits: `permit()` returns the permit's `time.monotonic()` deadline, or
+    None when writes are fenced (`lease`, e.g. "NS/NAME", names the lease in the refusal)."""
 
     def __init__(
-        self, directory: str, record: Recorder, *, cluster: str, debug: Callable[[str], object] | None = None
+        self,
+        directory: str,
+        record: Recorder,
+        *,
+        cluster: str,
+        debug: Callable[[str], object] | None = None,
+        permit: Permit | None = None,
+        lease: str | None = None,
     ) -> None:
         mode = os.stat(directory).st_mode
         if stat.S_IMODE(mode) & 0o077 or os.stat(directory).st_uid != os.getuid():
@@ -92,7 +217,11 @@ class WriteServer:
         self.record = record
         self.cluster = cluster
         self.debug = debug
+        self.permit = permit
+        self.lease = lease
         self.refused = 0
+        self.permits = 0  # permits granted
+        self.fenced = 0  # permits refused
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._sock.bind(self.path)  # inside a 0700 directory: nobody else can reach it before the chmod
         os.chmod(self.path, 0o600)
@@ -113,7 +242,11 @@ class WriteServer:
         with conn:
             try:
                 _check_peer(conn)
-                verb, group, resource, obj = self._parse(_read_line(conn))
+                msg = self._message(_read_line(conn))
+                if msg.get("permit") is True:
+                    conn.sendall(self._permit_answer(msg))
+                    return
+                verb, group, resource, obj = self._parse(msg)
                 try:
                     self.record(verb, group, resource, obj)
                 except (ValueError, TypeError, AttributeError, KeyError) as exc:  # an object the watch cannot hold
@@ -130,13 +263,39 @@ class WriteServer:
             except OSError:
                 return
 
-    def _parse(self, data: bytes) -> tuple[str, str, str, dict[str, Any]]:
+    @staticmethod
+    def _message(data: bytes) -> dict[str, Any]:
         try:
             msg = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
             raise Refused(f"not JSON: {exc}") from None
         if not isinstance(msg, dict):
             raise Refused("not a JSON object")
+        return msg
+
+    def _permit_answer(self, msg: dict[str, Any]) -> bytes:
+        """`ok UNTIL` or `error: fenced: WHY` (any cluster: see the module's invariants)."""
+        if not isinstance(msg.get("cluster"), str):
+            raise Refused("cluster must be a string")
+        why = None
+        if self.permit is None:
+            why = "this watcher grants no write permits (it runs without --leader-elect)"
+        else:
+            try:
+                until = self.permit()
+            except Exception as exc:  # the watcher's own callable failed: refuse, never grant by accident
+                until, why = None, f"the watcher could not decide ({type(exc).__name__})"
+            if until is not None:
+                self.permits += 1
+                return f"ok {float(until)!r}\n".encode()
+        self.fenced += 1
+        lease = f"lease {self.lease}" if self.lease else "its lease"
+        why = why or f"this hook's watcher does not hold {lease}"
+        if self.debug is not None:
+            self.debug(f"write socket: refused a permit: {why}")
+        return f"error: fenced: {why}\n".encode()
+
+    def _parse(self, msg: dict[str, Any]) -> tuple[str, str, str, dict[str, Any]]:
         fields = [msg.get(k) for k in ("cluster", "verb", "group", "resource")]
         if not all(isinstance(v, str) for v in fields):
             raise Refused("cluster, verb, group and resource must be strings")

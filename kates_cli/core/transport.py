@@ -41,7 +41,7 @@ import ssl
 import tempfile
 import threading
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -360,8 +360,11 @@ class Transport:
         content_type: str = JSON,
         accept: str = JSON,
         timeout: float | None = -1.0,
+        before_send: Callable[[], None] | None = None,
     ) -> Response:
-        """Send one request and return the open response, raising the matching KatesError for HTTP >= 400."""
+        """Send one request and return the open response, raising the matching KatesError for HTTP >= 400.
+        `before_send` is called as the last thing before each attempt's request leaves (after its connection is
+        made); what it raises stops the request unsent (a fenced write: core/coherence.py `Permits`)."""
         timeout = self.timeout if timeout == -1.0 else timeout
         url = self.prefix + build_url(path, params)
         repeated = False  # the first attempt was sent whole and lost its answer
@@ -379,6 +382,13 @@ class Transport:
             sent = False
             try:
                 try:
+                    if before_send is not None:
+                        try:
+                            _last_check(conn, before_send)
+                        except KatesError as exc:
+                            if repeated:  # the first attempt was sent whole: it may have been applied
+                                raise self.uncertain(method, path, exc) from exc
+                            raise
                     conn.request(method, url, body=body, headers=headers)
                 except (OSError, http.client.HTTPException):
                     # The server may answer before it has read the whole body, and close: an oversize request's 413
@@ -465,6 +475,18 @@ def _repeatable(method: str, content_type: str) -> bool:
 def _lost_connection(exc: BaseException) -> bool:
     """The connection died under an unanswered request (not a timeout: a slow server may still be at work)."""
     return isinstance(exc, (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError))
+
+
+def _last_check(conn: http.client.HTTPConnection, check: Callable[[], None]) -> None:
+    """Connect (a failure here is a send that never left), then run `check`; the connection is closed if `check`
+    refuses, as nothing was sent on it."""
+    if conn.sock is None:
+        conn.connect()
+    try:
+        check()
+    except BaseException:
+        conn.close()
+        raise
 
 
 def _early_answer(conn: http.client.HTTPConnection) -> http.client.HTTPResponse | None:
