@@ -13,6 +13,7 @@ from typing import Any
 
 from .. import __version__
 from ..errors import ExitCode
+from .watch import METRICS_PARAGRAPHS
 
 EXIT_CODES = [
     (ExitCode.SUCCESS, "done"),
@@ -62,6 +63,7 @@ WATCH_SECTIONS = [
             "namespace or selectors never appears in it. If the report fails, the write still succeeds.",
         ],
     ),
+    ("METRICS, PROBES AND LOGS", list(METRICS_PARAGRAPHS)),
     (
         "SIGNALS",
         [
