@@ -338,6 +338,7 @@ class Watcher:
             time.sleep(min(0.05, max(0.0, end - time.monotonic())))
 
     def run(self) -> int:
+        observer, probes = self._telemetry()  # binds --metrics-addr: a busy port ends kates before anything else
         previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         client = self.state.client()
         gate = None
@@ -347,7 +348,6 @@ class Watcher:
             gate = file_gate(os.environ["KATES_TEST_HOLD_WATCH"])
         server = None
         tmp = reaper = None
-        observer, probes = self._telemetry()
         try:
             acc = client.watch(
                 *self.queries,
@@ -360,6 +360,8 @@ class Watcher:
         except BaseException:
             if probes is not None:
                 probes.close()
+            for s, h in previous.items():
+                signal.signal(s, h)
             raise
         if probes is not None:
             probes.attach(acc)

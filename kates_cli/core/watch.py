@@ -164,6 +164,7 @@ class Stream:
     # -- the loop --------------------------------------------------------------------------------------------
 
     def _run(self) -> None:
+        self.heard = time.monotonic()
         try:
             while not self._stop.is_set():
                 try:
