@@ -30,8 +30,10 @@ from .conftest import KATES, Runner, create
 pytestmark = pytest.mark.e2e
 
 HOOK = r"""#!/bin/sh
-# records ok / fail / timeout per run; fails while $OUT/fail holds a count, hangs once when $OUT/slow exists
+# records ok / fail / timeout per run; fails while $OUT/fail holds a count, hangs once when $OUT/slow exists,
+# waits while $OUT/hold exists
 cat >/dev/null
+while [ -e "$OUT/hold" ]; do sleep 0.05; done
 echo "hook stdout line $KATES_RUN"
 echo "hook stderr line $KATES_RUN: {not json" >&2
 if [ -s "$OUT/fail" ]; then
@@ -147,7 +149,17 @@ def test_the_counters_equal_the_runs_failures_and_restarts_and_the_log_is_json(
         (tmp_path / "slow").write_text("")  # the next run hangs past --hook-timeout; its retry succeeds
         create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "b"}})
         wait_for(lambda: runs(tmp_path)[4:] == ["timeout", "ok"], 30, "a timeout, then a success")
-        expected = {"success": 3, "failure": 2, "timeout": 1}
+
+        (tmp_path / "hold").write_text("")  # the next run waits: three changes meanwhile coalesce into one run
+        create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "c"}})
+        wait_for(lambda: any(r.get("run") == 6 for r in w.records() if r["event"] == "run.started"), 30, "run 6")
+        for name in ("d", "e", "f"):
+            create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": name}})
+        added = ("kates_watch_events_total", (("query", "cms"), ("type", "ADDED")))
+        wait_for(lambda: scrape(port)[added] == 6, 30, "d, e and f in kates while run 6 holds")
+        (tmp_path / "hold").unlink()
+        wait_for(lambda: runs(tmp_path)[6:] == ["ok", "ok"], 30, "run 6, then one run for d, e and f")
+        expected = {"success": 5, "failure": 2, "timeout": 1}
 
         def settled() -> dict[tuple[str, tuple[tuple[str, str], ...]], float] | None:
             m = scrape(port)
@@ -156,34 +168,35 @@ def test_the_counters_equal_the_runs_failures_and_restarts_and_the_log_is_json(
 
         metrics = wait_for(settled, 10, f"the runs counted as {expected}")
         cms = (("query", "cms"),)
-        assert metrics[("kates_hook_run_duration_seconds_count", ())] == 6
+        assert metrics[("kates_hook_run_duration_seconds_count", ())] == 8
         assert metrics[("kates_hook_consecutive_failures", ())] == 0
         assert metrics[("kates_watch_restarts_total", (*cms, ("reason", "error")))] == 1  # the one reset
         assert metrics[("kates_watch_restarts_total", (*cms, ("reason", "410")))] == 0
         assert metrics[("kates_watch_restarts_total", (*cms, ("reason", "stall")))] == 0
         assert metrics[("kates_watch_lists_total", cms)] == 1  # resumed after the reset: no relist
-        assert metrics[("kates_watch_events_total", (*cms, ("type", "ADDED")))] == 2
+        assert metrics[("kates_watch_events_total", (*cms, ("type", "ADDED")))] == 6
         assert metrics[("kates_watch_events_total", (*cms, ("type", "DELETED")))] == 0
-        assert metrics[("kates_objects", cms)] == 3  # kube-root-ca.crt, a, b
+        assert metrics[("kates_objects", cms)] == 7  # kube-root-ca.crt, a to f
         assert metrics[("kates_overlay_entries", cms)] == 0
         assert metrics[("kates_snapshot_bytes", cms)] > 1000
         assert metrics[("kates_bootstrap_duration_seconds", ())] > 0
-        assert metrics[("kates_changes_total", ())] == 2  # a, then b: each carried by one run (and its retries)
-        assert metrics[("kates_changes_coalesced_total", ())] == 0
-        assert metrics[("kates_staleness_seconds_count", ())] == 2
+        # a, b and c each carried by one run (and its retries), d, e and f by one more: two of them coalesced
+        assert metrics[("kates_changes_total", ())] == 6
+        assert metrics[("kates_changes_coalesced_total", ())] == 2
+        assert metrics[("kates_staleness_seconds_count", ())] == 4
         assert metrics[("kates_leader", ())] == 0
         assert get(port, "/healthz") == (200, "ok\n")
         assert w.stop() == ExitCode.INTERRUPTED
     seconds = time.monotonic() - started
 
     # every line kates wrote on stderr is one JSON object; the hook's own lines pass through untouched
-    hook_lines = [f"hook stderr line {n}: {{not json" for n in range(6)]
+    hook_lines = [f"hook stderr line {n}: {{not json" for n in range(8)]
     lines = w.err.read_text().splitlines()
     assert sorted(line for line in lines if line.startswith("hook ")) == hook_lines
     records = [json.loads(line) for line in lines if not line.startswith("hook ")]
     assert all(list(r)[:4] == ["time", "level", "event", "msg"] for r in records), records
     names = [r["event"] for r in records]
-    assert names.count("run.started") == 6 and names.count("run.ended") == 6, names
+    assert names.count("run.started") == 8 and names.count("run.ended") == 8, names
     ended = [(r["run"], r["result"], r["code"]) for r in records if r["event"] == "run.ended"]
     assert [(run, result) for run, result, _ in ended] == [
         (0, "success"),
@@ -192,15 +205,23 @@ def test_the_counters_equal_the_runs_failures_and_restarts_and_the_log_is_json(
         (3, "success"),
         (4, "timeout"),
         (5, "success"),
+        (6, "success"),
+        (7, "success"),
     ]
     assert ended[1][2] == 3 and ended[0][2] == 0
     backoffs = [r for r in records if r["event"] == "run.backoff"]
     assert [r["failures"] for r in backoffs] == [1, 2, 1] and all(r["level"] == "warning" for r in backoffs)
     assert any(r["event"] == "stream.restarted" and r["reason"] == "error" for r in records)
     assert names[0] == "metrics.listening" and "bootstrap.done" in names
-    assert w.out.read_text().split("\n")[:-1] == [f"hook stdout line {n}" for n in range(6)]
+    assert w.out.read_text().split("\n")[:-1] == [f"hook stdout line {n}" for n in range(8)]
     figures.record(
-        "metrics", "runs, failures, timeout, reset", runs=6, restarts=1, reset_conns=reset, seconds=round(seconds, 1)
+        "metrics",
+        "runs, failures, a timeout, a reset, coalescing",
+        runs=8,
+        restarts=1,
+        reset_conns=reset,
+        coalesced=2,
+        seconds=round(seconds, 1),
     )
 
 
