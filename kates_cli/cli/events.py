@@ -15,8 +15,12 @@ Invariants:
   event (`stream.listed`, `stream.restarted` with its reason); watch events, too many for the fan-out, go straight
   to a counter when one is given.
 
+- `Events.add(sink, first=True)` puts a sink before the others: the metrics sink goes first, so that a log line is
+  only ever written after the metrics count its event.
+
 Names emitted: bootstrap.done, bootstrap.slow, run.started, run.ended, run.backoff, stream.notice, stream.listed,
-stream.restarted, metrics.listening, and (with --leader-elect) leader.gained, leader.lost, leader.released.
+stream.restarted, metrics.listening, server.warning (JSON log only: the API server's `Warning` headers), and (with
+--leader-elect) leader.gained, leader.lost, leader.released.
 """
 
 from __future__ import annotations
@@ -49,8 +53,11 @@ class Events:
         self.sinks: list[Sink] = list(sinks)
         self._lock = threading.Lock()
 
-    def add(self, sink: Sink) -> None:
-        self.sinks.append(sink)
+    def add(self, sink: Sink, *, first: bool = False) -> None:
+        if first:
+            self.sinks.insert(0, sink)
+        else:
+            self.sinks.append(sink)
 
     def emit(self, name: str, message: str | None = None, **fields: Any) -> None:
         event = Event(name, message, fields, time.time())
@@ -76,7 +83,7 @@ class TextLog:
         self.stream.flush()
 
 
-WARNINGS = {"run.backoff", "stream.notice", "bootstrap.slow", "leader.lost"}
+WARNINGS = {"run.backoff", "stream.notice", "bootstrap.slow", "leader.lost", "server.warning"}
 
 
 def level_of(event: Event) -> str:
@@ -148,3 +155,20 @@ class StreamFacts:
 
     def restarted(self, query: str, reason: str) -> None:
         self.events.emit("stream.restarted", None, query=query, reason=reason)
+
+
+class ServerWarnings:
+    """A core.server_warnings handler for the JSON log: each distinct warning text once, as a `server.warning`
+    event (the text log keeps kubectl's `Warning: TEXT` lines)."""
+
+    def __init__(self, events: Events) -> None:
+        self.events = events
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, code: int, agent: str, text: str) -> None:
+        with self._lock:
+            if text in self._seen:
+                return
+            self._seen.add(text)
+        self.events.emit("server.warning", f"Warning: {text}", code=code, agent=agent)

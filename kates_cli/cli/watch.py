@@ -324,7 +324,12 @@ class Watcher:
         self.log_format = log_format
         self.stop_signal: int | None = None
         self.runs = 0
-        self.status = StatusLine(state.env.stderr_tty, state.env.stderr)
+        self.status = StatusLine(state.env.stderr_tty and log_format == "text", state.env.stderr)
+        if log_format == "json":
+            from ..core import server_warnings
+            from .events import ServerWarnings
+
+            server_warnings.set_handler(ServerWarnings(self.events))
 
     def _on_signal(self, signum: int, frame: object) -> None:
         self.stop_signal = signum
@@ -410,7 +415,7 @@ class Watcher:
             metrics = Metrics(q.name for q in self.queries)
             probes = Probes()
             served = Served(metrics, probes, ProbeServer(self.metrics_addr, probes, metrics.render))
-            self.events.add(metrics)
+            self.events.add(metrics, first=True)
             self.events.emit("metrics.listening", None, address=served.server.address)
             return StreamFacts(self.events, metrics.count_event), served
         if self.log_format == "json":

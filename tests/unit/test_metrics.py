@@ -17,7 +17,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from kates_cli.cli.app import main
-from kates_cli.cli.events import Events, JsonLog, StreamFacts, TextLog
+from kates_cli.cli.events import Event, Events, JsonLog, ServerWarnings, StreamFacts, TextLog
 from kates_cli.cli.metrics import METRICS, Metrics
 from kates_cli.cli.probes import Probes, ProbeServer, parse_addr
 from kates_cli.core.accumulator import Accumulator, Query, QueryState, make_entry
@@ -329,3 +329,29 @@ def test_every_metric_is_documented_in_the_help_and_the_readme() -> None:
     for name, _, _ in METRICS:
         assert name in " ".join(METRICS_PARAGRAPHS), name
         assert f"`{name}" in readme, name
+
+
+def test_server_warnings_are_json_events_each_text_once() -> None:
+    out = io.StringIO()
+    warned = ServerWarnings(Events(JsonLog(out)))
+    warned(299, "-", "v1beta1 is deprecated")
+    warned(299, "-", "v1beta1 is deprecated")
+    warned(299, "-", "another")
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [(r["event"], r["level"], r["msg"]) for r in records] == [
+        ("server.warning", "warning", "Warning: v1beta1 is deprecated"),
+        ("server.warning", "warning", "Warning: another"),
+    ]
+
+
+def test_the_metrics_sink_counts_an_event_before_the_log_shows_it() -> None:
+    metrics = Metrics(["cms"])
+    seen: list[float] = []
+
+    def log(event: Event) -> None:  # a log sink that looks at the metrics when it writes
+        seen.append(value(metrics, "kates_hook_runs_total", result="success"))
+
+    events = Events(log)
+    events.add(metrics, first=True)
+    events.emit("run.ended", None, run=0, seconds=0.1, code=0, result="success", stopped=False, error=None)
+    assert seen == [1]
