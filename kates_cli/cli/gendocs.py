@@ -13,6 +13,7 @@ from typing import Any
 
 from .. import __version__
 from ..errors import ExitCode
+from .watch import METRICS_PARAGRAPHS
 
 EXIT_CODES = [
     (ExitCode.SUCCESS, "done"),
@@ -68,6 +69,7 @@ WATCH_SECTIONS = [
             "dry run needs no permit.",
         ],
     ),
+    ("METRICS, PROBES AND LOGS", list(METRICS_PARAGRAPHS)),
     (
         "SIGNALS",
         [
