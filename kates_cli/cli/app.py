@@ -43,6 +43,7 @@ COMMANDS = {
     "delete": "delete",
     "logs": "logs",
     "watch": "watch",
+    "rbac": "rbac",
     "completion": "completion",
 }
 
@@ -169,8 +170,24 @@ def root(
     ctx.call_on_close(ctx.obj.close)
 
 
+_json_errors = False  # `kates watch --log-format json`: the final error line is a JSON object too
+
+
+def json_errors() -> None:
+    """From now on, `_error` writes one JSON log line (cli/events.py's form) instead of `error:` and `hint:`."""
+    global _json_errors
+    _json_errors = True
+
+
 def _error(message: str, hint: str | None = None) -> None:
     first = message.strip().splitlines()[0] if message.strip() else "unknown error"
+    if _json_errors:
+        import time
+
+        from .events import json_line
+
+        sys.stderr.write(json_line(time.time(), "error", "error", first, {"hint": hint} if hint else {}))
+        return
     sys.stderr.write(f"error: {first}\n")
     if hint:
         sys.stderr.write(f"hint: {hint}\n")
@@ -199,6 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: list[str]) -> int:
+    global _json_errors
+    _json_errors = False
     prog = "kubectl kates" if os.path.basename(sys.argv[0]) == "kubectl-kates" else "kates"
     debug = "--debug" in argv
     try:

@@ -13,6 +13,7 @@ from typing import Any
 
 from .. import __version__
 from ..errors import ExitCode
+from .watch import METRICS_PARAGRAPHS
 
 EXIT_CODES = [
     (ExitCode.SUCCESS, "done"),
@@ -25,6 +26,7 @@ EXIT_CODES = [
     (ExitCode.CONFLICT, "409: stale resourceVersion, or the object already exists"),
     (ExitCode.INVALID, "422: the server rejected the object as invalid"),
     (ExitCode.HOOK_FAILED, "watch: the hook failed --max-failures times in a row"),
+    (ExitCode.FENCED, "a write in a leader's hook not sent: no permit from a watcher holding its lease"),
     (ExitCode.INTERRUPTED, "SIGINT or SIGTERM"),
 ]
 
@@ -60,8 +62,14 @@ WATCH_SECTIONS = [
             "the watching kates before the command returns, so they are in the very next snapshot even before "
             "the watch delivers them, and a late watch event never rolls them back. A write outside a query's "
             "namespace or selectors never appears in it. If the report fails, the write still succeeds.",
+            "Fenced writes (--leader-elect): the hook's environment also has KATES_FENCED_WRITES=1, and a write "
+            "by kates inside the hook is sent only with a permit from the watching kates, granted while it holds "
+            "its lease and checked the moment before the request leaves. Without one (the lease lost; the watcher "
+            "stopped, frozen or gone; the permit expired) nothing is sent and kates exits with status 10. A server "
+            "dry run needs no permit.",
         ],
     ),
+    ("METRICS, PROBES AND LOGS", list(METRICS_PARAGRAPHS)),
     (
         "SIGNALS",
         [

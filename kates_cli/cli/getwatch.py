@@ -129,7 +129,7 @@ class KindPrinter:
                 return
             if fmt == "name":
                 line = f"{self.ref.kind_group}/{key[1]}"
-                out.write(f"{event} {line}\n" if self.events else f"{line}\n")
+                out.write(f"{line}\n")  # kubectl names no event here, even with --output-watch-events
             elif fmt == "yaml":
                 out.write(
                     self.separator.next() + render.to_yaml({"type": event, "object": obj} if self.events else obj)
@@ -143,12 +143,16 @@ class KindPrinter:
                     headers, row = ["EVENT", *headers], [_event_cell(event), *row]
                 self._write_rows([row], headers)
                 return
-            elif fmt in ("jsonpath", "jsonpath-as-json"):
-                out.write(self.out_fmt.columns[0][1].render(obj) + "\n")
-            else:
-                import orjson
+            elif fmt == "jsonpath":  # kubectl adds nothing between objects: `{.x}{"\\n"}` is the user's to write
+                out.write(self.out_fmt.columns[0][1].render(obj))
+            elif fmt == "jsonpath-as-json":
+                out.write(self.out_fmt.columns[0][1].render_json(obj))
+            elif self.events:  # kubectl: one compact line per event, a Go struct (type, then object; sorted keys)
+                from ..core.accumulator import canonical_json
 
-                out.write(orjson.dumps({"type": event, "object": obj} if self.events else obj).decode() + "\n")
+                out.write(f'{{"type":"{event}","object":{canonical_json(obj).decode()}}}\n')
+            else:
+                out.write(render.to_json(obj))
             out.flush()
 
     # -- the Sink protocol -----------------------------------------------------------------------------------

@@ -40,8 +40,11 @@ if TYPE_CHECKING:
     from ..core.accumulator import Accumulator, Query
     from ..core.deltas import Delta
     from ..core.leader import Leader
+    from .events import StreamFacts
     from .hook import RunResult
     from .leadership import LeaseOptions
+    from .metrics import Metrics
+    from .probes import Probes, ProbeServer
     from .rundir import RunDir
     from .schedule import Debounce
 
@@ -168,8 +171,28 @@ def register(app: typer.Typer) -> None:
         "inside the hook are reported there and appear in the next snapshot). Deltas are the net change since the "
         "last successful run, one per object (a changed UID is a delete then an add), ordered by query, then "
         "namespace and name. Exit 0 is success; anything else, a run that hit --hook-timeout, or a hook that "
-        "cannot be executed is a failure, retried with backoff.\n\n" + LEADER_HELP,
+        "cannot be executed is a failure, retried with backoff.\n\n"
+        + "\n\n".join(METRICS_PARAGRAPHS)
+        + "\n\n"
+        + LEADER_HELP,
     )(watch)
+
+
+METRICS_PARAGRAPHS = (
+    "--metrics-addr HOST:PORT (:PORT: every interface) serves three paths. /readyz is 200 once every query has "
+    "bootstrapped, 503 before. /healthz is 200 while every watch stream has heard from the API server within "
+    "--stall-timeout (an idle watch is renewed well within it), 503 naming the silent query otherwise.",
+    "/metrics, in Prometheus text: kates_hook_runs_total{result=success|failure|timeout}, "
+    "kates_hook_run_duration_seconds (histogram), kates_hook_consecutive_failures, kates_objects{query}, "
+    "kates_snapshot_bytes{query}, kates_overlay_entries{query} (local writes not yet seen by the watch), "
+    "kates_watch_events_total{query,type=ADDED|MODIFIED|DELETED|BOOKMARK}, "
+    "kates_watch_restarts_total{query,reason=410|404|stall|error|closed}, kates_watch_lists_total{query}, "
+    "kates_bootstrap_duration_seconds, kates_changes_total and kates_changes_coalesced_total (changes handed to "
+    "runs, and those that shared a run with an earlier one), kates_staleness_seconds (histogram: from a change "
+    "reaching kates to the start of the run that carries it), kates_leader and kates_leader_transitions_total.",
+    "--log-format json writes every line kates itself writes on stderr, including the final error, as one JSON "
+    'object: {"time", "level", "event", "msg", ...fields}; the hook\'s own output passes through untouched.',
+)
 
 
 def watch(
@@ -202,6 +225,10 @@ def watch(
         help="A watch connection silent this long is noticed (one line on stderr), dropped and resumed from its "
         "last resourceVersion (at least 2s).",
     ),
+    metrics_addr: str | None = typer.Option(
+        None, "--metrics-addr", help="Serve /metrics, /healthz and /readyz on HOST:PORT (:PORT: every interface)."
+    ),
+    log_format: str = typer.Option("text", "--log-format", help="kates's own stderr lines: text, or json."),
     leader_elect: bool = typer.Option(
         False, "--leader-elect", help="Run the hook only while holding --lease (see LEADER ELECTION below)."
     ),
@@ -232,6 +259,17 @@ def watch(
     from .app import parse_duration
 
     state: State = ctx.obj
+    if log_format not in ("text", "json"):
+        raise UsageError(f'invalid --log-format "{log_format}"', hint="expected text or json")
+    if log_format == "json":
+        from .app import json_errors
+
+        json_errors()
+    addr = None
+    if metrics_addr is not None:
+        from .probes import parse_addr
+
+        addr = parse_addr(metrics_addr)
     if not queries:
         raise UsageError("at least one -q/--query is required", hint=f"expected {QUERY_FORM}")
     default_ns = None if all_namespaces else (state.namespace or None)
@@ -279,6 +317,8 @@ def watch(
         grace=parse_duration(grace_period, "--grace-period"),
         bootstrap_timeout=parse_duration(bootstrap_timeout, "--bootstrap-timeout") if bootstrap_timeout else None,
         stall_timeout=stall,
+        metrics_addr=addr,
+        log_format=log_format,
         lease=lease_options,
     ).run()
     raise typer.Exit(code)
@@ -301,9 +341,11 @@ class Watcher:
         grace: float,
         bootstrap_timeout: float | None,
         stall_timeout: float = 30.0,
+        metrics_addr: tuple[str, int] | None = None,
+        log_format: str = "text",
         lease: LeaseOptions | None = None,
     ):
-        from .events import Events, TextLog
+        from .events import Events, JsonLog, TextLog
         from .hook import HookRunner
         from .policy import FailurePolicy
 
@@ -319,10 +361,17 @@ class Watcher:
         self.stall_timeout = stall_timeout
         self.runner = HookRunner(argv, timeout=hook_timeout, grace=grace) if argv else None
         self.policy = FailurePolicy(max_failures, backoff_cap)
-        self.events = Events(TextLog(state.env.stderr))
+        self.events = Events((JsonLog if log_format == "json" else TextLog)(state.env.stderr))
+        self.metrics_addr = metrics_addr
+        self.log_format = log_format
         self.stop_signal: int | None = None
         self.runs = 0
-        self.status = StatusLine(state.env.stderr_tty, state.env.stderr)
+        self.status = StatusLine(state.env.stderr_tty and log_format == "text", state.env.stderr)
+        if log_format == "json":
+            from ..core import server_warnings
+            from .events import ServerWarnings
+
+            server_warnings.set_handler(ServerWarnings(self.events))
         self.lease = lease
         self.leader: Leader | None = None
         self.reaper: Any = None
@@ -340,6 +389,7 @@ class Watcher:
             time.sleep(min(0.05, max(0.0, end - time.monotonic())))
 
     def run(self) -> int:
+        observer, probes = self._telemetry()  # binds --metrics-addr: a busy port ends kates before anything else
         previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         client = self.state.client()
         gate = None
@@ -349,13 +399,23 @@ class Watcher:
             gate = file_gate(os.environ["KATES_TEST_HOLD_WATCH"])
         server = None
         tmp = reaper = None
-        acc = client.watch(
-            *self.queries,
-            wait_for_kinds=self.wait_for_kinds,
-            gate=gate,
-            stall_timeout=self.stall_timeout,
-            notice=self.events.notice,
-        )
+        try:
+            acc = client.watch(
+                *self.queries,
+                wait_for_kinds=self.wait_for_kinds,
+                gate=gate,
+                stall_timeout=self.stall_timeout,
+                notice=self.events.notice,
+                observer=observer,
+            )
+        except BaseException:
+            if probes is not None:
+                probes.close()
+            for s, h in previous.items():
+                signal.signal(s, h)
+            raise
+        if probes is not None:
+            probes.attach(acc)
         try:
             if self.runner is not None:
                 from ..core.coherence import WriteServer, cluster_id
@@ -396,6 +456,8 @@ class Watcher:
                     )
                 self.leader.client.close()
             acc.close()
+            if probes is not None:
+                probes.close()
             if server is not None:
                 server.close()
             if tmp is not None:
@@ -404,6 +466,26 @@ class Watcher:
                 reaper.close()
             for s, h in previous.items():
                 signal.signal(s, h)
+
+    def _telemetry(self) -> tuple[StreamFacts | None, Served | None]:
+        """With --metrics-addr: the metrics sink and the bound HTTP endpoint; with it or a JSON log: the streams'
+        observer (lists, restarts, watch events). None and None otherwise: nothing is counted."""
+        from .events import StreamFacts
+
+        served = None
+        if self.metrics_addr is not None:
+            from .metrics import Metrics
+            from .probes import Probes, ProbeServer
+
+            metrics = Metrics(q.name for q in self.queries)
+            probes = Probes()
+            served = Served(metrics, probes, ProbeServer(self.metrics_addr, probes, metrics.render))
+            self.events.add(metrics, first=True)
+            self.events.emit("metrics.listening", None, address=served.server.address)
+            return StreamFacts(self.events, metrics.count_event), served
+        if self.log_format == "json":
+            return StreamFacts(self.events), None
+        return None, served
 
     # -- leadership (cli/leadership.py, core/leader.py) ------------------------------------------------------
 
@@ -658,6 +740,19 @@ class Watcher:
             env[FENCE_ENV] = "1"
         env.pop("KATES_TEST_HOLD_WATCH", None)
         return env
+
+
+class Served:
+    """The metrics, probes and their HTTP server of one watch (--metrics-addr)."""
+
+    def __init__(self, metrics: Metrics, probes: Probes, server: ProbeServer) -> None:
+        self.metrics, self.probes, self.server = metrics, probes, server
+
+    def attach(self, acc: Accumulator) -> None:
+        self.metrics.acc = self.probes.acc = acc
+
+    def close(self) -> None:
+        self.server.close()
 
 
 class StatusLine:

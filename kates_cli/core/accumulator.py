@@ -16,11 +16,16 @@ Invariants (the promises of the Go kates, without its defects):
   there. Memory stays bounded: every overlay entry is retired once the stream's progress passes it.
 - resourceVersions are compared only under KEP-5504 rules (selectors.compare_rv); an incomparable version never
   wins a comparison, and its overlay retires when the watch delivers that exact version.
+- Accounting, for metrics (read, never acted on): `generation` counts visible changes; each take of the changes
+  records `taken_generation` (the generation it took) and `taken_since` (the monotonic time the oldest change it
+  took reached the accumulator, None when it took none); `sizes()` gives each query's objects, the bytes of its
+  part of the last JSON snapshot, and its pending overlay entries.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -154,6 +159,7 @@ class QueryState:
         self.progress = ""  # newest resourceVersion the watch has delivered (events, bookmarks, list)
         self.synced = False
         self.delivered: dict[Key, Version] = {}
+        self.snapshot_bytes = 0  # the length of this query's part of the last JSON snapshot taken
         self._bytes: bytes | None = None
         self._view: dict[Key, Entry] | None = None  # cached view; dropped whenever anything visible may change
         self._retired = False  # set by _advance: retiring an overlay changed the view
@@ -306,6 +312,9 @@ class Accumulator:
         self._cond = threading.Condition()
         self._pending = False
         self.generation = 0
+        self.taken_generation = 0  # the generation the last take of the changes took
+        self.taken_since: float | None = None  # when the oldest change of the last take arrived (monotonic)
+        self._since: float | None = None  # when the oldest change not yet taken arrived
         self._first = True
         self._closed = False
         self.error: KatesError | None = None
@@ -319,6 +328,8 @@ class Accumulator:
 
     def _changed(self, changed: bool) -> None:
         if changed:
+            if self._since is None:
+                self._since = time.monotonic()
             self._pending = True
             self.generation += 1  # counts visible changes: lets a consumer wait for quiet (debounce)
             self._cond.notify_all()
@@ -367,6 +378,11 @@ class Accumulator:
         with self._cond:
             return {n: {"synced": s.synced, "count": len(s.view())} for n, s in self.states.items()}
 
+    def sizes(self) -> dict[str, tuple[int, int, int]]:
+        """Per query: (objects in its view, bytes of its part of the last JSON snapshot, pending overlay entries)."""
+        with self._cond:
+            return {n: (len(s.view()), s.snapshot_bytes, len(s.overlay)) for n, s in self.states.items()}
+
     def wait(self, timeout: float | None = None) -> bool:
         """Block until every query has bootstrapped and a change may be pending; False on timeout or close.
         Raises the first fatal stream error (e.g. Forbidden), once the changes made before it have been taken (a
@@ -388,6 +404,7 @@ class Accumulator:
         if not self.synced_locked():
             return False, []
         self._pending = False
+        self.taken_generation, self.taken_since, self._since = self.generation, self._since, None
         changes = [c for s in self.states.values() for c in s.take_changes()]
         first, self._first = self._first, False
         return bool(changes) or first, changes
@@ -445,7 +462,11 @@ class Accumulator:
         """As snapshot_json, with each object's versions before and after (for `deltas.NetChanges`)."""
         with self._cond:
             changed, changes = self._take()
-            parts = [orjson.dumps(name) + b":" + state.json_bytes() for name, state in self.states.items()]
+            parts = []
+            for name, state in self.states.items():
+                part = state.json_bytes()
+                state.snapshot_bytes = len(part)
+                parts.append(orjson.dumps(name) + b":" + part)
             return changed, b"{" + b",".join(parts) + b"}", changes
 
     def snapshots(self, timeout: float | None = None) -> Iterator[dict[str, list[KubeObject]]]:

@@ -36,6 +36,7 @@ from .transport import Transport, to_plain
 if TYPE_CHECKING:
     from .accumulator import Accumulator, Query
     from .logs import LogEvent
+    from .watch import StreamObserver
 
 KubeObject = dict[str, Any]
 TABLE_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
@@ -402,11 +403,13 @@ class Client:
         streaming: bool = True,
         gate: Callable[[], None] | None = None,
         notice: Callable[[str], None] | None = None,
+        observer: StreamObserver | None = None,
     ) -> Accumulator:
         """Start watching `queries`; returns the Accumulator (close it, or use it as a context manager).
 
         Writes made through this client are overlaid on the snapshots until the watch delivers them. A connection
-        silent for `stall_timeout` seconds is noticed, told to `notice` (one line naming the query) and resumed."""
+        silent for `stall_timeout` seconds is noticed, told to `notice` (one line naming the query) and resumed.
+        `observer` (watch.StreamObserver) is told of each stream's lists, events and restarts."""
         from .accumulator import Accumulator, QueryState
         from .watch import Stream
 
@@ -447,6 +450,7 @@ class Client:
                 stall_timeout=stall_timeout,
                 server_timeout=server_timeout,
                 notice=notice,
+                observer=observer,
                 backoff_cap=backoff_cap,
                 wait_for_kind=wait_for_kinds,
                 gate=gate,

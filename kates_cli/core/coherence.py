@@ -38,6 +38,7 @@ Write permits (fencing, `kates watch --leader-elect`):
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import socket
 import stat
@@ -135,8 +136,8 @@ def request_permit(path: str, cluster: str, timeout: float | None = None) -> flo
         try:
             until = float(line[3:])
         except ValueError:
-            until = float("nan")
-        if until == until and until not in (float("inf"), float("-inf")):
+            until = math.nan
+        if math.isfinite(until):
             return until
     if line.startswith("error: fenced: "):
         raise Fenced(f"write fenced: {line[len('error: fenced: ') :]}", hint=f"another replica may lead: {NOT_SENT}")

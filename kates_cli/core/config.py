@@ -4,8 +4,9 @@ Invariants:
 - Pure: reads files and parses YAML, never touches the network. Only `run_exec_plugin` starts a process.
 - Source order: explicit `kubeconfig` (exactly one file, must exist) > `KUBECONFIG` (os.pathsep list; empty
   entries and missing files skipped; when it names any path, ~/.kube/config is not consulted, as in client-go)
-  > ~/.kube/config > in-cluster service account. Files that exist but define nothing also fall back to
-  in-cluster when it is possible (client-go does the same).
+  > ~/.kube/config > in-cluster service account (KUBERNETES_SERVICE_HOST/PORT set and a token in the service
+  account directory: DEFAULT_SA_DIR, or $KATES_SERVICEACCOUNT_DIR when set). Files that exist but define nothing
+  also fall back to in-cluster when it is possible (client-go does the same).
 - First file wins on merge: a cluster/user/context name is taken whole from the first file defining it (no
   field-level merge); current-context comes from the first file setting a non-empty one; preferences and
   extensions are ignored. A name repeated inside one file is an error.
@@ -44,6 +45,9 @@ from kates_cli.errors import ConfigError
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's loader is ~10x faster than pure Python
 
 DEFAULT_SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+# Where the in-cluster service account is read from instead of DEFAULT_SA_DIR: an override for tests and for pods
+# that mount the token elsewhere (client-go has no such knob; kubectl cannot be pointed elsewhere at all).
+SA_DIR_ENV = "KATES_SERVICEACCOUNT_DIR"
 EXEC_TIMEOUT = 60.0
 NO_CONFIG_HINT = "set KUBECONFIG, pass --kubeconfig, or create ~/.kube/config"
 _SECTIONS = (("clusters", "cluster"), ("users", "user"), ("contexts", "context"))
@@ -86,10 +90,12 @@ def load(
     *,
     env: Mapping[str, str] | None = None,
     home: str | None = None,
-    sa_dir: str = DEFAULT_SA_DIR,
+    sa_dir: str | None = None,
 ) -> ConnectionSettings:
-    """Resolve the connection settings from kubeconfig files or, failing those, the in-cluster service account."""
+    """Resolve the connection settings from kubeconfig files or, failing those, the in-cluster service account
+    (`sa_dir`, else `$KATES_SERVICEACCOUNT_DIR`, else DEFAULT_SA_DIR)."""
     env = os.environ if env is None else env
+    sa_dir = sa_dir or env.get(SA_DIR_ENV) or DEFAULT_SA_DIR
     paths = _config_paths(kubeconfig, env, home)
     cfg = merged_config(paths)
     service = bool(env.get("KUBERNETES_SERVICE_HOST") and env.get("KUBERNETES_SERVICE_PORT"))

@@ -22,6 +22,14 @@ Invariants:
   (forbidden, bad selector, a TLS verification failure before the query has bootstrapped) are fatal: reported once
   to the accumulator, naming the query, the kind and the verb the server refused. A TLS failure after bootstrap
   (a server certificate mid-rotation) is retried, and said once through `notice`.
+- `heard` is the monotonic time the stream last heard from the server (a byte of a response, or an error answer,
+  or discovery while waiting for a kind), so a stream silent past `stall_timeout` is visible from outside
+  (`kates watch`'s /healthz). A healthy idle watch is never silent that long: the server ends it at 90% of the bound
+  and the reconnect's answer is heard.
+- An optional `StreamObserver` is told, in the stream's thread, of each initial-set request (`listed`: bootstrap,
+  relist, a kind back), each event after the initial set (`event`, BOOKMARK included), and each time the
+  connection ends and is reopened (`restarted` with a reason: "410", "404", "stall", "error", "closed"; the initial
+  streaming list closed at its end bookmark is no restart). Without one nothing is counted and nothing is called.
 """
 
 from __future__ import annotations
@@ -71,6 +79,14 @@ class Sink(Protocol):
     def fail(self, error: KatesError) -> None: ...
 
 
+class StreamObserver(Protocol):
+    """Per-stream facts, for metrics and logs. Called in the stream's thread: quick, and never raising."""
+
+    def listed(self, query: str) -> None: ...
+    def event(self, query: str, event_type: str) -> None: ...
+    def restarted(self, query: str, reason: str) -> None: ...
+
+
 class Backoff:
     def __init__(self, first: float = 0.2, cap: float = 10.0):
         self.first, self.cap, self.next = first, cap, first
@@ -102,6 +118,7 @@ class Stream:
         gate: Callable[[], None] | None = None,
         streaming: bool = True,
         notice: Callable[[str], None] | None = None,
+        observer: StreamObserver | None = None,
     ):
         self.transport = transport
         self.discovery = discovery
@@ -112,6 +129,7 @@ class Stream:
         self.stall_timeout = stall_timeout
         self.server_timeout = server_timeout if server_timeout is not None else server_timeout_for(stall_timeout)
         self.notice = notice
+        self.observer = observer
         self.backoff = Backoff(cap=backoff_cap)
         self.wait_for_kind = wait_for_kind
         self.gate = gate
@@ -122,6 +140,7 @@ class Stream:
         self.lists = 0  # complete initial sets delivered (bootstraps, relists, a kind that came back)
         self.stalls = 0  # silent stalls noticed (each told once through `notice`)
         self._stalled = False  # within a stall: told already, not yet healed by a byte from the server
+        self.heard = time.monotonic()  # when the server last answered (the stream's start, before it has)
         self._bootstrapped = False
         self._told_tls = False
         self._gone = False  # the kind stopped being served, and has not been bootstrapped since
@@ -145,6 +164,7 @@ class Stream:
     # -- the loop --------------------------------------------------------------------------------------------
 
     def _run(self) -> None:
+        self.heard = time.monotonic()
         try:
             while not self._stop.is_set():
                 try:
@@ -155,11 +175,14 @@ class Stream:
                     else:
                         self._watch()
                 except Gone:
+                    self.heard = time.monotonic()
                     self.rv = ""  # too old: relist, and let the accumulator diff
                     self.relists += 1
+                    self._restarted("410")
                 except ResourceTypeNotFound:
                     raise  # (a NotFound from discovery, not from the collection)
                 except NotFound as exc:
+                    self.heard = time.monotonic()
                     self._kind_gone(exc)
                 except Unreachable as exc:
                     if _tls_failure(exc):
@@ -168,14 +191,19 @@ class Stream:
                         if not self._told_tls:  # after bootstrap: perhaps a server mid-rotation; retried, said once
                             self._told_tls = True
                             self._say(f"kates: watch of query {self.name} ({self._what()}): {exc.message}; retrying")
-                    if _timed_out(exc):
+                    stalled = _timed_out(exc)
+                    if stalled:
                         self._stall()
                     self.reconnects += 1
+                    self._restarted("stall" if stalled else "error")
                     self._stop.wait(self.backoff.take())
                 except ApiError as exc:
                     if not _transient(exc):
                         raise
+                    if exc.code:
+                        self.heard = time.monotonic()
                     self.reconnects += 1
+                    self._restarted("error")
                     self._stop.wait(self.backoff.take())
         except KatesError as exc:
             if not self._stop.is_set():
@@ -223,6 +251,11 @@ class Stream:
     def _alive(self) -> None:
         """A byte came from the server: a stall, if any, is over."""
         self._stalled = False
+        self.heard = time.monotonic()
+
+    def _restarted(self, reason: str) -> None:
+        if self.observer is not None and not self._stop.is_set():
+            self.observer.restarted(self.name, reason)
 
     def _kind_gone(self, exc: NotFound) -> None:
         """The collection answers 404: the kind is no longer served (a deleted CRD). Its objects are gone with it."""
@@ -236,6 +269,7 @@ class Stream:
                 code=404,
                 status=exc.status,
             )
+        self._restarted("404")
         if not self._gone:  # discovery may list the kind a little longer than it is served: say it once
             self._say(f"kates: query {self.name}: the server no longer serves {what}; waiting for it to come back")
         self._gone = True
@@ -248,6 +282,7 @@ class Stream:
         while self.ref is None and not self._stop.is_set():
             try:
                 self.discovery.refresh()
+                self.heard = time.monotonic()
                 self.ref = self.discovery.resolve(self.state.query.kind)
             except ResourceTypeNotFound:
                 if not self.wait_for_kind:
@@ -269,6 +304,7 @@ class Stream:
     def _bootstrap(self) -> None:
         self._verb = "list"
         if self.streaming:
+            self._listed()
             try:
                 self._watch(initial=True)
                 return
@@ -276,7 +312,12 @@ class Stream:
                 if exc.code not in (400, 422):
                     raise
                 self.streaming = False  # the server refuses streaming lists: list + watch instead
+        self._listed()
         self._list()
+
+    def _listed(self) -> None:
+        if self.observer is not None:
+            self.observer.listed(self.name)
 
     def _list(self) -> None:
         assert self.ref is not None
@@ -341,6 +382,8 @@ class Stream:
                     elif pending is None:
                         self.rv = rv or self.rv
                         self.acc.bookmark(self.name, rv)
+                        if self.observer is not None:
+                            self.observer.event(self.name, "BOOKMARK")
                     continue
                 entry = make_entry(obj)
                 if pending is not None:
@@ -351,6 +394,8 @@ class Stream:
                 if self._stop.is_set():
                     return
                 self.acc.event(self.name, str(etype), entry)
+                if self.observer is not None:
+                    self.observer.event(self.name, str(etype))
                 self.rv = entry.rv or self.rv
                 self.backoff.reset()
         finally:
@@ -358,6 +403,7 @@ class Stream:
             resp.close()
         if pending is not None:  # the stream ended before the initial events did: start the bootstrap again
             self.rv = ""
+        self._restarted("closed")  # the server ended the watch (its timeoutSeconds, or it closed): reopened
 
 
 def _transient(exc: ApiError) -> bool:

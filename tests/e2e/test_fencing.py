@@ -6,9 +6,11 @@ expired, it exits FENCED (10) and the object never reaches the server. Without K
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +26,7 @@ from tests import figures
 from tests.conftest import wait_for
 from tests.controlplane.launcher import ControlPlane
 
-from .conftest import Runner
+from .conftest import KATES, Runner, _env
 
 pytestmark = pytest.mark.e2e
 
@@ -113,6 +115,49 @@ def test_a_permitted_write_is_sent_and_a_refused_one_exits_fenced_and_never_reac
     r = kates("create", "--dry-run=server", "-f", "-", input=cm(ns, "dry"), env=env)
     assert (r.code, r.out) == (0, "configmap/dry created (server dry run)\n"), r
     assert permit.calls == calls and not exists(cluster, ns, "dry")
+
+
+def test_leadership_lost_in_the_middle_of_create_f_writes_nothing_more_and_names_the_objects_not_sent(
+    cluster: ControlPlane, cache_dir: Path, ns: str, watcher: tuple[WriteServer, Permit, list[Any]], tmp_path: Path
+) -> None:
+    server, permit, _ = watcher
+    leading = threading.Event()
+    leading.set()
+    # short permits, as a leader's: each is reused while valid, then asked for again
+    permit.answer = lambda: time.monotonic() + 0.05 if leading.is_set() else None
+    total = 100
+    path = tmp_path / "many.yaml"
+    path.write_text("---\n".join(cm(ns, f"m{i:03d}") for i in range(total)))
+    proc = subprocess.Popen(
+        [*KATES, "create", "-f", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(cluster, cache_dir, hook_env(server.path)),
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    created: list[str] = []
+    for line in proc.stdout:
+        created.append(line)
+        if len(created) == 20:
+            leading.clear()  # the lease is lost while kates is writing
+    err = proc.stderr.read()
+    code = proc.wait(60)
+    assert code == ExitCode.FENCED, (code, err)
+    reported = {m.group(1) for line in created if (m := re.fullmatch(r"configmap/(\S+) created\n", line))}
+    assert 20 <= len(reported) < total, err
+    n = len(reported)
+    refusal = "write fenced: this hook's watcher does not hold lease kube-system/fence-test"
+    not_sent = total - n - 1
+    lines = err.splitlines()
+    assert lines[0] == f"error: creating {path}: document {n + 1} (line {5 * n + 1}): {refusal}", err
+    assert lines[1].startswith(f'error: {not_sent} of {total} objects were not sent: configmaps "m{n + 1:03d}"'), err
+    assert lines[2] == f"error: {refusal} ({n} of {total} objects written)", err
+    status, body = cluster.request("GET", f"/api/v1/namespaces/{ns}/configmaps")
+    assert status == 200, body
+    held = {i["metadata"]["name"] for i in body["items"]} - {"kube-root-ca.crt"}
+    assert held == reported and f"m{n:03d}" not in held  # every write reported, none from the refusal on
+    figures.record("fencing", "create -f 100, lease lost after 20", created=len(reported), not_sent=not_sent + 1)
 
 
 def test_a_permit_that_expires_before_the_request_leaves_is_fenced(

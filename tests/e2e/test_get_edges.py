@@ -9,6 +9,8 @@ import subprocess
 import threading
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import wait_for
 from tests.controlplane.launcher import RESTRICTED_CONTEXT, ControlPlane
 
@@ -85,3 +87,61 @@ def test_watch_events_column_is_as_wide_as_kubectls(cluster: ControlPlane, cache
     assert mine[0] == theirs[0] == "EVENT      NAME               DATA   AGE\n", (mine, theirs)
     assert [line.split()[:3] for line in mine] == [line.split()[:3] for line in theirs]
     assert mine[1].startswith("ADDED      a "), mine
+
+
+WATCH_FORMATS = [
+    ["-o", "json"],
+    ["-o", "json", "--output-watch-events"],
+    ["-o", "jsonpath={.metadata.labels.x}"],
+    ["-o", "jsonpath-as-json={.metadata.labels.x}"],
+    ["-o", "name", "--output-watch-events"],
+    ["-o", "yaml", "--output-watch-events"],
+]
+
+
+@pytest.mark.parametrize("fmt", WATCH_FORMATS, ids=[" ".join(f) for f in WATCH_FORMATS])
+def test_get_watch_prints_each_format_as_kubectl_does(
+    cluster: ControlPlane, cache_dir: Path, ns: str, fmt: list[str]
+) -> None:
+    """Indented sorted JSON per object, compact event wrappers (type first), jsonpath with nothing added between
+    objects, names without their event: byte for byte what kubectl 1.37 prints for an add and a change."""
+    create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "a", "labels": {"x": "first"}}})
+    args = ["get", "cm", "a", "-n", ns, "-w", *fmt]
+    procs = [
+        subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_env(cluster, cache_dir, None))
+        for cmd in ([*KATES, *args], [kubectl_path(), *args])
+    ]
+    outs: list[list[bytes]] = [[], []]
+
+    def pump(proc: subprocess.Popen[bytes], out: list[bytes]) -> None:
+        assert proc.stdout is not None
+        while chunk := proc.stdout.read1(65536):
+            out.append(chunk)
+
+    readers = [threading.Thread(target=pump, args=po, daemon=True) for po in zip(procs, outs, strict=True)]
+    for r in readers:
+        r.start()
+
+    def printed(value: str, lines: int) -> bool:
+        texts = [b"".join(o).decode() for o in outs]
+        if fmt[1] == "name":
+            return all(t.count("\n") >= lines for t in texts)
+        return all(value in t for t in texts)
+
+    try:
+        wait_for(lambda: printed("first", 1), 30, "the first object from both")
+        cluster.request(
+            "PATCH",
+            f"/api/v1/namespaces/{ns}/configmaps/a",
+            {"metadata": {"labels": {"x": "second"}}},
+            content_type="application/merge-patch+json",
+        )
+        wait_for(lambda: printed("second", 2), 30, "the change from both")
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+    for r in readers:
+        r.join(5)
+    mine, theirs = (b"".join(o).decode() for o in outs)
+    assert mine == theirs, (mine, theirs)

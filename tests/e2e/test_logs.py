@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
-import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +15,7 @@ from tests.conftest import wait_for
 from tests.controlplane.launcher import ControlPlane, cri_timestamp
 
 from .conftest import Runner, create
+from .follow import Follow
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -139,24 +136,6 @@ def test_since_tail_and_timestamps_match_kubectl(
     assert tier2_kates("logs", pod, "-n", ns, "-c", "c1", "-o", "raw", "--since", "10m").out == "fresh one\nfresh two\n"
 
 
-class Follow:
-    def __init__(self, cp: ControlPlane, cache_dir: Path, args: list[str]):
-        env = dict(os.environ, KUBECONFIG=str(cp.kubeconfig), KATES_CACHE_DIR=str(cache_dir))
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "kates_cli", "logs", *args],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.out: list[str] = []
-        self.err: list[str] = []
-        for stream, sink in ((self.proc.stdout, self.out), (self.proc.stderr, self.err)):
-            threading.Thread(
-                target=lambda s=stream, k=sink: [k.append(line.rstrip("\n")) for line in s], daemon=True
-            ).start()
-
-
 def test_follow_picks_up_new_pods_and_reports_deleted_ones(
     tier2_cluster: ControlPlane, tier2_ns: str, cache_dir: Path
 ) -> None:
@@ -166,7 +145,7 @@ def test_follow_picks_up_new_pods_and_reports_deleted_ones(
     for pod in pods:
         cp.append_log(ns, pod, "c1", f"hello from {pod}")
         cp.append_log(ns, pod, "c2", f"c2 of {pod}")
-    f = Follow(cp, cache_dir, ["deploy/web", "-n", ns, "-f", "-c", "c1"])
+    f = Follow(cp.kubeconfig, cache_dir, ["deploy/web", "-n", ns, "-f", "-c", "c1"])
     try:
         wait_for(lambda: {f"{p}/c1 hello from {p}" for p in pods} <= set(f.out), 30, "the existing lines")
         cp.append_log(ns, pods[0], "c1", "appended while following")
@@ -200,7 +179,7 @@ def test_a_dropped_stream_resumes_without_repeating_or_losing_lines(
     (pod,) = running_pods(cp, ns, 1)
     cp.append_log(ns, pod, "c1", "before 1", "before 2")
     cp.append_log(ns, pod, "c2", "other container")
-    f = Follow(cp, cache_dir, [pod, "-n", ns, "-f", "-c", "c1", "-o", "raw"])
+    f = Follow(cp.kubeconfig, cache_dir, [pod, "-n", ns, "-f", "-c", "c1", "-o", "raw"])
     try:
         wait_for(lambda: f.out == ["before 1", "before 2"], 30, "the first lines")
         cp.restart_apiserver()  # every stream through the API server drops
@@ -324,7 +303,7 @@ def test_a_pattern_that_filters_out_every_pod_of_a_target_names_the_pattern_only
 def test_follow_waits_for_pods_that_do_not_exist_yet(
     cluster: ControlPlane, ns: str, cache_dir: Path, args: list[str], note: str
 ) -> None:
-    f = Follow(cluster, cache_dir, [*args, "-n", ns, "-f"])
+    f = Follow(cluster.kubeconfig, cache_dir, [*args, "-n", ns, "-f"])
     try:
         wait_for(lambda: f.err == [note.format(ns=ns)], 30, "the note")
         assert f.proc.poll() is None

@@ -431,6 +431,16 @@ def test_in_cluster_needs_the_service_env_and_token(tmp_path: Path, sa_dir: Path
         load(env=IN_CLUSTER_ENV, home=str(tmp_path), sa_dir=str(sa_dir))
 
 
+def test_in_cluster_service_account_dir_from_the_environment(tmp_path: Path, sa_dir: Path) -> None:
+    env = {**IN_CLUSTER_ENV, "KATES_SERVICEACCOUNT_DIR": str(sa_dir)}
+    s = load(env=env, home=str(tmp_path))
+    assert (s.in_cluster, s.token_file, s.namespace) == (True, str(sa_dir / "token"), "team-a")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "token").write_text("other-token\n")
+    assert load(env=env, home=str(tmp_path), sa_dir=str(other)).token_file == str(other / "token")  # argument wins
+
+
 def test_in_cluster_has_no_named_contexts(tmp_path: Path, sa_dir: Path) -> None:
     with pytest.raises(ConfigError, match='context "prod" does not exist'):
         load(context="prod", env=IN_CLUSTER_ENV, home=str(tmp_path), sa_dir=str(sa_dir))

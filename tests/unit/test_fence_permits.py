@@ -271,3 +271,32 @@ def test_a_fenced_repeat_of_a_write_whose_answer_was_lost_is_uncertain_not_fence
     finally:
         transport.close()
         listener.close()
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        (b"ok nan\n", "the watcher refused a permit: ok nan"),
+        (b"ok soon\n", "the watcher refused a permit: ok soon"),
+        (b"error: busy\n", "the watcher refused a permit: error: busy"),
+        (b"", "the watcher did not answer (stopped or gone): the connection closed without an answer"),
+    ],
+)
+def test_an_answer_not_understood_refuses(directory: str, answer: bytes, words: str) -> None:
+    path = str(Path(directory) / "odd.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as odd:
+        odd.bind(path)
+        odd.listen(1)
+
+        def serve() -> None:
+            conn, _ = odd.accept()
+            with conn:
+                conn.recv(4096)
+                conn.sendall(answer)
+
+        t = threading.Thread(target=serve, daemon=True)
+        t.start()
+        with pytest.raises(Fenced) as info:
+            request_permit(path, CLUSTER, timeout=5)
+        t.join(5)
+    assert info.value.message == f"write fenced: {words}"

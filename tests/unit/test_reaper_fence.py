@@ -16,6 +16,7 @@ import pytest
 
 from kates_cli.cli import rundir
 from kates_cli.cli.hook import Reaper
+from tests import figures
 from tests.conftest import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,6 +54,15 @@ def hook_group() -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(["sh", "-c", "sleep 300 & sleep 300; wait"], start_new_session=True)
     wait_for(lambda: members(proc.pid) == 3, 10, "the hook's shell and its two sleeps")
     return proc
+
+
+def end(group: subprocess.Popen[bytes]) -> None:
+    """Kill the whole group (its sleeps too), then reap its leader."""
+    try:
+        os.killpg(group.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    group.wait()
 
 
 @pytest.fixture
@@ -98,9 +108,12 @@ def test_the_reaper_kills_the_hook_of_a_frozen_kates_at_the_deadline_not_before(
         wait_for(lambda: (_stat(parent.pid) or ["?"])[0] == "T", 5, "the parent stopped")
         assert time.monotonic() < until, "the set-up took longer than the fence deadline"
         wait_for(lambda: time.monotonic() >= until - 0.1, 5, "just before the deadline", interval=0.01)
-        assert group_alive(pgid), "the hook was killed before the deadline"
+        alive = group_alive(pgid)
+        if time.monotonic() < until:  # the look was wholly before the deadline (else, on a busy machine: no verdict)
+            assert alive, "the hook was killed before the deadline"
         dead = died_at(pgid, 10)
         assert until <= dead <= until + 1.0, f"killed {dead - until:+.3f}s after the deadline"
+        figures.record("fencing", "reaper: hook group killed after the deadline, kates frozen", seconds=dead - until)
         assert (_stat(parent.pid) or ["?"])[0] == "T"  # still frozen: the reaper did it alone
         assert _stat(int(reaper_pid)) is not None  # and the reaper lives on, waiting for kates
     finally:
@@ -133,11 +146,9 @@ def test_a_newer_until_postpones_the_kill_and_until_dash_clears_it(reaper: Reape
             reaper.close()  # the reaper has read every line once it exits
             assert cleared.poll() is None and group_alive(cleared.pid)
         finally:
-            cleared.kill()
-            cleared.wait()
+            end(cleared)
     finally:
-        group.kill()
-        group.wait()
+        end(group)
 
 
 def test_a_group_announced_after_the_deadline_is_killed_at_once_until_a_newer_until(reaper: Reaper) -> None:
@@ -152,8 +163,7 @@ def test_a_group_announced_after_the_deadline_is_killed_at_once_until_a_newer_un
         assert late.returncode == -signal.SIGKILL
         reaper.ended(late.pid)
     finally:
-        late.kill()
-        late.wait()
+        end(late)
     # leadership regained: a deadline in the future, and new runs work normally
     reaper.fence(time.monotonic() + 60)
     fresh = hook_group()
@@ -162,8 +172,7 @@ def test_a_group_announced_after_the_deadline_is_killed_at_once_until_a_newer_un
         reaper.close()  # every line read and acted on
         assert fresh.poll() is None and group_alive(fresh.pid)
     finally:
-        fresh.kill()
-        fresh.wait()
+        end(fresh)
 
 
 def test_bad_until_lines_are_ignored(tmp_path: Path) -> None:

@@ -99,7 +99,9 @@ class FakeDiscovery:
         return self.ref
 
 
-def run(script: list[Any], *, wait_for_kind: bool = False, stall: float = 3.0) -> tuple[Stream, Accumulator, list[str]]:
+def run(
+    script: list[Any], *, wait_for_kind: bool = False, stall: float = 3.0, observer: Any = None
+) -> tuple[Stream, Accumulator, list[str]]:
     state = QueryState(Query("cms", "cm", "default"), "", "configmaps", "v1", "ConfigMap")
     acc = Accumulator([state])
     notices: list[str] = []
@@ -113,6 +115,7 @@ def run(script: list[Any], *, wait_for_kind: bool = False, stall: float = 3.0) -
         stall_timeout=stall,
         wait_for_kind=wait_for_kind,
         notice=notices.append,
+        observer=observer,
     )
     stream.backoff.first = stream.backoff.next = 0.001
     stream.start()
@@ -203,3 +206,43 @@ def test_refusals_are_named(error: ApiError, kind: type[Exception], message: str
         while acc.wait(5):
             acc.update({})
     finish(stream)
+
+
+class Observed:
+    def __init__(self) -> None:
+        self.facts: list[tuple[str, ...]] = []
+
+    def listed(self, query: str) -> None:
+        self.facts.append(("listed", query))
+
+    def event(self, query: str, event_type: str) -> None:
+        self.facts.append(("event", query, event_type))
+
+    def restarted(self, query: str, reason: str) -> None:
+        self.facts.append(("restarted", query, reason))
+
+
+def test_the_observer_is_told_each_list_event_and_restart_with_its_reason() -> None:
+    observed = Observed()
+    stream, _, _ = run(
+        [
+            (INITIAL, None),  # the streaming list, closed by the stream at its end: no restart
+            ([event("MODIFIED", "a", 7), event("BOOKMARK", "", 8)], None),  # the server ends the watch
+            timed_out(),  # a stall
+            Unreachable("unable to connect to the server https://x:1: connection refused"),
+            from_status(410, {"code": 410, "reason": "Expired", "message": "too old resource version"}),
+            (INITIAL, None),  # the relist
+        ],
+        observer=observed,
+    )
+    finish(stream)
+    assert observed.facts == [
+        ("listed", "cms"),
+        ("event", "cms", "MODIFIED"),
+        ("event", "cms", "BOOKMARK"),
+        ("restarted", "cms", "closed"),
+        ("restarted", "cms", "stall"),
+        ("restarted", "cms", "error"),
+        ("restarted", "cms", "410"),
+        ("listed", "cms"),
+    ]
