@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -137,6 +138,23 @@ class Replica:
     def stderr(self) -> str:
         return self.err_path.read_text()
 
+    def events(self) -> list[dict[str, Any]]:
+        """With --log-format json: kates's own events."""
+        return [json.loads(line) for line in self.stderr().splitlines() if line.startswith("{")]
+
+    def metrics(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        """With --metrics-addr 127.0.0.1:0 and --log-format json: /metrics, parsed by prometheus-client's parser."""
+        from prometheus_client.parser import text_string_to_metric_families
+
+        address = next(e["address"] for e in self.events() if e["event"] == "metrics.listening")
+        with urllib.request.urlopen(f"http://{address}/metrics", timeout=10) as resp:
+            text = resp.read().decode()
+        return {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+        }
+
     def signal(self, signum: int) -> None:
         self.proc.send_signal(signum)
 
@@ -189,7 +207,8 @@ def test_one_of_three_replicas_runs_hooks_and_a_sigkilled_leader_fails_over_to_a
 ) -> None:
     for i in range(3):
         podtemplate(cluster, ns, f"pt-{i}")
-    replicas = {w: Replica(cluster, cache_dir, tmp_path, ns, w, "hooks") for w in ("r0", "r1", "r2")}
+    telemetry = ("--metrics-addr", "127.0.0.1:0", "--log-format", "json")
+    replicas = {w: Replica(cluster, cache_dir, tmp_path, ns, w, "hooks", *telemetry) for w in ("r0", "r1", "r2")}
     watches.extend(replicas.values())
     wait_for(lambda: starts(tmp_path), 30, "a first hook run")
     leader = wait_for(lambda: holder(cluster, ns, "hooks"), 10, "the Lease")
@@ -203,7 +222,10 @@ def test_one_of_three_replicas_runs_hooks_and_a_sigkilled_leader_fails_over_to_a
     wait_for(lambda: len(starts(tmp_path)) >= 2, 10, "the leader's run on the change")
     assert {line.who for line in starts(tmp_path)} == {leader}
     assert starts(tmp_path)[0].adds == 3
-    assert f"kates: leading lease {ns}/hooks as {leader}" in replicas[leader].stderr()
+    gained = [e for e in replicas[leader].events() if e["event"] == "leader.gained"]
+    assert [(e["msg"], e["lease"], e["identity"]) for e in gained] == [
+        (f"leading lease {ns}/hooks as {leader}", f"{ns}/hooks", leader)
+    ]
     got = kubectl("get", "lease", "hooks", "-n", ns)
     assert got.code == 0, got
     header, row = got.out.splitlines()
@@ -240,6 +262,13 @@ def test_one_of_three_replicas_runs_hooks_and_a_sigkilled_leader_fails_over_to_a
     others = [w for w in replicas if w != leader]
     assert all(replicas[w].proc.poll() is None for w in others)
     assert not overlaps(read_log(tmp_path / "runs.log"))
+    # kates's own metrics agree: one list each (the bootstrap), no stream restart, one leader, one transition.
+    for w in others:
+        got = replicas[w].metrics()
+        assert got[("kates_watch_lists_total", (("query", "podtemplates"),))] == 1
+        assert sum(v for (name, _), v in got.items() if name == "kates_watch_restarts_total") == 0
+        leads = 1.0 if w == first.who else 0.0
+        assert (got[("kates_leader", ())], got[("kates_leader_transitions_total", ())]) == (leads, leads), w
 
 
 def test_sigterm_releases_the_lease_and_a_follower_leads_within_a_retry_period(
