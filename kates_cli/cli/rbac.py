@@ -6,8 +6,9 @@ Invariants:
 - Least privilege: a query in one namespace is granted by a Role and RoleBinding in that namespace (one pair per
   namespace the queries, the lease and the writes touch); only an all-namespace query (`ns=*`, or `-A`) and a
   cluster-scoped kind need the ClusterRole and ClusterRoleBinding. Reads are get, list and watch.
-- The lease: get and update on the named Lease only (`resourceNames`), and create on leases in its namespace,
-  since Kubernetes cannot restrict create by name (the name is not known when create is authorised).
+- The lease: get, update and watch on the named Lease only (`resourceNames`; the watch lets a follower take over
+  at once when the leader releases it), and create on leases in its namespace, since Kubernetes cannot restrict
+  create by name (the name is not known when create is authorised).
 - Writes (`--writes KIND[:VERB,...]`) are granted where the hook's `kates` writes by default: the watch's
   namespace, or every namespace with -A; cluster-scoped kinds cluster-wide. Each kates verb maps to the API verbs
   its command sends (WRITE_VERBS).
@@ -88,7 +89,7 @@ class Plan:
 
     def lease(self, name: str, namespace: str) -> None:
         rules = self.scope(namespace)
-        rules.grant("coordination.k8s.io", "leases", ("get", "update"), name)
+        rules.grant("coordination.k8s.io", "leases", ("get", "update", "watch"), name)
         rules.grant("coordination.k8s.io", "leases", ("create",))
 
     def write(self, ref: ResourceRef, verbs: tuple[str, ...], namespace: str | None) -> None:
@@ -165,7 +166,9 @@ def rbac(
     queries: list[str] = typer.Option(
         None, "--query", "-q", help="A query, as for kates watch: [NAME=]KIND [ns=NAMESPACE|ns=*] [l=...] [f=...]."
     ),
-    lease: str | None = typer.Option(None, "--lease", help="Grant get/update on this Lease, and create on leases."),
+    lease: str | None = typer.Option(
+        None, "--lease", help="Grant get/update/watch on this Lease, and create on leases."
+    ),
     lease_namespace: str | None = typer.Option(
         None, "--lease-namespace", help="The Lease's namespace (default: the watch's namespace)."
     ),
@@ -184,10 +187,10 @@ def rbac(
     Each query is read as kates watch reads it and its kind resolved through discovery (CRDs get their real group
     and plural). A query in one namespace is granted get, list and watch by a Role and RoleBinding in that
     namespace; an all-namespace query (ns=* or -A) or a cluster-scoped kind by a ClusterRole and
-    ClusterRoleBinding named NAMESPACE:SERVICEACCOUNT. --lease adds get and update on that Lease and create on
-    leases (create cannot be limited to one name). --writes grants the API verbs each kates write command sends
-    (update and patch also get the object, delete also lists and watches it to wait until it is gone), in the
-    watch's namespace (every namespace with -A). Apply the output with `kates create -f -`.
+    ClusterRoleBinding named NAMESPACE:SERVICEACCOUNT. --lease adds get, update and watch on that Lease and
+    create on leases (create cannot be limited to one name). --writes grants the API verbs each kates write
+    command sends (update and patch also get the object, delete also lists and watches it to wait until it is
+    gone), in the watch's namespace (every namespace with -A). Apply the output with `kates create -f -`.
     """
     from .watch import QUERY_FORM, parse_query
     from .yamlout import dump

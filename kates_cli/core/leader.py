@@ -20,8 +20,8 @@ Invariants:
 - `release()` (after `stop()`) writes client-go's release record only if the Lease, read again, is still ours.
 - Beyond client-go: a candidate also watches its Lease, and a release (an empty holder) or a deletion wakes it for an
   attempt at once, so a graceful stop hands over in moments rather than after up to 2.2 retry periods. The watch only
-  wakes: every decision is still made from a read. Without the watch verb (or with any trouble) it quietly falls
-  back to client-go's polling.
+  wakes: every decision is still made from a read. Without the watch verb it falls back to client-go's polling
+  (said once through `notice`), and it retries quietly after any other trouble.
 """
 
 from __future__ import annotations
@@ -207,8 +207,14 @@ class Leader:
         while not self._stopped.is_set():
             try:
                 response = self.client.transport.open("GET", path, params=params, timeout=None)
-            except (Forbidden, NotFound):
-                return  # no watch verb (or no Lease API): client-go's polling alone
+            except Forbidden as exc:
+                self._say(
+                    f"cannot watch lease {self.where} ({exc.code or 403}): a release is noticed at the next attempt "
+                    "(every retry period, with jitter), not at once"
+                )
+                return  # client-go's polling alone
+            except NotFound:
+                return
             except KatesError:
                 self._stopped.wait(self.timing.retry_period)
                 continue

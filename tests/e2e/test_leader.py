@@ -28,6 +28,7 @@ from tests.conftest import wait_for
 from tests.controlplane.launcher import RESTRICTED_CONTEXT, RESTRICTED_NAMESPACE, ControlPlane
 from tests.faultproxy import FaultProxy
 
+from . import serviceaccounts as sa
 from .conftest import Runner
 
 LEASE_DURATION, RENEW_DEADLINE, RETRY_PERIOD = 3.0, 2.0, 0.5
@@ -292,6 +293,27 @@ def test_sigterm_releases_the_lease_and_a_follower_leads_within_a_retry_period(
     assert 0 < takeover <= RETRY_PERIOD + 1, takeover
     assert lease["spec"]["leaseTransitions"] == 1
     wait_for(lambda: [s for s in starts(tmp_path) if s.who == "b"], 10, "b's first run")
+
+
+def test_what_kates_rbac_grants_is_enough_and_a_release_wakes_the_follower(
+    cluster: ControlPlane, kates: Runner, cache_dir: Path, ns: str, tmp_path: Path, watches: list[Any]
+) -> None:
+    sa.apply_rbac(kates, "-n", ns, "--service-account", "elector", "-q", "podtemplates", "--lease", "granted")
+    kc = sa.kubeconfig(cluster, sa.token(cluster, ns, "elector"), ns, tmp_path / "kc")
+    # the RBAC authorizer learns of a new binding through its informer: wait until it applies
+    wait_for(lambda: kates("get", "podtemplates", env={"KUBECONFIG": str(kc)}).code == 0, 30, "the RoleBinding")
+    a = Replica(cluster, cache_dir, tmp_path, ns, "a", "granted", kubeconfig=kc)
+    watches.append(a)
+    wait_for(lambda: starts(tmp_path), 30, "a's first run")
+    b = Replica(cluster, cache_dir, tmp_path, ns, "b", "granted", kubeconfig=kc)
+    watches.append(b)
+    wait_for(lambda: "waiting to lead lease" in b.stderr(), 30, "b standing")
+    a.signal(signal.SIGTERM)
+    assert a.proc.wait(20) == ExitCode.INTERRUPTED
+    wait_for(lambda: [s for s in starts(tmp_path) if s.who == "b"], 10, "b's first run")
+    assert f"kates: released lease {ns}/granted" in a.stderr()
+    for replica in (a, b):  # the release watch was allowed: no fallback to polling was said
+        assert "error" not in replica.stderr() and "cannot watch lease" not in replica.stderr(), replica.stderr()
 
 
 def test_a_frozen_leaders_hook_never_overlaps_the_next_leaders_and_its_late_write_is_fenced(

@@ -54,7 +54,7 @@ def test_rbac_yaml_lets_a_fresh_service_account_watch_and_nothing_more(
             "apiGroups": ["coordination.k8s.io"],
             "resourceNames": ["lock"],
             "resources": ["leases"],
-            "verbs": ["get", "update"],
+            "verbs": ["get", "watch", "update"],
         },
         {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create"]},
     ]

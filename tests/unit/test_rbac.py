@@ -55,7 +55,7 @@ def test_reads_writes_and_the_lease_merge_into_ordered_rules() -> None:
             "apiGroups": ["coordination.k8s.io"],
             "resources": ["leases"],
             "resourceNames": ["lock"],
-            "verbs": ["get", "update"],
+            "verbs": ["get", "watch", "update"],
         },
         {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create"]},
     ]
