@@ -35,8 +35,9 @@ HELP = (
     "period before any other replica may take the Lease: with the defaults 15s, 10s and 2s, 13s after T. A "
     "separate reaper process enforces that deadline even when kates itself is frozen. Writes made through kates "
     "inside the hook need a permit from this process, valid until T + renew deadline; without one they fail with "
-    "exit 10 (FENCED) and are not sent. On SIGINT/SIGTERM the leader stops its hook, then releases the Lease, so "
-    "another replica leads within about one retry period (client-go's jitter: at most 2.2 of them). With --once, "
+    "exit 10 (FENCED) and are not sent. On SIGINT/SIGTERM the leader stops its hook, then releases the Lease; the "
+    "other replicas watch it, so one leads at once (without the watch verb on the Lease, at its next attempt: up "
+    "to 2.2 retry periods with client-go's jitter). With --once, "
     "kates waits to lead, runs once (again if leadership ended during the run), releases and exits with the "
     "hook's code. Leader flags without --leader-elect are usage errors."
 )
