@@ -33,6 +33,9 @@ from .conftest import Runner
 
 LEASE_DURATION, RENEW_DEADLINE, RETRY_PERIOD = 3.0, 2.0, 0.5
 TIMING = ["--lease-duration", "3s", "--renew-deadline", "2s", "--retry-period", "500ms"]
+# where a frozen kates's hook must be killed by its reaper alone: a margin of one whole second between the kill
+# deadline (last renewal + 4s - 1s) and the earliest takeover (+4s), for a loaded machine
+WIDE = ["--lease-duration", "4s", "--renew-deadline", "2s", "--retry-period", "1s"]
 
 HOOK = """#!/bin/sh
 adds=$(grep -o '"type":"add"' "$KATES_DELTAS" | wc -l)
@@ -109,6 +112,7 @@ class Replica:
         query: str = "podtemplates",
         env: dict[str, str] | None = None,
         kubeconfig: Path | None = None,
+        timing: list[str] = TIMING,
     ) -> None:
         hook = tmp / "hook.sh"
         if not hook.exists():
@@ -130,7 +134,7 @@ class Replica:
         for var in ("KATES_NAMESPACE", "KATES_CONTEXT", "KATES_WRITE_SOCKET", "KATES_FENCED_WRITES", "POD_NAME"):
             full.pop(var, None)
         argv = [sys.executable, "-m", "kates_cli", "watch", "-q", f"{query} ns={ns}", "--stall-timeout", "10m"]
-        argv += ["--leader-elect", "--lease", lease, "--lease-namespace", ns, "--identity", who, *TIMING, *extra]
+        argv += ["--leader-elect", "--lease", lease, "--lease-namespace", ns, "--identity", who, *timing, *extra]
         with self.err_path.open("w") as err:
             self.proc = subprocess.Popen(
                 [*argv, "--exec", str(hook)], env=full, stdout=subprocess.PIPE, stderr=err, text=True
@@ -323,18 +327,18 @@ def test_a_frozen_leaders_hook_never_overlaps_the_next_leaders_and_its_late_writ
     probe.mkdir()
     cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "late", "namespace": ns}}
     (probe / "cm.json").write_text(json.dumps(cm))
-    a = Replica(cluster, cache_dir, tmp_path, ns, "a", "frozen", ticks=200, env={"PROBE": str(probe)})  # 20 s hook
+    a = Replica(cluster, cache_dir, tmp_path, ns, "a", "frozen", ticks=200, env={"PROBE": str(probe)}, timing=WIDE)
     watches.append(a)
     wait_for(lambda: [line for line in read_log(tmp_path / "runs.log") if line.what == "tick"], 30, "a's hook")
-    b = Replica(cluster, cache_dir, tmp_path, ns, "b", "frozen")
+    b = Replica(cluster, cache_dir, tmp_path, ns, "b", "frozen", timing=WIDE)
     watches.append(b)
     wait_for(lambda: "waiting to lead lease" in b.stderr(), 30, "b standing")
     a.signal(signal.SIGSTOP)  # kates only: its reaper and its hook go on
     frozen_at = time.monotonic()
     try:
         wait_for(
-            lambda: [s for s in starts(tmp_path) if s.who == "b"] and time.monotonic() - frozen_at > LEASE_DURATION,
-            LEASE_DURATION + 10,
+            lambda: [s for s in starts(tmp_path) if s.who == "b"] and time.monotonic() - frozen_at > 4.0,
+            4.0 + 10,
             "b leading, a frozen for longer than the lease duration",
         )
     finally:
