@@ -402,6 +402,17 @@ def test_once_with_leader_election_runs_each_replica_once_in_turn(
     assert holder(cluster, ns, "job") == ""
 
 
+def test_once_with_leader_election_and_no_hook_prints_one_snapshot(
+    kates: Runner, cluster: ControlPlane, ns: str
+) -> None:
+    podtemplate(cluster, ns, "one")
+    got = kates("watch", "-q", "podtemplates", "-n", ns, "--once", "--leader-elect", "--lease", "print", *TIMING)
+    assert got.code == 0, got
+    assert [o["metadata"]["name"] for o in json.loads(got.out)["podtemplates"]] == ["one"]
+    assert f"kates: leading lease {ns}/print as " in got.err and f"kates: released lease {ns}/print\n" in got.err
+    assert holder(cluster, ns, "print") == ""
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
