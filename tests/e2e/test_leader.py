@@ -1,6 +1,9 @@
 """`kates watch --leader-elect` against the real control plane: one Lease, several replicas, exactly one running
-hooks; failover on SIGKILL (hot standby: no list request), release on SIGTERM, no overlap across a frozen leader,
-`--once` runs in turn, and the flag checks. Short durations (3s / 2s / 500ms) keep it fast.
+hooks (and `kubectl get lease` naming it); failover on SIGKILL onto a warm follower (no list request, by the API
+server's own counts and kates's metrics); release on SIGTERM and a takeover at once; a frozen leader's hook killed
+by its reaper before the next leader starts, and what it left behind refused with FENCED after SIGCONT; a leader cut
+off from the API server stopping at its renew deadline; `--once` runs in turn; what `kates rbac --lease` grants is
+enough; the flag checks. Short durations (3s / 2s / 500ms) keep it fast.
 
 Each hook run appends `start ID T ADDS`, `tick ID T` every 0.1 s and `end ID T` (wall-clock seconds, one machine)
 to one shared file opened with O_APPEND, so the runs of all replicas can be laid side by side."""
