@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from ..core.accumulator import Accumulator
 
-RESULTS = ("success", "failure", "timeout")
+RESULTS = ("success", "failure", "timeout", "fenced")
 EVENT_TYPES = ("ADDED", "MODIFIED", "DELETED", "BOOKMARK")
 RESTART_REASONS = ("410", "404", "stall", "error", "closed")
 RUN_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
@@ -43,7 +43,8 @@ METRICS = (
     (
         "kates_hook_runs_total",
         "counter",
-        "hook runs ended, by result: success, failure (non-zero exit or could not run), timeout (hit --hook-timeout)",
+        "hook runs ended, by result: success, failure (non-zero exit or could not run), timeout (hit --hook-timeout), "
+        "fenced (ended because leadership ended)",
     ),
     ("kates_hook_run_duration_seconds", "histogram", "how long each hook run took"),
     ("kates_hook_consecutive_failures", "gauge", "failed runs in a row (0 after a success)"),

@@ -182,7 +182,7 @@ METRICS_PARAGRAPHS = (
     "--metrics-addr HOST:PORT (:PORT: every interface) serves three paths. /readyz is 200 once every query has "
     "bootstrapped, 503 before. /healthz is 200 while every watch stream has heard from the API server within "
     "--stall-timeout (an idle watch is renewed well within it), 503 naming the silent query otherwise.",
-    "/metrics, in Prometheus text: kates_hook_runs_total{result=success|failure|timeout}, "
+    "/metrics, in Prometheus text: kates_hook_runs_total{result=success|failure|timeout|fenced}, "
     "kates_hook_run_duration_seconds (histogram), kates_hook_consecutive_failures, kates_objects{query}, "
     "kates_snapshot_bytes{query}, kates_overlay_entries{query} (local writes not yet seen by the watch), "
     "kates_watch_events_total{query,type=ADDED|MODIFIED|DELETED|BOOKMARK}, "
@@ -433,6 +433,7 @@ class Watcher:
                     cluster=cluster_id(client.settings),
                     debug=debug,
                     permit=self._permit_until if self.lease is not None else None,
+                    lease=self.lease.where if self.lease is not None else None,
                 )
             started = time.monotonic()
             if not self._bootstrap(acc):
@@ -734,10 +735,12 @@ class Watcher:
             env["KUBECONFIG"] = os.pathsep.join(settings.kubeconfig_paths)
         if socket_path:
             env[ENV_VAR] = socket_path
-        if self.lease is not None:  # writes inside the hook ask this process for a permit first
-            from ..core.coherence import FENCE_ENV
+        from ..core.coherence import FENCE_ENV
 
+        if self.lease is not None:  # writes inside the hook ask this process for a permit first
             env[FENCE_ENV] = "1"
+        else:  # one inherited from an outer leader's hook would ask this watcher, which grants none
+            env.pop(FENCE_ENV, None)
         env.pop("KATES_TEST_HOLD_WATCH", None)
         return env
 

@@ -95,21 +95,30 @@ def test_a_signal_at_any_moment_exits_130_without_a_traceback(
     if entry == "completion":
         env.update(_KATES_COMPLETE="bash_complete", COMP_WORDS="kates get ns ", COMP_CWORD="3")
     assert Path(argv[0]).exists(), argv
-    started = time.monotonic()
-    whole = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60)
-    span = time.monotonic() - started
-    assert whole.returncode == 0 and whole.stderr == "", whole
-    runs = _interrupt_runs(argv, env, sig, [span * 1.1 * k / 24 for k in range(24)])
+    spans = []
+    for _ in range(3):  # the fastest of three: the one least stretched by a loaded machine
+        started = time.monotonic()
+        whole = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60)
+        spans.append(time.monotonic() - started)
+        assert whole.returncode == 0 and whole.stderr == "", whole
+    span = min(spans)
     interrupted = 0
-    for delay, code, err in runs:
-        where = f"signal after {delay * 1000:.0f} ms: exit {code}, stderr {err!r}"
-        assert not _traceback_in_kates(err), where
-        if "Traceback" in err or "Fatal Python error" in err:
-            continue  # before kates's first line (see _traceback_in_kates)
-        # -sig: the signal's default action, before Python installs its handlers or after it restores them at exit;
-        # -SIGINT: CPython ends a process whose KeyboardInterrupt reached the interpreter by killing itself with
-        # SIGINT, which a shell reports as 130 too (seen once in a CI run, after kates had said `error: interrupted`)
-        assert code in (0, 130, -sig, -signal.SIGINT), where
-        assert err in ("", "error: interrupted\n") or (code == 0 and err == ""), where
-        interrupted += code == 130
+    runs: list[tuple[float, int, str]] = []
+    for _ in range(4):  # runs quicker than `span` end before most signals: narrow the spread until enough land
+        interrupted = 0
+        runs = _interrupt_runs(argv, env, sig, [span * 1.1 * k / 24 for k in range(24)])
+        for delay, code, err in runs:
+            where = f"signal after {delay * 1000:.0f} ms: exit {code}, stderr {err!r}"
+            assert not _traceback_in_kates(err), where
+            if "Traceback" in err or "Fatal Python error" in err:
+                continue  # before kates's first line (see _traceback_in_kates)
+            # -sig: the signal's default action, before Python installs its handlers or after it restores them at
+            # exit; -SIGINT: CPython ends a process whose KeyboardInterrupt reached the interpreter by killing itself
+            # with SIGINT, which a shell reports as 130 too (seen once in a CI run, after `error: interrupted`)
+            assert code in (0, 130, -sig, -signal.SIGINT), where
+            assert err in ("", "error: interrupted\n") or (code == 0 and err == ""), where
+            interrupted += code == 130
+        if interrupted >= 8:
+            break
+        span *= 0.6
     assert interrupted >= 8, runs  # most delays fall inside kates, not in the interpreter's start or end
