@@ -38,7 +38,7 @@ import orjson
 
 @dataclass(frozen=True)
 class Event:
-    name: str  # e.g. "run.ended"; see the names emitted in cli/watch.py
+    name: str  # e.g. "run.ended"; see the names emitted in cli/watcher.py
     message: str | None  # the log line's text, without the "kates: " prefix; None for count-only events
     fields: dict[str, Any] = field(default_factory=dict)
     time: float = 0.0  # wall clock, seconds since the epoch

@@ -1,7 +1,7 @@
 """`kates rbac`: the ServiceAccount, roles and bindings a `kates watch` needs, as YAML to apply.
 
 Invariants:
-- The queries are read by the watch's own parser (`watch.parse_query`), so `-q` means exactly what it means to
+- The queries are read by the watch's own parser (`queries.parse_query`), so `-q` means exactly what it means to
   `kates watch`, and every kind is resolved through discovery: CRDs get their real group and plural.
 - Least privilege: a query in one namespace is granted by a Role and RoleBinding in that namespace (one pair per
   namespace the queries, the lease and the writes touch); only an all-namespace query (`ns=*`, or `-A`) and a
@@ -192,7 +192,7 @@ def rbac(
     command sends (update and patch also get the object, delete also lists and watches it to wait until it is
     gone), in the watch's namespace (every namespace with -A). Apply the output with `kates create -f -`.
     """
-    from .watch import QUERY_FORM, parse_query
+    from .queries import QUERY_FORM, parse_query
     from .yamlout import dump
 
     state: State = ctx.obj

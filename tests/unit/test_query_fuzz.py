@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kates_cli.cli.app import main
-from kates_cli.cli.watch import parse_query, split_query
+from kates_cli.cli.queries import parse_query, split_query
 from kates_cli.core.selectors import FieldSelector, LabelSelector
 from kates_cli.errors import ExitCode, UsageError
 from tests import figures
