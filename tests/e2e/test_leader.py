@@ -356,7 +356,7 @@ def test_a_frozen_leaders_hook_never_overlaps_the_next_leaders_and_its_late_writ
     wait_for(lambda: (probe / "code").exists() and (probe / "code").read_text().strip(), 30, "the late write")
     out = (probe / "out").read_text()
     assert (probe / "code").read_text().strip() == str(int(ExitCode.FENCED)), out
-    assert "write fenced: this hook's watcher does not hold its lease" in out.splitlines()[0], out
+    assert f"write fenced: this hook's watcher does not hold lease {ns}/frozen" in out.splitlines()[0], out
     assert cluster.request("GET", f"/api/v1/namespaces/{ns}/configmaps/late")[0] == 404
     podtemplate(cluster, ns, "after")
     wait_for(lambda: len([s for s in starts(tmp_path) if s.who == "b"]) >= 2, 10, "b's run on the change")
