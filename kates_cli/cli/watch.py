@@ -47,7 +47,8 @@ METRICS_PARAGRAPHS = (
     "kates_hook_run_duration_seconds (histogram), kates_hook_consecutive_failures, kates_objects{query}, "
     "kates_snapshot_bytes{query}, kates_overlay_entries{query} (local writes not yet seen by the watch), "
     "kates_watch_events_total{query,type} (type: ADDED, MODIFIED, DELETED or BOOKMARK), "
-    "kates_watch_restarts_total{query,reason} (reason: 410, 404, stall, error or closed), kates_watch_lists_total{query}, "
+    "kates_watch_restarts_total{query,reason} (reason: 410, 404, stall, error or closed), "
+    "kates_watch_lists_total{query}, "
     "kates_bootstrap_duration_seconds, kates_changes_total and kates_changes_coalesced_total (changes handed to "
     "runs, and those that shared a run with an earlier one), kates_staleness_seconds (histogram: from a change "
     "reaching kates to the start of the run that carries it), kates_leader and kates_leader_transitions_total.",

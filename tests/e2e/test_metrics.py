@@ -12,7 +12,6 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -85,16 +84,6 @@ class Proc:
         return self.proc.wait(30)
 
 
-@pytest.fixture
-def procs() -> Iterator[list[Proc]]:
-    started: list[Proc] = []
-    yield started
-    for p in started:
-        if p.proc.poll() is None:
-            p.proc.kill()
-            p.proc.wait()
-
-
 def get(port: int, path: str) -> tuple[int, str]:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as resp:
@@ -119,7 +108,7 @@ def runs(tmp: Path) -> list[str]:
 
 
 def test_the_counters_equal_the_runs_failures_and_restarts_and_the_log_is_json(
-    cluster: ControlPlane, ns: str, tmp_path: Path, procs: list[Proc]
+    cluster: ControlPlane, ns: str, tmp_path: Path, watches: list[Any]
 ) -> None:
     hook = tmp_path / "hook.sh"
     hook.write_text(HOOK)
@@ -130,7 +119,7 @@ def test_the_counters_equal_the_runs_failures_and_restarts_and_the_log_is_json(
         args = ["-q", f"cms=cm ns={ns}", "--exec", str(hook), "--metrics-addr", "127.0.0.1:0", "--log-format", "json"]
         args += ["--hook-timeout", "1s", "--grace-period", "1s"]
         w = Proc(args, kc, tmp_path / "cache", tmp_path, OUT=str(tmp_path))
-        procs.append(w)
+        watches.append(w)
         port = w.port()
         wait_for(lambda: runs(tmp_path) == ["ok"], 30, "the bootstrap's run")
         assert get(port, "/readyz") == (200, "ok\n")
@@ -226,7 +215,7 @@ def test_the_counters_equal_the_runs_failures_and_restarts_and_the_log_is_json(
 
 
 def test_readyz_waits_for_the_bootstrap_and_healthz_fails_while_a_stream_is_silent(
-    cluster: ControlPlane, ns: str, tmp_path: Path, procs: list[Proc]
+    cluster: ControlPlane, ns: str, tmp_path: Path, watches: list[Any]
 ) -> None:
     cache = tmp_path / "cache"
     with FaultProxy(cluster.port) as proxy:
@@ -236,7 +225,7 @@ def test_readyz_waits_for_the_bootstrap_and_healthz_fails_while_a_stream_is_sile
         proxy.stall()  # nothing reaches the server: the bootstrap cannot end
         args = ["-q", f"cms=cm ns={ns}", "--metrics-addr", "127.0.0.1:0", "--log-format", "json"]
         w = Proc([*args, "--stall-timeout", "2s"], kc, cache, tmp_path)
-        procs.append(w)
+        watches.append(w)
         port = w.port()
         status, body = get(port, "/readyz")
         assert status == 503 and body.startswith("not bootstrapped: "), body

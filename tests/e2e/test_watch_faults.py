@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,16 +55,6 @@ class Proc:
         if self.proc.poll() is None:
             self.proc.terminate()
         return self.proc.wait(30)
-
-
-@pytest.fixture
-def procs() -> Iterator[list[Proc]]:
-    started: list[Proc] = []
-    yield started
-    for p in started:
-        if p.proc.poll() is None:
-            p.proc.kill()
-            p.proc.wait()
 
 
 def names(objs: list[dict[str, Any]]) -> list[str]:
@@ -128,7 +117,7 @@ def test_a_silent_stall_is_noticed_within_the_bound_and_resumed_without_a_relist
 
 
 def test_watch_and_get_w_say_a_stall_on_stderr_and_carry_on(
-    cluster: ControlPlane, ns: str, tmp_path: Path, procs: list[Proc], kates: Runner
+    cluster: ControlPlane, ns: str, tmp_path: Path, watches: list[Any], kates: Runner
 ) -> None:
     cache = tmp_path / "cache"
     hook = tmp_path / "hook.sh"
@@ -141,7 +130,7 @@ def test_watch_and_get_w_say_a_stall_on_stderr_and_carry_on(
             ["watch", "-q", f"cms=cm ns={ns}", *stall, "--exec", str(hook)], kc, cache, tmp_path, "w", OUT=str(tmp_path)
         )
         g = Proc(["get", "cm", "-n", ns, "-w", "-o", "name", *stall], kc, cache, tmp_path, "g")
-        procs += [w, g]
+        watches += [w, g]
         snapshots = tmp_path / "snapshots.jsonl"
         wait_for(lambda: snapshots.exists() and "kube-root-ca.crt" in g.stdout(), 30, "both to bootstrap")
         proxy.stall()
@@ -200,7 +189,7 @@ def test_a_tls_verification_failure_in_bootstrap_fails_at_once(
 
 
 def test_a_deleted_crd_empties_its_query_then_fails_or_is_waited_for(
-    cluster: ControlPlane, ns: str, tmp_path: Path, procs: list[Proc], cache_dir: Path
+    cluster: ControlPlane, ns: str, tmp_path: Path, watches: list[Any], cache_dir: Path
 ) -> None:
     crd = schemaless_crd("gone.example.org", "relics", "Relic")
     crd_path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/relics.gone.example.org"
@@ -214,7 +203,7 @@ def test_a_deleted_crd_empties_its_query_then_fails_or_is_waited_for(
         q = ["-q", f"r=relics.gone.example.org ns={ns}", "-q", f"cms=cm ns={ns}"]
         fail = Proc(["watch", *q], cluster.kubeconfig, cache_dir, tmp_path, "fail")
         wait = Proc(["watch", "--wait-for-kinds", *q], cluster.kubeconfig, cache_dir, tmp_path, "wait")
-        procs += [fail, wait]
+        watches += [fail, wait]
         wait_for(lambda: '"r1"' in fail.stdout() and '"r1"' in wait.stdout(), 30, "both to bootstrap")
         assert cluster.request("DELETE", crd_path)[0] == 200
         assert fail.proc.wait(60) == ExitCode.NOT_FOUND, fail.stderr()
