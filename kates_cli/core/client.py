@@ -12,6 +12,8 @@ Invariants:
   something (create, update, update_status, patch, delete; not a server dry run) holds a permit checked as the last
   thing before its request leaves (`coherence.Permits`, through the transport's `before_send`), or is not sent and
   raises `Fenced`. `_write` and `delete` are the only places a write is sent from.
+- Bodies are encoded at any depth (`deepjson.dumps`: orjson's bytes, without its 255-level limit), so what the
+  client can read back it can also write.
 - Writes send `fieldValidation` only when given one (Strict, Warn, Ignore); without it the server warns about
   unknown fields (its default, Warn). The CLI asks for Strict, as kubectl does.
 - A read answered by a 404 for the resource itself (not for a missing object) refetches discovery once; if the kind
@@ -28,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ..errors import ApiError, NotFound, ResourceTypeNotFound, UsageError
-from . import coherence, config
+from . import coherence, config, deepjson
 from .mapping import Discovery, ResourceRef, unserved
 from .selectors import bad_selector_error
 from .transport import Transport, to_plain
@@ -246,7 +248,7 @@ class Client:
             "POST",
             ref,
             ref.path(ns),
-            orjson.dumps(plain),
+            deepjson.dumps(plain),
             params=self._write_params(dry_run, field_manager, field_validation),
         )
 
@@ -266,7 +268,7 @@ class Client:
             "PUT",
             ref,
             ref.path(ns, name),
-            orjson.dumps(plain),
+            deepjson.dumps(plain),
             params=self._write_params(dry_run, field_manager, field_validation),
         )
 
@@ -288,7 +290,7 @@ class Client:
             "PUT",
             ref,
             ref.path(ns, name, "status"),
-            orjson.dumps(plain),
+            deepjson.dumps(plain),
             params=self._write_params(dry_run, field_manager, field_validation),
         )
 
@@ -308,7 +310,7 @@ class Client:
         ref = self.resolve(kind)
         if patch_type not in PATCH_TYPES:
             raise UsageError(f'unknown patch type "{patch_type}": use one of json, merge, strategic')
-        body = patch if isinstance(patch, bytes) else orjson.dumps(patch)
+        body = patch if isinstance(patch, bytes) else deepjson.dumps(patch)
         return self._write(
             "patch",
             "PATCH",

@@ -172,3 +172,24 @@ def test_objects_deeper_than_orjson_reads_print_and_are_watched(
     r = kates("watch", "-q", f"things=fuzzthings ns={ns}", "--once", "--exec", sys.executable, "--", str(hook))
     assert r.code == 0, r
     assert r.out.split()[1:] == ["1", str(depth)], r
+
+
+def test_the_library_writes_objects_deeper_than_orjson_writes(cluster: ControlPlane, ns: str) -> None:
+    """orjson refuses to encode past 255 levels: `Client.create`, `update` and `patch` of a deeper object failed
+    with its JSONEncodeError before anything was sent. The object is written, read back and patched whole."""
+    from kates_cli.core.client import Client
+
+    ensure_crd(cluster, CRD)
+    depth = 400
+    spec: dict[str, object] = {"leaf": "bottom"}
+    for _ in range(depth):
+        spec = {"a": [spec]}
+    obj = {"apiVersion": "fuzz.kates.test/v1", "kind": "FuzzThing", "metadata": {"name": "written"}, "spec": spec}
+    with Client(str(cluster.kubeconfig), namespace=ns) as client:
+        created = client.create(obj)
+        assert created["spec"] == spec
+        created["spec"] = {"a": [spec]}
+        assert client.update(created)["spec"] == {"a": [spec]}
+        patched = client.patch("fuzzthings", "written", {"spec": spec}, namespace=ns)
+        assert patched["spec"] == spec
+        assert client.get("fuzzthings", "written")["spec"] == spec
