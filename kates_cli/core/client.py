@@ -16,8 +16,9 @@ Invariants:
   client can read back it can also write.
 - Writes send `fieldValidation` only when given one (Strict, Warn, Ignore); without it the server warns about
   unknown fields (its default, Warn). The CLI asks for Strict, as kubectl does.
-- A read answered by a 404 for the resource itself (not for a missing object) refetches discovery once; if the kind
-  is gone (a deleted CRD still in the disk cache), it fails as an unknown kind would (ResourceTypeNotFound).
+- A read or a write answered by a 404 for the resource itself (not for a missing object) refetches discovery once;
+  if the kind is gone (a deleted CRD still in the disk cache), it fails as an unknown kind would
+  (ResourceTypeNotFound).
 """
 
 from __future__ import annotations
@@ -105,10 +106,15 @@ class Client:
         try:
             result: KubeObject = self.transport.request_json("GET", path, **kwargs)
         except NotFound as exc:
-            if isinstance(exc, ResourceTypeNotFound) or not unserved(exc) or self.discovery.still_served(ref):
-                raise
-            raise ref.missing from exc
+            raise self._kind_gone(ref, exc) from None
         return result
+
+    def _kind_gone(self, ref: ResourceRef, exc: NotFound) -> NotFound:
+        """The error for a 404 on `ref`: ResourceTypeNotFound when the 404 is for the resource itself and discovery,
+        refetched, no longer lists it (a kind deleted since the disk cache was written); else `exc` itself."""
+        if isinstance(exc, ResourceTypeNotFound) or not unserved(exc) or self.discovery.still_served(ref):
+            return exc
+        return ref.missing
 
     def ref_for(self, obj: KubeObject) -> ResourceRef:
         api_version, kind = obj.get("apiVersion"), obj.get("kind")
@@ -208,9 +214,12 @@ class Client:
         params: dict[str, Any] | None = None,
     ) -> KubeObject:
         dry_run = bool((params or {}).get("dryRun"))
-        result: KubeObject = self.transport.request_json(
-            method, path, body=body, content_type=content_type, params=params, before_send=self._gate(dry_run)
-        )
+        try:
+            result: KubeObject = self.transport.request_json(
+                method, path, body=body, content_type=content_type, params=params, before_send=self._gate(dry_run)
+            )
+        except NotFound as exc:
+            raise self._kind_gone(ref, exc) from None
         if not dry_run:
             for listener in self.write_listeners:
                 listener(verb, ref, result)
@@ -345,9 +354,12 @@ class Client:
         if dry_run:
             options["dryRun"] = ["All"]
         ns = self._ns(ref, namespace)
-        result: KubeObject = self.transport.request_json(
-            "DELETE", ref.path(ns, name), body=orjson.dumps(options), before_send=self._gate(dry_run)
-        )
+        try:
+            result: KubeObject = self.transport.request_json(
+                "DELETE", ref.path(ns, name), body=orjson.dumps(options), before_send=self._gate(dry_run)
+            )
+        except NotFound as exc:
+            raise self._kind_gone(ref, exc) from None
         if not dry_run:
             meta = {"name": name, "namespace": ns} if ns else {"name": name}
             uid = (result.get("details") or {}).get("uid")  # a Status answer still names the deleted uid

@@ -61,6 +61,23 @@ def test_get_of_a_deleted_crd_answers_as_an_unknown_kind(cluster: ControlPlane, 
         assert gone.err == f'error: the server doesn\'t have a resource type "{args[0]}"\n', args
 
 
+def test_writes_to_a_deleted_crd_answer_as_an_unknown_kind(
+    cluster: ControlPlane, ns: str, kates: Runner, tmp_path: Any
+) -> None:
+    """A create -f (and a delete -f) of a kind deleted behind kates's disk cache said the server's bare `404 page
+    not found` (exit 4); now, as a get does, discovery is refetched and the kind named as unknown (exit 2)."""
+    ensure_crd(cluster, _crd("gizmos", "Gizmo"))
+    assert kates("get", "gizmos", "-n", ns).code == 0  # in kates's discovery cache
+    _delete_crd(cluster, "gizmos", ns)
+    manifest = tmp_path / "g.yaml"
+    manifest.write_text(f"apiVersion: {GROUP}/v1\nkind: Gizmo\nmetadata: {{name: g1, namespace: {ns}}}\n")
+    no_kind = f'no matches for kind "Gizmo" in version "{GROUP}/v1"'
+    for verb in ("create", "delete"):
+        gone = kates(verb, "-f", str(manifest))
+        assert (gone.code, gone.out) == (2, ""), (verb, gone)
+        assert no_kind in gone.err.splitlines()[0] and "404" not in gone.err, (verb, gone)
+
+
 def test_a_missing_object_of_a_served_kind_is_still_not_found(ns: str, kates: Runner) -> None:
     missing = kates("get", "cm", "nope", "-n", ns)
     assert (missing.code, missing.out) == (4, "")
