@@ -49,7 +49,8 @@ class HookedWatch:
     def snapshots(self) -> list[list[dict[str, Any]]]:
         if not self.log.exists():
             return []
-        return [json.loads(line)["cms"] for line in self.log.read_text().splitlines() if line.strip()]
+        text = self.log.read_text()  # a run may be writing its line (in chunks): only whole lines count
+        return [json.loads(line)["cms"] for line in text[: text.rfind("\n") + 1].splitlines() if line.strip()]
 
     def last(self) -> dict[str, str] | None:
         snaps = self.snapshots()
