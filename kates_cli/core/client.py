@@ -500,6 +500,7 @@ class Client:
             ref_for=lambda group, resource: resource_ref(self.discovery, group, resource),
             start=start_dependency,
             notice=notice,
+            namespace=self.namespace,
         )
 
         def stop() -> None:
