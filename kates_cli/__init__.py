@@ -47,15 +47,29 @@ TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds at ev
 
 __version__ = "0.1.0"
 
-__all__ = ["Accumulator", "Client", "Delta", "LogEvent", "LogMux", "Query", "ResourceRef", "__version__"]
+__all__ = [
+    "Accumulator",
+    "Client",
+    "Delta",
+    "Dependency",
+    "DependencyLimit",
+    "LogEvent",
+    "LogMux",
+    "Query",
+    "ResourceRef",
+    "Selection",
+    "__version__",
+]
 
 if TYPE_CHECKING:
     from typing import Any
 
     from .core.accumulator import Accumulator, Delta, Query
     from .core.client import Client
+    from .core.dependencies import Dependency, DependencyLimit
     from .core.logs import LogEvent, LogMux
     from .core.mapping import ResourceRef
+    from .core.selection import Selection
 
 _HOMES = {
     "Client": "client",
@@ -63,6 +77,9 @@ _HOMES = {
     "Accumulator": "accumulator",
     "Delta": "accumulator",
     "Query": "accumulator",
+    "Selection": "selection",
+    "Dependency": "dependencies",
+    "DependencyLimit": "dependencies",
     "LogEvent": "logs",
     "LogMux": "logs",
 }
