@@ -242,6 +242,15 @@ class Discovery:
             raise ResourceTypeNotFound(f'no matches for kind "{kind}" in version "{api_version}"')
         return ref
 
+    def invalidate(self) -> None:
+        """Forget discovery, in memory and on disk: the next resolution fetches it from the server."""
+        self._refs = None
+        self._fresh = False
+        try:
+            self.cache_file.unlink(missing_ok=True)
+        except OSError:  # a read-only cache dir: fetch now, so the stale file on disk is never read again
+            self.refresh()
+
     def _read_cache(self) -> tuple[dict[str, Any], dict[str, Any]] | None:
         try:
             if time.time() - self.cache_file.stat().st_mtime > self.ttl:
