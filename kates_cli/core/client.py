@@ -19,6 +19,10 @@ Invariants:
 - A read or a write answered by a 404 for the resource itself (not for a missing object) refetches discovery once;
   if the kind is gone (a deleted CRD still in the disk cache), it fails as an unknown kind would
   (ResourceTypeNotFound).
+- `upsert` writes only through `create` and `update` (so every invariant above holds for it), and retries a
+  Conflict a bounded number of times, each time on a fresh read of the stored object. `wait_for` ends by its
+  deadline, and `server_resources`/`server_preferred_resources` read discovery fresh from the server, never
+  through or into the cache (`invalidate_cache` drops that).
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ Invariants:
 - Subresources (`pods/log`) are never resolvable names; they are listed on their parent as `subresources`.
 - A category (`all`, or a CRD's `categories`) expands, before any name is resolved, to every resource listing it:
   one ref per group and resource (its preferred version), in discovery order, as kubectl's category expander does.
+- `invalidate()` forgets discovery in memory and on disk (Go kates's `InvalidateCache`); if the file cannot be
+  removed, discovery is fetched at once, so a stale file is never read again by this process.
 - A 404 that is not a Status about the object itself means the resource is no longer served (a deleted CRD known
   only to a stale cache): `unserved` tells the two apart, and the client then refetches discovery once.
 """

@@ -14,11 +14,12 @@ Invariants:
   `x-kubernetes-list-type: set` (no duplicates); with `strict`, fields the schema does not declare (not under
   `x-kubernetes-preserve-unknown-fields`, a map's `additionalProperties`, or an embedded resource's apiVersion,
   kind and metadata; never inside `metadata`), as the server's fieldValidation=Strict rejects them.
-- Not checked (the server still checks them, so a local pass is not a promise): `format` (`int32`, `int64`,
-  `date-time`, ...: an int32 field takes any integer here), CEL rules (`x-kubernetes-validations`), list-map key
-  uniqueness (`x-kubernetes-list-type: map`), ObjectMeta itself (names, labels), and a null given for a required
-  field. A null passes wherever it is given: the server drops a null for a field that is not `nullable` before it
-  validates (`nullable: true` keeps it, and it passes too).
+  An integer is what the server takes for one: `2.0` is, `2.5` is not. `format: int32` and `int64` bound it.
+- Not checked (the server still checks them, so a local pass is not a promise): the other formats (`date-time`,
+  `byte`, `uuid`, ...), CEL rules (`x-kubernetes-validations`), list-map key uniqueness
+  (`x-kubernetes-list-type: map`), ObjectMeta itself (names, labels), and a null given for a required field. A
+  null passes wherever it is given: the server drops a null for a field that is not `nullable` before it validates
+  (`nullable: true` keeps it, and it passes too).
 - Errors name the field path (`spec.ports[0].port`), one message each, sorted by path, worded as the server words
   them where it has words (`Required value`, `Unsupported value`, `unknown field "spec.x"`); `validate` raises one
   `InvalidObject` (exit 8, as the server's 422) whose message joins them, as the server's Invalid status does.
@@ -85,6 +86,8 @@ def json_schema(schema: dict[str, Any], *, strict: bool = False) -> dict[str, An
 
 def _convert(s: dict[str, Any], strict: bool, *, in_metadata: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {k: s[k] for k in _PLAIN if k in s}
+    if s.get("format") in ("int32", "int64"):  # other formats are not checked (see the module docstring)
+        out["format"] = s["format"]
     if s.get("x-kubernetes-int-or-string"):
         out["type"] = ["integer", "string", "null"]
     elif isinstance(s.get("type"), str) and s["type"]:
@@ -192,7 +195,33 @@ def _messages(error: Any) -> list[str]:
     }
     if kind in words:
         return [f"{at}Invalid value: {_value(value)}: {words[kind]}"]
+    if kind == "format":
+        return [f"{at}Invalid value: {_value(value)}: must be of type integer with format {expected}"]
     return [f"{at}{error.message}"]
+
+
+_INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+
+
+def _compile(schema: dict[str, Any]) -> Any:
+    """A draft 4 validator for `schema` whose integers are the server's (2.0 is one, as in JSON Schema draft 6) and
+    which checks the int32 and int64 formats' ranges, as the server does."""
+    import jsonschema  # type: ignore[import-untyped]  # no stubs installed; imported only here
+
+    def integer(checker: Any, value: Any) -> bool:
+        return (isinstance(value, int) and not isinstance(value, bool)) or (
+            isinstance(value, float) and value.is_integer()
+        )
+
+    formats = jsonschema.FormatChecker(formats=())
+    for name, (low, high) in _INT_RANGES.items():
+        formats.checks(name)(
+            lambda value, low=low, high=high: not isinstance(value, int | float) or low <= value <= high
+        )
+    cls = jsonschema.validators.extend(
+        jsonschema.Draft4Validator, type_checker=jsonschema.Draft4Validator.TYPE_CHECKER.redefine("integer", integer)
+    )
+    return cls(schema, format_checker=formats)
 
 
 class Validator:
@@ -238,9 +267,7 @@ class Validator:
                 schema = self._schema(api_version, kind)
                 compiled = None
                 if schema is not None:
-                    import jsonschema  # type: ignore[import-untyped]  # no stubs installed; used only here
-
-                    compiled = jsonschema.Draft4Validator(json_schema(schema, strict=self.strict))
+                    compiled = _compile(json_schema(schema, strict=self.strict))
                 self._compiled[key] = compiled
             return self._compiled[key]
 

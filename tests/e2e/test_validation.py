@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from kates_cli import Client, InvalidObject, Validator
-from kates_cli.errors import ExitCode, Invalid
+from kates_cli.errors import ApiError, ExitCode, Invalid
 from tests.controlplane.launcher import ControlPlane
 from tests.e2e.conftest import Runner, ensure_crd
 
@@ -101,6 +101,37 @@ def test_validator_rejects_a_wrong_typed_field_naming_its_path(cluster: ControlP
     validator.validate({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"a": 1}})
     validator.validate({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}, "spec": 1})
     assert gadgets(cluster, ns) == ["g"]
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"replicas": "three"},
+        {"replicas": 2**31},
+        {"replicas": 2**31 - 1},
+        {"replicas": 2.0},
+        {"replicas": 2.5},
+        {"replicas": None},
+        {"replicas": True},
+        {"port": [1]},
+        {"port": "http"},
+        {"port": 80},
+        {"image": 5},
+        {"bogus": 1},
+        {"image": "x", "port": {"a": 1}},
+    ],
+    ids=repr,
+)
+def test_the_strict_validator_agrees_with_the_server(client: Client, spec: dict[str, Any]) -> None:
+    """What the Validator checks, it checks as the server does (a server dry run with fieldValidation=Strict)."""
+    obj = gadget("agree", **spec)
+    local = Validator(client, strict=True).errors(obj)
+    try:
+        client.create(obj, dry_run=True, field_validation="Strict")
+        server = ""
+    except ApiError as exc:
+        server = exc.message
+    assert bool(local) == bool(server), (local, server)
 
 
 def write(tmp_path: Path, *docs: dict[str, Any]) -> str:

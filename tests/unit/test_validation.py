@@ -87,10 +87,18 @@ def test_wrong_type_names_the_path() -> None:
         ({"tags": ["a", "a"]}, 'spec.tags: Invalid value: ["a","a"]: shall not contain duplicates'),
         ({"env": {"A": 1}}, "spec.env.A: 1 is not of type string"),
         ({"ports": [{"port": 1}, {"port": "x"}]}, 'spec.ports[1].port: "x" is not of type integer'),
+        ({"replicas": 2**31}, "spec.replicas: Invalid value: 2147483648: must be of type integer with format int32"),
+        ({"replicas": 2.5}, "spec.replicas: 2.5 is not of type integer"),
     ],
 )
 def test_each_check_names_its_path(spec: dict[str, Any], message: str) -> None:
     assert Validator(crds=[crd()]).errors(gizmo(**spec)) == [message]
+
+
+def test_integers_are_the_servers() -> None:
+    """The server takes 2.0 for an integer (and stores 2), and bounds an int32 field (both seen on kube-apiserver)."""
+    assert Validator(crds=[crd()]).errors(gizmo(replicas=2.0)) == []
+    assert Validator(crds=[crd()]).errors(gizmo(replicas=2**31 - 1)) == []
 
 
 def test_a_missing_required_field() -> None:
