@@ -339,7 +339,8 @@ def create(
     """Create objects from files or stdin (any kind, CRDs included). Every document is checked before any is sent.
 
     An object whose kind is defined by a CustomResourceDefinition earlier in the input waits until the server serves
-    that kind (up to 60s). Unknown fields fail the object unless --validate=warn or ignore.
+    that kind (up to 60s). Unknown fields fail the object unless --validate=warn or ignore. --validate=local sends
+    nothing: each object is checked against its CRD's schema (a CRD in the same input serves for its kinds).
     """
     state, manifests, client, server_dry_run, validation = _start(
         ctx, filenames, recursive, output, dry_run, validate, generate_name=True
@@ -397,7 +398,8 @@ def update(
     """Replace existing objects with the given manifests (kubectl replace).
 
     A metadata.resourceVersion in the manifest is a precondition: a stale one fails with Conflict (exit 7).
-    Without one, kates reads the current version and replaces it.
+    Without one, kates reads the current version and replaces it. --validate=local checks each object against its
+    CRD's schema and sends nothing.
     """
     _replace_each(ctx, filenames, recursive, output, dry_run, field_manager, retry_on_conflict, validate, status=False)
 

@@ -206,7 +206,7 @@ _INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 def _compile(schema: dict[str, Any]) -> Any:
     """A draft 4 validator for `schema` whose integers are the server's (2.0 is one, as in JSON Schema draft 6) and
     which checks the int32 and int64 formats' ranges, as the server does."""
-    import jsonschema  # type: ignore[import-untyped]  # no stubs installed; imported only here
+    import jsonschema  # type: ignore[import-untyped,unused-ignore]  # stubs (types-jsonschema) are optional
 
     def integer(checker: Any, value: Any) -> bool:
         return (isinstance(value, int) and not isinstance(value, bool)) or (
