@@ -17,9 +17,11 @@ Invariants:
   An integer is what the server takes for one: `2.0` is, `2.5` is not. `format: int32` and `int64` bound it.
 - Not checked (the server still checks them, so a local pass is not a promise): the other formats (`date-time`,
   `byte`, `uuid`, ...), CEL rules (`x-kubernetes-validations`), list-map key uniqueness
-  (`x-kubernetes-list-type: map`), ObjectMeta itself (names, labels), and a null given for a required field. A
-  null passes wherever it is given: the server drops a null for a field that is not `nullable` before it validates
-  (`nullable: true` keeps it, and it passes too).
+  (`x-kubernetes-list-type: map`) and ObjectMeta itself (names, labels).
+- Nulls as the server treats them (each seen on kube-apiserver): a null field (a property or a map value) whose
+  schema is not `nullable` is dropped before validation (`prune_nulls`), so it passes unless the field is
+  required; a null list item that is not `nullable` fails its type; a `nullable` null is kept and checked (it
+  passes the type, not an `enum` without null).
 - Errors name the field path (`spec.ports[0].port`), one message each, sorted by path, worded as the server words
   them where it has words (`Required value`, `Unsupported value`, `unknown field "spec.x"`); `validate` raises one
   `InvalidObject` (exit 8, as the server's 422) whose message joins them, as the server's Invalid status does.
@@ -38,7 +40,7 @@ from ..errors import Invalid, NotFound, UsageError
 if TYPE_CHECKING:
     from .client import Client
 
-__all__ = ["InvalidObject", "Validator", "json_schema"]
+__all__ = ["InvalidObject", "Validator", "json_schema", "prune_nulls"]
 
 KubeObject = dict[str, Any]
 TypeKey = tuple[str, str]  # (apiVersion, kind)
@@ -88,12 +90,11 @@ def _convert(s: dict[str, Any], strict: bool, *, in_metadata: bool = False) -> d
     out: dict[str, Any] = {k: s[k] for k in _PLAIN if k in s}
     if s.get("format") in ("int32", "int64"):  # other formats are not checked (see the module docstring)
         out["format"] = s["format"]
+    null = ["null"] if s.get("nullable") else []
     if s.get("x-kubernetes-int-or-string"):
-        out["type"] = ["integer", "string", "null"]
+        out["type"] = ["integer", "string", *null]
     elif isinstance(s.get("type"), str) and s["type"]:
-        out["type"] = [s["type"], "null"]  # a null is dropped (not nullable) or kept (nullable): it never fails
-    if "enum" in out:
-        out["enum"] = [*out["enum"], None]
+        out["type"] = [s["type"], *null]
     if s.get("x-kubernetes-list-type") == "set":
         out["uniqueItems"] = True
     if isinstance(s.get("properties"), dict):
@@ -121,6 +122,25 @@ def _convert(s: dict[str, Any], strict: bool, *, in_metadata: bool = False) -> d
     if isinstance(s.get("not"), dict):
         out["not"] = _convert(s["not"], False, in_metadata=in_metadata)
     return out
+
+
+def prune_nulls(value: Any, schema: dict[str, Any]) -> Any:
+    """`value` without the null fields the server drops before it validates: a property or map value whose schema
+    is not `nullable`. A copy; `value` is not changed. Null list items are kept (the server checks them)."""
+    if isinstance(value, dict):
+        found = schema.get("properties")
+        props: dict[str, Any] = found if isinstance(found, dict) else {}
+        extra = schema.get("additionalProperties")
+        out = {}
+        for key, item in value.items():
+            sub = props.get(key) if key in props else extra if isinstance(extra, dict) else None
+            if item is None and isinstance(sub, dict) and not sub.get("nullable"):
+                continue
+            out[key] = prune_nulls(item, sub) if isinstance(sub, dict) else item
+        return out
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [prune_nulls(item, schema["items"]) for item in value]
+    return value
 
 
 def version_schema(crd: KubeObject, version: str) -> dict[str, Any] | None:
@@ -177,7 +197,7 @@ def _messages(error: Any) -> list[str]:
         field = next((r for r in missing if repr(r) == name), missing[0] if missing else name)
         return [f"{_path([*error.absolute_path, field])}: Required value"]
     if kind == "enum":
-        allowed = ", ".join(_value(v) for v in expected if v is not None)
+        allowed = ", ".join(_value(v) for v in expected)
         return [f"{at}Unsupported value: {_value(value)}: supported values: {allowed}"]
     if kind == "additionalProperties" and expected is False:
         declared = (error.schema.get("properties") or {}).keys()
@@ -242,7 +262,7 @@ class Validator:
         if client is None and not self._static:
             raise UsageError("a Validator needs a client or at least one CustomResourceDefinition")
         self._lock = threading.Lock()
-        self._compiled: dict[TypeKey, Any] = {}  # a jsonschema validator, or None: nothing to check
+        self._compiled: dict[TypeKey, tuple[dict[str, Any], Any] | None] = {}  # (schema, validator); None: no CRD
 
     def _schema(self, api_version: str, kind: str) -> dict[str, Any] | None:
         if (api_version, kind) in self._static:
@@ -257,7 +277,7 @@ class Validator:
             return None
         return version_schema(crd, version)
 
-    def _validator(self, obj: KubeObject) -> Any:
+    def _validator(self, obj: KubeObject) -> tuple[dict[str, Any], Any] | None:
         api_version, kind = obj.get("apiVersion"), obj.get("kind")
         if not isinstance(api_version, str) or not isinstance(kind, str) or not api_version or not kind:
             raise UsageError("object has no apiVersion or kind")
@@ -267,18 +287,20 @@ class Validator:
                 schema = self._schema(api_version, kind)
                 compiled = None
                 if schema is not None:
-                    compiled = _compile(json_schema(schema, strict=self.strict))
+                    compiled = (schema, _compile(json_schema(schema, strict=self.strict)))
                 self._compiled[key] = compiled
             return self._compiled[key]
 
     def errors(self, obj: KubeObject) -> list[str]:
         """What is wrong with `obj` by its CRD's schema, one message per field, each naming its path; [] when
         valid or when its kind has no CRD."""
-        validator = self._validator(obj)
-        if validator is None:
+        compiled = self._validator(obj)
+        if compiled is None:
             return []
+        schema, validator = compiled
         messages = []
-        for error in sorted(validator.iter_errors(obj), key=lambda e: [str(p) for p in e.absolute_path]):
+        pruned = prune_nulls(obj, schema)
+        for error in sorted(validator.iter_errors(pruned), key=lambda e: [str(p) for p in e.absolute_path]):
             messages.extend(_messages(error))
         return messages
 

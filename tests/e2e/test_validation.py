@@ -44,6 +44,12 @@ def gadget_crd(group: str = GROUP) -> dict[str, Any]:
                                         "replicas": {"type": "integer", "format": "int32"},
                                         "image": {"type": "string"},
                                         "port": {"x-kubernetes-int-or-string": True},
+                                        "tags": {"type": "array", "items": {"type": "string"}},
+                                        "req": {
+                                            "type": "object",
+                                            "required": ["x"],
+                                            "properties": {"x": {"type": "string"}},
+                                        },
                                     },
                                 }
                             },
@@ -119,6 +125,11 @@ def test_validator_rejects_a_wrong_typed_field_naming_its_path(cluster: ControlP
         {"image": 5},
         {"bogus": 1},
         {"image": "x", "port": {"a": 1}},
+        {"image": None},
+        {"tags": [None]},
+        {"tags": ["a", 1]},
+        {"req": {"x": None}},
+        {"req": None},
     ],
     ids=repr,
 )

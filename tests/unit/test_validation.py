@@ -107,8 +107,20 @@ def test_a_missing_required_field() -> None:
     assert Validator(crds=[crd()]).errors(obj) == ["spec.image: Required value"]
 
 
-def test_a_null_passes_as_the_server_drops_it() -> None:
-    assert Validator(crds=[crd()]).errors(gizmo(replicas=None, mode=None, opt=None)) == []
+def test_nulls_as_the_server_treats_them() -> None:
+    """Each case as kube-apiserver answered it: a null field not nullable is dropped, then validated."""
+    v = Validator(crds=[crd()])
+    assert v.errors(gizmo(replicas=None, mode=None, opt=None, env={"A": None}, extra=None)) == []
+    assert v.errors(gizmo(image=None)) == ["spec.image: Required value"]  # dropped, so missing
+    assert v.errors(gizmo(tags=[None])) == ["spec.tags[0]: null is not of type string"]  # list items are checked
+    nullable_enum = {**SCHEMA, "properties": {"spec": {"type": "object", "properties": {
+        "e": {"type": "string", "enum": ["a"], "nullable": True}}}}}  # fmt: skip
+    assert Validator(crds=[crd(nullable_enum)]).errors(gizmo(e=None)) == [
+        'spec.e: Unsupported value: null: supported values: "a"'
+    ]
+    obj = gizmo(replicas=None)
+    v.errors(obj)
+    assert obj["spec"] == {"image": "i", "replicas": None}  # the caller's object is not changed
 
 
 def test_unknown_fields_fail_only_when_strict() -> None:
