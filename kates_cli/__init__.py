@@ -47,7 +47,23 @@ TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds at ev
 
 __version__ = "0.1.0"
 
-__all__ = ["Accumulator", "Client", "Delta", "LogEvent", "LogMux", "Query", "ResourceRef", "__version__"]
+__all__ = [
+    "Accumulator",
+    "Client",
+    "Delta",
+    "InvalidObject",
+    "LogEvent",
+    "LogMux",
+    "Query",
+    "ResourceRef",
+    "Validator",
+    "__version__",
+    "by_name",
+    "has_owner_reference",
+    "merge_update",
+    "owner_reference",
+    "set_owner_references",
+]
 
 if TYPE_CHECKING:
     from typing import Any
@@ -56,6 +72,8 @@ if TYPE_CHECKING:
     from .core.client import Client
     from .core.logs import LogEvent, LogMux
     from .core.mapping import ResourceRef
+    from .core.objects import by_name, has_owner_reference, merge_update, owner_reference, set_owner_references
+    from .core.validation import InvalidObject, Validator
 
 _HOMES = {
     "Client": "client",
@@ -65,6 +83,13 @@ _HOMES = {
     "Query": "accumulator",
     "LogEvent": "logs",
     "LogMux": "logs",
+    "merge_update": "objects",
+    "set_owner_references": "objects",
+    "has_owner_reference": "objects",
+    "owner_reference": "objects",
+    "by_name": "objects",
+    "Validator": "validation",
+    "InvalidObject": "validation",
 }
 
 
