@@ -53,12 +53,19 @@ __all__ = [
     "Delta",
     "Dependency",
     "DependencyLimit",
+    "InvalidObject",
     "LogEvent",
     "LogMux",
     "Query",
     "ResourceRef",
     "Selection",
+    "Validator",
     "__version__",
+    "by_name",
+    "has_owner_reference",
+    "merge_update",
+    "owner_reference",
+    "set_owner_references",
 ]
 
 if TYPE_CHECKING:
@@ -69,7 +76,9 @@ if TYPE_CHECKING:
     from .core.dependencies import Dependency, DependencyLimit
     from .core.logs import LogEvent, LogMux
     from .core.mapping import ResourceRef
+    from .core.objects import by_name, has_owner_reference, merge_update, owner_reference, set_owner_references
     from .core.selection import Selection
+    from .core.validation import InvalidObject, Validator
 
 _HOMES = {
     "Client": "client",
@@ -82,6 +91,13 @@ _HOMES = {
     "DependencyLimit": "dependencies",
     "LogEvent": "logs",
     "LogMux": "logs",
+    "merge_update": "objects",
+    "set_owner_references": "objects",
+    "has_owner_reference": "objects",
+    "owner_reference": "objects",
+    "by_name": "objects",
+    "Validator": "validation",
+    "InvalidObject": "validation",
 }
 
 
