@@ -699,8 +699,8 @@ class Accumulator:
             if reads is not None:
                 reads.add(dep.selection)
             view = self.view_of(dep)
-            if dep.selection == sel.normal() or dep.selection == _replace(sel, namespace=None):
-                sel = _replace(sel, label_selector=None, field_selector=None)  # the server applied them already
+            if dep.selection == sel:  # its own watch: the server applied the selectors already
+                sel = _replace(sel, label_selector=None, field_selector=None)
         else:
             view = found[2]
         return select(view, sel)

@@ -19,7 +19,7 @@ from tests.conftest import wait_for
 from tests.controlplane.launcher import ControlPlane
 
 from . import serviceaccounts as sa
-from .conftest import create, ensure_crd, schemaless_crd
+from .conftest import Runner, create, ensure_crd, schemaless_crd
 
 MERGE = "application/merge-patch+json"
 
@@ -325,3 +325,14 @@ def test_a_dependency_whose_watch_is_forbidden_later_is_dropped_once_and_the_wat
         assert shown(next_deltas(acc)) == [("update", "cms", "ConfigMap", "marker")]
         with pytest.raises(Forbidden):  # a later read registers it again, and fails clearly then
             acc.depend(Selection("", "secrets", ns, "db"))
+
+
+def test_the_query_name_dependency_is_a_usage_error(kates: Runner) -> None:
+    out = kates("watch", "-q", "dependency=secrets", "--once")
+    assert out.code == ExitCode.USAGE, out
+    lines = out.err.splitlines()
+    assert lines[0] == (
+        'error: invalid query "dependency=secrets": the query name "dependency" is reserved: deltas name changes '
+        "of dependencies so"
+    ), out.err
+    assert len(lines) <= 2 and out.out == ""
