@@ -336,3 +336,28 @@ def test_the_query_name_dependency_is_a_usage_error(kates: Runner) -> None:
         "of dependencies so"
     ), out.err
     assert len(lines) <= 2 and out.out == ""
+
+
+def test_a_dependency_whose_kind_is_deleted_reports_its_objects_deleted_and_is_dropped(
+    cluster: ControlPlane, client: Client, ns: str
+) -> None:
+    sprockets = schemaless_crd("deps.kates.test", "sprockets", "Sprocket")
+    ensure_crd(cluster, sprockets)
+    path = f"/apis/deps.kates.test/v1/namespaces/{ns}/sprockets"
+    create(cluster, path, {"apiVersion": "deps.kates.test/v1", "kind": "Sprocket", "metadata": {"name": "s1"}})
+    notices: list[str] = []
+    with client.watch(Query("cms", "cm", ns), stall_timeout=2.0, notice=notices.append) as acc:
+        bootstrapped(acc)
+        acc.depend(Selection("deps.kates.test", "sprockets", ns), holder="a")
+        code, body = cluster.request(
+            "DELETE", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/sprockets.deps.kates.test"
+        )
+        assert code == 200, body
+        # its objects are gone with the kind: said as deletes, then the dependency is dropped (once)
+        assert shown(next_deltas(acc, 60)) == [("delete", "dependency", "Sprocket", "s1")]
+        wait_for(lambda: acc.dependencies() == {}, what="the dependency dropped")
+        dropped = [n for n in notices if "dependency" in n]
+        assert len(dropped) == 1 and dropped[0].startswith(f"kates: dependency sprockets.deps.kates.test in {ns}"), (
+            notices
+        )
+        assert "no longer serves sprockets.deps.kates.test" in dropped[0] and acc.error is None
