@@ -361,3 +361,26 @@ def test_a_dependency_whose_kind_is_deleted_reports_its_objects_deleted_and_is_d
             notices
         )
         assert "no longer serves sprockets.deps.kates.test" in dropped[0] and acc.error is None
+
+
+def test_many_threads_reading_one_secret_at_once_open_one_watch(cluster: ControlPlane, client: Client, ns: str) -> None:
+    secret(cluster, ns, "db")
+    lists = Lists()
+    with client.watch(Query("cms", "cm", ns), observer=lists) as acc:
+        bootstrapped(acc)
+        barrier = threading.Barrier(8)
+        got: list[Any] = [None] * 8
+
+        def read(i: int) -> None:
+            barrier.wait()
+            with acc.batch(f"reader-{i}"):
+                got[i] = acc.get("secret", "db", ns)
+
+        threads = [threading.Thread(target=read, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert all(g is not None and g["metadata"]["name"] == "db" for g in got)
+        assert lists.counts == {"cms": 1, "dependency": 1}
+        assert acc.dependencies() == {Selection("", "secrets", ns, "db"): 8}
