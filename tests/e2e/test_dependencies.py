@@ -15,6 +15,7 @@ from kates_cli.core.accumulator import Accumulator, Query
 from kates_cli.core.deltas import Delta
 from kates_cli.core.selection import Selection
 from kates_cli.errors import ExitCode, Forbidden, ResourceTypeNotFound
+from tests import figures
 from tests.conftest import wait_for
 from tests.controlplane.launcher import ControlPlane
 
@@ -197,6 +198,7 @@ def test_a_batch_that_no_longer_reads_a_dependency_releases_it_and_its_api_watch
         wait_for(lambda: server_watches(cluster, "gadgets") == 3, what="three gadget watches on the server")
         a, b, absent = (Selection("deps.kates.test", "gadgets", ns, name) for name in ("a", "b", "absent"))
         assert acc.dependencies() == {a: 2, b: 1, absent: 1}
+        figures.record("dependencies", "python batches: 3 distinct reads, 4 references", server_watches=3, references=4)
 
         patch_gadget(cluster, ns, "a", "1")
         assert shown(next_deltas(acc)) == [("update", "dependency", "Gadget", "a")]
@@ -218,6 +220,7 @@ def test_a_batch_that_no_longer_reads_a_dependency_releases_it_and_its_api_watch
             pass
         assert acc.dependencies() == {}
         wait_for(lambda: server_watches(cluster, "gadgets") == 0, what="the last watch to end on the server")
+        figures.record("dependencies", "python batches: after every holder's empty batch", server_watches=0)
         patch_gadget(cluster, ns, "a", "2")  # watched by nobody now: no change
         patch_cm(cluster, ns, "marker", "1")
         assert shown(next_deltas(acc)) == [("update", "cms", "ConfigMap", "marker")]
