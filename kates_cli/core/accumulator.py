@@ -20,6 +20,9 @@ Invariants (the promises of the Go kates, without its defects):
   records `taken_generation` (the generation it took) and `taken_since` (the monotonic time the oldest change it
   took reached the accumulator, None when it took none); `sizes()` gives each query's objects, the bytes of its
   part of the last JSON snapshot, and its pending overlay entries.
+- Every take of the changes (snapshot_changes, update_with_deltas, filtered_update) also sets `taken_views`: each
+  query's (state, view) at that take, in query order. A view dict is never mutated once built (QueryState.view()
+  builds a new one whenever anything may have changed), so a taken view stays exactly what that take saw.
 """
 
 from __future__ import annotations
@@ -323,6 +326,7 @@ class Accumulator:
         self._pred_cache: dict[tuple[str, Key], tuple[str, bool]] = {}
         self._pred_view: dict[str, list[tuple[tuple[str, Key], str]]] | None = None
         self.streams: list[Any] = []  # the watch streams feeding this accumulator (for diagnosis and tests)
+        self.taken_views: dict[str, tuple[QueryState, dict[Key, Entry]]] = {}  # what the last take saw
 
     # -- fed by streams (all under the lock) -----------------------------------------------------------------
 
@@ -406,6 +410,7 @@ class Accumulator:
         self._pending = False
         self.taken_generation, self.taken_since, self._since = self.generation, self._since, None
         changes = [c for s in self.states.values() for c in s.take_changes()]
+        self.taken_views = {name: (s, s.view()) for name, s in self.states.items()}
         first, self._first = self._first, False
         return bool(changes) or first, changes
 
