@@ -36,12 +36,14 @@ if TYPE_CHECKING:
     from ..core.accumulator import Accumulator, Query
     from ..core.deltas import Delta
     from ..core.leader import Leader
+    from ..core.readview import RunView
     from .events import StreamFacts
     from .hook import RunResult
     from .leadership import LeaseOptions
     from .metrics import Metrics
     from .probes import Probes, ProbeServer
     from .rundir import RunDir
+    from .runreads import RunReads
     from .schedule import Debounce
 
 
@@ -96,6 +98,7 @@ class Watcher:
         self.lease = lease
         self.leader: Leader | None = None
         self.reaper: Any = None
+        self.reads: RunReads | None = None  # the socket's reads and writes, per run (cli/runreads.py)
         self._term = 0  # the leader's term whose first run has started
 
     def _on_signal(self, signum: int, frame: object) -> None:
@@ -142,15 +145,18 @@ class Watcher:
                 from ..core.coherence import WriteServer, cluster_id
                 from .hook import Reaper
                 from .rundir import RunDir, remove_stale
+                from .runreads import RunReads
 
                 remove_stale()
                 tmp = RunDir()
                 reaper = self.reaper = self.runner.reaper = Reaper(tmp.path)
                 stderr = self.state.env.stderr
                 debug = (lambda line: stderr.write(f"debug: {line}\n")) if self.state.debug else None
+                reads = self.reads = RunReads(acc)
                 server = WriteServer(
                     tmp.path,
-                    acc.record_write,
+                    reads.record,
+                    reader=reads.read,
                     cluster=cluster_id(client.settings),
                     debug=debug,
                     permit=self._permit_until if self.lease is not None else None,
@@ -346,6 +352,7 @@ class Watcher:
 
     def _loop(self, acc: Accumulator, tmp: RunDir | None, socket_path: str | None) -> int:
         from ..core.deltas import NetChanges
+        from ..core.readview import RunView
         from .policy import HookFailed, why
 
         retry = False
@@ -363,6 +370,7 @@ class Watcher:
                 if not self._leading():
                     continue
             changed, data, new = acc.snapshot_changes()
+            view = RunView(acc.taken_views) if self.runner is not None else None  # what this run's reads see
             net.add(new)
             if not changed and not retry and not first:
                 continue
@@ -380,7 +388,8 @@ class Watcher:
             assert tmp is not None
             if self.runner.fenced:  # leadership ended since the check above: the next term's first run takes these
                 continue
-            result = self._run(data, deltas, tmp, socket_path)
+            assert view is not None
+            result = self._run(data, deltas, tmp, socket_path, view)
             if result.stopped or self.stop_signal is not None:
                 break
             if result.fenced:
@@ -410,17 +419,22 @@ class Watcher:
             self._sleep(delay)
         return int(ExitCode.INTERRUPTED)
 
-    def _run(self, data: bytes, deltas: list[Delta], tmp: RunDir, socket_path: str | None) -> RunResult:
-        """One hook run on `data`, its deltas in a private file; emits run.started and run.ended."""
+    def _run(self, data: bytes, deltas: list[Delta], tmp: RunDir, socket_path: str | None, view: RunView) -> RunResult:
+        """One hook run on `data`, its deltas in a private file, its reads answered from `view`; emits run.started
+        and run.ended."""
         assert self.runner is not None
         self.status.stop()  # the hook owns the terminal while it runs
         deltas_file = f"deltas-{self.runs}.json"
         env = self._env(tmp.write(deltas_file, orjson.dumps([d.to_dict() for d in deltas])), socket_path)
         run = self.runs
         self.events.emit("run.started", None, run=run, deltas=len(deltas), snapshot_bytes=len(data))
+        if self.reads is not None:
+            self.reads.begin(view)
         try:
             result = self.runner.run(data, env)
         finally:
+            if self.reads is not None:
+                self.reads.end()
             tmp.remove(deltas_file)
         if result.started:  # a run refused by a fenced runner (leadership just ended) never ran
             self.runs += 1
