@@ -78,8 +78,7 @@ class Probes:
             silent = now - stream.heard
             if silent > stream.stall_timeout:
                 stuck.append(
-                    f"query {stream.name}: nothing from the server for {silent:.1f}s "
-                    f"(stall bound {stream.stall_timeout:g}s)"
+                    f"{stream.title}: nothing from the server for {silent:.1f}s (stall bound {stream.stall_timeout:g}s)"
                 )
         return (False, "; ".join(stuck)) if stuck else (True, "ok")
 

@@ -4,6 +4,8 @@ Invariants:
 - `[NAME=]KIND [ns=NAMESPACE|ns=*] [l=LABEL_SELECTOR] [f=FIELD_SELECTOR]`, words separated by spaces; quoted or
   parenthesised set-based selectors stay one word (`split_query`).
 - A query is parsed whole before any request: a bad word or selector is a UsageError naming the query.
+- The query name "dependency" is reserved: deltas name the changes of dependencies (objects a hook read that no
+  query covers) with it.
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ def parse_query(text: str, default_namespace: str | None) -> Query:
     (`l=env notin (x),!debug`): words after `l=`/`f=` that continue it (`in`, `notin`, `(...)`, after a comma)
     are joined to it with one space. Selectors are parsed here, so a bad one is a usage error before any request."""
     from ..core.accumulator import Query
+    from ..core.dependencies import DEPENDENCY_QUERY
     from ..core.selectors import shown
 
     def bad(why: str) -> UsageError:
@@ -92,6 +95,8 @@ def parse_query(text: str, default_namespace: str | None) -> Query:
         name = re.sub(r"[^A-Za-z0-9_-]", "_", name) if not sep else name
         if not _NAME.match(name):
             raise bad(f'"{shown(name)}" is not a valid query name (letters, digits, _ and -)')
+    if name == DEPENDENCY_QUERY:
+        raise bad(f'the query name "{DEPENDENCY_QUERY}" is reserved: deltas name changes of dependencies so')
     namespace = default_namespace
     selectors: dict[str, str] = {}
     last = ""  # the selector ("l" or "f") the previous word set, which a set-based word may continue

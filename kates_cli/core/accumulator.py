@@ -20,24 +20,30 @@ Invariants (the promises of the Go kates, without its defects):
   records `taken_generation` (the generation it took) and `taken_since` (the monotonic time the oldest change it
   took reached the accumulator, None when it took none); `sizes()` gives each query's objects, the bytes of its
   part of the last JSON snapshot, and its pending overlay entries.
-- Every take of the changes (snapshot_changes, update_with_deltas, filtered_update) also sets `taken_views`: each
-  query's (state, view) at that take, in query order. A view dict is never mutated once built (QueryState.view()
-  builds a new one whenever anything may have changed), so a taken view stays exactly what that take saw.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from dataclasses import replace as _replace
 from typing import Any
 
 import orjson
 
-from ..errors import KatesError, UsageError
+from ..errors import KatesError, Unreachable, UsageError
 from . import deepjson
 from .deltas import Change, Delta, Version, deltas_of, diff
+from .dependencies import (
+    DEPENDENCY_QUERY,
+    Dependency,
+    DependencySource,
+    Registry,
+    dependency_id,
+)
+from .selection import Selection, covers
 from .selectors import FieldSelector, LabelSelector, parse_rv
 
 __all__ = ["Accumulator", "Change", "Delta", "Entry", "KubeObject", "Query", "QueryState", "make_entry"]
@@ -151,6 +157,10 @@ class QueryState:
 
     def __init__(self, query: Query, group: str = "", resource: str = "", api_version: str = "", kind: str = ""):
         self.query = query
+        self.id = query.name  # unique in its accumulator (a dependency's: "dependency:" + its selection)
+        self.title = f"query {query.name}"  # for messages
+        self.dependency = False
+        self.hint: str | None = None  # the hint of a Forbidden error, when not the queries' one
         self.group = group
         self.resource = resource
         self.api_version = api_version
@@ -295,7 +305,8 @@ class QueryState:
     def take_changes(self) -> list[Change]:
         """The changes since the consumer's last take; afterwards the current view counts as delivered."""
         now = {k: (e.rv, e.uid) for k, e in self.view().items()}
-        changes = diff(self.query.name, self.api_version, self.kind, self.delivered, now)
+        source = self.id if self.id != self.query.name else ""
+        changes = diff(self.query.name, self.api_version, self.kind, self.delivered, now, source)
         self.delivered = now
         return changes
 
@@ -306,12 +317,14 @@ class QueryState:
 class Accumulator:
     """Thread-safe merge of several QueryStates, fed by watch streams and by the client's writes."""
 
-    def __init__(self, states: list[QueryState]):
+    def __init__(self, states: list[QueryState], *, max_dependencies: int | None = None):
         names = [s.query.name for s in states]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise UsageError(f"duplicate query name: {', '.join(dupes)}", hint="give each query its own NAME=")
-        self.states = {s.query.name: s for s in states}
+        if DEPENDENCY_QUERY in names:
+            raise UsageError(f'the query name "{DEPENDENCY_QUERY}" is reserved for dependencies', hint=_RENAME)
+        self.states = {s.query.name: s for s in states}  # the queries, in query order (never a dependency)
         self._cond = threading.Condition()
         self._pending = False
         self.generation = 0
@@ -325,8 +338,22 @@ class Accumulator:
         self._closers: list[Callable[[], None]] = []
         self._pred_cache: dict[tuple[str, Key], tuple[str, bool]] = {}
         self._pred_view: dict[str, list[tuple[tuple[str, Key], str]]] | None = None
-        self.streams: list[Any] = []  # the watch streams feeding this accumulator (for diagnosis and tests)
-        self.taken_views: dict[str, tuple[QueryState, dict[Key, Entry]]] = {}  # what the last take saw
+        self.streams: list[Any] = []  # the watch streams feeding this accumulator, dependencies' included
+        self._registry = Registry(max_dependencies)
+        self.source: DependencySource | None = None  # how to start dependencies (Client.watch sets it)
+        self.taken_views: dict[str, tuple[QueryState, dict[Key, Entry]]] = {}
+        self._dropped: list[Change] = []  # changes of dependencies dropped after a fatal error, not yet taken
+        self._batch = threading.local()
+
+    @property
+    def max_dependencies(self) -> int | None:
+        """The bound on distinct dependencies (None: unbounded)."""
+        return self._registry.max_dependencies
+
+    @max_dependencies.setter
+    def max_dependencies(self, bound: int | None) -> None:
+        with self._cond:
+            self._registry.max_dependencies = bound
 
     # -- fed by streams (all under the lock) -----------------------------------------------------------------
 
@@ -359,13 +386,18 @@ class Accumulator:
             self._cond.notify_all()
 
     def record_write(self, verb: str, group: str, resource: str, obj: KubeObject) -> None:
-        """A write made through a client (or reported by a hook's kates): overlay it where it belongs."""
+        """A write made through a client (or reported by a hook's kates): overlay it where it belongs, queries and
+        dependencies alike."""
         with self._cond:
             changed = False
-            for state in self.states.values():
+            for state in self._all_states():
                 if state.group == group and state.resource == resource:
                     changed = state.record_write(verb, obj) or changed
             self._changed(changed)
+
+    def _all_states(self) -> list[QueryState]:
+        """Under the lock: the queries' states in query order, then the dependencies' (registered ones)."""
+        return [*self.states.values(), *(d.state for d in self._registry)]
 
     # -- the consumer side -----------------------------------------------------------------------------------
 
@@ -410,7 +442,14 @@ class Accumulator:
         self._pending = False
         self.taken_generation, self.taken_since, self._since = self.generation, self._since, None
         changes = [c for s in self.states.values() for c in s.take_changes()]
-        self.taken_views = {name: (s, s.view()) for name, s in self.states.items()}
+        views = {s.id: (s, s.view()) for s in self.states.values()}
+        for dep in self._registry:
+            if dep.bootstrapped:
+                changes += dep.state.take_changes()
+                views[dep.id] = (dep.state, dep.state.view())
+        changes += self._dropped
+        self._dropped = []
+        self.taken_views = views
         first, self._first = self._first, False
         return bool(changes) or first, changes
 
@@ -489,9 +528,148 @@ class Accumulator:
             if self._closed:
                 return
             self._closed = True
+            deps = self._registry.clear()
             self._cond.notify_all()
         for fn in self._closers:
             fn()
+        for dep in deps:
+            _stop(dep)
+
+    # -- dependencies (see core/dependencies.py) -------------------------------------------------------------
+
+    def depend(self, sel: Selection, *, holder: str = "default", timeout: float | None = 30.0) -> Dependency:
+        """One reference for (`holder`, `sel`); an identical dependency already held by anyone is shared (one
+        stream, one API watch). Blocks until its stream has bootstrapped; that first bootstrap raises no change.
+        Raises a KatesError, registering nothing, when the stream fails before its bootstrap (Forbidden naming the
+        resource and the verb, a kind not served, a bad selector), when `timeout` passes (Unreachable), or
+        (DependencyLimit) when a new distinct dependency would pass `max_dependencies`. Thread-safe."""
+        source = self.source
+        if source is None:
+            raise KatesError("this Accumulator cannot watch dependencies: it was not started by Client.watch")
+        sel = sel.normal()
+        ref = source.ref_for(sel.group, sel.resource)  # outside the lock: discovery may ask the server
+        if not ref.namespaced and sel.namespace is not None:
+            sel = _replace(sel, namespace=None)  # as kubectl ignores a namespace given for a cluster-scoped kind
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            if self._closed:
+                raise KatesError("the watch is closed")
+            dep = self._registry.get(sel)
+            if dep is None:
+                query = Query(DEPENDENCY_QUERY, ref.group_resource, sel.namespace, sel.label_selector)
+                query = _replace(query, field_selector=sel.watch_field_selector)
+                state = QueryState(query, ref.group, ref.resource, ref.api_version, ref.kind)
+                state.id, state.title, state.dependency = dependency_id(sel), f"dependency {sel.describe()}", True
+                state.hint = f"a dependency is watched: it needs the list and watch verbs on {ref.group_resource}"
+                dep = Dependency(sel, state.id, state)
+                self._registry.add(dep)  # DependencyLimit past the bound: nothing registered
+                dep.stream = source.start(state, ref, _DependencyFeed(self, dep))
+                self.streams = [*self.streams, dep.stream]
+            dep.waiting += 1
+            try:
+                self._cond.wait_for(
+                    lambda: dep.bootstrapped or dep.error is not None or self._closed or not self._registry.live(dep),
+                    None if deadline is None else max(0.0, deadline - time.monotonic()),
+                )
+            finally:
+                dep.waiting -= 1
+            if dep.bootstrapped and self._registry.live(dep) and not self._closed:
+                dep.holders.add(holder)
+                return dep
+            if dep.error is not None:
+                raise dep.error
+            if self._closed:
+                raise KatesError("the watch is closed")
+            if not self._registry.live(dep):  # bootstrapped and dropped at once (a fatal error): said by notice
+                raise KatesError(f"the watch of {sel.describe()} ended as it started")
+            if self._registry.unused(dep):
+                self._forget(dep)
+        raise Unreachable(f"the watch of {sel.describe()} did not start within {timeout:g}s")
+
+    def release(self, holder: str, keep: Iterable[Selection] = ()) -> list[Selection]:
+        """Drop `holder`'s references except to `keep`; stop the streams nothing references any more; return the
+        selections no longer held by anyone."""
+        with self._cond:
+            gone = self._registry.release(holder, keep)
+            for dep in gone:
+                self._forget(dep)
+        return [d.selection for d in gone]
+
+    def dependencies(self) -> dict[Selection, int]:
+        """The live dependencies and their reference counts (holders)."""
+        with self._cond:
+            return self._registry.counts()
+
+    def find(self, sel: Selection) -> tuple[str, QueryState, dict[Key, Entry]] | None:
+        """On the live state, under the lock: the first query (in query order), else the first dependency, whose
+        state covers `sel` and has bootstrapped; (its state's id, the state, its current view). None: nothing
+        covers it."""
+        sel = sel.normal()
+        with self._cond:
+            for state in self.states.values():
+                if state.synced and covers(state, sel):
+                    return state.id, state, state.view()
+            for dep in self._registry:
+                if dep.bootstrapped and covers(dep.state, sel):
+                    return dep.id, dep.state, dep.state.view()
+        return None
+
+    def view_of(self, dep: Dependency) -> dict[Key, Entry]:
+        """A dependency's current view (never mutated afterwards: a change builds a new dict)."""
+        with self._cond:
+            return dep.state.view()
+
+    def _forget(self, dep: Dependency) -> None:
+        """Under the lock: take `dep` out of the registry and stop its stream."""
+        self._registry.remove(dep)
+        if dep.stream is not None:
+            self.streams = [s for s in self.streams if s is not dep.stream]
+            _stop(dep)
+
+    # fed by a dependency's stream (through _DependencyFeed), all under the lock, ignored once it is not live
+
+    def _dep_replace(self, dep: Dependency, entries: list[Entry], rv: str) -> None:
+        with self._cond:
+            if not self._registry.live(dep):
+                return
+            state = dep.state
+            if dep.bootstrapped:
+                self._changed(state.replace(entries, rv))
+                return
+            state.replace(entries, rv)  # the first bootstrap counts as delivered: no change, no delta, no run
+            state.delivered = {k: (e.rv, e.uid) for k, e in state.view().items()}
+            dep.bootstrapped = True
+            self._cond.notify_all()
+
+    def _dep_event(self, dep: Dependency, event_type: str, entry: Entry) -> None:
+        with self._cond:
+            if self._registry.live(dep):
+                changed = dep.state.apply(event_type, entry)
+                self._changed(changed and dep.bootstrapped)
+
+    def _dep_bookmark(self, dep: Dependency, rv: str) -> None:
+        with self._cond:
+            if self._registry.live(dep):
+                changed = dep.state.bookmark(rv)
+                self._changed(changed and dep.bootstrapped)
+
+    def _dep_fail(self, dep: Dependency, error: KatesError) -> None:
+        """Before its bootstrap: the callers of `depend` get the error. After: said once, and the dependency is
+        dropped for every holder (a later read registers it again, and fails clearly then); the watch goes on."""
+        with self._cond:
+            if not self._registry.live(dep):
+                return
+            self._forget(dep)
+            if not dep.bootstrapped:
+                dep.error = error
+                self._cond.notify_all()
+                return
+            dropped = dep.state.take_changes()  # what it saw before it failed (a deleted kind: its objects gone)
+            self._dropped += dropped
+            self._changed(bool(dropped))
+        source = self.source
+        if source is not None and source.notice is not None:
+            source.notice(f"kates: dependency {dep.selection.describe()} dropped: {error.message}")
 
     def __enter__(self) -> Accumulator:
         return self
@@ -502,3 +680,31 @@ class Accumulator:
     @property
     def closed(self) -> bool:
         return self._closed
+
+
+_RENAME = 'give the query another NAME= (changes of dependencies are named "dependency" in deltas)'
+
+
+class _DependencyFeed:
+    """The sink a dependency's stream delivers to: the accumulator, told which Dependency it feeds, so that a
+    stream stopped a moment ago can never feed a dependency registered again since for the same selection."""
+
+    def __init__(self, acc: Accumulator, dep: Dependency):
+        self.acc, self.dep = acc, dep
+
+    def replace(self, query: str, entries: list[Entry], rv: str) -> None:
+        self.acc._dep_replace(self.dep, entries, rv)
+
+    def event(self, query: str, event_type: str, entry: Entry) -> None:
+        self.acc._dep_event(self.dep, event_type, entry)
+
+    def bookmark(self, query: str, rv: str) -> None:
+        self.acc._dep_bookmark(self.dep, rv)
+
+    def fail(self, error: KatesError) -> None:
+        self.acc._dep_fail(self.dep, error)
+
+
+def _stop(dep: Dependency) -> None:
+    if dep.stream is not None:
+        dep.stream.stop()

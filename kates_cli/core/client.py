@@ -418,13 +418,17 @@ class Client:
         gate: Callable[[], None] | None = None,
         notice: Callable[[str], None] | None = None,
         observer: StreamObserver | None = None,
+        max_dependencies: int | None = None,
     ) -> Accumulator:
         """Start watching `queries`; returns the Accumulator (close it, or use it as a context manager).
 
         Writes made through this client are overlaid on the snapshots until the watch delivers them. A connection
         silent for `stall_timeout` seconds is noticed, told to `notice` (one line naming the query) and resumed.
-        `observer` (watch.StreamObserver) is told of each stream's lists, events and restarts."""
+        `observer` (watch.StreamObserver) is told of each stream's lists, events and restarts. The Accumulator can
+        also watch dependencies (`depend`, `get`, `list`), at most `max_dependencies` distinct ones (None: no
+        bound), each with its own stream started with the same options."""
         from .accumulator import Accumulator, QueryState
+        from .dependencies import DependencySink, DependencySource, resource_ref
         from .watch import Stream
 
         states: list[QueryState] = []
@@ -448,7 +452,7 @@ class Client:
                 )
             states.append(state)
             refs.append(ref)
-        acc = Accumulator(states)
+        acc = Accumulator(states, max_dependencies=max_dependencies)
 
         def listener(verb: str, ref: ResourceRef, obj: KubeObject) -> None:
             acc.record_write(verb, ref.group, ref.resource, obj)
@@ -472,6 +476,31 @@ class Client:
             )
             for state, ref in zip(states, refs, strict=True)
         ]
+
+        def start_dependency(state: QueryState, ref: ResourceRef, sink: DependencySink) -> Stream:
+            stream = Stream(
+                self.transport,
+                self.discovery,
+                sink,
+                state,
+                ref,
+                stall_timeout=stall_timeout,
+                server_timeout=server_timeout,
+                notice=notice,
+                observer=observer,
+                backoff_cap=backoff_cap,
+                gate=gate,
+                streaming=streaming,
+            )
+            stream.start()
+            return stream
+
+        acc.source = DependencySource(
+            resolve=self.resolve,
+            ref_for=lambda group, resource: resource_ref(self.discovery, group, resource),
+            start=start_dependency,
+            notice=notice,
+        )
 
         def stop() -> None:
             if listener in self.write_listeners:

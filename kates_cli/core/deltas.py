@@ -1,14 +1,15 @@
 """Deltas: what changed between two views of a query, and the net change over several of them.
 
 Invariants:
-- An object is identified by (query, namespace, name) and versioned by (resourceVersion, uid). A changed uid is
-  another object: it is reported as a `delete` followed by an `add`, never as an `update`.
+- An object is identified by (query, namespace, name) and versioned by (resourceVersion, uid); the query is the
+  state the change came from (`Change.origin`: dependencies share the query name "dependency", each is its own
+  state). A changed uid is another object: it is reported as a `delete` followed by an `add`, never as an `update`.
 - `NetChanges` holds, per object, its version at the baseline (the last `commit()`) and its newest version, so its
   deltas are the net change since the baseline, one entry per object (two for a replaced one): add then update is
   an add; add then delete is nothing; update then delete is a delete; delete then add with the same uid is an
   update (nothing when the version is back where it was); with another uid a delete and an add.
-- Order: queries in the order they were given, then objects by (namespace, name); for a replaced object the
-  `delete` comes before the `add`. Equal inputs give equal lists.
+- Order: queries in the order they were given, then dependencies (by their state's id), then objects by
+  (namespace, name); for a replaced object the `delete` comes before the `add`. Equal inputs give equal lists.
 """
 
 from __future__ import annotations
@@ -52,6 +53,11 @@ class Change:
     key: Key
     before: Version | None
     after: Version | None
+    source: str = ""  # the state it came from, when several share the query name (dependencies); else the query
+
+    @property
+    def origin(self) -> str:
+        return self.source or self.query
 
     def deltas(self) -> list[Delta]:
         def delta(kind: str) -> Delta:
@@ -70,11 +76,16 @@ class Change:
 
 
 def diff(
-    query: str, api_version: str, kind: str, before: Mapping[Key, Version], after: Mapping[Key, Version]
+    query: str,
+    api_version: str,
+    kind: str,
+    before: Mapping[Key, Version],
+    after: Mapping[Key, Version],
+    source: str = "",
 ) -> list[Change]:
     """The objects whose version differs between two views of one query, ordered by key."""
     changed = [k for k, v in after.items() if before.get(k) != v] + [k for k in before if k not in after]
-    return [Change(query, api_version, kind, k, before.get(k), after.get(k)) for k in sorted(changed)]
+    return [Change(query, api_version, kind, k, before.get(k), after.get(k), source) for k in sorted(changed)]
 
 
 def deltas_of(changes: Iterable[Change]) -> list[Delta]:
@@ -90,14 +101,16 @@ class NetChanges:
 
     def add(self, changes: Iterable[Change]) -> None:
         for c in changes:
-            id_ = (c.query, c.key)
+            id_ = (c.origin, c.key)
             first = self._changes.get(id_)
             self._changes[id_] = (
-                c if first is None else Change(c.query, c.api_version, c.kind, c.key, first.before, c.after)
+                c if first is None else Change(c.query, c.api_version, c.kind, c.key, first.before, c.after, c.source)
             )
 
     def deltas(self) -> list[Delta]:
-        ordered = sorted(self._changes.values(), key=lambda c: (self._order.get(c.query, len(self._order)), c.key))
+        ordered = sorted(
+            self._changes.values(), key=lambda c: (self._order.get(c.query, len(self._order)), c.origin, c.key)
+        )
         return deltas_of(ordered)
 
     def commit(self) -> None:

@@ -124,7 +124,9 @@ class Stream:
         self.discovery = discovery
         self.acc = acc
         self.state = state
-        self.name = state.query.name
+        self.name = state.query.name  # the query's name: what the observer counts by ("dependency" for each one)
+        self.key = state.id  # what the sink knows the state by (unique, even where names are shared)
+        self.title = state.title  # for messages: "query web", "dependency secrets app/db"
         self.ref = ref
         self.stall_timeout = stall_timeout
         self.server_timeout = server_timeout if server_timeout is not None else server_timeout_for(stall_timeout)
@@ -190,7 +192,7 @@ class Stream:
                             raise  # a certificate that does not verify will not verify on the next try either
                         if not self._told_tls:  # after bootstrap: perhaps a server mid-rotation; retried, said once
                             self._told_tls = True
-                            self._say(f"kates: watch of query {self.name} ({self._what()}): {exc.message}; retrying")
+                            self._say(f"kates: watch of {self.title} ({self._what()}): {exc.message}; retrying")
                     stalled = _timed_out(exc)
                     if stalled:
                         self._stall()
@@ -220,8 +222,9 @@ class Stream:
             m = _REFUSED_VERB.search(exc.message)  # the verb the server names, else the one in flight
             verb = m.group(1) if m else self._verb
             return type(exc)(
-                f"cannot {verb} {self._what()} (query {self.name}): {exc.message}",
-                hint="kates watch needs the watch verb on every queried kind, and list where the server has no "
+                f"cannot {verb} {self._what()} ({self.title}): {exc.message}",
+                hint=self.state.hint
+                or "kates watch needs the watch verb on every queried kind, and list where the server has no "
                 "streaming lists",
                 status=exc.status,
             )
@@ -244,7 +247,7 @@ class Stream:
         self.stalls += 1
         where = f"resuming from resourceVersion {self.rv}" if self.rv else "listing again"
         self._say(
-            f"kates: watch of query {self.name} ({self._what()}) stalled: nothing received for "
+            f"kates: watch of {self.title} ({self._what()}) stalled: nothing received for "
             f"{self.stall_timeout:g}s; reconnecting, {where}"
         )
 
@@ -260,18 +263,19 @@ class Stream:
     def _kind_gone(self, exc: NotFound) -> None:
         """The collection answers 404: the kind is no longer served (a deleted CRD). Its objects are gone with it."""
         what = self._what()
-        self.acc.replace(self.name, [], self.rv)
-        self.lists += 1
+        if self._bootstrapped or not self.state.dependency:  # a dependency never bootstraps on a 404: it fails
+            self.acc.replace(self.key, [], self.rv)
+            self.lists += 1
         if not self.wait_for_kind:
             raise NotFound(
-                f"query {self.name}: the server no longer serves {what} ({exc.message})",
-                hint="with --wait-for-kinds kates waits for a kind to come back",
+                f"{self.title}: the server no longer serves {what} ({exc.message})",
+                hint=None if self.state.dependency else "with --wait-for-kinds kates waits for a kind to come back",
                 code=404,
                 status=exc.status,
             )
         self._restarted("404")
         if not self._gone:  # discovery may list the kind a little longer than it is served: say it once
-            self._say(f"kates: query {self.name}: the server no longer serves {what}; waiting for it to come back")
+            self._say(f"kates: {self.title}: the server no longer serves {what}; waiting for it to come back")
         self._gone = True
         self.ref = None  # the loop resolves it again, waiting for it to come back
         self.rv = ""
@@ -336,7 +340,7 @@ class Stream:
             if not cont:
                 self.rv = str(meta.get("resourceVersion") or "")
                 break
-        self.acc.replace(self.name, entries, self.rv)
+        self.acc.replace(self.key, entries, self.rv)
         self.lists += 1
         self._bootstrapped, self._gone = True, False
         self.backoff.reset()
@@ -374,14 +378,14 @@ class Stream:
                     annotations = (obj.get("metadata") or {}).get("annotations") or {}
                     if pending is not None and annotations.get(INITIAL_EVENTS_END) == "true":
                         self.rv = rv
-                        self.acc.replace(self.name, pending, rv)
+                        self.acc.replace(self.key, pending, rv)
                         self.lists += 1
                         self._bootstrapped, self._gone = True, False
                         self.backoff.reset()
                         return  # this watch asked for a long server timeout: go on with ordinary ones
                     elif pending is None:
                         self.rv = rv or self.rv
-                        self.acc.bookmark(self.name, rv)
+                        self.acc.bookmark(self.key, rv)
                         if self.observer is not None:
                             self.observer.event(self.name, "BOOKMARK")
                     continue
@@ -393,7 +397,7 @@ class Stream:
                     self.gate()
                 if self._stop.is_set():
                     return
-                self.acc.event(self.name, str(etype), entry)
+                self.acc.event(self.key, str(etype), entry)
                 if self.observer is not None:
                     self.observer.event(self.name, str(etype))
                 self.rv = entry.rv or self.rv

@@ -232,8 +232,8 @@ def test_health_fails_while_a_stream_has_been_silent_past_its_bound() -> None:
     probes = Probes()
     assert probes.healthy() == (True, "ok")  # before the streams exist
     acc = accumulator()
-    quiet = SimpleNamespace(name="cms", heard=100.0, stall_timeout=2.0)
-    acc.streams = [quiet, SimpleNamespace(name="pods", heard=101.0, stall_timeout=30.0)]
+    quiet = SimpleNamespace(name="cms", title="query cms", heard=100.0, stall_timeout=2.0)
+    acc.streams = [quiet, SimpleNamespace(name="pods", title="query pods", heard=101.0, stall_timeout=30.0)]
     probes.acc = acc
     assert probes.healthy(now=102.0) == (True, "ok")  # exactly at the bound: not past it
     ok, why = probes.healthy(now=102.5)
