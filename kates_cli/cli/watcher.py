@@ -67,6 +67,7 @@ class Watcher:
         metrics_addr: tuple[str, int] | None = None,
         log_format: str = "text",
         lease: LeaseOptions | None = None,
+        max_dependencies: int | None = 100,
     ):
         from .events import Events, JsonLog, TextLog
         from .hook import HookRunner
@@ -96,6 +97,7 @@ class Watcher:
 
             server_warnings.set_handler(ServerWarnings(self.events))
         self.lease = lease
+        self.max_dependencies = max_dependencies
         self.leader: Leader | None = None
         self.reaper: Any = None
         self.reads: RunReads | None = None  # the socket's reads and writes, per run (cli/runreads.py)
@@ -152,7 +154,8 @@ class Watcher:
                 reaper = self.reaper = self.runner.reaper = Reaper(tmp.path)
                 stderr = self.state.env.stderr
                 debug = (lambda line: stderr.write(f"debug: {line}\n")) if self.state.debug else None
-                reads = self.reads = RunReads(acc)
+                acc.max_dependencies = self.max_dependencies
+                reads = self.reads = RunReads(acc, self.events)
                 server = WriteServer(
                     tmp.path,
                     reads.record,
@@ -352,7 +355,6 @@ class Watcher:
 
     def _loop(self, acc: Accumulator, tmp: RunDir | None, socket_path: str | None) -> int:
         from ..core.deltas import NetChanges
-        from ..core.readview import RunView
         from .policy import HookFailed, why
 
         retry = False
@@ -370,7 +372,7 @@ class Watcher:
                 if not self._leading():
                     continue
             changed, data, new = acc.snapshot_changes()
-            view = RunView(acc.taken_views) if self.runner is not None else None  # what this run's reads see
+            view = self.reads.view() if self.reads is not None else None  # what this run's reads see
             net.add(new)
             if not changed and not retry and not first:
                 continue
@@ -399,6 +401,8 @@ class Watcher:
                 if result.error or result.timed_out:
                     raise HookFailed(f"hook failed ({why(result, self.runner.timeout)})")
                 return result.code
+            if self.reads is not None:  # query-batch semantics: a successful run releases what it did not read
+                self.reads.finish(view, result.ok and not result.fenced)
             if result.ok:  # a run that hit --hook-timeout failed, whatever its exit status
                 self.policy.succeeded()
                 net.commit()
@@ -429,7 +433,7 @@ class Watcher:
         run = self.runs
         self.events.emit("run.started", None, run=run, deltas=len(deltas), snapshot_bytes=len(data))
         if self.reads is not None:
-            self.reads.begin(view)
+            self.reads.begin(view, run)
         try:
             result = self.runner.run(data, env)
         finally:

@@ -38,7 +38,8 @@ DEPENDENCY = "dependency"  # the query name of every dependency state (reserved 
 
 
 def selection_of(state: QueryState) -> Selection:
-    """The read a dependency state watches (its query is built from it: a name became `metadata.name=N`)."""
+    """The read a dependency state watches, rebuilt from its query (a name became `metadata.name=N`); the watcher
+    passes the registry's own selections to RunView, this is the fallback."""
     q = state.query
     return Selection(state.group, state.resource, q.namespace, None, q.label_selector, q.field_selector).normal()
 
@@ -55,23 +56,36 @@ class Answer:
 class RunView:
     """One hook run's views (see the module's invariants)."""
 
-    def __init__(self, views: Mapping[str, tuple[QueryState, Mapping[Key, Entry]]]) -> None:
+    def __init__(
+        self,
+        views: Mapping[str, tuple[QueryState, Mapping[Key, Entry]]],
+        selections: Mapping[str, Selection] | None = None,
+    ) -> None:
+        """`views` as `Accumulator.taken_views`; `selections`: each dependency's selection by its state's id."""
         self._lock = threading.Lock()
         self._views: dict[str, tuple[QueryState, Mapping[Key, Entry]]] = dict(views)
+        self._selections = {
+            vid: (selections or {}).get(vid) or selection_of(state)
+            for vid, (state, _) in self._views.items()
+            if self._is_dependency(state)
+        }
         self._writes: dict[str, dict[Key, tuple[str, Entry | None]]] = {}
         self._read: dict[str, Selection] = {}
 
     @staticmethod
     def _is_dependency(state: QueryState) -> bool:
-        return state.query.name == DEPENDENCY
+        return bool(getattr(state, "dependency", False)) or state.query.name == DEPENDENCY
 
-    def add(self, view_id: str, state: QueryState, view: Mapping[Key, Entry]) -> None:
+    def add(
+        self, view_id: str, state: QueryState, view: Mapping[Key, Entry], selection: Selection | None = None
+    ) -> None:
         """A dependency registered during the run: from now on it answers this run's reads, frozen as `view` is.
         It counts as read by the run."""
         with self._lock:
             self._views.setdefault(view_id, (state, dict(view)))
             if self._is_dependency(state):
-                self._read[view_id] = selection_of(state)
+                self._selections.setdefault(view_id, selection or selection_of(state))
+                self._read[view_id] = self._selections[view_id]
 
     def answer(self, sel: Selection) -> Answer | None:
         """The objects the run sees for `sel` (snapshot plus own writes), or None when no view answers it."""
@@ -80,11 +94,7 @@ class RunView:
             found = next((vid for vid, (state, _) in self._views.items() if covers(state, sel)), None)
             if found is None:
                 found = next(
-                    (
-                        vid
-                        for vid, (state, _) in self._views.items()
-                        if self._is_dependency(state) and selection_of(state) == sel
-                    ),
+                    (vid for vid, (state, _) in self._views.items() if self._selections.get(vid) == sel),
                     None,
                 )
             if found is None:
@@ -101,7 +111,7 @@ class RunView:
                 view = merged
             dependency = self._is_dependency(state)
             if dependency:
-                self._read[found] = selection_of(state)
+                self._read[found] = self._selections[found]
             return Answer(found, select(view, sel), dependency)
 
     def record_write(self, verb: str, group: str, resource: str, obj: KubeObject) -> None:

@@ -16,6 +16,7 @@ import yaml
 from kates_cli.core import coherence
 from kates_cli.core.config import load
 from kates_cli.core.selection import Selection
+from tests import figures
 from tests.conftest import wait_for
 from tests.controlplane.launcher import ControlPlane
 
@@ -164,4 +165,49 @@ def test_a_read_the_watcher_cannot_answer_goes_to_the_api_server_and_says_so_onc
     err = read(tmp_path, "err").splitlines()
     assert len(err) == 1 and err[0].startswith("Warning: the hook's watcher did not answer"), err
     assert "read from the API server" in err[0]
+    assert w.stop() == 130
+
+
+TIMING_HOOK = """#!{python}
+import json, os, subprocess, sys, time
+sys.stdin.read()
+if os.environ["KATES_RUN"] != "0":
+    sys.exit(0)
+out = os.environ["OUT"]
+cmd = [sys.executable, "-m", "kates_cli", "get", "cm", "cfg", "-n", os.environ["NS"], "-o", "name"]
+times = {{"watcher": [], "live": []}}
+for i in range(2 * {rounds}):
+    mode = "watcher" if i % 2 == 0 else "live"
+    started = time.monotonic()
+    done = subprocess.run(cmd + (["--live"] if mode == "live" else []), capture_output=True, text=True)
+    times[mode].append(time.monotonic() - started)
+    assert done.returncode == 0 and done.stdout == "configmap/cfg\\n" and not done.stderr, done
+with open(os.path.join(out, ".times"), "w") as f:
+    json.dump(times, f)
+os.rename(os.path.join(out, ".times"), os.path.join(out, "times.json"))
+"""
+
+
+def test_a_read_answered_by_the_watcher_is_faster_than_one_from_the_api_server(
+    cluster: ControlPlane, ns: str, tmp_path: Path, watches: list[Any]
+) -> None:
+    create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "cfg"}, "data": {"v": "1"}})
+    rounds = 20
+    text = TIMING_HOOK.format(python=sys.executable, rounds=rounds)
+    args = ["-q", f"cms=cm ns={ns}", "--exec", str(hook(tmp_path, text))]
+    w = Proc(args, cluster.kubeconfig, tmp_path / "cache", tmp_path, OUT=str(tmp_path), NS=ns)
+    watches.append(w)
+    wait_for(lambda: (tmp_path / "times.json").exists() or w.proc.poll() is not None, 120, "the timed reads")
+    times = json.loads(read(tmp_path, "times.json"))
+    median = {mode: sorted(values)[len(values) // 2] for mode, values in times.items()}
+    mean = {mode: sum(values) / len(values) for mode, values in times.items()}
+    figures.record(
+        "hook reads",
+        f"kates get cm NAME -o name inside a hook, {rounds} runs each",
+        watcher_median_ms=round(median["watcher"] * 1000, 1),
+        live_median_ms=round(median["live"] * 1000, 1),
+        watcher_mean_ms=round(mean["watcher"] * 1000, 1),
+        live_mean_ms=round(mean["live"] * 1000, 1),
+    )
+    assert median["watcher"] < median["live"], median
     assert w.stop() == 130
