@@ -254,7 +254,11 @@ def get(
         client, refs = manifest_targets(state, filenames, recursive)
     else:
         targets = parse_targets(args or [])
-        client = state.client()
+        from .hookreads import hook_client
+
+        # inside a hook whose watcher answers the reads: no connection to the API server unless one is needed
+        plain = subresource or watch or watch_only
+        client = (None if plain else hook_client(state, live)) or state.client()
         refs = resolve_targets(client, targets)
     if selector and any(names for _, names in refs):
         raise UsageError("name cannot be provided when a selector is specified")

@@ -12,6 +12,9 @@ Rules:
   earlier run), the read goes to the API server, and says so once per command on stderr. A read of another cluster
   than the watched one goes to the API server without a word.
 - A named object the snapshot lacks is NotFound, in the API server's words (`secrets "db" not found`).
+- A command whose reads the watcher answers never connects to the API server: kinds resolve from the discovery
+  cache (`HookClient`), and the connection (TLS, credentials, an exec plugin) and the modules it needs are made only
+  when a read must go to the API server after all.
 - Tables: the server renders table columns, and only for objects as it holds them now. So a table is asked of the
   server as usual, and printed as it comes when every row is the snapshot's object at the snapshot's
   resourceVersion (the same objects, the same versions). Otherwise it shows the server's newer state: it is printed
@@ -23,16 +26,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit
 
 from ..core import coherence, deepjson
 from ..core.selection import Selection
-from ..errors import NotFound
+from ..errors import NotFound, UsageError
 from .warning import warn
 
 if TYPE_CHECKING:
     from ..core.client import Client
+    from ..core.config import ConnectionSettings
     from ..core.mapping import ResourceRef
+    from .state import State
 
 LIVE_ENV = "KATES_LIVE_READS"
 KubeObject = dict[str, Any]
@@ -41,6 +47,66 @@ KubeObject = dict[str, Any]
 def live_reads(environ: Any = os.environ) -> bool:
     """Whether KATES_LIVE_READS asks every read of this process to go to the API server."""
     return environ.get(LIVE_ENV, "") not in ("", "0")
+
+
+def hook_client(state: State, live: bool) -> Client | None:
+    """A `HookClient` (typed as the Client it stands for) when the watcher answers this command's reads, else None."""
+    if not os.environ.get(coherence.ENV_VAR) or live or live_reads() or state._client is not None:
+        return None
+    return cast("Client", HookClient(state))
+
+
+class _Endpoint:
+    """What `Discovery` needs of a transport before any request: the server's address (its cache's key, computed as
+    `Transport` computes it). A request builds the real client's transport."""
+
+    def __init__(self, settings: ConnectionSettings, client: HookClient) -> None:
+        url = urlsplit(settings.server)
+        self.scheme = url.scheme
+        self.host = url.hostname or ""
+        self.port = url.port or (443 if url.scheme == "https" else 80)
+        self.prefix = url.path.rstrip("/")
+        self._client = client
+
+    def request_json(self, *args: Any, **kwargs: Any) -> Any:
+        return self._client.real().transport.request_json(*args, **kwargs)
+
+
+class HookClient:
+    """The client of a command inside a hook whose reads the watcher answers: the settings, the namespace and the
+    kinds (from the discovery cache, as `Client` resolves them) without a connection; anything else is the real
+    `Client`'s, built on first use (and kept in the State, which closes it)."""
+
+    def __init__(self, state: State) -> None:
+        from ..core import config
+        from ..core.mapping import Discovery
+
+        self.state = state
+        self.settings = config.load(state.kubeconfig, state.context, state.namespace)
+        self.namespace = self.settings.namespace
+        self.discovery = Discovery(_Endpoint(self.settings, self))  # type: ignore[arg-type]
+
+    def real(self) -> Client:
+        if self.state._client is None:
+            from ..core.client import Client
+
+            self.state._client = Client(settings=self.settings, request_timeout=self.state.request_timeout)
+        return self.state._client
+
+    def resolve(self, kind: str | ResourceRef) -> ResourceRef:
+        return kind if not isinstance(kind, str) else self.discovery.resolve(kind)
+
+    def resolve_many(self, kind: str) -> list[ResourceRef]:
+        return self.discovery.resolve_many(kind)
+
+    def ref_for(self, obj: KubeObject) -> ResourceRef:
+        api_version, kind = obj.get("apiVersion"), obj.get("kind")
+        if not api_version or not kind:
+            raise UsageError("object has no apiVersion or kind")
+        return self.discovery.by_kind(str(api_version), str(kind))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real(), name)
 
 
 class HookReads:
