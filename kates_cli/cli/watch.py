@@ -33,6 +33,15 @@ def register(app: typer.Typer) -> None:
         "last successful run, one per object (a changed UID is a delete then an add), ordered by query, then "
         "namespace and name. Exit 0 is success; anything else, a run that hit --hook-timeout, or a hook that "
         "cannot be executed is a failure, retried with backoff.\n\n"
+        "READS INSIDE THE HOOK: snapshot isolation for a hook run, plus read-your-writes. kates get inside the hook "
+        "is answered by the watcher from the snapshot the run received on stdin plus the run's own writes (the "
+        "same bytes); tables are the server's, with a warning when they show its newer state. kates get --live, "
+        "or KATES_LIVE_READS=1 for the whole hook, reads the API server; so does a read the watcher cannot answer "
+        "(said once on stderr), and any read between runs. A read no query covers (one object by name, or a kind "
+        "with namespace and selectors) becomes a dependency: answered from the API server the first time, then "
+        "watched (a name through a metadata.name field selector); its changes start runs like a query's, with "
+        '"query": "dependency" in the deltas. A successful run releases the dependencies it did not read; a failed '
+        "one releases nothing. Identical reads share one watch; --max-dependencies bounds them.\n\n"
         + "\n\n".join(METRICS_PARAGRAPHS)
         + "\n\n"
         + LEADER_HELP,
