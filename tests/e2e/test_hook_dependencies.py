@@ -36,6 +36,7 @@ if [ -e "$OUT/read" ]; then
   echo "$run $v $n" >> "$OUT/values"
 fi
 touch "$OUT/ran-$run"
+if [ -e "$OUT/fail" ]; then rm "$OUT/fail"; exit 1; fi
 """
 
 
@@ -61,6 +62,10 @@ def deltas(tmp: Path, run: int) -> list[tuple[str, str, str]]:
 def patch(cluster: ControlPlane, path: str, body: dict[str, Any]) -> None:
     code, resp = cluster.request("PATCH", path, body, content_type="application/merge-patch+json")
     assert code == 200, resp
+
+
+def ended(w: Proc, run: int) -> str | None:
+    return next((r["result"] for r in w.records() if r["event"] == "run.ended" and r.get("run") == run), None)
 
 
 def started_at(w: Proc, run: int) -> float | None:
@@ -105,18 +110,22 @@ def test_a_secret_the_hook_reads_is_watched_until_a_run_no_longer_reads_it(
     wait_for(lambda: (tmp_path / "ran-2").exists(), 30, "a run after the ConfigMap changed")
     assert deltas(tmp_path, 2) == [("cms", "ConfigMap", "cfg")]
 
-    # a successful run that does not read the Secret releases it: its changes start no run any more
+    # a failed run that does not read the Secret releases nothing; the successful retry releases it, and from then
+    # on its changes start no run
     (tmp_path / "read").unlink()
+    (tmp_path / "fail").touch()
     patch(cluster, f"{cms}/cfg", {"data": {"n": "2"}})
-    wait_for(lambda: (tmp_path / "ran-3").exists(), 30, "a run that reads no Secret")
-    wait_for(lambda: dependencies(port) == 0, 10, "the dependency released after the run")
+    wait_for(lambda: ended(w, 3) == "failure", 30, "a failed run that reads no Secret")
+    assert dependencies(port) == 1
+    wait_for(lambda: ended(w, 4) == "success", 30, "its retry, reading no Secret either")
+    wait_for(lambda: dependencies(port) == 0, 10, "the dependency released after the successful run")
     released = [r for r in w.records() if r["event"] == "dependency.released"]
     assert [r["dependency"] for r in released] == [f"secrets {ns}/db"], released
     patch(cluster, f"{secrets}/db", {"data": {"v": b64("three")}})
     patch(cluster, f"{cms}/cfg", {"data": {"n": "3"}})
-    wait_for(lambda: (tmp_path / "ran-4").exists(), 30, "a run after the ConfigMap changed")
-    assert deltas(tmp_path, 4) == [("cms", "ConfigMap", "cfg")]
-    assert not (tmp_path / "ran-5").exists()
+    wait_for(lambda: (tmp_path / "ran-5").exists(), 30, "a run after the ConfigMap changed")
+    assert deltas(tmp_path, 5) == [("cms", "ConfigMap", "cfg")]
+    assert not (tmp_path / "ran-6").exists()
     assert (tmp_path / "err").read_text() == ""
     assert w.stop() == 130
 
