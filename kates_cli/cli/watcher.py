@@ -13,6 +13,10 @@ Invariants:
   kates: removed on exit, by the reaper after a SIGKILL, and stale directories of dead watchers at start-up.
 - The hook's writes through `kates` reach this process over a private Unix socket before the command returns, so
   they are in the very next snapshot.
+- A run's reads through `kates get` are answered over the same socket from that run's RunView, taken right after
+  the take whose snapshot the run gets (snapshot isolation plus read-your-writes; cli/runreads.py). A read no query
+  covers becomes a dependency of the hook; after a successful run the dependencies it did not read are released,
+  after a failed or fenced one nothing is (query-batch semantics). `--max-dependencies` bounds them.
 - With `--leader-elect` (cli/leadership.py, core/leader.py) every replica bootstraps and keeps its snapshot current;
   only while leading does it take changes and run the hook (or print). Each term starts with a run at once on the
   snapshot held (no relist), whether or not anything changed. A run whose leadership ended is fenced, neither a
