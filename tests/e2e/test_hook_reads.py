@@ -44,6 +44,7 @@ $KATES get cm --field-selector metadata.name=cfg -n $NS -o jsonpath='{.items[0].
 $KATES get cm -n $NS -o name > "$OUT/list" 2>> "$OUT/err"
 $K > "$OUT/table" 2> "$OUT/table.err"
 $KATES get cm other -n $NS > "$OUT/table-other" 2> "$OUT/table-other.err"
+$KATES get cm -n $NS --field-selector metadata.name=other -o wide > "$OUT/table-list" 2> "$OUT/table-list.err"
 $KATES get cm nope -n $NS > "$OUT/nope" 2> "$OUT/nope.err"; echo $? > "$OUT/nope.code"
 $K --live -o jsonpath='{.data.v}' > "$OUT/live" 2>> "$OUT/err"
 KATES_LIVE_READS=1 $K -o jsonpath='{.data.v}' > "$OUT/live-env" 2>> "$OUT/err"
@@ -121,6 +122,8 @@ def test_a_hooks_get_answers_from_its_snapshot_and_its_own_writes(
     assert "newer state" in read(tmp_path, "table.err") and len(read(tmp_path, "table.err").splitlines()) == 1
     assert read(tmp_path, "table-other").split()[:4] == ["NAME", "DATA", "AGE", "other"]
     assert read(tmp_path, "table-other.err") == ""
+    assert read(tmp_path, "table-list").split()[:4] == ["NAME", "DATA", "AGE", "other"]
+    assert read(tmp_path, "table-list.err") == ""
     assert read(tmp_path, "nope.code").strip() == "4"
     assert read(tmp_path, "nope.err") == 'error: configmaps "nope" not found\n'
     assert read(tmp_path, "live") == read(tmp_path, "live-env") == "2"
