@@ -43,6 +43,8 @@ Reads (issue 13: a hook's `kates get` sees the hook's snapshot):
   reads): the client reads from the API server; `fail {"message", "hint", "exit_code"}` when the read itself
   failed (a dependency the server forbids, too many dependencies): the client fails with that error; or
   `error: ...` for a message it cannot parse, as for reports.
+- A read is answered with what the watcher watches under its own credentials (the cluster check compares servers,
+  not users, as for reports), to processes of this user only (the peer check).
 - What answers a read is the server's `reader` (cli/watcher.py: the current run's RunView, core/readview.py); this
   module only carries it. A reader's `KatesError` becomes the `fail` line, `NotServed` the `live` line, and any
   other exception an `error: ...` line: the watcher is never disturbed by a read.
