@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import wait_for
 from tests.controlplane.launcher import ControlPlane
@@ -64,6 +65,24 @@ def patch(cluster: ControlPlane, path: str, body: dict[str, Any]) -> None:
     assert code == 200, resp
 
 
+def server_watches(cluster: ControlPlane, resource: str) -> float:
+    """The API server's own count of open WATCH requests on `resource` in a namespace or of one object by name
+    (apiserver_longrunning_requests, scope "namespace" or "resource"; the controllers' watches are cluster-wide)."""
+    code, text = cluster.request("GET", "/metrics", accept="text/plain")
+    assert code == 200, text
+    total = 0.0
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            labels = sample.labels
+            if (sample.name, labels.get("verb"), labels.get("resource")) == (
+                "apiserver_longrunning_requests",
+                "WATCH",
+                resource,
+            ) and labels.get("scope") in ("namespace", "resource"):
+                total += sample.value
+    return total
+
+
 def ended(w: Proc, run: int) -> str | None:
     return next((r["result"] for r in w.records() if r["event"] == "run.ended" and r.get("run") == run), None)
 
@@ -90,8 +109,10 @@ def test_a_secret_the_hook_reads_is_watched_until_a_run_no_longer_reads_it(
     port = w.port()
     wait_for(lambda: (tmp_path / "ran-0").exists(), 60, "the first run")
     assert (tmp_path / "values").read_text() == f"0 {b64('one')} secret/db\n", (tmp_path / "err").read_text()
-    # two spellings of one read (by name, by metadata.name field selector): one dependency, one watch
+    # two spellings of one read (by name, by metadata.name field selector): one dependency, one API watch
     assert dependencies(port) == 1
+    # (a wait, not a look: a watch of an earlier test's ended process may take a moment to close on the server)
+    wait_for(lambda: server_watches(cluster, "secrets") == 1, 10, "exactly one API watch of Secrets")
     added = [r for r in w.records() if r["event"] == "dependency.added"]
     assert [r["dependency"] for r in added] == [f"secrets {ns}/db"], added
 
@@ -119,6 +140,7 @@ def test_a_secret_the_hook_reads_is_watched_until_a_run_no_longer_reads_it(
     assert dependencies(port) == 1
     wait_for(lambda: ended(w, 4) == "success", 30, "its retry, reading no Secret either")
     wait_for(lambda: dependencies(port) == 0, 10, "the dependency released after the successful run")
+    wait_for(lambda: server_watches(cluster, "secrets") == 0, 10, "the API watch of the Secret to end")
     released = [r for r in w.records() if r["event"] == "dependency.released"]
     assert [r["dependency"] for r in released] == [f"secrets {ns}/db"], released
     patch(cluster, f"{secrets}/db", {"data": {"v": b64("three")}})
