@@ -11,6 +11,9 @@ A list that fails after its first page (the server gone, a later page refused) i
 and `-o name` have printed its first rows as they came: the error says how many, and the last one. JSON, YAML,
 JSONPath and custom columns print nothing at all (kubectl prints the partial List, which a script piping it into jq
 cannot tell from a whole one): the error says the list was cut short. Either way the exit code is the failure's.
+
+Inside a `kates watch` hook, reads are answered by the watcher from the run's snapshot plus its own writes
+(cli/hookreads.py states the rules); --live, --watch and --subresource read from the API server.
 """
 
 from __future__ import annotations
@@ -535,7 +538,8 @@ def _table_pages(
 ) -> Iterable[dict[str, Any]] | None:
     """One kind's Table pages, the first already fetched, or None when the kind failed (the error is collected) or
     none of its named objects exists. Named objects are joined into one page, so that they align as one table.
-    Inside a hook (`reads`), the rows are those of the objects the run sees (cli/hookreads.py)."""
+    Inside a hook (`reads`), the rows are still the server's, checked against the objects the run sees (a warning
+    when they differ, cli/hookreads.py)."""
     try:
         if reads is not None:
             answered, hooked = _hook_table(client, ref, names, opts, errors, ignore_not_found, sort_key, reads)
