@@ -214,3 +214,39 @@ def test_a_read_answered_by_the_watcher_is_faster_than_one_from_the_api_server(
     )
     assert median["watcher"] < median["live"], median
     assert w.stop() == 130
+
+
+HELD_HOOK = r"""#!/bin/sh
+run=$KATES_RUN
+cat > "$OUT/.snap" && mv "$OUT/.snap" "$OUT/snap-$run.json"
+[ "$run" = 0 ] || exit 0
+n=0; while [ ! -e "$OUT/go" ] && [ $n -lt 1200 ]; do sleep 0.05; n=$((n+1)); done
+$KATES get cm cfg -n $NS -o json --show-managed-fields > "$OUT/json" 2>> "$OUT/err"
+$KATES patch cm cfg -n $NS -p '{"data":{"v":"3"}}' > /dev/null 2>> "$OUT/err"
+$KATES get cm cfg -n $NS -o jsonpath='{.data.v}' > "$OUT/own" 2>> "$OUT/err"
+touch "$OUT/done"
+"""
+
+
+def test_with_the_watch_held_a_hook_reads_its_snapshot_and_its_own_write(
+    cluster: ControlPlane, ns: str, tmp_path: Path, watches: list[Any]
+) -> None:
+    cms = f"/api/v1/namespaces/{ns}/configmaps"
+    create(cluster, cms, {"metadata": {"name": "cfg"}, "data": {"v": "1"}})
+    hold = tmp_path / "hold"
+    args = ["-q", f"cms=cm ns={ns}", "--exec", str(hook(tmp_path, HELD_HOOK))]
+    env = {"OUT": str(tmp_path), "NS": ns, "KATES": KATES, "KATES_TEST_HOLD_WATCH": str(hold)}
+    w = Proc(args, cluster.kubeconfig, tmp_path / "cache", tmp_path, **env)
+    watches.append(w)
+    wait_for(lambda: (tmp_path / "snap-0.json").exists(), 60, "the first run")
+    hold.touch()  # the watch delivers nothing more: what the hook reads cannot come from it
+    code, _ = cluster.request("PATCH", f"{cms}/cfg", {"data": {"v": "2"}}, content_type="application/merge-patch+json")
+    assert code == 200
+    (tmp_path / "go").touch()
+    wait_for(lambda: (tmp_path / "done").exists(), 60, "the hook's reads")
+    snap = {o["metadata"]["name"]: o for o in json.loads(read(tmp_path, "snap-0.json"))["cms"]}
+    assert read(tmp_path, "err") == ""
+    assert json.loads(read(tmp_path, "json")) == snap["cfg"]  # the server holds v=2 by now
+    assert read(tmp_path, "own") == "3"  # the run's own write, known only from its report
+    hold.unlink()
+    assert w.stop() == 130
