@@ -12,9 +12,9 @@ Rules:
   earlier run), the read goes to the API server, and says so once per command on stderr. A read of another cluster
   than the watched one goes to the API server without a word.
 - A named object the snapshot lacks is NotFound, in the API server's words (`secrets "db" not found`).
-- A command whose reads the watcher answers never connects to the API server: kinds resolve from the discovery
-  cache (`HookClient`), and the connection (TLS, credentials, an exec plugin) and the modules it needs are made only
-  when a read must go to the API server after all.
+- A command whose reads the watcher answers (tables aside) never connects to the API server: kinds resolve from
+  the discovery cache (`HookClient`), and the connection (TLS, credentials, an exec plugin) and the modules it
+  needs are made only when a read must go to the API server after all.
 - Tables: the server renders table columns, and only for objects as it holds them now. So a table is asked of the
   server as usual, and printed as it comes when every row is the snapshot's object at the snapshot's
   resourceVersion (the same objects, the same versions). Otherwise it shows the server's newer state: it is printed

@@ -24,7 +24,7 @@ from ..core.coherence import NotServed
 
 if TYPE_CHECKING:
     from ..core.accumulator import Accumulator
-    from ..core.readview import RunView
+    from ..core.readview import Answer, RunView
     from ..core.selection import Selection
     from .events import Events
 
@@ -88,7 +88,7 @@ class RunReads:
             answer = self._depend(view, sel)
         return [entry.raw for entry in answer.entries]
 
-    def _depend(self, view: RunView, sel: Selection) -> Any:
+    def _depend(self, view: RunView, sel: Selection) -> Answer:
         """Register `sel` as a dependency of the hook and answer from its first list (the module's invariants)."""
         with self._depending:
             held = self.acc.dependencies()
