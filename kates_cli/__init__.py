@@ -47,15 +47,38 @@ TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds at ev
 
 __version__ = "0.1.0"
 
-__all__ = ["Accumulator", "Client", "Delta", "LogEvent", "LogMux", "Query", "ResourceRef", "__version__"]
+__all__ = [
+    "Accumulator",
+    "Client",
+    "Delta",
+    "Dependency",
+    "DependencyLimit",
+    "InvalidObject",
+    "LogEvent",
+    "LogMux",
+    "Query",
+    "ResourceRef",
+    "Selection",
+    "Validator",
+    "__version__",
+    "by_name",
+    "has_owner_reference",
+    "merge_update",
+    "owner_reference",
+    "set_owner_references",
+]
 
 if TYPE_CHECKING:
     from typing import Any
 
     from .core.accumulator import Accumulator, Delta, Query
     from .core.client import Client
+    from .core.dependencies import Dependency, DependencyLimit
     from .core.logs import LogEvent, LogMux
     from .core.mapping import ResourceRef
+    from .core.objects import by_name, has_owner_reference, merge_update, owner_reference, set_owner_references
+    from .core.selection import Selection
+    from .core.validation import InvalidObject, Validator
 
 _HOMES = {
     "Client": "client",
@@ -63,8 +86,18 @@ _HOMES = {
     "Accumulator": "accumulator",
     "Delta": "accumulator",
     "Query": "accumulator",
+    "Selection": "selection",
+    "Dependency": "dependencies",
+    "DependencyLimit": "dependencies",
     "LogEvent": "logs",
     "LogMux": "logs",
+    "merge_update": "objects",
+    "set_owner_references": "objects",
+    "has_owner_reference": "objects",
+    "owner_reference": "objects",
+    "by_name": "objects",
+    "Validator": "validation",
+    "InvalidObject": "validation",
 }
 
 

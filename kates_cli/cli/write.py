@@ -32,7 +32,7 @@ from ..errors import (
     Unreachable,
     UsageError,
 )
-from . import completion, render
+from . import completion, localvalidate, render
 from .manifests import Manifest, crd_refs, load
 from .outcome import lost_answer, maybe_applied
 from .state import State
@@ -92,9 +92,18 @@ RETRY = typer.Option(False, "--retry-on-conflict", help=f"On 409, re-read and re
 VALIDATE = typer.Option(
     "strict",
     "--validate",
+    metavar="strict|warn|ignore|local",
+    help="What the server does with unknown or duplicate fields: strict (or true, or a bare --validate) fails the "
+    "object, warn writes the object and prints a warning per field, ignore (or false) drops them silently. local "
+    "sends nothing: each object is checked against its CRD's schema (wrong types, missing or unknown fields; exit 8 "
+    "if any is invalid); built-in kinds pass.",
+)
+PATCH_VALIDATE = typer.Option(
+    "strict",
+    "--validate",
     metavar="strict|warn|ignore",
     help="What the server does with unknown or duplicate fields: strict (or true, or a bare --validate) fails the "
-    "object, warn writes the object and prints a warning per field, ignore (or false) drops them silently.",
+    "patch, warn applies it and prints a warning per field, ignore (or false) drops them silently.",
 )
 VALIDATION_VALUES = {"strict": "Strict", "warn": "Warn", "ignore": "Ignore"}
 
@@ -108,6 +117,8 @@ def field_validation(value: str) -> str:
         return "Strict"
     if value in ("0", "f", "F", "FALSE", "false", "False"):
         return "Ignore"
+    if value == "local":
+        raise UsageError("--validate=local is for create, update and update-status: a patch is no whole object")
     raise UsageError(f'invalid --validate option "{value}"; must be one of: strict (or true), warn, ignore (or false)')
 
 
@@ -149,7 +160,7 @@ class _Step:
     served: bool = True  # the kind was in discovery at the start
 
 
-def _plan(state: State, client: Client, manifests: list[Manifest]) -> list[_Step]:
+def plan_steps(state: State, client: Client, manifests: list[Manifest]) -> list[_Step]:
     """Resolve every manifest's kind and namespace before anything is sent (UsageError on the first failure). A kind
     the server does not serve yet is accepted when a CRD earlier in the input defines it."""
     steps: list[_Step] = []
@@ -203,7 +214,7 @@ def run_each(
     """Resolve every manifest's kind first (nothing sent on failure), then act on each and report. `verb` names
     the action in error lines ("creating")."""
     client = state.client()
-    plan = _plan(state, client, manifests)
+    plan = plan_steps(state, client, manifests)
     out, err = state.env.stdout, state.env.stderr
     results: list[dict[str, Any]] = []
     failures: list[ApiError] = []
@@ -310,7 +321,7 @@ def _start(
     """What every -f command does first: check the flags, read and check every manifest, then connect."""
     state: State = ctx.obj
     server_dry_run = _dry_run(dry_run)
-    validation = field_validation(validate)
+    validation = "local" if validate == "local" else field_validation(validate)
     _check_output(output)
     manifests = load(filenames or [], recursive, generate_name=generate_name)
     return state, manifests, state.client(), server_dry_run, validation
@@ -328,11 +339,15 @@ def create(
     """Create objects from files or stdin (any kind, CRDs included). Every document is checked before any is sent.
 
     An object whose kind is defined by a CustomResourceDefinition earlier in the input waits until the server serves
-    that kind (up to 60s). Unknown fields fail the object unless --validate=warn or ignore.
+    that kind (up to 60s). Unknown fields fail the object unless --validate=warn or ignore. --validate=local sends
+    nothing: each object is checked against its CRD's schema (a CRD in the same input serves for its kinds).
     """
     state, manifests, client, server_dry_run, validation = _start(
         ctx, filenames, recursive, output, dry_run, validate, generate_name=True
     )
+    if validation == "local":
+        localvalidate.run(state, plan_steps(state, client, manifests), output, server_dry_run)
+        return
 
     def action(ref: ResourceRef, obj: dict[str, Any]) -> tuple[dict[str, Any], str]:
         created = client.create(obj, dry_run=server_dry_run, field_manager=field_manager, field_validation=validation)
@@ -383,7 +398,8 @@ def update(
     """Replace existing objects with the given manifests (kubectl replace).
 
     A metadata.resourceVersion in the manifest is a precondition: a stale one fails with Conflict (exit 7).
-    Without one, kates reads the current version and replaces it.
+    Without one, kates reads the current version and replaces it. --validate=local checks each object against its
+    CRD's schema and sends nothing.
     """
     _replace_each(ctx, filenames, recursive, output, dry_run, field_manager, retry_on_conflict, validate, status=False)
 
@@ -420,6 +436,9 @@ def _replace_each(
 ) -> None:
     """update and update-status: replace each manifest's object, or only its status subresource."""
     state, manifests, client, server_dry_run, validation = _start(ctx, filenames, recursive, output, dry_run, validate)
+    if validation == "local":
+        localvalidate.run(state, plan_steps(state, client, manifests), output, server_dry_run)
+        return
 
     def action(ref: ResourceRef, obj: dict[str, Any]) -> tuple[dict[str, Any], str]:
         replaced = _replace(
@@ -505,7 +524,7 @@ def patch(
     output: str | None = OUTPUT,
     dry_run: str = DRY_RUN,
     field_manager: str = FIELD_MANAGER,
-    validate: str = VALIDATE,
+    validate: str = PATCH_VALIDATE,
 ) -> None:
     """Patch objects named by KIND NAME, TYPE/NAME or -f. JSON patches are validated before they are sent.
 

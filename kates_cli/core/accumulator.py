@@ -20,10 +20,25 @@ Invariants (the promises of the Go kates, without its defects):
   records `taken_generation` (the generation it took) and `taken_since` (the monotonic time the oldest change it
   took reached the accumulator, None when it took none); `sizes()` gives each query's objects, the bytes of its
   part of the last JSON snapshot, and its pending overlay entries.
+- Dependencies (core/dependencies.py holds their books): a state watched because it was read (`depend`, `get`,
+  `list`), not because a query asked. Its first bootstrap raises no change and counts as delivered; after it, its
+  changes are changes like a query's (a notification, deltas after the queries' named "dependency", overlays by
+  `record_write`), but it is never part of the snapshot's JSON, `status()` or `sizes()`, and never holds back the
+  bootstrap barrier. A dependency's stream feeds it only while it is registered: a released or dropped dependency
+  is never fed again, even by a late event of its stopped stream. A fatal error of its stream after its bootstrap
+  never ends the watch: said once through the source's `notice`, and the dependency is dropped for every holder.
+- `taken_views` is set by every take, under the lock: each query's and each bootstrapped dependency's (state,
+  view) at that take, queries first. A view dict is never mutated once handed out (a change builds a new one).
+- Reads from the cache (`get`, `list`) answer from a query that covers them, else from a dependency the reader's
+  holder then holds (the current `batch`'s, else "default"); each answer is a fresh copy of the objects. A batch
+  that ends normally releases its holder's dependencies it did not read; one that raises releases nothing.
+- Every method is thread-safe; no I/O is done under the lock (discovery is asked before taking it).
 """
 
 from __future__ import annotations
 
+import builtins
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -43,7 +58,7 @@ from .dependencies import (
     Registry,
     dependency_id,
 )
-from .selection import Selection, covers
+from .selection import Selection, covers, select
 from .selectors import FieldSelector, LabelSelector, parse_rv
 
 __all__ = ["Accumulator", "Change", "Delta", "Entry", "KubeObject", "Query", "QueryState", "make_entry"]
@@ -604,20 +619,87 @@ class Accumulator:
         """On the live state, under the lock: the first query (in query order), else the first dependency, whose
         state covers `sel` and has bootstrapped; (its state's id, the state, its current view). None: nothing
         covers it."""
-        sel = sel.normal()
         with self._cond:
-            for state in self.states.values():
-                if state.synced and covers(state, sel):
-                    return state.id, state, state.view()
-            for dep in self._registry:
-                if dep.bootstrapped and covers(dep.state, sel):
-                    return dep.id, dep.state, dep.state.view()
+            found = self._find(sel.normal())
+        return None if found is None else found[:3]
+
+    def _find(self, sel: Selection) -> tuple[str, QueryState, dict[Key, Entry], Dependency | None] | None:
+        for state in self.states.values():
+            if state.synced and covers(state, sel):
+                return state.id, state, state.view(), None
+        for dep in self._registry:
+            if dep.bootstrapped and (dep.selection == sel or covers(dep.state, sel)):
+                return dep.id, dep.state, dep.state.view(), dep
         return None
 
     def view_of(self, dep: Dependency) -> dict[Key, Entry]:
         """A dependency's current view (never mutated afterwards: a change builds a new dict)."""
         with self._cond:
             return dep.state.view()
+
+    # -- reads from the cache (the Python face of dependencies) ----------------------------------------------
+
+    def get(self, kind: str, name: str, namespace: str | None = None) -> KubeObject | None:
+        """The object `name` of `kind` from the watched cache (a fresh copy), or None when it does not exist.
+        `namespace=None` is the client's namespace for a namespaced kind. A read no query covers becomes a
+        dependency of the current batch's holder (`batch`), or of "default" outside a batch: the first read waits
+        for its watch to bootstrap, and its changes raise notifications from then on."""
+        ref = self._source().resolve(kind)
+        ns = (namespace or self._source().namespace) if ref.namespaced else None
+        found = self._read(Selection(ref.group, ref.resource, ns, name))
+        return deepjson.loads(found[0].raw) if found else None
+
+    def list(
+        self,
+        kind: str,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+    ) -> list[KubeObject]:
+        """The objects of `kind` the server would list (fresh copies, by namespace and name), from the watched
+        cache; `namespace=None` is all namespaces. A read no query covers becomes a dependency, as for `get`."""
+        ref = self._source().resolve(kind)
+        sel = Selection(ref.group, ref.resource, namespace if ref.namespaced else None, None)
+        sel = _replace(sel, label_selector=label_selector, field_selector=field_selector)
+        return [deepjson.loads(e.raw) for e in self._read(sel)]
+
+    @contextlib.contextmanager
+    def batch(self, holder: str = "default") -> Iterator[Accumulator]:
+        """A query batch: reads (`get`, `list`) inside it hold their dependencies as `holder`. At a normal exit the
+        holder's dependencies not read inside the batch are released (their streams stop when nobody else holds
+        them); when the batch raises, nothing is released. Batches are per thread; one per holder at a time."""
+        reads: set[Selection] = set()
+        stack: list[tuple[str, set[Selection]]] = self._batch.__dict__.setdefault("stack", [])
+        stack.append((holder, reads))
+        try:
+            yield self
+        finally:
+            stack.pop()
+        self.release(holder, keep=reads)
+
+    def _source(self) -> DependencySource:
+        if self.source is None:
+            raise KatesError("this Accumulator cannot watch dependencies: it was not started by Client.watch")
+        return self.source
+
+    def _read(self, sel: Selection) -> builtins.list[Entry]:
+        """Answer `sel` from a query that covers it, else from a dependency the current holder then holds."""
+        sel = sel.normal()
+        stack: list[tuple[str, set[Selection]]] = self._batch.__dict__.get("stack") or []
+        holder, reads = stack[-1] if stack else ("default", None)
+        with self._cond:
+            found = self._find(sel)
+        if found is None or found[3] is not None:  # a dependency's: this holder takes its own reference
+            wanted = sel if found is None or found[3] is None else found[3].selection
+            dep = self.depend(wanted, holder=holder)
+            if reads is not None:
+                reads.add(dep.selection)
+            view = self.view_of(dep)
+            if dep.selection == sel.normal() or dep.selection == _replace(sel, namespace=None):
+                sel = _replace(sel, label_selector=None, field_selector=None)  # the server applied them already
+        else:
+            view = found[2]
+        return select(view, sel)
 
     def _forget(self, dep: Dependency) -> None:
         """Under the lock: take `dep` out of the registry and stop its stream."""
@@ -628,7 +710,7 @@ class Accumulator:
 
     # fed by a dependency's stream (through _DependencyFeed), all under the lock, ignored once it is not live
 
-    def _dep_replace(self, dep: Dependency, entries: list[Entry], rv: str) -> None:
+    def _dep_replace(self, dep: Dependency, entries: builtins.list[Entry], rv: str) -> None:
         with self._cond:
             if not self._registry.live(dep):
                 return

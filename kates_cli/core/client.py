@@ -19,20 +19,27 @@ Invariants:
 - A read or a write answered by a 404 for the resource itself (not for a missing object) refetches discovery once;
   if the kind is gone (a deleted CRD still in the disk cache), it fails as an unknown kind would
   (ResourceTypeNotFound).
+- `upsert` writes only through `create` and `update` (so every invariant above holds for it), and retries a
+  Conflict a bounded number of times, each time on a fresh read of the stored object. `wait_for` ends by its
+  deadline, and `server_resources`/`server_preferred_resources` read discovery fresh from the server, never
+  through or into the cache (`invalidate_cache` drops that).
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
+import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ..errors import ApiError, NotFound, ResourceTypeNotFound, UsageError
+from ..errors import AlreadyExists, ApiError, Conflict, NotFound, ResourceTypeNotFound, UsageError
 from . import coherence, config, deepjson
-from .mapping import Discovery, ResourceRef, unserved
+from .mapping import DISCOVERY_ACCEPT, Discovery, ResourceRef, unserved
+from .objects import merge_update
 from .selectors import bad_selector_error
 from .transport import Transport, to_plain
 
@@ -49,7 +56,9 @@ PATCH_TYPES = {
     "strategic": "application/strategic-merge-patch+json",
 }
 DEFAULT_CHUNK_SIZE = 500
+UPSERT_CONFLICT_RETRIES = 10
 WriteListener = Callable[[str, ResourceRef, KubeObject], None]
+APIResources = list[dict[str, Any]]  # metav1.APIResource dicts (core/apiresources.py)
 
 
 class Client:
@@ -405,6 +414,109 @@ class Client:
         finally:
             mux.stop()
 
+    # -- the rest of Go kates: upsert, waiting for kinds, discovery ------------------------------------------
+
+    def upsert(
+        self,
+        obj: Any,
+        source: Any = None,
+        namespace: str | None = None,
+        *,
+        dry_run: bool = False,
+        field_manager: str | None = "kates",
+        field_validation: str | None = None,
+        conflict_retries: int = UPSERT_CONFLICT_RETRIES,
+    ) -> KubeObject:
+        """Create `obj` if it does not exist, else update it with `source` merged in; returns the server's object.
+
+        Go's `Upsert(resource, source)`: `source` (default: `obj`) is the desired state, `obj` (may be None: then
+        `source`) the object to write, typically one read earlier. `source` is merged into it (`merge_update`:
+        labels and annotations added, owner references and content replaced). Without a resourceVersion in `obj`,
+        the stored object is read: absent, the merged object is created; present, `source` is merged into the
+        stored object and that is updated. With a resourceVersion, the merged object is updated directly. A 409
+        Conflict re-reads the stored object, merges `source` again and retries.
+
+        Differs from Go, on purpose: Go retries a conflict forever, kates `conflict_retries` times and then raises
+        the Conflict; a create that loses a race to another creator (AlreadyExists) becomes the update it would
+        have been a moment later, where Go fails; and `merge_update` replaces every content field, not only `spec`
+        (see there)."""
+        if obj is None and source is None:
+            raise UsageError("upsert needs an object or a source")
+        src: KubeObject = to_plain(source if source is not None else obj)
+        desired = merge_update(copy.deepcopy(to_plain(obj if obj is not None else source)), src)
+        ref, desired, ns = self._prepare(desired, namespace)
+        name = _name_of(desired)
+        opts: dict[str, Any] = dict(dry_run=dry_run, field_manager=field_manager, field_validation=field_validation)
+        body = desired
+        if not (desired.get("metadata") or {}).get("resourceVersion"):
+            try:
+                stored = self.get(ref, name, ns)
+            except ResourceTypeNotFound:
+                raise
+            except NotFound:
+                try:
+                    return self.create(desired, ns, **opts)
+                except AlreadyExists:
+                    stored = self.get(ref, name, ns)  # created by someone else since our read
+            body = merge_update(stored, src)
+        for attempt in range(conflict_retries + 1):
+            try:
+                return self.update(body, ns, **opts)
+            except Conflict as exc:
+                if isinstance(exc, AlreadyExists) or attempt == conflict_retries:
+                    raise
+            body = merge_update(self.get(ref, name, ns), src)
+        raise AssertionError("unreachable")
+
+    def wait_for(self, kind: str, timeout: float | None = None) -> ResourceRef:
+        """Wait until the server serves `kind` (any name `resolve` takes: `widgets`, `Widget.example.com`, ...),
+        refetching discovery between tries; returns its ResourceRef. As Go's `WaitFor`, which polls each second;
+        kates polls sooner at first (0.1 s, doubling up to 1 s). Unlike Go, which returns quietly when its context
+        ends, a kind still not served after `timeout` seconds (None: wait forever) raises ResourceTypeNotFound
+        saying how long it waited."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        delay = 0.1
+        while True:
+            try:
+                return self.resolve(kind)
+            except ResourceTypeNotFound as exc:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise ResourceTypeNotFound(
+                        f"{exc.message}: still not served after {timeout:g}s", hint="is the CRD installed?"
+                    ) from None
+                pause = delay if deadline is None else max(0.0, min(delay, deadline - time.monotonic()))
+            time.sleep(pause)
+            delay = min(delay * 2, 1.0)
+            self.discovery.refresh()
+
+    def invalidate_cache(self) -> None:
+        """Drop kates's discovery cache, the copy in memory and the file on disk (Go's `InvalidateCache`): the next
+        kind resolution asks the server. Needed after a CRD is deleted or changed behind a long-lived client; a
+        kind not found is refetched once by itself."""
+        self.discovery.invalidate()
+
+    def _discovery_documents(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        core = self.transport.request_json("GET", "/api", accept=DISCOVERY_ACCEPT)
+        groups = self.transport.request_json("GET", "/apis", accept=DISCOVERY_ACCEPT)
+        return core, groups
+
+    def server_resources(self) -> APIResources:
+        """Every resource type of every served version, subresources included, as Go kates's `ServerResources`
+        returns them: a flat list of `metav1.APIResource`s as plain dicts (`name`, `singularName`, `namespaced`,
+        `group`, `version`, `kind`, `verbs`, and `shortNames`/`categories` when set; a subresource is named
+        `parent/sub`). Always fetched from the server (kates's discovery cache is neither read nor changed).
+        See core/apiresources.py."""
+        from .apiresources import server_resources
+
+        return server_resources(*self._discovery_documents())
+
+    def server_preferred_resources(self) -> APIResources:
+        """As `server_resources`, but one entry per group and resource, in the preferred version that serves it,
+        and no subresources (Go kates's `ServerPreferredResources`)."""
+        from .apiresources import server_preferred_resources
+
+        return server_preferred_resources(*self._discovery_documents())
+
     # -- watch -----------------------------------------------------------------------------------------------
 
     def watch(
@@ -500,6 +612,7 @@ class Client:
             ref_for=lambda group, resource: resource_ref(self.discovery, group, resource),
             start=start_dependency,
             notice=notice,
+            namespace=self.namespace,
         )
 
         def stop() -> None:

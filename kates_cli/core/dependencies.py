@@ -64,12 +64,14 @@ class DependencySource:
 
     `resolve(kind)` resolves a kind string as `get` does; `ref_for(group, resource)` the ref of a resource named by
     group and plural; `start(state, ref, sink)` starts a stream for the state (its bootstrap included) and returns
-    it; `notice(line)` says something once (a dependency dropped after a fatal error)."""
+    it; `notice(line)` says something once (a dependency dropped after a fatal error); `namespace` is the
+    client's namespace (a `get` without one reads there)."""
 
     resolve: Callable[[str], ResourceRef]
     ref_for: Callable[[str, str], ResourceRef]
     start: Callable[[QueryState, ResourceRef, DependencySink], DependencyStream]
     notice: Callable[[str], None] | None = None
+    namespace: str = "default"
 
 
 def resource_ref(discovery: Discovery, group: str, resource: str) -> ResourceRef:

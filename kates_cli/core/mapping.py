@@ -11,6 +11,8 @@ Invariants:
 - Subresources (`pods/log`) are never resolvable names; they are listed on their parent as `subresources`.
 - A category (`all`, or a CRD's `categories`) expands, before any name is resolved, to every resource listing it:
   one ref per group and resource (its preferred version), in discovery order, as kubectl's category expander does.
+- `invalidate()` forgets discovery in memory and on disk (Go kates's `InvalidateCache`); if the file cannot be
+  removed, discovery is fetched at once, so a stale file is never read again by this process.
 - A 404 that is not a Status about the object itself means the resource is no longer served (a deleted CRD known
   only to a stale cache): `unserved` tells the two apart, and the client then refetches discovery once.
 """
@@ -243,6 +245,15 @@ class Discovery:
         if ref is None:
             raise ResourceTypeNotFound(f'no matches for kind "{kind}" in version "{api_version}"')
         return ref
+
+    def invalidate(self) -> None:
+        """Forget discovery, in memory and on disk: the next resolution fetches it from the server."""
+        self._refs = None
+        self._fresh = False
+        try:
+            self.cache_file.unlink(missing_ok=True)
+        except OSError:  # a read-only cache dir: fetch now, so the stale file on disk is never read again
+            self.refresh()
 
     def _read_cache(self) -> tuple[dict[str, Any], dict[str, Any]] | None:
         try:

@@ -1,6 +1,9 @@
-"""One resilient list+watch stream per query, feeding an Accumulator.
+"""One resilient list+watch stream per query (or dependency), feeding an Accumulator.
 
 Invariants:
+- A stream delivers to its sink under its state's `id` (a query's name, or a dependency's "dependency:..." id, as
+  many dependencies share the query name "dependency"); the observer counts by the query name; messages name the
+  state by its `title` ("query web", "dependency secrets app/db").
 - Bootstrap uses a streaming list (sendInitialEvents=true, resourceVersionMatch=NotOlderThan, bookmarks, ended by
   the bookmark annotated k8s.io/initial-events-end) where the server allows it, else a chunked list; either way the
   query's state is replaced once, atomically, with the complete initial set.
@@ -17,7 +20,8 @@ Invariants:
 - 410 Gone (or an ERROR event with code 410) relists; the accumulator turns the difference into deltas.
 - A kind that stops being served (404 on its collection: a deleted CRD) empties the query (its objects are reported
   deleted); with `wait_for_kind` the stream then waits for the kind to come back and bootstraps it again, else it
-  fails with NotFound naming the query and the kind.
+  fails with NotFound naming the query and the kind. A dependency's stream never waits for a kind, and a 404 before
+  its bootstrap fails it without delivering an empty set (its reader gets the error, not an empty answer).
 - Transient failures (unreachable, 429, 5xx) retry with capped exponential backoff. Errors that retrying cannot fix
   (forbidden, bad selector, a TLS verification failure before the query has bootstrapped) are fatal: reported once
   to the accumulator, naming the query, the kind and the verb the server refused. A TLS failure after bootstrap
