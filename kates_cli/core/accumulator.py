@@ -623,12 +623,16 @@ class Accumulator:
             found = self._find(sel.normal())
         return None if found is None else found[:3]
 
-    def _find(self, sel: Selection) -> tuple[str, QueryState, dict[Key, Entry], Dependency | None] | None:
+    def _find(
+        self, sel: Selection, exact: bool = False
+    ) -> tuple[str, QueryState, dict[Key, Entry], Dependency | None] | None:
+        """`find`, and the dependency found (None for a query). With `exact`, also a dependency of exactly `sel`
+        that `covers` refuses (a field selector only the server evaluates: it did, for that dependency's view)."""
         for state in self.states.values():
             if state.synced and covers(state, sel):
                 return state.id, state, state.view(), None
         for dep in self._registry:
-            if dep.bootstrapped and (dep.selection == sel or covers(dep.state, sel)):
+            if dep.bootstrapped and ((exact and dep.selection == sel) or covers(dep.state, sel)):
                 return dep.id, dep.state, dep.state.view(), dep
         return None
 
@@ -688,15 +692,15 @@ class Accumulator:
         stack: list[tuple[str, set[Selection]]] = self._batch.__dict__.get("stack") or []
         holder, reads = stack[-1] if stack else ("default", None)
         with self._cond:
-            found = self._find(sel)
+            found = self._find(sel, exact=True)
         if found is None or found[3] is not None:  # a dependency's: this holder takes its own reference
             wanted = sel if found is None or found[3] is None else found[3].selection
             dep = self.depend(wanted, holder=holder)
             if reads is not None:
                 reads.add(dep.selection)
             view = self.view_of(dep)
-            if dep.selection == sel.normal() or dep.selection == _replace(sel, namespace=None):
-                sel = _replace(sel, label_selector=None, field_selector=None)  # the server applied them already
+            if dep.selection == sel:  # its own watch: the server applied the selectors already
+                sel = _replace(sel, label_selector=None, field_selector=None)
         else:
             view = found[2]
         return select(view, sel)

@@ -64,8 +64,9 @@ class DependencySource:
 
     `resolve(kind)` resolves a kind string as `get` does; `ref_for(group, resource)` the ref of a resource named by
     group and plural; `start(state, ref, sink)` starts a stream for the state (its bootstrap included) and returns
-    it; `notice(line)` says something once (a dependency dropped after a fatal error); `namespace` is the
-    client's namespace (a `get` without one reads there)."""
+    it at once (it is called under the accumulator's lock: no I/O); `notice(line)` says something once (a
+    dependency dropped after a fatal error); `namespace` is the client's namespace (a `get` without one reads
+    there)."""
 
     resolve: Callable[[str], ResourceRef]
     ref_for: Callable[[str, str], ResourceRef]

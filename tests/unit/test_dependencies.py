@@ -342,3 +342,16 @@ def test_changes_of_states_sharing_a_query_name_are_told_apart() -> None:
     net = NetChanges(["q"])
     net.add([a, b])
     assert len(net.deltas()) == 2
+
+
+def test_a_list_by_a_field_only_the_server_evaluates_is_answered_with_its_own_watchs_view() -> None:
+    fake = Fake(objects=(secret("db", 5), secret("other", 6)))  # what the server sent for type=Opaque
+    acc = accumulator(fake)
+    got = acc.list("secrets", "app", field_selector="type=Opaque")
+    assert [o["metadata"]["name"] for o in got] == ["db", "other"]  # not evaluated again locally
+    assert fake.streams[0].state.query.field_selector == "type=Opaque"
+    sel = Selection("", "secrets", "app", field_selector="type=Opaque")
+    assert acc.dependencies() == {sel: 1}
+    assert acc.find(sel) is None  # `covers` rules: a view answers only what it can evaluate
+    acc.list("secrets", "app", field_selector="type=Opaque")
+    assert len(fake.streams) == 1  # the second read is answered by the same dependency

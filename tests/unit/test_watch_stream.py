@@ -246,3 +246,64 @@ def test_the_observer_is_told_each_list_event_and_restart_with_its_reason() -> N
         ("restarted", "cms", "410"),
         ("listed", "cms"),
     ]
+
+
+class Recorded:
+    """A sink that records what a stream delivers, under which key."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+        self.errors: list[Exception] = []
+
+    def replace(self, query: str, entries: list[Any], rv: str) -> None:
+        self.calls.append(("replace", query))
+
+    def event(self, query: str, event_type: str, entry: Any) -> None:
+        self.calls.append(("event", query))
+
+    def bookmark(self, query: str, rv: str) -> None:
+        self.calls.append(("bookmark", query))
+
+    def fail(self, error: Exception) -> None:
+        self.errors.append(error)
+
+
+def dependency_stream(script: list[Any], sink: Recorded, notices: list[str], observer: Any = None) -> Stream:
+    state = QueryState(Query("dependency", "configmaps", "default", None, "metadata.name=a"), "", "configmaps")
+    state.id, state.title, state.dependency = "dependency:configmaps default/a", "dependency configmaps default/a", True
+    stream = Stream(
+        FakeTransport(script),  # type: ignore[arg-type]
+        FakeDiscovery(REF),  # type: ignore[arg-type]
+        sink,
+        state,
+        REF,
+        stall_timeout=3.0,
+        notice=notices.append,
+        observer=observer,
+    )
+    stream.backoff.first = stream.backoff.next = 0.001
+    stream.start()
+    return stream
+
+
+def test_a_dependency_stream_delivers_under_its_id_and_names_itself() -> None:
+    sink, notices, observed = Recorded(), [], Observed()
+    stream = dependency_stream([(INITIAL, None), ([event("MODIFIED", "a", 7)], timed_out())], sink, notices, observed)
+    wait_for(lambda: stream.stalls == 1, 5, "the stall")
+    stream.stop()
+    assert sink.calls[:2] == [
+        ("replace", "dependency:configmaps default/a"),
+        ("event", "dependency:configmaps default/a"),
+    ]
+    assert ("listed", "dependency") in observed.facts  # counted by the query name all dependencies share
+    assert notices[0].startswith("kates: watch of dependency configmaps default/a (configmaps) stalled")
+
+
+def test_a_dependency_stream_meeting_a_404_before_its_bootstrap_fails_without_an_empty_set() -> None:
+    sink, notices = Recorded(), []
+    stream = dependency_stream([from_status(404, None, fallback="404 page not found")], sink, notices)
+    wait_for(lambda: sink.errors, 5, "the failure")
+    stream.stop()
+    assert sink.calls == []  # nothing delivered: its reader gets the error, not an empty answer
+    assert isinstance(sink.errors[0], NotFound) and sink.errors[0].hint is None
+    assert str(sink.errors[0]).startswith("dependency configmaps default/a: the server no longer serves configmaps")
