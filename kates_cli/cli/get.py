@@ -11,6 +11,9 @@ A list that fails after its first page (the server gone, a later page refused) i
 and `-o name` have printed its first rows as they came: the error says how many, and the last one. JSON, YAML,
 JSONPath and custom columns print nothing at all (kubectl prints the partial List, which a script piping it into jq
 cannot tell from a whole one): the error says the list was cut short. Either way the exit code is the failure's.
+
+Inside a `kates watch` hook, reads are answered by the watcher from the run's snapshot plus its own writes
+(cli/hookreads.py states the rules); --live, --watch and --subresource read from the API server.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from .state import State
 if TYPE_CHECKING:  # the core is imported when a command runs, not for --help
     from ..core.client import Client
     from ..core.mapping import ResourceRef
+    from .hookreads import HookReads
 
 OUTPUTS = ("wide", "json", "yaml", "name", "jsonpath=", "jsonpath-as-json=", "custom-columns=", "custom-columns-file=")
 
@@ -216,6 +220,12 @@ def get(
         help="With --watch or --watch-only: a watch connection silent this long (default 30s) is noticed on stderr "
         "and resumed.",
     ),
+    live: bool = typer.Option(
+        False,
+        "--live",
+        help="Inside a kates watch hook: read from the API server, not from the hook's snapshot (as "
+        "KATES_LIVE_READS=1 does for a whole hook).",
+    ),
 ) -> None:
     """Display one or many objects.
 
@@ -224,6 +234,12 @@ def get(
     kind in it. -f gets the objects that manifests name. Tables come from the server, so every kind gets
     kubectl's columns. Pages of a long list print as they arrive (kubectl waits for the last page).
     With --watch, kates keeps watching through dropped connections and API server restarts; kubectl exits.
+
+    Inside a kates watch hook, get reads the hook's snapshot: what the run received on stdin, plus its own writes
+    (snapshot isolation, and read-your-writes), answered by the watcher; a read no query covers becomes a
+    dependency of the watch. Tables are the server's: printed as they come when they show exactly the snapshot's
+    objects, else with a warning that they show the server's newer state. --live, KATES_LIVE_READS=1, --watch and
+    --subresource read from the API server; so does a read the watcher cannot answer (said once on stderr).
     """
     state: State = ctx.obj
     if output_watch_events and not (watch or watch_only):  # as kubectl: a flag that would do nothing is refused
@@ -241,7 +257,11 @@ def get(
         client, refs = manifest_targets(state, filenames, recursive)
     else:
         targets = parse_targets(args or [])
-        client = state.client()
+        from .hookreads import hook_client
+
+        # inside a hook whose watcher answers the reads: no connection to the API server unless one is needed
+        plain = subresource or watch or watch_only
+        client = (None if plain else hook_client(state, live)) or state.client()
         refs = resolve_targets(client, targets)
     if selector and any(names for _, names in refs):
         raise UsageError("name cannot be provided when a selector is specified")
@@ -277,6 +297,9 @@ def get(
             show_managed_fields=show_managed_fields,
         )
         return
+    from .hookreads import HookReads
+
+    reads = None if subresource else HookReads.of(client, live)
     errors: list[KatesError] = []
     sort_key = None
     if sort_by:
@@ -297,6 +320,7 @@ def get(
                 sort_key,
                 no_headers,
                 show_managed_fields,
+                reads,
             )
         else:
             _print_tables(
@@ -309,6 +333,7 @@ def get(
                 ignore_not_found,
                 subresource,
                 sort_key,
+                reads,
                 **view,
             )
     except KatesError as exc:  # one that stops everything (an unreachable server) comes after those collected
@@ -368,6 +393,7 @@ def _print_objects(
     sort_key: Any,
     no_headers: bool,
     show_managed_fields: bool = False,
+    reads: HookReads | None = None,
 ) -> None:
     out = state.env.stdout
     fmt = out_fmt.format
@@ -375,13 +401,12 @@ def _print_objects(
     objects: list[dict[str, Any]] = []
     for ref, names in refs:
         if names:
-            objects += _named(
-                ref, names, lambda r, n: client.get(r, n, subresource=subresource), errors, ignore_not_found
-            )
+            fetch = reads.get if reads is not None else lambda r, n: client.get(r, n, subresource=subresource)
+            objects += _named(ref, names, fetch, errors, ignore_not_found)
             continue
         read, last = 0, None
         try:
-            for page in client.list_pages(ref, **opts):
+            for page in (reads or client).list_pages(ref, **opts):
                 items = page.get("items") or []
                 if stream_names:  # names stream page by page
                     out.write("".join(f"{ref.kind_group}/{i['metadata']['name']}\n" for i in items))
@@ -436,6 +461,7 @@ def _print_tables(
     ignore_not_found: bool,
     subresource: str | None,
     sort_key: Any,
+    reads: HookReads | None,
     *,
     no_headers: bool,
     show_kind: bool,
@@ -447,7 +473,7 @@ def _print_tables(
     all missing, does not count), and "No resources found" only when nothing printed and nothing failed."""
     out = state.env.stdout
     answers = [
-        (ref, _table_pages(client, ref, names, opts, errors, ignore_not_found, subresource, sort_key))
+        (ref, _table_pages(client, ref, names, opts, errors, ignore_not_found, subresource, sort_key, reads))
         for ref, names in refs
     ]
     with_kind = show_kind or len({ref.kind_group for ref, pages in answers if pages is not None}) > 1
@@ -508,10 +534,17 @@ def _table_pages(
     ignore_not_found: bool,
     subresource: str | None,
     sort_key: Any,
+    reads: HookReads | None = None,
 ) -> Iterable[dict[str, Any]] | None:
     """One kind's Table pages, the first already fetched, or None when the kind failed (the error is collected) or
-    none of its named objects exists. Named objects are joined into one page, so that they align as one table."""
+    none of its named objects exists. Named objects are joined into one page, so that they align as one table.
+    Inside a hook (`reads`), the rows are still the server's, checked against the objects the run sees (a warning
+    when they differ, cli/hookreads.py)."""
     try:
+        if reads is not None:
+            answered, hooked = _hook_table(client, ref, names, opts, errors, ignore_not_found, sort_key, reads)
+            if answered:
+                return hooked
         if names:
             found = _named(
                 ref, names, lambda r, n: client.get_table(r, n, subresource=subresource), errors, ignore_not_found
@@ -542,6 +575,38 @@ def _table_pages(
         errors.append(exc)
         return None
     return pages
+
+
+def _hook_table(
+    client: Client,
+    ref: ResourceRef,
+    names: list[str],
+    opts: dict[str, Any],
+    errors: list[KatesError],
+    ignore_not_found: bool,
+    sort_key: Any,
+    reads: HookReads,
+) -> tuple[bool, list[dict[str, Any]] | None]:
+    """Whether the watcher answered, and the table of what the hook run sees (None: nothing to print)."""
+
+    def fetch(present: list[str]) -> list[dict[str, Any]]:
+        if names:
+            found = _named(ref, present, lambda r, n: client.get_table(r, n), errors, ignore_not_found)
+            return [_joined(found)] if found else []
+        return list(client.list_pages(ref, table=True, include_object=sort_key is not None, **opts))
+
+    answer = reads.tables(ref, names, opts, fetch)
+    if answer is None:
+        return False, None
+    pages, missing = answer
+    if not ignore_not_found:
+        errors.extend(missing)
+    pages = [p for p in pages if p.get("rows")] or pages[:1]
+    if not pages or (names and not any(p.get("rows") for p in pages)):
+        return True, None
+    if sort_key is not None:
+        pages = [_sorted_table(pages, sort_key)]
+    return True, pages
 
 
 def _row_name(row: dict[str, Any]) -> str | None:

@@ -51,6 +51,7 @@ METRICS = (
     ("kates_objects", "gauge", "objects in each query's current view"),
     ("kates_snapshot_bytes", "gauge", "bytes of each query's part of the last snapshot"),
     ("kates_overlay_entries", "gauge", "each query's local writes not yet confirmed by its watch"),
+    ("kates_dependencies", "gauge", "dependencies watched now (reads by the hook that no query covers)"),
     (
         "kates_watch_events_total",
         "counter",
@@ -190,7 +191,8 @@ class Metrics:
 
 
 class _Sizes(Collector):
-    """kates_objects, kates_snapshot_bytes and kates_overlay_entries per query, read from the accumulator."""
+    """kates_objects, kates_snapshot_bytes and kates_overlay_entries per query, and kates_dependencies, read from the
+    accumulator."""
 
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
@@ -199,10 +201,12 @@ class _Sizes(Collector):
         objects = GaugeMetricFamily("kates_objects", _help("kates_objects"), labels=["query"])
         size = GaugeMetricFamily("kates_snapshot_bytes", _help("kates_snapshot_bytes"), labels=["query"])
         overlay = GaugeMetricFamily("kates_overlay_entries", _help("kates_overlay_entries"), labels=["query"])
+        dependencies = GaugeMetricFamily("kates_dependencies", _help("kates_dependencies"))
         acc = self.metrics.acc
         if acc is not None:
             for query, (count, nbytes, pending) in acc.sizes().items():
                 objects.add_metric([query], count)
                 size.add_metric([query], nbytes)
                 overlay.add_metric([query], pending)
-        return [objects, size, overlay]
+            dependencies.add_metric([], len(acc.dependencies()))
+        return [objects, size, overlay, dependencies]

@@ -33,6 +33,15 @@ def register(app: typer.Typer) -> None:
         "last successful run, one per object (a changed UID is a delete then an add), ordered by query, then "
         "namespace and name. Exit 0 is success; anything else, a run that hit --hook-timeout, or a hook that "
         "cannot be executed is a failure, retried with backoff.\n\n"
+        "READS INSIDE THE HOOK: snapshot isolation for a hook run, plus read-your-writes. kates get inside the hook "
+        "is answered by the watcher from the snapshot the run received on stdin plus the run's own writes (the "
+        "same bytes); tables are the server's, with a warning when they show its newer state. kates get --live, "
+        "or KATES_LIVE_READS=1 for the whole hook, reads the API server; so does a read the watcher cannot answer "
+        "(said once on stderr), and any read between runs. A read no query covers (one object by name, or a kind "
+        "with namespace and selectors) becomes a dependency: answered from the API server the first time, then "
+        "watched (a name through a metadata.name field selector); its changes start runs like a query's, with "
+        '"query": "dependency" in the deltas. A successful run releases the dependencies it did not read; a failed '
+        "one releases nothing. Identical reads share one watch; --max-dependencies bounds them.\n\n"
         + "\n\n".join(METRICS_PARAGRAPHS)
         + "\n\n"
         + LEADER_HELP,
@@ -46,6 +55,7 @@ METRICS_PARAGRAPHS = (
     "/metrics, in Prometheus text: kates_hook_runs_total{result} (result: success, failure, timeout or fenced), "
     "kates_hook_run_duration_seconds (histogram), kates_hook_consecutive_failures, kates_objects{query}, "
     "kates_snapshot_bytes{query}, kates_overlay_entries{query} (local writes not yet seen by the watch), "
+    "kates_dependencies (objects watched because the hook read them), "
     "kates_watch_events_total{query,type} (type: ADDED, MODIFIED, DELETED or BOOKMARK), "
     "kates_watch_restarts_total{query,reason} (reason: 410, 404, stall, error or closed), "
     "kates_watch_lists_total{query}, "
@@ -110,6 +120,12 @@ def watch(
     retry_period: str | None = typer.Option(
         None, "--retry-period", help="How often to renew, or to try to acquire (with jitter) [default: 2s]."
     ),
+    max_dependencies: int = typer.Option(
+        100,
+        "--max-dependencies",
+        help="At most this many distinct dependencies (reads by the hook that no query covers, then watched); a "
+        "read that would add one more fails (0: none).",
+    ),
 ) -> None:
     """Watch several kinds as one coherent snapshot, and run a hook whenever it changes.
 
@@ -134,6 +150,8 @@ def watch(
         addr = parse_addr(metrics_addr)
     if not queries:
         raise UsageError("at least one -q/--query is required", hint=f"expected {QUERY_FORM}")
+    if max_dependencies < 0:
+        raise UsageError(f"--max-dependencies must be 0 or more, not {max_dependencies}")
     default_ns = None if all_namespaces else (state.namespace or None)
     client = state.client()
     if default_ns is None and not all_namespaces:
@@ -184,5 +202,6 @@ def watch(
         metrics_addr=addr,
         log_format=log_format,
         lease=lease_options,
+        max_dependencies=max_dependencies,
     ).run()
     raise typer.Exit(code)

@@ -13,6 +13,10 @@ Invariants:
   kates: removed on exit, by the reaper after a SIGKILL, and stale directories of dead watchers at start-up.
 - The hook's writes through `kates` reach this process over a private Unix socket before the command returns, so
   they are in the very next snapshot.
+- A run's reads through `kates get` are answered over the same socket from that run's RunView, taken right after
+  the take whose snapshot the run gets (snapshot isolation plus read-your-writes; cli/runreads.py). A read no query
+  covers becomes a dependency of the hook; after a successful run the dependencies it did not read are released,
+  after a failed or fenced one nothing is (query-batch semantics). `--max-dependencies` bounds them.
 - With `--leader-elect` (cli/leadership.py, core/leader.py) every replica bootstraps and keeps its snapshot current;
   only while leading does it take changes and run the hook (or print). Each term starts with a run at once on the
   snapshot held (no relist), whether or not anything changed. A run whose leadership ended is fenced, neither a
@@ -36,12 +40,14 @@ if TYPE_CHECKING:
     from ..core.accumulator import Accumulator, Query
     from ..core.deltas import Delta
     from ..core.leader import Leader
+    from ..core.readview import RunView
     from .events import StreamFacts
     from .hook import RunResult
     from .leadership import LeaseOptions
     from .metrics import Metrics
     from .probes import Probes, ProbeServer
     from .rundir import RunDir
+    from .runreads import RunReads
     from .schedule import Debounce
 
 
@@ -65,6 +71,7 @@ class Watcher:
         metrics_addr: tuple[str, int] | None = None,
         log_format: str = "text",
         lease: LeaseOptions | None = None,
+        max_dependencies: int | None = 100,
     ):
         from .events import Events, JsonLog, TextLog
         from .hook import HookRunner
@@ -94,8 +101,10 @@ class Watcher:
 
             server_warnings.set_handler(ServerWarnings(self.events))
         self.lease = lease
+        self.max_dependencies = max_dependencies
         self.leader: Leader | None = None
         self.reaper: Any = None
+        self.reads: RunReads | None = None  # the socket's reads and writes, per run (cli/runreads.py)
         self._term = 0  # the leader's term whose first run has started
 
     def _on_signal(self, signum: int, frame: object) -> None:
@@ -142,15 +151,19 @@ class Watcher:
                 from ..core.coherence import WriteServer, cluster_id
                 from .hook import Reaper
                 from .rundir import RunDir, remove_stale
+                from .runreads import RunReads
 
                 remove_stale()
                 tmp = RunDir()
                 reaper = self.reaper = self.runner.reaper = Reaper(tmp.path)
                 stderr = self.state.env.stderr
                 debug = (lambda line: stderr.write(f"debug: {line}\n")) if self.state.debug else None
+                acc.max_dependencies = self.max_dependencies
+                reads = self.reads = RunReads(acc, self.events)
                 server = WriteServer(
                     tmp.path,
-                    acc.record_write,
+                    reads.record,
+                    reader=reads.read,
                     cluster=cluster_id(client.settings),
                     debug=debug,
                     permit=self._permit_until if self.lease is not None else None,
@@ -363,6 +376,7 @@ class Watcher:
                 if not self._leading():
                     continue
             changed, data, new = acc.snapshot_changes()
+            view = self.reads.view() if self.reads is not None else None  # what this run's reads see
             net.add(new)
             if not changed and not retry and not first:
                 continue
@@ -380,7 +394,8 @@ class Watcher:
             assert tmp is not None
             if self.runner.fenced:  # leadership ended since the check above: the next term's first run takes these
                 continue
-            result = self._run(data, deltas, tmp, socket_path)
+            assert view is not None
+            result = self._run(data, deltas, tmp, socket_path, view)
             if result.stopped or self.stop_signal is not None:
                 break
             if result.fenced:
@@ -390,6 +405,8 @@ class Watcher:
                 if result.error or result.timed_out:
                     raise HookFailed(f"hook failed ({why(result, self.runner.timeout)})")
                 return result.code
+            if self.reads is not None:  # query-batch semantics: a successful run releases what it did not read
+                self.reads.finish(view, result.ok and not result.fenced)
             if result.ok:  # a run that hit --hook-timeout failed, whatever its exit status
                 self.policy.succeeded()
                 net.commit()
@@ -410,17 +427,22 @@ class Watcher:
             self._sleep(delay)
         return int(ExitCode.INTERRUPTED)
 
-    def _run(self, data: bytes, deltas: list[Delta], tmp: RunDir, socket_path: str | None) -> RunResult:
-        """One hook run on `data`, its deltas in a private file; emits run.started and run.ended."""
+    def _run(self, data: bytes, deltas: list[Delta], tmp: RunDir, socket_path: str | None, view: RunView) -> RunResult:
+        """One hook run on `data`, its deltas in a private file, its reads answered from `view`; emits run.started
+        and run.ended."""
         assert self.runner is not None
         self.status.stop()  # the hook owns the terminal while it runs
         deltas_file = f"deltas-{self.runs}.json"
         env = self._env(tmp.write(deltas_file, orjson.dumps([d.to_dict() for d in deltas])), socket_path)
         run = self.runs
         self.events.emit("run.started", None, run=run, deltas=len(deltas), snapshot_bytes=len(data))
+        if self.reads is not None:
+            self.reads.begin(view, run)
         try:
             result = self.runner.run(data, env)
         finally:
+            if self.reads is not None:
+                self.reads.end()
             tmp.remove(deltas_file)
         if result.started:  # a run refused by a fenced runner (leadership just ended) never ran
             self.runs += 1

@@ -33,6 +33,24 @@ Write permits (fencing, `kates watch --leader-elect`):
   later (a slow network); the margin between a permit's end (the renew deadline) and another candidate's earliest
   acquisition (the lease duration) is what covers that time in flight.
 - Without FENCE_ENV nothing of this applies: reporting never blocks a write.
+
+Reads (issue 13: a hook's `kates get` sees the hook's snapshot):
+- A read is one JSON line `{"cluster": ID, "read": {"group", "resource", "namespace", "name", "label_selector",
+  "field_selector"}}` (a `selection.Selection`), under the same bounds, deadline and peer check as a report. The
+  server answers exactly one of: `ok N` and then N lines, each one object's canonical bytes exactly as the run's
+  stdin snapshot holds them (`Entry.raw`: canonical JSON never contains a newline); `live: WHY` when it is not the
+  watcher's to answer (another cluster than the watched one, no hook run in progress, a watcher that serves no
+  reads): the client reads from the API server; `fail {"message", "hint", "exit_code"}` when the read itself
+  failed (a dependency the server forbids, too many dependencies): the client fails with that error; or
+  `error: ...` for a message it cannot parse, as for reports.
+- A read is answered with what the watcher watches under its own credentials (the cluster check compares servers,
+  not users, as for reports), to processes of this user only (the peer check).
+- What answers a read is the server's `reader` (cli/watcher.py: the current run's RunView, core/readview.py); this
+  module only carries it. A reader's `KatesError` becomes the `fail` line, `NotServed` the `live` line, and any
+  other exception an `error: ...` line: the watcher is never disturbed by a read.
+- The client (`read`) never waits longer than READ_TIMEOUT for the answer (a read that registers a dependency waits
+  for its list); a socket that is gone, silent or answering nonsense raises `NotServed`, and the client reads from
+  the API server instead.
 """
 
 from __future__ import annotations
@@ -50,20 +68,23 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ..errors import Fenced, KatesError
+from ..errors import ExitCode, Fenced, KatesError
 
 if TYPE_CHECKING:
     from .config import ConnectionSettings
+    from .selection import Selection
 
 ENV_VAR = "KATES_WRITE_SOCKET"
 FENCE_ENV = "KATES_FENCED_WRITES"
 REPORT_TIMEOUT = 2.0
 PERMIT_TIMEOUT = REPORT_TIMEOUT
 READ_DEADLINE = 5.0
+READ_TIMEOUT = 60.0
 MAX_MESSAGE = 4 * 1024 * 1024
 
 Recorder = Callable[[str, str, str, dict[str, Any]], None]
 Permit = Callable[[], "float | None"]
+Reader = Callable[["Selection"], "list[bytes]"]
 
 
 def cluster_id(settings: ConnectionSettings) -> str:
@@ -105,6 +126,76 @@ def report(path: str, cluster: str, verb: str, group: str, resource: str, obj: d
         return False
 
 
+class NotServed(Exception):
+    """The watcher does not answer this read (`why`): read from the API server. `quiet` when that is expected
+    (a read of another cluster), so nothing needs saying."""
+
+    def __init__(self, why: str, *, quiet: bool = False) -> None:
+        super().__init__(why)
+        self.why = why
+        self.quiet = quiet
+
+
+class ReadFailed(KatesError):
+    """A read the watcher answered with a failure (e.g. a dependency the server forbids); its exit code is the
+    failure's."""
+
+    def __init__(self, message: str, exit_code: ExitCode, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.exit_code = exit_code
+
+
+_SELECTION_FIELDS = ("group", "resource", "namespace", "name", "label_selector", "field_selector")
+
+
+def read(path: str, cluster: str, sel: Selection, timeout: float | None = None) -> list[bytes]:
+    """Ask the watcher at `path` for what the current hook run sees of `sel` on `cluster`: each object's canonical
+    bytes, in (namespace, name) order. `NotServed` when the API server must answer instead; `ReadFailed` when the
+    read failed."""
+    timeout = READ_TIMEOUT if timeout is None else timeout
+    deadline = time.monotonic() + timeout
+    message = {"cluster": cluster, "read": {k: getattr(sel, k) for k in _SELECTION_FIELDS}}
+    chunks: list[bytes] = []
+    try:
+        with _connect(path, timeout) as sock:
+            sock.sendall(orjson.dumps(message) + b"\n")
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError
+                sock.settimeout(left)
+                chunk = sock.recv(1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+    except TimeoutError:
+        raise NotServed(f"the watcher did not answer within {timeout:g}s") from None
+    except OSError as exc:
+        raise NotServed(f"the watcher's socket is gone ({exc.strerror or type(exc).__name__})") from None
+    head, _, rest = b"".join(chunks).partition(b"\n")
+    line = head.decode(errors="replace")
+    if line.startswith("ok "):
+        lines = rest.split(b"\n")
+        try:
+            count = int(line[3:])
+        except ValueError:
+            count = -1
+        if count < 0 or len(lines) != count + 1 or lines[-1] != b"":
+            raise NotServed("the watcher's answer was cut short")
+        return lines[:-1]
+    if line.startswith("live: "):
+        why = line[len("live: ") :]
+        raise NotServed(why, quiet=why == OTHER_CLUSTER)
+    if line.startswith("fail "):
+        try:
+            failure = orjson.loads(line[len("fail ") :])
+            raise ReadFailed(str(failure["message"]), ExitCode(int(failure["exit_code"])), failure.get("hint"))
+        except (orjson.JSONDecodeError, KeyError, ValueError, TypeError):
+            pass
+    raise NotServed(f"the watcher did not understand the read: {line[:200] or 'no answer'}")
+
+
+OTHER_CLUSTER = "the read is of another cluster than the one watched"
 UNANSWERED = "the watcher did not answer (stopped or gone)"
 NOT_SENT = "this write was not sent"
 
@@ -198,7 +289,8 @@ class Refused(Exception):
 class WriteServer:
     """Accepts write reports on a Unix socket in a private directory and hands those for `cluster` to `record`.
     With `permit`, it also grants write permits: `permit()` returns the permit's `time.monotonic()` deadline, or
-    None when writes are fenced (`lease`, e.g. "NS/NAME", names the lease in the refusal)."""
+    None when writes are fenced (`lease`, e.g. "NS/NAME", names the lease in the refusal). With `reader`, it answers
+    reads (the module's invariants)."""
 
     def __init__(
         self,
@@ -209,6 +301,7 @@ class WriteServer:
         debug: Callable[[str], object] | None = None,
         permit: Permit | None = None,
         lease: str | None = None,
+        reader: Reader | None = None,
     ) -> None:
         mode = os.stat(directory).st_mode
         if stat.S_IMODE(mode) & 0o077 or os.stat(directory).st_uid != os.getuid():
@@ -219,6 +312,8 @@ class WriteServer:
         self.debug = debug
         self.permit = permit
         self.lease = lease
+        self.reader = reader
+        self.reads = 0  # reads answered from the watcher (ok)
         self.refused = 0
         self.permits = 0  # permits granted
         self.fenced = 0  # permits refused
@@ -245,6 +340,9 @@ class WriteServer:
                 msg = self._message(_read_line(conn))
                 if msg.get("permit") is True:
                     conn.sendall(self._permit_answer(msg))
+                    return
+                if "read" in msg:
+                    conn.sendall(self._read_answer(msg))
                     return
                 verb, group, resource, obj = self._parse(msg)
                 try:
@@ -294,6 +392,34 @@ class WriteServer:
         if self.debug is not None:
             self.debug(f"write socket: refused a permit: {why}")
         return f"error: fenced: {why}\n".encode()
+
+    def _read_answer(self, msg: dict[str, Any]) -> bytes:
+        """`ok N` and N object lines, `live: WHY`, or `fail {...}` (the module's invariants)."""
+        from .selection import Selection
+
+        cluster, spec = msg.get("cluster"), msg.get("read")
+        if not isinstance(cluster, str) or not isinstance(spec, dict):
+            raise Refused("cluster must be a string and read an object")
+        values = {k: spec.get(k) for k in _SELECTION_FIELDS}
+        if not (isinstance(values["group"], str) and isinstance(values["resource"], str) and values["resource"]):
+            raise Refused("read.group and read.resource must be strings")
+        if any(values[k] is not None and not isinstance(values[k], str) for k in _SELECTION_FIELDS[2:]):
+            raise Refused("read.namespace, name, label_selector and field_selector must be strings or null")
+        if cluster != self.cluster:
+            return f"live: {OTHER_CLUSTER}\n".encode()
+        if self.reader is None:
+            return b"live: this watcher answers no reads\n"
+        try:
+            found = self.reader(Selection(*(values[k] for k in _SELECTION_FIELDS)))  # type: ignore[arg-type]
+        except NotServed as exc:
+            return f"live: {exc.why}\n".encode()
+        except KatesError as exc:
+            failure = {"message": exc.message, "hint": exc.hint, "exit_code": int(exc.exit_code)}
+            return b"fail " + orjson.dumps(failure) + b"\n"
+        except Exception as exc:  # the reader's own defect: refuse the read, never disturb the watcher
+            raise Refused(f"the read could not be answered ({type(exc).__name__})") from None
+        self.reads += 1
+        return b"".join([f"ok {len(found)}\n".encode(), *(raw + b"\n" for raw in found)])
 
     def _parse(self, msg: dict[str, Any]) -> tuple[str, str, str, dict[str, Any]]:
         fields = [msg.get(k) for k in ("cluster", "verb", "group", "resource")]

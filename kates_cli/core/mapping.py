@@ -25,12 +25,14 @@ import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from ..errors import NotFound, ResourceTypeNotFound
-from .transport import Transport
+
+if TYPE_CHECKING:  # only a type here: a command that never sends a request never imports the transport
+    from .transport import Transport
 
 DISCOVERY_ACCEPT = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
 CACHE_TTL_SECONDS = 6 * 3600
