@@ -483,10 +483,19 @@ class Accumulator:
     def filtered_update(self, snapshot: dict[str, list[KubeObject]], predicate: Callable[[KubeObject], bool]) -> bool:
         """Like update, keeping only objects for which `predicate` is true; True only if that filtered view
         changed. The predicate sees only objects changed since the previous filtered update."""
+        return self.filtered_update_with_deltas(snapshot, predicate)[0]
+
+    def filtered_update_with_deltas(
+        self, snapshot: dict[str, list[KubeObject]], predicate: Callable[[KubeObject], bool]
+    ) -> tuple[bool, list[Delta]]:
+        """Go's FilteredUpdate with its deltas: as `filtered_update`, and the deltas of every change taken, kept
+        objects or not (Go reports them all too). Unlike Go, `changed` is False when only objects the predicate
+        excludes changed: the filtered snapshot is then left as it was."""
         with self._cond:
-            changed, _ = self._take()
+            changed, changes = self._take()
+            deltas = deltas_of(changes)
             if not changed:
-                return False
+                return False, deltas
             cache = self._pred_cache
             new_cache: dict[tuple[str, Key], tuple[str, bool]] = {}
             filtered: dict[str, list[KubeObject]] = {}
@@ -507,10 +516,10 @@ class Accumulator:
             self._pred_cache = new_cache
             self._pred_view = sig
             if previous == sig:
-                return False
+                return False, deltas
             snapshot.clear()
             snapshot.update(filtered)
-            return True
+            return True, deltas
 
     def snapshot_json(self) -> tuple[bool, bytes, list[Delta]]:
         """The fast path for hooks: (changed, the snapshot as JSON bytes, deltas). Bytes are joined, not re-encoded."""

@@ -135,8 +135,8 @@ class Registry:
         bound = self.max_dependencies
         if bound is not None and len(self._deps) >= bound:
             raise DependencyLimit(
-                f"cannot watch {dep.selection.describe()}: {len(self._deps)} dependencies are watched already, "
-                f"the bound is {bound}",
+                f"cannot watch {dep.selection.describe()}: the bound of {bound} "
+                f"{'dependency' if bound == 1 else 'dependencies'} is reached",
                 hint="raise --max-dependencies, or read fewer distinct objects per run",
             )
         self._deps[dep.selection] = dep

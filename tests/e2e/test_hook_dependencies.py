@@ -173,7 +173,7 @@ def test_past_max_dependencies_a_read_fails_with_its_bound(
     assert (tmp_path / "a").read_text() == "secret/a\n" and (tmp_path / "a.code").read_text() == "0\n"
     assert (tmp_path / "b").read_text() == "" and (tmp_path / "b.code").read_text() == "1\n"
     assert (tmp_path / "b.err").read_text() == (
-        f"error: cannot watch secrets {ns}/b: 1 dependencies are watched already, the bound is 1\n"
+        f"error: cannot watch secrets {ns}/b: the bound of 1 dependency is reached\n"
         "hint: raise --max-dependencies, or read fewer distinct objects per run\n"
     )
     assert w.stop() == 130

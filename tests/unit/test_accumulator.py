@@ -1131,3 +1131,20 @@ def test_an_object_nested_past_orjsons_limits_gets_canonical_bytes() -> None:
     )
     assert b'"a":1,"z":"\\u003c\\u0026\\u003e"' in entry.raw
     assert deepjson.loads(entry.raw) == obj
+
+
+def test_filtered_update_with_deltas_reports_every_change_kept_or_not() -> None:
+    """Go's FilteredUpdate fills its deltas with every change, whatever the predicate says of the object."""
+    acc = Accumulator([new_state("q")])
+    acc.replace("q", [ent("a", 3, status={"ready": True}), ent("b", 4)], "5")
+    snap: dict[str, list[KubeObject]] = {}
+    changed, deltas = acc.filtered_update_with_deltas(snap, _ready)
+    assert changed is True and [(d.type, d.name) for d in deltas] == [("add", "a"), ("add", "b")]
+    acc.event("q", "MODIFIED", ent("b", 6, data={"changed": "yes"}))
+    changed, deltas = acc.filtered_update_with_deltas(snap, _ready)
+    assert changed is False and [(d.type, d.name) for d in deltas] == [("update", "b")]
+    assert names(snap["q"]) == ["a"]
+    acc.event("q", "DELETED", ent("a", 7, status={"ready": True}))
+    changed, deltas = acc.filtered_update_with_deltas(snap, _ready)
+    assert changed is True and [(d.type, d.name) for d in deltas] == [("delete", "a")]
+    assert snap["q"] == []

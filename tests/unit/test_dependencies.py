@@ -191,7 +191,7 @@ def test_max_dependencies_refuses_a_new_distinct_one_and_registers_nothing() -> 
     assert acc.depend(Selection("", "secrets", "app", field_selector="metadata.name=db"), holder="b")  # shared
     with pytest.raises(DependencyLimit) as info:
         acc.depend(Selection("", "secrets", "app", "other"))
-    assert "secrets app/other" in info.value.message and "the bound is 1" in info.value.message
+    assert "secrets app/other" in info.value.message and "the bound of 1 dependency is reached" in info.value.message
     assert acc.dependencies() == {DB: 2} and len(fake.streams) == 1
     acc.release("a")
     acc.release("b")

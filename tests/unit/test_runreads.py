@@ -110,7 +110,7 @@ def test_a_failed_run_releases_nothing_and_a_successful_one_releases_what_it_did
 
 def test_a_refused_dependency_fails_the_read_and_adds_nothing() -> None:
     acc, events = FakeAcc(), Events()
-    acc.refuse = DependencyLimit("cannot watch secrets app/db: 1 dependencies are watched already, the bound is 1")
+    acc.refuse = DependencyLimit("cannot watch secrets app/db: the bound of 1 dependency is reached")
     reads = RunReads(acc, events)  # type: ignore[arg-type]
     view = RunView({})
     reads.begin(view, 0)
