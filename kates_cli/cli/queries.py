@@ -1,9 +1,13 @@
 """The `-q` query grammar of `kates watch` (and of `kates rbac`, which grants what a watch reads).
 
 Invariants:
-- `[NAME=]KIND [ns=NAMESPACE|ns=*] [l=LABEL_SELECTOR] [f=FIELD_SELECTOR]`, words separated by spaces; quoted or
-  parenthesised set-based selectors stay one word (`split_query`).
-- A query is parsed whole before any request: a bad word or selector is a UsageError naming the query.
+- `[NAME=]KIND [ns=NAMESPACE|ns=*] [l=LABEL_SELECTOR] [f=FIELD_SELECTOR] [jq=FILTER]`, words separated by spaces;
+  quoted or parenthesised set-based selectors stay one word (`split_query`). `jq=` comes last and takes the rest of
+  the query verbatim (spaces, braces and jq's own quotes), so a filter needs no quoting of its own; one pair of
+  single quotes around it is dropped (never valid jq). Quoting the whole word (`"jq=.a | .b"`) works as for the
+  other keys.
+- A query is parsed whole before any request: a bad word, selector or jq filter (compiled here, core/projection.py)
+  is a UsageError naming the query.
 - The query name "dependency" is reserved: deltas name the changes of dependencies (objects a hook read that no
   query covers) with it.
 """
@@ -18,19 +22,24 @@ from ..errors import UsageError
 if TYPE_CHECKING:
     from ..core.accumulator import Query
 
-QUERY_FORM = "[NAME=]KIND [ns=NAMESPACE|ns=*] [l=LABEL_SELECTOR] [f=FIELD_SELECTOR]"
+QUERY_FORM = "[NAME=]KIND [ns=NAMESPACE|ns=*] [l=LABEL_SELECTOR] [f=FIELD_SELECTOR] [jq=FILTER]"
+JQ_KEY = "jq="
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
 def split_query(text: str) -> list[str]:
     """A query's words: split on whitespace outside quotes ('...' or "...", removed) and parentheses, so that a
-    set-based selector stays one word when quoted or parenthesised: `l='env in (a, b)'`, `l=env in (a,b)`."""
+    set-based selector stays one word when quoted or parenthesised: `l='env in (a, b)'`, `l=env in (a,b)`. A word
+    after the first that starts with `jq=` is the rest of the text, verbatim (trailing spaces aside)."""
     words: list[str] = []
     cur: list[str] = []
     quote = ""
     depth = 0
     started = False
-    for ch in text:
+    for i, ch in enumerate(text):
+        if not started and words and depth == 0 and text.startswith(JQ_KEY, i):
+            words.append(text[i:].rstrip())
+            return words
         if quote:
             if ch == quote:
                 quote = ""
@@ -66,10 +75,11 @@ def _continues(selector: str, word: str) -> bool:
 def parse_query(text: str, default_namespace: str | None) -> Query:
     """One -q value -> Query. `default_namespace=None` means all namespaces.
 
-    Grammar: `[NAME=]KIND [ns=NAMESPACE|ns=*] [l=LABEL_SELECTOR] [f=FIELD_SELECTOR]`, words separated by spaces.
-    A selector may hold spaces when quoted (`l='env in (a, b)'`) or where its set-based syntax needs them
+    Grammar: `[NAME=]KIND [ns=NAMESPACE|ns=*] [l=LABEL_SELECTOR] [f=FIELD_SELECTOR] [jq=FILTER]`, words separated
+    by spaces. A selector may hold spaces when quoted (`l='env in (a, b)'`) or where its set-based syntax needs them
     (`l=env notin (x),!debug`): words after `l=`/`f=` that continue it (`in`, `notin`, `(...)`, after a comma)
-    are joined to it with one space. Selectors are parsed here, so a bad one is a usage error before any request."""
+    are joined to it with one space. `jq=` takes the rest of the query (`split_query`). Selectors and the filter
+    are parsed here, so a bad one is a usage error before any request."""
     from ..core.accumulator import Query
     from ..core.dependencies import DEPENDENCY_QUERY
     from ..core.selectors import shown
@@ -100,7 +110,15 @@ def parse_query(text: str, default_namespace: str | None) -> Query:
     namespace = default_namespace
     selectors: dict[str, str] = {}
     last = ""  # the selector ("l" or "f") the previous word set, which a set-based word may continue
+    jq: str | None = None
     for token in rest:
+        if token.startswith(JQ_KEY):  # the last word (split_query): never a continued selector
+            jq = token[len(JQ_KEY) :].strip()
+            if len(jq) >= 2 and jq[0] == jq[-1] == "'":
+                jq = jq[1:-1].strip()  # jq='...': single quotes are never jq syntax
+            if not jq:
+                raise bad("jq= holds no filter")
+            continue
         if last and _continues(selectors[last], token):
             selectors[last] += " " + token
             continue
@@ -123,4 +141,15 @@ def parse_query(text: str, default_namespace: str | None) -> Query:
     labels, fields = selectors.get("l"), selectors.get("f")
     LabelSelector(labels)  # fail now, with a usage error, rather than in the stream
     FieldSelector(fields)
-    return Query(name, kind, namespace, labels, fields)
+    if jq is not None:
+        from ..core.projection import compile_filter
+
+        try:
+            compile_filter(jq)
+        except UsageError as exc:
+            raise UsageError(
+                f'invalid query "{shown(text)}": {exc.message}',
+                hint="jq=FILTER comes last: it takes the rest of the query, e.g. -q 'web=deploy jq={name: "
+                ".metadata.name, replicas: .spec.replicas}'",
+            ) from None
+    return Query(name, kind, namespace, labels, fields, jq)

@@ -26,7 +26,10 @@ def register(app: typer.Typer) -> None:
         "watch",
         context_settings={"allow_interspersed_args": False},
         epilog="HOOK PROTOCOL: the hook gets the snapshot on stdin as one JSON object keyed by query name, each "
-        "value a list of full objects ordered by namespace then name. Environment: KATES_DELTAS (a file with the "
+        "value a list of full objects ordered by namespace then name; for a query with jq=FILTER, the filter's "
+        "results for each object instead (none: the object is left out), and a run only when they change; a "
+        "filter failing on an object ends the watch with an error naming it. Environment: KATES_SNAPSHOT_SHA256 "
+        "(the SHA-256 of the exact stdin bytes), KATES_DELTAS (a file with the "
         "JSON list of changes since the previous run), KATES_RUN (runs before this one), KATES_FAILURES (failed "
         "runs in a row), KUBECONFIG, KATES_CONTEXT, KATES_NAMESPACE, and KATES_WRITE_SOCKET (writes made by kates "
         "inside the hook are reported there and appear in the next snapshot). Deltas are the net change since the "
@@ -129,9 +132,10 @@ def watch(
 ) -> None:
     """Watch several kinds as one coherent snapshot, and run a hook whenever it changes.
 
-    Each -q is one query, e.g. -q svc -q 'web=deploy ns=prod l=app=web'. kates waits until every query has
-    listed everything, then runs HOOK with the whole snapshot on stdin; while a run is going, changes coalesce into
-    one next run with the newest state. Without --exec each snapshot is printed as one JSON line.
+    Each -q is one query, e.g. -q svc -q 'web=deploy ns=prod l=app=web'; jq=FILTER comes last and takes the
+    rest of the query, e.g. -q 'web=deploy jq={name: .metadata.name, replicas: .spec.replicas}'. kates waits until
+    every query has listed everything, then runs HOOK with the whole snapshot on stdin; while a run is going, changes
+    coalesce into one next run with the newest state. Without --exec each snapshot is printed as one JSON line.
     """
     from . import durations
     from .app import parse_duration

@@ -7,7 +7,7 @@ Invariants:
   consecutive failures end kates with HOOK_FAILED. A run fails when it exits non-zero, when it hits
   `--hook-timeout` (whatever its exit status) and when it cannot be executed (a bad interpreter line).
 - KATES_DELTAS holds the net change since the last successful run (deltas.NetChanges): a failed run's deltas are
-  carried into the next run, never repeated or lost.
+  carried into the next run, never repeated or lost. KATES_SNAPSHOT_SHA256 is the SHA-256 of the run's exact stdin.
 - With `--debounce`, a run waits for quiet but never longer than `--debounce-max` (schedule.Debounce).
 - The private directory (rundir.RunDir: the socket, the deltas files) and the hook's process group never outlive
   kates: removed on exit, by the reaper after a SIGKILL, and stale directories of dead watchers at start-up.
@@ -26,6 +26,7 @@ Invariants:
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import time
@@ -434,6 +435,7 @@ class Watcher:
         self.status.stop()  # the hook owns the terminal while it runs
         deltas_file = f"deltas-{self.runs}.json"
         env = self._env(tmp.write(deltas_file, orjson.dumps([d.to_dict() for d in deltas])), socket_path)
+        env["KATES_SNAPSHOT_SHA256"] = hashlib.sha256(data).hexdigest()  # of the very bytes on its stdin
         run = self.runs
         self.events.emit("run.started", None, run=run, deltas=len(deltas), snapshot_bytes=len(data))
         if self.reads is not None:

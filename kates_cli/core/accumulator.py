@@ -8,6 +8,15 @@ Invariants (the promises of the Go kates, without its defects):
   canonical encoding (`canonical_json`: sorted keys, Go's escaping) whichever path delivered it, so equal states
   serialise to equal bytes. Each object's JSON bytes are kept beside it and a query's bytes are rebuilt only when
   it changed.
+- Projections (`Query.jq`, core/projection.py) apply to queries only, and only to what a take hands out: a
+  projected query's part of the snapshot holds the filter's results for each object of its view (objects by
+  (namespace, name), each object's results in the filter's order, each result's bytes canonical; an object the
+  filter yields nothing for is absent), and its changes are the projection's: an object's version is a digest of
+  its results (no uid), so a change the filter does not see (a status-only update under a `.spec` filter) is no
+  change, no delta and no run, though it may wake a waiter whose take then finds nothing changed. Everything else
+  (the view, overlays, `covers`, reads, `taken_views`, `status()`, `sizes()`' object counts) keeps whole objects.
+  The filter runs under the lock, at a take, only on objects whose bytes changed since; when it fails on an object
+  the take raises ProjectionError naming the query and the object, before anything is taken.
 - Read/write coherence: a write made through the client is overlaid on the query views it belongs to (same
   resource, namespace, label and field selectors) until the *watch* has delivered that resourceVersion or a newer
   one: an overlay is retired by the stream's progress, never by its own presence, so a late or replayed watch event
@@ -39,6 +48,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -58,6 +68,7 @@ from .dependencies import (
     Registry,
     dependency_id,
 )
+from .projection import TOLERANT, FilterFailed, Projection, ProjectionError, compile_filter
 from .selection import Selection, covers, select
 from .selectors import FieldSelector, LabelSelector, parse_rv
 
@@ -76,6 +87,7 @@ class Query:
     namespace: str | None = None
     label_selector: str | None = None
     field_selector: str | None = None
+    jq: str | None = None  # a jq filter: the snapshot holds its results for each object (core/projection.py)
 
 
 class Entry:
@@ -191,6 +203,13 @@ class QueryState:
         self._bytes: bytes | None = None
         self._view: dict[Key, Entry] | None = None  # cached view; dropped whenever anything visible may change
         self._retired = False  # set by _advance: retiring an overlay changed the view
+        self.projection: Projection | None = None
+        if query.jq is not None:
+            try:
+                self.projection = compile_filter(query.jq)
+            except UsageError as exc:
+                raise UsageError(f"query {query.name}: {exc.message}") from None
+        self._projected: dict[Key, tuple[bytes, bytes]] = {}  # key -> (the object's bytes, its results' bytes)
 
     # -- scope -----------------------------------------------------------------------------------------------
 
@@ -307,19 +326,62 @@ class QueryState:
     def _signature(self) -> dict[Key, str]:
         return {k: e.rv for k, e in self.view().items()}
 
-    def objects(self) -> list[KubeObject]:
+    def objects(self) -> list[Any]:
+        """The snapshot's part of this query: its objects by (namespace, name), or with a projection the filter's
+        results for them (any JSON values)."""
+        if self.projection is not None:
+            return list(deepjson.loads(self.json_bytes()))
         view = self.view()
         return [view[k].obj for k in sorted(view)]
 
     def json_bytes(self) -> bytes:
         if self._bytes is None:
-            view = self.view()
-            self._bytes = b"[" + b",".join(view[k].raw for k in sorted(view)) + b"]"
+            if self.projection is not None:
+                projected = self.project()
+                self._bytes = b"[" + b",".join(b for k in sorted(projected) if (b := projected[k])) + b"]"
+            else:
+                view = self.view()
+                self._bytes = b"[" + b",".join(view[k].raw for k in sorted(view)) + b"]"
         return self._bytes
+
+    def project(self) -> dict[Key, bytes]:
+        """With a projection: each object of the view -> its results' canonical bytes, joined by commas (b"": the
+        filter yields nothing). The filter runs only on objects whose bytes changed since the last call. Raises
+        ProjectionError naming the object the filter fails on (nothing else is changed then)."""
+        assert self.projection is not None
+        cache, out = self._projected, {}
+        for key, entry in self.view().items():
+            hit = cache.get(key)
+            if hit is not None and hit[0] == entry.raw:
+                out[key] = hit
+                continue
+            try:
+                results = self.projection.results(entry.raw)
+            except FilterFailed as exc:
+                raise ProjectionError(
+                    f"{self.title}: the jq filter failed on {self._describe(key)}: {exc}", hint=TOLERANT
+                ) from None
+            out[key] = (entry.raw, b",".join(canonical_json(r) for r in results))
+        self._projected = out
+        return {k: v[1] for k, v in out.items()}
+
+    def _describe(self, key: Key) -> str:
+        """kubectl's name of an object, `deployment.apps/web in namespace prod`."""
+        kind = self.kind.lower() or self.query.kind
+        name = f"{kind}.{self.group}/{key[1]}" if self.group else f"{kind}/{key[1]}"
+        return f"{name} in namespace {key[0]}" if key[0] else name
+
+    def versions(self) -> dict[Key, Version]:
+        """What a change is a change of: each object's (resourceVersion, uid); with a projection, each object the
+        filter yields something for, versioned by its results alone (a digest, no uid): an object is added,
+        updated or deleted when its results appear, change or disappear, whatever else changed in it."""
+        if self.projection is None:
+            return {k: (e.rv, e.uid) for k, e in self.view().items()}
+        return {k: (hashlib.blake2b(b, digest_size=16).hexdigest(), "") for k, b in self.project().items() if b}
 
     def take_changes(self) -> list[Change]:
         """The changes since the consumer's last take; afterwards the current view counts as delivered."""
-        now = {k: (e.rv, e.uid) for k, e in self.view().items()}
+        now = self.versions()
         source = self.id if self.id != self.query.name else ""
         changes = diff(self.query.name, self.api_version, self.kind, self.delivered, now, source)
         self.delivered = now
@@ -454,6 +516,9 @@ class Accumulator:
         """Under the lock: whether the view changed since the last take, and the changes."""
         if not self.synced_locked():
             return False, []
+        for state in self.states.values():
+            if state.projection is not None:
+                state.project()  # a filter that fails on an object raises here, before anything is taken
         self._pending = False
         self.taken_generation, self.taken_since, self._since = self.generation, self._since, None
         changes = [c for s in self.states.values() for c in s.take_changes()]
@@ -490,7 +555,14 @@ class Accumulator:
     ) -> tuple[bool, list[Delta]]:
         """Go's FilteredUpdate with its deltas: as `filtered_update`, and the deltas of every change taken, kept
         objects or not (Go reports them all too). Unlike Go, `changed` is False when only objects the predicate
-        excludes changed: the filtered snapshot is then left as it was."""
+        excludes changed: the filtered snapshot is then left as it was. Whole objects only: a projected query
+        (`jq=`) is refused (its filter filters: `select(...)`)."""
+        projected = [name for name, state in self.states.items() if state.projection is not None]
+        if projected:
+            raise UsageError(
+                f"filtered_update works on whole objects, and query {projected[0]} is projected (jq=)",
+                hint="filter inside the jq filter instead: select(...)",
+            )
         with self._cond:
             changed, changes = self._take()
             deltas = deltas_of(changes)

@@ -15,8 +15,9 @@ Invariants:
 - `answer(sel)` is answered by the first view that covers the read (`selection.covers`; queries in query order,
   then dependencies), or else by the dependency of exactly that selection (a field selector the server evaluates);
   the answer is `selection.select` of it. Each object's bytes are exactly those of the stdin snapshot (`Entry.raw`,
-  canonical JSON), or the canonical bytes of the write's answer. None when nothing answers: the read is the
-  watcher's to register as a dependency (or to send to the API server).
+  canonical JSON), or the canonical bytes of the write's answer; a projected query's (`jq=`) stdin held the
+  filter's results, and its reads answer the whole objects they were taken from. None when nothing answers: the
+  read is the watcher's to register as a dependency (or to send to the API server).
 - The dependencies the run read (answers from them, and those `add`ed) are its batch: `read_selections()` is what
   a successful run keeps; every other dependency is released after it.
 - Thread-safe: the socket answers each connection on its own thread.
