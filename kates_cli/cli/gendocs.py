@@ -37,7 +37,16 @@ WATCH_SECTIONS = [
             "The hook is executed directly (no shell) in its own process group, with the snapshot on standard "
             "input: one JSON object keyed by query name, each value a list of full objects ordered by namespace, "
             "then name. Equal states give byte-identical snapshots.",
-            "Environment: KATES_DELTAS names a file holding the JSON list of changes since the previous run "
+            "Projections: a query ending in jq=FILTER (the rest of the query, verbatim) puts the filter's results "
+            "for each object in the snapshot instead of the object (none: the object is left out; several: all, "
+            "in order; each encoded as objects are), and a run happens only when they change: with a filter "
+            "reading only .spec, a status update starts no run. Its deltas name the objects whose results "
+            "appeared (add), changed (update) or disappeared (delete). A filter that does not compile is a usage "
+            "error before any request; one that fails on an object ends kates with status 1 and one line naming "
+            "the query and the object (write (...)? or try (...) catch empty to drop such objects instead). Reads "
+            "by the hook (kates get) still answer whole objects.",
+            "Environment: KATES_SNAPSHOT_SHA256 is the hex SHA-256 digest of the exact standard input. "
+            "KATES_DELTAS names a file holding the JSON list of changes since the previous run "
             '(each {"type": add|update|delete, "query", "apiVersion", "kind", "namespace", "name"}); KATES_RUN '
             "counts the runs before this one; KATES_FAILURES counts failed runs in a row; KUBECONFIG, "
             "KATES_CONTEXT and KATES_NAMESPACE name the cluster kates watches; KATES_WRITE_SOCKET lets kates "
