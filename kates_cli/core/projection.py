@@ -10,20 +10,23 @@ Invariants:
   message is libjq's first line, so the CLI refuses it before any request.
 - `Projection.results(raw)` runs the filter on one object's JSON bytes and returns every result, in the filter's
   order (none: the object is dropped from the snapshot). A failure (a jq `error`, a type error, an object libjq
-  cannot take) is a `FilterFailed` carrying libjq's message, never another exception; the accumulator turns it
-  into a `ProjectionError` naming the query and the object.
+  cannot take, more than MAX_RESULTS results) is a `FilterFailed` carrying libjq's message, never another
+  exception; the accumulator turns it into a `ProjectionError` naming the query and the object. (A filter that
+  loops without yielding, such as `last(repeat(1))`, is not bounded: libjq offers no interruption.)
 - Pure: no I/O, no state but the compiled program.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 from typing import Any
 
 from ..errors import KatesError, UsageError
 
 __all__ = ["FilterFailed", "Projection", "ProjectionError", "compile_filter"]
 
+MAX_RESULTS = 100_000  # per object: a filter that yields without end (repeat, range(infinite)) fails, not kates
 TOLERANT = (
     "the watch ends rather than run the hook without that object; to drop such objects instead, make the filter "
     "tolerant: (...)? or try (...) catch empty"
@@ -53,9 +56,12 @@ class Projection:
     def results(self, raw: bytes) -> list[Any]:
         """Every result of the filter on the object whose JSON bytes are `raw` (plain JSON values)."""
         try:
-            return list(self._program.input_text(raw.decode()).all())
+            results = list(itertools.islice(self._program.input_text(raw.decode()), MAX_RESULTS + 1))
         except Exception as exc:  # libjq's errors are ValueErrors; a result too deep to convert a RecursionError
             raise FilterFailed(_first_line(str(exc)) if isinstance(exc, ValueError) else repr(exc)) from None
+        if len(results) > MAX_RESULTS:
+            raise FilterFailed(f"it yields more than {MAX_RESULTS} results (a filter that never ends, as repeat?)")
+        return results
 
 
 @functools.lru_cache(maxsize=64)

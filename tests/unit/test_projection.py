@@ -231,3 +231,9 @@ def test_dependencies_and_unprojected_queries_keep_whole_objects() -> None:
     changed, data, deltas = take(acc)
     assert changed and deltas == [("update", "web")]  # from the plain query only
     assert b'"web":[{"name":"web","replicas":1}]' in data and b'"readyReplicas":1' in data
+
+
+def test_a_filter_yielding_without_end_fails_naming_the_object() -> None:
+    acc = bootstrapped(projected("repeat(.metadata.name)"), deploy("web", 5))
+    with pytest.raises(ProjectionError, match=r"failed on deployment.apps/web in namespace prod: it yields more than"):
+        acc.snapshot_json()
