@@ -209,7 +209,7 @@ class QueryState:
                 self.projection = compile_filter(query.jq)
             except UsageError as exc:
                 raise UsageError(f"query {query.name}: {exc.message}") from None
-        self._projected: dict[Key, tuple[bytes, bytes]] = {}  # key -> (the object's bytes, its results' bytes)
+        self._projected: dict[Key, tuple[bytes, bytes, str]] = {}  # key -> (its bytes, its results', their digest)
 
     # -- scope -----------------------------------------------------------------------------------------------
 
@@ -338,15 +338,16 @@ class QueryState:
         if self._bytes is None:
             if self.projection is not None:
                 projected = self.project()
-                self._bytes = b"[" + b",".join(b for k in sorted(projected) if (b := projected[k])) + b"]"
+                self._bytes = b"[" + b",".join(b for k in sorted(projected) if (b := projected[k][0])) + b"]"
             else:
                 view = self.view()
                 self._bytes = b"[" + b",".join(view[k].raw for k in sorted(view)) + b"]"
         return self._bytes
 
-    def project(self) -> dict[Key, bytes]:
-        """With a projection: each object of the view -> its results' canonical bytes, joined by commas (b"": the
-        filter yields nothing). The filter runs only on objects whose bytes changed since the last call. Raises
+    def project(self) -> dict[Key, tuple[bytes, str]]:
+        """With a projection: each object of the view -> its results' canonical bytes, joined by commas, and their
+        digest (b"" and "": the filter yields nothing). The filter runs only on objects whose bytes changed since
+        the last call. Raises
         ProjectionError naming the object the filter fails on (nothing else is changed then)."""
         assert self.projection is not None
         cache, out = self._projected, {}
@@ -361,9 +362,10 @@ class QueryState:
                 raise ProjectionError(
                     f"{self.title}: the jq filter failed on {self._describe(key)}: {exc}", hint=TOLERANT
                 ) from None
-            out[key] = (entry.raw, b",".join(canonical_json(r) for r in results))
+            joined = b",".join(canonical_json(r) for r in results)
+            out[key] = (entry.raw, joined, hashlib.blake2b(joined, digest_size=16).hexdigest() if joined else "")
         self._projected = out
-        return {k: v[1] for k, v in out.items()}
+        return {k: (v[1], v[2]) for k, v in out.items()}
 
     def _describe(self, key: Key) -> str:
         """kubectl's name of an object, `deployment.apps/web in namespace prod`."""
@@ -377,7 +379,7 @@ class QueryState:
         updated or deleted when its results appear, change or disappear, whatever else changed in it."""
         if self.projection is None:
             return {k: (e.rv, e.uid) for k, e in self.view().items()}
-        return {k: (hashlib.blake2b(b, digest_size=16).hexdigest(), "") for k, b in self.project().items() if b}
+        return {k: (digest, "") for k, (_, digest) in self.project().items() if digest}
 
     def take_changes(self) -> list[Change]:
         """The changes since the consumer's last take; afterwards the current view counts as delivered."""
