@@ -347,8 +347,7 @@ class QueryState:
     def project(self) -> dict[Key, tuple[bytes, str]]:
         """With a projection: each object of the view -> its results' canonical bytes, joined by commas, and their
         digest (b"" and "": the filter yields nothing). The filter runs only on objects whose bytes changed since
-        the last call. Raises
-        ProjectionError naming the object the filter fails on (nothing else is changed then)."""
+        the last call. Raises ProjectionError naming the object the filter fails on (nothing else is changed)."""
         assert self.projection is not None
         cache, out = self._projected, {}
         for key, entry in self.view().items():
