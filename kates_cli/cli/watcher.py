@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from .leadership import LeaseOptions
     from .metrics import Metrics
     from .probes import Probes, ProbeServer
+    from .recording import Recorder
     from .rundir import RunDir
     from .runreads import RunReads
     from .schedule import Debounce
@@ -72,6 +73,8 @@ class Watcher:
         log_format: str = "text",
         lease: LeaseOptions | None = None,
         max_dependencies: int | None = 100,
+        recorder: Recorder | None = None,
+        resync: float | None = None,
     ):
         from .events import Events, JsonLog, TextLog
         from .hook import HookRunner
@@ -106,6 +109,9 @@ class Watcher:
         self.reaper: Any = None
         self.reads: RunReads | None = None  # the socket's reads and writes, per run (cli/runreads.py)
         self._term = 0  # the leader's term whose first run has started
+        self.recorder = recorder  # --record: one line per run or printed snapshot (cli/recording.py)
+        self.resync = resync  # --resync: run when nothing has changed for this long since the last run ended
+        self._last_run = time.monotonic()  # when the last run (or print) ended: the resync period counts from here
 
     def _on_signal(self, signum: int, frame: object) -> None:
         self.stop_signal = signum
@@ -369,16 +375,20 @@ class Watcher:
                 self._follow(acc)  # changes stay in the accumulator: the next term takes them all at once
                 continue
             first = self.leader is not None and self.leader.gains != self._term  # a new term runs at once
+            resync = False
             if not retry and not first:
                 if not acc.wait(0.1):
-                    continue
-                self._quiet(acc)
+                    resync = self._resync_due()
+                    if not resync:
+                        continue
+                else:
+                    self._quiet(acc)
                 if not self._leading():
                     continue
             changed, data, new = acc.snapshot_changes()
             view = self.reads.view() if self.reads is not None else None  # what this run's reads see
             net.add(new)
-            if not changed and not retry and not first:
+            if not changed and not retry and not first and not resync:
                 continue
             if self.leader is not None:
                 self._term = self.leader.gains
@@ -386,8 +396,12 @@ class Watcher:
             if self.runner is None:
                 line = orjson.dumps([d.to_dict() for d in deltas]) if self.output_deltas else data
                 net.commit()
+                began = self._began()
                 out.buffer.write(line + b"\n") if hasattr(out, "buffer") else out.write(line.decode() + "\n")
                 out.flush()
+                self._record(self.runs, began, data, deltas, None)
+                self.runs += 1
+                self._last_run = time.monotonic()
                 if self.once:
                     return 0
                 continue
@@ -396,6 +410,7 @@ class Watcher:
                 continue
             assert view is not None
             result = self._run(data, deltas, tmp, socket_path, view)
+            self._last_run = time.monotonic()
             if result.stopped or self.stop_signal is not None:
                 break
             if result.fenced:
@@ -435,6 +450,7 @@ class Watcher:
         deltas_file = f"deltas-{self.runs}.json"
         env = self._env(tmp.write(deltas_file, orjson.dumps([d.to_dict() for d in deltas])), socket_path)
         run = self.runs
+        began = self._began()
         self.events.emit("run.started", None, run=run, deltas=len(deltas), snapshot_bytes=len(data))
         if self.reads is not None:
             self.reads.begin(view, run)
@@ -446,6 +462,7 @@ class Watcher:
             tmp.remove(deltas_file)
         if result.started:  # a run refused by a fenced runner (leadership just ended) never ran
             self.runs += 1
+            self._record(run, began, data, deltas, result.code)
         outcome = (
             "fenced" if result.fenced else "success" if result.ok else "timeout" if result.timed_out else "failure"
         )
@@ -486,6 +503,38 @@ class Watcher:
             env.pop(FENCE_ENV, None)
         env.pop("KATES_TEST_HOLD_WATCH", None)
         return env
+
+    # -- --record and --resync ------------------------------------------------------------------------------
+
+    def _began(self) -> str:
+        """A run's start time for its recorded line ("" when not recording)."""
+        from .recording import now
+
+        return now() if self.recorder is not None else ""
+
+    def _record(self, run: int, began: str, data: bytes, deltas: list[Delta], code: int | None) -> None:
+        """--record: the run's line, with the stdin and the deltas file's bytes exactly as the hook got them."""
+        if self.recorder is None:
+            return
+        from .recording import Record
+
+        settings = self.state.client().settings
+        self.recorder.write(
+            Record(
+                run=run,
+                time=began,
+                failures=self.policy.failures,  # not yet counted for this run: its KATES_FAILURES
+                context=settings.context,
+                namespace=settings.namespace,
+                code=code,
+                snapshot=data,
+                deltas=orjson.dumps([d.to_dict() for d in deltas]),  # deterministic: the deltas file's bytes
+            )
+        )
+
+    def _resync_due(self) -> bool:
+        """--resync: nothing has changed for the resync period since the last run (or print) ended."""
+        return self.resync is not None and time.monotonic() >= self._last_run + self.resync
 
 
 class Served:
