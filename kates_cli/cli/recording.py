@@ -38,6 +38,17 @@ import orjson
 from ..errors import KatesError, UsageError
 
 VERSION = 1
+FORMAT = (  # the man pages' words for the format (version 1)
+    'JSON Lines. The first line is {"kates_recording":1}, the format version; an existing file given to --record '
+    "must be a recording of that version. Then one line per hook run (or printed snapshot), written after the run: "
+    '{"run", "time", "failures", "context", "namespace", "code", "snapshot_sha256", "snapshot_bytes", "snapshot", '
+    '"deltas"}. run, failures, context and namespace are the run\'s KATES_RUN, KATES_FAILURES, KATES_CONTEXT and '
+    "KATES_NAMESPACE; time when it started (RFC 3339, UTC); code the hook's exit status (128+N for a signal N, null "
+    "for a printed snapshot). snapshot is the hook's stdin and deltas its KATES_DELTAS file, embedded byte for byte; "
+    "snapshot_bytes is the stdin's length and snapshot_sha256 its hex SHA-256, so the exact bytes are the "
+    'snapshot_bytes bytes after the line\'s first ,"snapshot": and nothing is re-encoded. The file is created mode '
+    "0600; each line is one append, complete or absent."
+)
 HEADER = orjson.dumps({"kates_recording": VERSION}) + b"\n"
 _SNAPSHOT = b',"snapshot":'
 _DELTAS = b',"deltas":'

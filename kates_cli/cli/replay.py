@@ -20,6 +20,7 @@ import os
 import signal
 from typing import TYPE_CHECKING
 
+import click
 import typer
 
 from ..errors import ExitCode, UsageError
@@ -46,7 +47,9 @@ def register(app: typer.Typer) -> None:
 
 def replay(
     ctx: typer.Context,
-    file: str = typer.Argument(..., metavar="FILE", help="A recording made by kates watch --record FILE."),
+    file: str = typer.Argument(
+        ..., metavar="FILE", click_type=click.Path(), help="A recording made by kates watch --record FILE."
+    ),
     hook_args: list[str] = typer.Argument(None, metavar="[-- HOOK_ARGS...]"),
     exec_: str | None = typer.Option(None, "--exec", help="Run this program on each recorded run (no shell)."),
     keep_going: bool = typer.Option(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import click
 import typer
 
 from ..errors import UsageError
@@ -152,6 +153,8 @@ def watch(
     record: str | None = typer.Option(
         None,
         "--record",
+        metavar="FILE",
+        click_type=click.Path(),
         help="Append one JSON line per hook run (or printed snapshot) to FILE: its stdin and deltas exactly as the "
         "hook got them (see RECORDING below; kates replay runs a hook on them).",
     ),

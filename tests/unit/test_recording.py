@@ -1,0 +1,186 @@
+"""The recording format of `kates watch --record` and `kates replay`'s checks of it (no cluster needed): bytes come
+back exactly as written, even where re-encoding the JSON would change them; a line is complete or absent; a bad file
+is one `error:` line and exit 2 before any run; a replay needs --exec; completion offers files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+
+from kates_cli.cli import recording
+from kates_cli.cli.recording import Record, Recorder, read
+from kates_cli.errors import ExitCode, UsageError
+
+# Bytes orjson would not give back if the JSON were parsed and encoded again: an exponent, an escaped character,
+# a key order, white space inside strings only.
+ODD_SNAPSHOT = b'{"z":[{"n":1E5,"s":"\\u00e9\\/","t":"a\\"b"}],"a":[]}'
+
+
+def record(run: int = 0, snapshot: bytes = ODD_SNAPSHOT, deltas: bytes = b"[]", **kw: object) -> Record:
+    fields: dict[str, object] = {"time": "2026-12-04T20:00:00.000Z", "failures": 0, "context": "c", "namespace": "n"}
+    fields.update(kw)
+    return Record(run=run, snapshot=snapshot, deltas=deltas, code=0, **fields)  # type: ignore[arg-type]
+
+
+def test_snapshot_and_deltas_come_back_byte_for_byte(tmp_path: Path) -> None:
+    path = str(tmp_path / "r.jsonl")
+    # a context that holds the separator kates slices at, deltas with a "snapshot" key of their own
+    tricky = record(1, context='x","snapshot":{}', deltas=b'[{"name":"a","snapshot":{"deltas":1E2}}]')
+    rec = Recorder(path)
+    rec.write(record(0))
+    rec.write(tricky)
+    rec.close()
+    first, second = read(path)
+    assert first == record(0) and second == tricky
+    assert orjson.dumps(orjson.loads(ODD_SNAPSHOT)) != ODD_SNAPSHOT  # re-encoding would not have given them back
+    line = Path(path).read_bytes().split(b"\n")[1]
+    assert json.loads(line)["snapshot"] == json.loads(ODD_SNAPSHOT)  # and the line is plain JSON
+    assert json.loads(line)["snapshot_sha256"] == recording.sha256(ODD_SNAPSHOT)
+
+
+def test_one_header_and_append_only(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    for run in range(2):  # two sessions into one file: one header, both lines
+        rec = Recorder(str(path))
+        rec.write(record(run))
+        rec.close()
+    assert path.read_bytes().count(b"kates_recording") == 1
+    assert [r.run for r in read(str(path))] == [0, 1]
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", '"{p}" is empty, not a kates recording'),
+        (b"hello\n", '"{p}" is not a kates recording: its first line is not {{"kates_recording": VERSION}}'),
+        (b'{"kates_recording":2}\n', '"{p}" is a kates recording of version 2; this kates reads version 1'),
+        (recording.HEADER + b"{not json\n", '"{p}" line 2: not JSON (*)'),
+        (recording.HEADER + b"[1]\n", '"{p}" line 2: not a JSON object'),
+        (recording.HEADER + record(0).encode()[:-5] + b"\n", '"{p}" line 2: not JSON (*)'),
+        (recording.HEADER + record(0).encode()[:-1], '"{p}" line 2: incomplete (no end of line)'),
+        (
+            recording.HEADER + record(0).encode().replace(b'"a":[]', b'"a":[ ]'),
+            '"{p}" line 2: the snapshot does not match its snapshot_sha256',
+        ),
+        (
+            recording.HEADER + record(0).encode() + record(1).encode().replace(b'"run":1,', b""),
+            '"{p}" line 3: no int "run"',
+        ),
+    ],
+)
+def test_a_bad_recording_is_one_usage_error(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(content)
+    with pytest.raises(UsageError) as caught:
+        read(str(path))
+    import fnmatch
+
+    assert fnmatch.fnmatchcase(caught.value.message, message.format(p=path)), caught.value.message
+
+
+def test_record_refuses_a_file_that_is_not_a_recording(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("my notes\n")
+    with pytest.raises(UsageError, match="is not a kates recording"):
+        Recorder(str(path))
+    assert path.read_text() == "my notes\n"  # untouched
+    with pytest.raises(UsageError, match=r'cannot write recording ".*": No such file or directory'):
+        Recorder(str(tmp_path / "no" / "dir.jsonl"))
+
+
+WRITE_PAST_LIMIT = """
+import resource, signal, sys
+from kates_cli.cli.recording import Record, Recorder
+from kates_cli.errors import KatesError
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+rec = Recorder(sys.argv[1])
+rec.write(Record(0, "t", 0, "c", "n", 0, b'{"a":[]}', b"[]"))
+resource.setrlimit(resource.RLIMIT_FSIZE, (150, 150))  # the next line would cross it
+try:
+    rec.write(Record(1, "t", 0, "c", "n", 0, b'{"a":["' + b"x" * 200 + b'"]}', b"[]"))
+except KatesError as exc:
+    print(exc.message)
+"""
+
+
+def test_a_line_that_cannot_be_written_whole_is_absent(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    proc = subprocess.run(
+        [sys.executable, "-c", WRITE_PAST_LIMIT, str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert proc.stdout == f'cannot write recording "{path}": File too large\n', proc
+    assert [r.run for r in read(str(path))] == [0]  # the first line whole, the second not there at all
+
+
+def kates(*args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kates_cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+        env=dict(os.environ, KUBECONFIG="/nonexistent/kubeconfig", **env),
+    )
+
+
+def test_replay_checks_the_whole_file_before_any_run(tmp_path: Path) -> None:
+    ran = tmp_path / "ran"
+    hook = tmp_path / "hook.sh"
+    hook.write_text(f"#!/bin/sh\necho run >> {ran}\n")
+    hook.chmod(0o755)
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(recording.HEADER + record(0).encode() + b"{oops}\n")
+    done = kates("replay", str(path), "--exec", str(hook))
+    assert done.returncode == ExitCode.USAGE
+    assert done.stderr.startswith(f'error: "{path}" line 3: not JSON (') and done.stderr.count("\n") == 1
+    assert not ran.exists()  # the good first line did not run either
+
+    missing = kates("replay", str(tmp_path / "missing.jsonl"), "--exec", str(hook))
+    assert (missing.returncode, missing.stderr) == (
+        ExitCode.USAGE,
+        f'error: cannot read recording "{tmp_path / "missing.jsonl"}": No such file or directory\n',
+    )
+    no_exec = kates("replay", str(path))
+    assert (no_exec.returncode, no_exec.stderr) == (
+        ExitCode.USAGE,
+        "error: --exec HOOK is required\nhint: kates replay FILE --exec HOOK\n",
+    )
+
+
+def test_replay_passes_hook_arguments_and_says_when_the_hook_cannot_run(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    rec = Recorder(str(path))
+    rec.write(record(0))
+    rec.close()
+    out = tmp_path / "args"
+    done = kates("replay", str(path), "--exec", "sh", "--", "-c", f'echo "$0 $1" > {out}', "a", "b")
+    assert done.returncode == 0, done.stderr
+    assert out.read_text() == "a b\n"
+    hook = tmp_path / "bad.sh"
+    hook.write_text("#!/bin/sh\n")
+    hook.chmod(0o755)
+    hook.chmod(0o644)  # no longer executable
+    done = kates("replay", str(path), "--exec", str(hook))
+    assert (done.returncode, done.stderr) == (
+        ExitCode.USAGE,
+        f'error: cannot run hook "{hook}": not an executable file\nhint: chmod +x {hook}\n',
+    )
+
+
+def test_the_recording_and_replay_files_complete_as_files(tmp_path: Path) -> None:
+    for line in ("kates replay ", "kates watch -q cm --record "):
+        proc = subprocess.run(
+            [sys.executable, "-m", "kates_cli"],
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, _KATES_COMPLETE="bash_complete", COMP_WORDS=line, COMP_CWORD=str(line.count(" "))),
+            timeout=60,
+        )
+        assert proc.stdout.splitlines() == ["file,"], (line, proc)
