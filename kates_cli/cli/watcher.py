@@ -9,6 +9,12 @@ Invariants:
 - KATES_DELTAS holds the net change since the last successful run (deltas.NetChanges): a failed run's deltas are
   carried into the next run, never repeated or lost.
 - With `--debounce`, a run waits for quiet but never longer than `--debounce-max` (schedule.Debounce).
+- With `--resync`, a run also starts when nothing has changed for the period since the last run (or print) ended,
+  on the current snapshot, with the net change since the last successful run as its deltas (empty: a resync runs
+  only after a success; a failed run's retries keep their backoff). It goes through the same loop, so it coalesces
+  with changes and never overlaps a run.
+- With `--record`, every run that started (and every print) appends its line once it has ended, holding the stdin
+  and the deltas file's bytes exactly as given (cli/recording.py).
 - The private directory (rundir.RunDir: the socket, the deltas files) and the hook's process group never outlive
   kates: removed on exit, by the reaper after a SIGKILL, and stale directories of dead watchers at start-up.
 - The hook's writes through `kates` reach this process over a private Unix socket before the command returns, so

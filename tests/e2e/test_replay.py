@@ -230,3 +230,30 @@ def test_resync_runs_the_hook_every_period_without_changes_never_two_at_once(
     after_change = times[changed + 1][0] - times[changed][1] if changed + 1 < 6 else 2.0
     assert 1.5 <= after_change <= 3.0, after_change  # the change's run restarted the period
     figures.record("resync", "--resync 2s, 0.3s hook", runs=6, min_period=min(periods), max_period=max(periods))
+
+
+BACKOFF_HOOK = """#!/bin/sh
+cp "$KATES_DELTAS" "$OUT/deltas-$KATES_RUN"
+echo "$(date +%s.%N) $(date +%s.%N)" >> "$OUT/runs.log"
+[ "$KATES_RUN" -ge 3 ]
+"""
+
+
+def test_resync_never_shortens_a_failed_runs_backoff_and_resumes_after_a_success(
+    cluster: ControlPlane, cache_dir: Path, ns: str, tmp_path: Path, watches: list[Watch]
+) -> None:
+    hook = write_hook(tmp_path, BACKOFF_HOOK)  # runs 0, 1 and 2 fail; 3 and later succeed
+    w = Watch(
+        cluster, cache_dir, ["-q", f"cms=cm ns={ns}", "--resync", "1s", "--exec", str(hook)], {"OUT": str(tmp_path)}
+    )
+    watches.append(w)
+    wait_for(lambda: len(lines(tmp_path / "runs.log")) == 5, 30, "three failures, a success and a resync run")
+    code, _, err = w.finish()
+    assert code == ExitCode.INTERRUPTED, err
+    starts = [float(line.split()[0]) for line in lines(tmp_path / "runs.log")]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    # the backoff (1 s, then 2 s, then 4 s, each +-20%) is kept although --resync 1s is shorter than the last two
+    assert 0.7 <= gaps[0] <= 2.0 and 1.5 <= gaps[1] <= 3.5 and 3.1 <= gaps[2] <= 6.0, gaps
+    assert 0.8 <= gaps[3] <= 2.0, gaps  # after the success: a resync run 1 s later
+    assert json.loads((tmp_path / "deltas-4").read_text()) == []
+    assert json.loads((tmp_path / "deltas-3").read_text()) != []  # the failed runs' deltas, carried until a success
