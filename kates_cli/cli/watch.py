@@ -189,6 +189,9 @@ def watch(
         raise UsageError("at least one -q/--query is required", hint=f"expected {QUERY_FORM}")
     if max_dependencies < 0:
         raise UsageError(f"--max-dependencies must be 0 or more, not {max_dependencies}")
+    resync_period = parse_duration(resync, "--resync") if resync is not None else None
+    if resync_period is not None and resync_period <= 0:
+        raise UsageError(f"--resync must be longer than 0, not {resync}")
     default_ns = None if all_namespaces else (state.namespace or None)
     client = state.client()
     if default_ns is None and not all_namespaces:
@@ -220,9 +223,6 @@ def watch(
         raise UsageError(f"--debounce-max ({debounce_max}) is shorter than --debounce ({debounce})")
     if bound is not None and not quiet:
         raise UsageError("--debounce-max needs --debounce")
-    resync_period = parse_duration(resync, "--resync") if resync is not None else None
-    if resync_period is not None and resync_period <= 0:
-        raise UsageError(f"--resync must be longer than 0, not {resync}")
     from .watcher import Watcher
 
     recorder = None

@@ -184,3 +184,19 @@ def test_the_recording_and_replay_files_complete_as_files(tmp_path: Path) -> Non
             timeout=60,
         )
         assert proc.stdout.splitlines() == ["file,"], (line, proc)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0s", "error: --resync must be longer than 0, not 0s\n"),
+        (
+            "soon",
+            'error: invalid argument "soon" for "--resync" flag: time: invalid duration "soon"\n'
+            "hint: e.g. 30s, 1m30s, 500ms, 2h\n",
+        ),
+    ],
+)
+def test_a_bad_resync_is_a_usage_error_before_any_connection(value: str, message: str) -> None:
+    done = kates("watch", "-q", "cm", "--resync", value)
+    assert (done.returncode, done.stderr) == (ExitCode.USAGE, message)
