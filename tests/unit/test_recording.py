@@ -200,3 +200,43 @@ def test_the_recording_and_replay_files_complete_as_files(tmp_path: Path) -> Non
 def test_a_bad_resync_is_a_usage_error_before_any_connection(value: str, message: str) -> None:
     done = kates("watch", "-q", "cm", "--resync", value)
     assert (done.returncode, done.stderr) == (ExitCode.USAGE, message)
+
+
+def test_sigterm_stops_a_replay_and_its_hook(tmp_path: Path) -> None:
+    from tests.conftest import wait_for
+
+    path = tmp_path / "r.jsonl"
+    rec = Recorder(str(path))
+    rec.write(record(0))
+    rec.write(record(1))
+    rec.close()
+    pid_file = tmp_path / "pid"
+    hook = tmp_path / "hook.sh"
+    hook.write_text(f"#!/bin/sh\necho $$ > {pid_file}.tmp && mv {pid_file}.tmp {pid_file}\nexec sleep 60\n")
+    hook.chmod(0o755)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kates_cli", "replay", str(path), "--exec", str(hook)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, KUBECONFIG="/nonexistent/kubeconfig"),
+    )
+    try:
+        wait_for(pid_file.exists, 30, "the first run")
+        hook_pid = int(pid_file.read_text())
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert (proc.returncode, err) == (ExitCode.INTERRUPTED, "")
+    wait_for(lambda: gone(hook_pid), 10, "the hook to end with the replay")
+
+
+def gone(pid: int) -> bool:
+    """No such process, or only its zombie (a container's init may be slow to reap it)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
