@@ -3,11 +3,13 @@
 The format, version 1 (JSON Lines, UTF-8, one line per hook run or printed snapshot, after one header line):
 
     {"kates_recording":1}
-    {"run":N,"time":"RFC3339","failures":F,"context":"...","namespace":"...","code":C,
+    {"run":N,"time":"RFC3339","failures":F,"context":"...","namespace":"...","code":C,"result":"success",
      "snapshot_sha256":"HEX","snapshot_bytes":L,"snapshot":{...},"deltas":[...]}
 
 - `run` is KATES_RUN of the run (the printed snapshots' count without --exec), `failures` its KATES_FAILURES,
-  `time` when it started (UTC), `code` the hook's exit status (null without --exec; 128+N for a signal N).
+  `time` when it started (UTC), `code` the hook's exit status (null without --exec; 128+N for a signal N),
+  `result` what kates made of it: success, failure, timeout (hit --hook-timeout, whatever its code) or fenced
+  (null without --exec).
 - `snapshot` is the hook's stdin and `deltas` the content of its KATES_DELTAS file, each embedded as the very bytes
   the hook got (both are compact JSON, which never holds a newline). `snapshot_bytes` is the length of the stdin
   and `snapshot_sha256` its hex SHA-256 (KATES_SNAPSHOT_SHA256).
@@ -41,13 +43,14 @@ VERSION = 1
 FORMAT = (  # the man pages' words for the format (version 1)
     'JSON Lines. The first line is {"kates_recording":1}, the format version; an existing file given to --record '
     "must be a recording of that version. Then one line per hook run (or printed snapshot), written after the run: "
-    '{"run", "time", "failures", "context", "namespace", "code", "snapshot_sha256", "snapshot_bytes", "snapshot", '
-    '"deltas"}. run, failures, context and namespace are the run\'s KATES_RUN, KATES_FAILURES, KATES_CONTEXT and '
-    "KATES_NAMESPACE; time when it started (RFC 3339, UTC); code the hook's exit status (128+N for a signal N, null "
-    "for a printed snapshot). snapshot is the hook's stdin and deltas its KATES_DELTAS file, embedded byte for byte; "
-    "snapshot_bytes is the stdin's length and snapshot_sha256 its hex SHA-256, so the exact bytes are the "
-    'snapshot_bytes bytes after the line\'s first ,"snapshot": and nothing is re-encoded. The file is created mode '
-    "0600; each line is one append, complete or absent."
+    '{"run", "time", "failures", "context", "namespace", "code", "result", "snapshot_sha256", "snapshot_bytes", '
+    '"snapshot", "deltas"}. run, failures, context and namespace are the run\'s KATES_RUN, KATES_FAILURES, '
+    "KATES_CONTEXT and KATES_NAMESPACE; time when it started (RFC 3339, UTC); code the hook's exit status (128+N "
+    "for a signal N); result success, failure, timeout (the run hit --hook-timeout, whatever its code) or fenced; "
+    "code and result are null for a printed snapshot. snapshot is the hook's stdin and deltas its KATES_DELTAS "
+    "file, embedded byte for byte; snapshot_bytes is the stdin's length and snapshot_sha256 its hex SHA-256, so "
+    'the exact bytes are the snapshot_bytes bytes after the line\'s first ,"snapshot": and nothing is re-encoded. '
+    "The file is created mode 0600; each line is one append, complete or absent."
 )
 HEADER = orjson.dumps({"kates_recording": VERSION}) + b"\n"
 _SNAPSHOT = b',"snapshot":'
@@ -71,6 +74,7 @@ class Record:
     code: int | None
     snapshot: bytes
     deltas: bytes
+    result: str | None = None  # success, failure, timeout, fenced; None for a printed snapshot
 
     def encode(self) -> bytes:
         head = orjson.dumps(
@@ -81,6 +85,7 @@ class Record:
                 "context": self.context,
                 "namespace": self.namespace,
                 "code": self.code,
+                "result": self.result,
                 "snapshot_sha256": sha256(self.snapshot),
                 "snapshot_bytes": len(self.snapshot),
             }
@@ -183,6 +188,9 @@ def _parse(path: str, number: int, line: bytes) -> Record:
     code = fields.get("code")
     if code is not None and (not isinstance(code, int) or isinstance(code, bool)):
         raise bad('"code" is not an integer or null')
+    result = fields.get("result")
+    if result is not None and not isinstance(result, str):
+        raise bad('"result" is not a string or null')
     if not isinstance(fields.get("snapshot"), dict) or not isinstance(fields.get("deltas"), list):
         raise bad('no "snapshot" object or "deltas" list')
     start = line.find(_SNAPSHOT)
@@ -208,6 +216,7 @@ def _parse(path: str, number: int, line: bytes) -> Record:
         context=fields["context"],
         namespace=fields["namespace"],
         code=code,
+        result=result,
         snapshot=snapshot,
         deltas=deltas,
     )

@@ -65,10 +65,11 @@ RESYNC_HELP = (
 RECORDING_HELP = (
     'RECORDING: --record FILE appends to FILE (created mode 0600) a first line {"kates_recording": 1} (the format '
     "version; an existing FILE must be a recording of that version), then one line per run or printed snapshot: "
-    '{"run", "time", "failures", "context", "namespace", "code", "snapshot_sha256", "snapshot_bytes", '
+    '{"run", "time", "failures", "context", "namespace", "code", "result", "snapshot_sha256", "snapshot_bytes", '
     '"snapshot", "deltas"}, where snapshot and deltas are the stdin and the KATES_DELTAS file\'s content embedded '
-    "byte for byte, and code the hook's exit status (null when printing). A line is written whole or not at all, "
-    "after its run. kates replay FILE --exec HOOK runs a hook on it without a cluster."
+    "byte for byte, code the hook's exit status and result success, failure, timeout or fenced (both null when "
+    "printing). A line is written whole or not at all, after its run. kates replay FILE --exec HOOK runs a hook "
+    "on it without a cluster."
 )
 
 

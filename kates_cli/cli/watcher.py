@@ -405,7 +405,7 @@ class Watcher:
                 began = self._began()
                 out.buffer.write(line + b"\n") if hasattr(out, "buffer") else out.write(line.decode() + "\n")
                 out.flush()
-                self._record(self.runs, began, data, deltas, None)
+                self._record(self.runs, began, data, deltas, None, None)
                 self.runs += 1
                 self._last_run = time.monotonic()
                 if self.once:
@@ -466,12 +466,12 @@ class Watcher:
             if self.reads is not None:
                 self.reads.end()
             tmp.remove(deltas_file)
-        if result.started:  # a run refused by a fenced runner (leadership just ended) never ran
-            self.runs += 1
-            self._record(run, began, data, deltas, result.code)
         outcome = (
             "fenced" if result.fenced else "success" if result.ok else "timeout" if result.timed_out else "failure"
         )
+        if result.started:  # a run refused by a fenced runner (leadership just ended) never ran
+            self.runs += 1
+            self._record(run, began, data, deltas, result.code, outcome)
         self.events.emit(
             "run.ended",
             None,
@@ -518,7 +518,9 @@ class Watcher:
 
         return now() if self.recorder is not None else ""
 
-    def _record(self, run: int, began: str, data: bytes, deltas: list[Delta], code: int | None) -> None:
+    def _record(
+        self, run: int, began: str, data: bytes, deltas: list[Delta], code: int | None, result: str | None
+    ) -> None:
         """--record: the run's line, with the stdin and the deltas file's bytes exactly as the hook got them."""
         if self.recorder is None:
             return
@@ -533,6 +535,7 @@ class Watcher:
                 context=settings.context,
                 namespace=settings.namespace,
                 code=code,
+                result=result,
                 snapshot=data,
                 deltas=orjson.dumps([d.to_dict() for d in deltas]),  # deterministic: the deltas file's bytes
             )

@@ -98,7 +98,7 @@ def test_a_recorded_session_replays_byte_for_byte_without_a_cluster(
     assert raw[0] == b'{"kates_recording":1}' and raw[-1] == b"" and len(raw) == 7
     records = recording.read(str(rec))
     assert [r.run for r in records] == [0, 1, 2, 3, 4]
-    assert [r.code for r in records] == [0] * 5
+    assert [(r.code, r.result) for r in records] == [(0, "success")] * 5
     for r in records:  # the recording holds exactly what the watch's hook got
         assert r.snapshot == (out / f"stdin-{r.run}").read_bytes()
         assert r.deltas == (out / f"deltas-{r.run}").read_bytes()
@@ -139,7 +139,7 @@ def test_a_replay_stops_at_the_first_failure_with_its_code_or_keeps_going(
     )
     assert done.returncode == 0, done.stderr
     (line,) = recording.read(str(rec))  # a printed snapshot is recorded too, as the exact line printed
-    assert line.snapshot + b"\n" == done.stdout and line.code is None and line.run == 0
+    assert line.snapshot + b"\n" == done.stdout and (line.run, line.code, line.result) == (0, None, None)
     with open(rec, "ab") as fh:  # the same run, three times over: 4 lines
         fh.write(rec.read_bytes().split(b"\n", 1)[1] * 3)
     hook = tmp_path / "replay-hook.py"
