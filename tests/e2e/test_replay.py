@@ -243,11 +243,12 @@ def test_resync_never_shortens_a_failed_runs_backoff_and_resumes_after_a_success
     cluster: ControlPlane, cache_dir: Path, ns: str, tmp_path: Path, watches: list[Watch]
 ) -> None:
     hook = write_hook(tmp_path, BACKOFF_HOOK)  # runs 0, 1 and 2 fail; 3 and later succeed
-    w = Watch(
-        cluster, cache_dir, ["-q", f"cms=cm ns={ns}", "--resync", "1s", "--exec", str(hook)], {"OUT": str(tmp_path)}
-    )
+    rec = tmp_path / "rec.jsonl"
+    args = ["-q", f"cms=cm ns={ns}", "--resync", "1s", "--record", str(rec), "--exec", str(hook)]
+    w = Watch(cluster, cache_dir, args, {"OUT": str(tmp_path)})
     watches.append(w)
     wait_for(lambda: len(lines(tmp_path / "runs.log")) == 5, 30, "three failures, a success and a resync run")
+    wait_for(lambda: len(lines(rec)) == 6, 10, "the 5th run's line")
     code, _, err = w.finish()
     assert code == ExitCode.INTERRUPTED, err
     starts = [float(line.split()[0]) for line in lines(tmp_path / "runs.log")]
@@ -257,3 +258,12 @@ def test_resync_never_shortens_a_failed_runs_backoff_and_resumes_after_a_success
     assert 0.8 <= gaps[3] <= 2.0, gaps  # after the success: a resync run 1 s later
     assert json.loads((tmp_path / "deltas-4").read_text()) == []
     assert json.loads((tmp_path / "deltas-3").read_text()) != []  # the failed runs' deltas, carried until a success
+    records = recording.read(str(rec))  # failed runs are recorded too, with what kates made of them
+    assert [(r.run, r.failures, r.code, r.result) for r in records] == [
+        (0, 0, 1, "failure"),
+        (1, 1, 1, "failure"),
+        (2, 2, 1, "failure"),
+        (3, 3, 0, "success"),
+        (4, 0, 0, "success"),
+    ]
+    assert records[0].deltas == records[3].deltas == (tmp_path / "deltas-3").read_bytes()
