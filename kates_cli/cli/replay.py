@@ -9,7 +9,8 @@ Invariants:
   inherited from an outer watch are removed (no watcher serves this hook).
 - Unless --allow-writes, the hook's environment has KATES_REPLAY=1: kates inside it refuses every write
   (core/coherence.py REPLAY_ENV) with exit status 10.
-- The first failed run (non-zero exit, or a hook that cannot be executed) ends the replay with its exit status;
+- The first failed run (non-zero exit, a hook that cannot be executed: 127, or a run that hit --hook-timeout: 9
+  whatever its status) ends the replay with its exit status;
   with --keep-going every line runs and the first failure's status is the replay's. SIGINT and SIGTERM reach the
   running hook, and the replay then ends with 130.
 """
@@ -40,8 +41,9 @@ def register(app: typer.Typer) -> None:
         "update, update-status, patch, delete; a server dry run is allowed) and exits with status 10. No "
         "kubeconfig is needed.\n\n"
         "EXIT STATUS: 0 when every run succeeded; otherwise the exit status of the first failed run (127 for a "
-        "hook that cannot be executed, 128+N for a signal N); 2 for a recording that cannot be read, is of "
-        "another version or has a bad line (nothing runs then); 130 on SIGINT or SIGTERM.",
+        "hook that cannot be executed, 128+N for a signal N, 9 for a run that hit --hook-timeout); 2 for a "
+        "recording that cannot be read, is of another version or has a bad line (nothing runs then); 130 on "
+        "SIGINT or SIGTERM.",
     )(replay)
 
 
@@ -58,30 +60,41 @@ def replay(
     allow_writes: bool = typer.Option(
         False, "--allow-writes", help="Let kates inside the hook write to a cluster (refused by default)."
     ),
+    hook_timeout: str | None = typer.Option(
+        None, "--hook-timeout", help="A run longer than this fails (exit 9, whatever its status), e.g. 5m."
+    ),
+    grace_period: str = typer.Option(
+        "10s", "--grace-period", help="On stop or timeout, wait this long before SIGKILL."
+    ),
 ) -> None:
     """Run a hook on each run recorded by kates watch --record, in order, with no cluster.
 
     The hook gets what the recorded run's hook got: the same stdin, deltas and environment (see HOOK PROTOCOL).
     The replay stops at the first failed run and exits with its status (for CI), unless --keep-going.
     """
+    from .app import parse_duration
     from .recording import read
 
     state: State = ctx.obj
+    timeout = parse_duration(hook_timeout, "--hook-timeout") if hook_timeout else None
+    grace = parse_duration(grace_period, "--grace-period")
     if not exec_:
         raise UsageError("--exec HOOK is required", hint="kates replay FILE --exec HOOK")
     from .hook import check_runnable
 
     argv = [check_runnable(exec_), *(hook_args or [])]
     records = read(file)  # every line checked before the first run
-    raise typer.Exit(Replay(state, argv, allow_writes).run(records, keep_going))
+    raise typer.Exit(Replay(state, argv, allow_writes, timeout, grace).run(records, keep_going))
 
 
 class Replay:
-    def __init__(self, state: State, argv: list[str], allow_writes: bool):
+    def __init__(
+        self, state: State, argv: list[str], allow_writes: bool, timeout: float | None = None, grace: float = 10.0
+    ):
         from .hook import HookRunner
 
         self.state = state
-        self.runner = HookRunner(argv)
+        self.runner = HookRunner(argv, timeout=timeout, grace=grace)
         self.allow_writes = allow_writes
         self.stop_signal: int | None = None
 
@@ -111,12 +124,13 @@ class Replay:
                     break
                 if result.ok:
                     continue
-                if result.error:
-                    self.state.env.stderr.write(f"error: cannot run hook: {result.error}\n")
+                from .policy import why
+
                 self.state.env.stderr.write(
-                    f"replay: run {record.run} (line {n + 2}) failed with exit status {result.code}\n"
+                    f"replay: run {record.run} (line {n + 2}) failed ({why(result, self.runner.timeout)})\n"
                 )
-                first_failure = first_failure or result.code
+                # a run that hit --hook-timeout failed even if it then exited 0
+                first_failure = first_failure or (int(ExitCode.HOOK_FAILED) if result.timed_out else result.code)
                 if not keep_going:
                     break
         finally:

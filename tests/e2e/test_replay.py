@@ -148,7 +148,7 @@ def test_a_replay_stops_at_the_first_failure_with_its_code_or_keeps_going(
 
     failed = replay([str(rec), "--exec", str(hook)], no_cluster_env(tmp_path, OUT=str(out), FAIL_AT="1"))
     assert failed.returncode == 3, failed.stderr
-    assert failed.stderr == "replay: run 0 (line 3) failed with exit status 3\n"
+    assert failed.stderr == "replay: run 0 (line 3) failed (exit 3)\n"
     assert len(list(out.glob("replay-stdin-*"))) == 2  # stopped at the first failure
 
     for f in out.glob("replay-*"):
@@ -183,7 +183,7 @@ def test_writes_in_a_replay_are_refused_unless_allowed(
         "error: creating <stdin>: document 1 (line 1): write refused: the hook runs under kates replay "
         "(KATES_REPLAY is set), which changes no cluster"
     )
-    assert refused.stderr.splitlines()[-1] == "replay: run 7 (line 2) failed with exit status 10"
+    assert refused.stderr.splitlines()[-1] == "replay: run 7 (line 2) failed (exit 10)"
     assert kates("get", "cm", "written-7", "-n", ns).code == ExitCode.NOT_FOUND  # nothing was sent
 
     allowed = replay([str(rec), "--allow-writes", "--exec", str(hook)], env)

@@ -240,3 +240,36 @@ def gone(pid: int) -> bool:
             return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True
+
+
+def test_a_replay_run_that_hits_the_timeout_fails_with_9_even_if_it_exits_0(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    rec = Recorder(str(path))
+    rec.write(record(0))
+    rec.close()
+    hook = tmp_path / "hook.sh"
+    hook.write_text("#!/bin/sh\ntrap 'exit 0' TERM\nwhile true; do sleep 0.1; done\n")
+    hook.chmod(0o755)
+    done = kates("replay", str(path), "--hook-timeout", "500ms", "--grace-period", "5s", "--exec", str(hook))
+    assert (done.returncode, done.stderr.splitlines()[-1]) == (  # before it, the hook's shell may say "Terminated"
+        ExitCode.HOOK_FAILED,
+        "replay: run 0 (line 2) failed (timed out after 0.5s, exit 0)",
+    )
+
+
+def test_a_hook_that_cannot_be_executed_fails_its_run_with_127(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    rec = Recorder(str(path))
+    rec.write(record(0))
+    rec.write(record(1))
+    rec.close()
+    hook = tmp_path / "hook.sh"  # runnable when checked, then its interpreter is gone (as in kates watch's tests)
+    interp = tmp_path / "sh"
+    interp.symlink_to("/bin/sh")
+    hook.write_text(f"#!{interp}\nrm -f {interp}\nexit 0\n")
+    hook.chmod(0o755)
+    done = kates("replay", str(path), "--keep-going", "--exec", str(hook))
+    assert done.returncode == 127, done.stderr
+    assert (
+        done.stderr == f"replay: run 1 (line 3) failed ({hook}: bad interpreter {interp}: No such file or directory)\n"
+    )
