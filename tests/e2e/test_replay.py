@@ -225,11 +225,21 @@ def test_resync_runs_the_hook_every_period_without_changes_never_two_at_once(
     changed = next(n for n, d in enumerate(deltas) if d and n > 0)
     assert [d["name"] for d in deltas[changed]] == ["changed"]
     assert all(d == [] for n, d in enumerate(deltas) if n not in (0, changed))
-    periods = [times[n + 1][0] - times[n][0] for n in range(5) if n + 1 != changed]  # start to start
-    assert all(1.0 <= p <= 3.0 for p in periods), periods  # every 2 s (+ the 0.3 s run), within 1 s
-    after_change = times[changed + 1][0] - times[changed][1] if changed + 1 < 6 else 2.0
-    assert 1.5 <= after_change <= 3.0, after_change  # the change's run restarted the period
-    figures.record("resync", "--resync 2s, 0.3s hook", runs=6, min_period=min(periods), max_period=max(periods))
+    # the resync period runs from a run's end to the next run's start: 2 s, within 1 s (the issue's bound); it follows
+    # the change's run too (that run restarted the period), and only the change's own run came sooner
+    quiet = [times[n + 1][0] - times[n][1] for n in range(5) if n + 1 != changed]
+    assert all(1.0 <= q <= 3.0 for q in quiet), quiet
+    assert times[changed][0] - times[changed - 1][1] < 1.9  # the change did not wait for the period (2 s)
+    periods = [times[n + 1][0] - times[n][0] for n in range(5) if n + 1 != changed]  # start to start, for the figure
+    figures.record(
+        "resync",
+        "--resync 2s, 0.3s hook",
+        runs=6,
+        min_quiet=min(quiet),
+        max_quiet=max(quiet),
+        min_start_to_start=min(periods),
+        max_start_to_start=max(periods),
+    )
 
 
 BACKOFF_HOOK = """#!/bin/sh
