@@ -14,6 +14,8 @@ from typing import Any
 from .. import __version__
 from ..errors import ExitCode
 from .recording import FORMAT as RECORDING_FORMAT
+from .replay import PROTOCOL as REPLAY_PROTOCOL
+from .replay import STATUS as REPLAY_STATUS
 from .watch import METRICS_PARAGRAPHS, RESYNC_HELP
 
 EXIT_CODES = [
@@ -26,7 +28,10 @@ EXIT_CODES = [
     (ExitCode.UNREACHABLE, "the API server cannot be reached, or timed out"),
     (ExitCode.CONFLICT, "409: stale resourceVersion, or the object already exists"),
     (ExitCode.INVALID, "422: the server rejected the object as invalid"),
-    (ExitCode.HOOK_FAILED, "watch: the hook failed --max-failures times in a row"),
+    (
+        ExitCode.HOOK_FAILED,
+        "watch: the hook failed --max-failures times in a row; replay: a run hit --hook-timeout",
+    ),
     (
         ExitCode.FENCED,
         "a write in a leader's hook not sent: no permit from a watcher holding its lease; or a write in a kates "
@@ -89,6 +94,8 @@ WATCH_SECTIONS = [
 
 
 REPLAY_SECTIONS = [
+    ("HOOK PROTOCOL", [REPLAY_PROTOCOL]),
+    ("REPLAY EXIT STATUS", [REPLAY_STATUS]),
     ("RECORDING", [RECORDING_FORMAT]),
     (
         "WRITES",

@@ -31,20 +31,24 @@ if TYPE_CHECKING:
     from .recording import Record
 
 
+PROTOCOL = (
+    "As kates watch's. Each run gets the recorded snapshot on stdin, byte for byte; KATES_DELTAS names a private "
+    "file with the recorded deltas, byte for byte; KATES_RUN, KATES_FAILURES, KATES_CONTEXT and KATES_NAMESPACE are "
+    "the recorded run's; KATES_SNAPSHOT_SHA256 is the hex SHA-256 of stdin; KUBECONFIG and everything else are the "
+    "replay's own environment. KATES_REPLAY=1 is set unless --allow-writes: kates inside the hook then sends no "
+    "write (create, update, update-status, patch, delete; a server dry run is allowed) and exits with status 10. "
+    "No kubeconfig is needed."
+)
+
+STATUS = (
+    "0 when every run succeeded; otherwise the exit status of the first failed run (127 for a hook that cannot be "
+    "executed, 128+N for a signal N, 9 for a run that hit --hook-timeout); 2 for a recording that cannot be read, "
+    "is of another version or has a bad line (nothing runs then); 130 on SIGINT or SIGTERM."
+)
+
+
 def register(app: typer.Typer) -> None:
-    app.command(
-        "replay",
-        epilog="HOOK PROTOCOL: as kates watch's. Each run gets the recorded snapshot on stdin, byte for byte; "
-        "KATES_DELTAS names a private file with the recorded deltas, byte for byte; KATES_RUN, KATES_FAILURES, "
-        "KATES_CONTEXT and KATES_NAMESPACE are the recorded run's; KATES_SNAPSHOT_SHA256 is the hex SHA-256 of "
-        "stdin. KATES_REPLAY=1 is set unless --allow-writes: kates inside the hook then sends no write (create, "
-        "update, update-status, patch, delete; a server dry run is allowed) and exits with status 10. No "
-        "kubeconfig is needed.\n\n"
-        "EXIT STATUS: 0 when every run succeeded; otherwise the exit status of the first failed run (127 for a "
-        "hook that cannot be executed, 128+N for a signal N, 9 for a run that hit --hook-timeout); 2 for a "
-        "recording that cannot be read, is of another version or has a bad line (nothing runs then); 130 on "
-        "SIGINT or SIGTERM.",
-    )(replay)
+    app.command("replay", epilog=f"HOOK PROTOCOL: {PROTOCOL}\n\nEXIT STATUS: {STATUS}")(replay)
 
 
 def replay(
