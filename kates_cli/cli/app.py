@@ -43,6 +43,7 @@ COMMANDS = {
     "delete": "delete",
     "logs": "logs",
     "watch": "watch",
+    "replay": "replay",
     "rbac": "rbac",
     "completion": "completion",
 }

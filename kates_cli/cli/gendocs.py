@@ -13,7 +13,10 @@ from typing import Any
 
 from .. import __version__
 from ..errors import ExitCode
-from .watch import METRICS_PARAGRAPHS
+from .recording import FORMAT as RECORDING_FORMAT
+from .replay import PROTOCOL as REPLAY_PROTOCOL
+from .replay import STATUS as REPLAY_STATUS
+from .watch import METRICS_PARAGRAPHS, RESYNC_HELP
 
 EXIT_CODES = [
     (ExitCode.SUCCESS, "done"),
@@ -25,8 +28,15 @@ EXIT_CODES = [
     (ExitCode.UNREACHABLE, "the API server cannot be reached, or timed out"),
     (ExitCode.CONFLICT, "409: stale resourceVersion, or the object already exists"),
     (ExitCode.INVALID, "422: the server rejected the object as invalid"),
-    (ExitCode.HOOK_FAILED, "watch: the hook failed --max-failures times in a row"),
-    (ExitCode.FENCED, "a write in a leader's hook not sent: no permit from a watcher holding its lease"),
+    (
+        ExitCode.HOOK_FAILED,
+        "watch: the hook failed --max-failures times in a row; replay: a run hit --hook-timeout",
+    ),
+    (
+        ExitCode.FENCED,
+        "a write in a leader's hook not sent: no permit from a watcher holding its lease; or a write in a kates "
+        "replay hook without --allow-writes",
+    ),
     (ExitCode.INTERRUPTED, "SIGINT or SIGTERM"),
 ]
 
@@ -61,7 +71,8 @@ WATCH_SECTIONS = [
         [
             "Nothing runs until every query has listed everything (an empty list counts). Never two runs at "
             "once: changes that arrive during a run are coalesced into one next run with the newest state. A "
-            "relist or resync that changes nothing runs nothing. --debounce waits for quiet before a run.",
+            "relist that changes nothing runs nothing (only --resync runs without a change: RESYNC). --debounce "
+            "waits for quiet before a run.",
         ],
     ),
     (
@@ -78,6 +89,8 @@ WATCH_SECTIONS = [
             "dry run needs no permit.",
         ],
     ),
+    ("RESYNC", [RESYNC_HELP.removeprefix("RESYNC: ")]),
+    ("RECORDING", [RECORDING_FORMAT]),
     ("METRICS, PROBES AND LOGS", list(METRICS_PARAGRAPHS)),
     (
         "SIGNALS",
@@ -87,6 +100,24 @@ WATCH_SECTIONS = [
         ],
     ),
 ]
+
+
+REPLAY_SECTIONS = [
+    ("HOOK PROTOCOL", [REPLAY_PROTOCOL]),
+    ("REPLAY EXIT STATUS", [REPLAY_STATUS]),
+    ("RECORDING", [RECORDING_FORMAT]),
+    (
+        "WRITES",
+        [
+            "Unless --allow-writes, the hook's environment has KATES_REPLAY=1, and kates inside it sends no create, "
+            "update, update-status, patch or delete: the command fails with `error: write refused: the hook runs "
+            "under kates replay (KATES_REPLAY is set), which changes no cluster` and status 10 before making any "
+            "request. A server dry run is allowed; reads are not refused.",
+        ],
+    ),
+]
+
+SECTIONS = {"watch": WATCH_SECTIONS, "replay": REPLAY_SECTIONS}
 
 
 def _esc(text: str) -> str:
@@ -167,7 +198,7 @@ def man_pages() -> dict[str, str]:
     for n in names:
         cmd = commands[n]
         args = " ".join(p.human_readable_name for p in cmd.params if p.param_type_name == "argument")
-        extra = WATCH_SECTIONS if n == "watch" else []
+        extra = SECTIONS.get(n, [])
         pages[f"kates-{n}.1"] = _page(f"kates-{n}", cmd, f"[OPTIONS] {args}".strip(), extra)
     return pages
 

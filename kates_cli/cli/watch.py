@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import click
 import typer
 
 from ..errors import UsageError
@@ -47,8 +48,32 @@ def register(app: typer.Typer) -> None:
         "one releases nothing. Identical reads share one watch; --max-dependencies bounds them.\n\n"
         + "\n\n".join(METRICS_PARAGRAPHS)
         + "\n\n"
-        + LEADER_HELP,
+        + LEADER_HELP
+        + "\n\n"
+        + RESYNC_HELP
+        + "\n\n"
+        + RECORDING_HELP,
     )(watch)
+
+
+RESYNC_HELP = (
+    "RESYNC: with --resync DURATION the hook also runs when nothing has changed for DURATION since the last run "
+    "ended (client-go's resync period), on the current snapshot; its KATES_DELTAS is the empty list [] (nothing "
+    "changed since the last successful run). It coalesces with everything else (a change due at the same time "
+    "gives one run, with its deltas), every run restarts the period, and runs never overlap. After a failed run the "
+    "retries keep their backoff (--max-backoff): a resync never shortens it, and resync runs resume after a "
+    "success."
+)
+
+RECORDING_HELP = (
+    'RECORDING: --record FILE appends to FILE (created mode 0600) a first line {"kates_recording": 1} (the format '
+    "version; an existing FILE must be a recording of that version), then one line per run or printed snapshot: "
+    '{"run", "time", "failures", "context", "namespace", "code", "result", "snapshot_sha256", "snapshot_bytes", '
+    '"snapshot", "deltas"}, where snapshot and deltas are the stdin and the KATES_DELTAS file\'s content embedded '
+    "byte for byte, code the hook's exit status and result success, failure, timeout or fenced (both null when "
+    "printing). A line is written whole or not at all, after its run. kates replay FILE --exec HOOK runs a hook "
+    "on it without a cluster."
+)
 
 
 METRICS_PARAGRAPHS = (
@@ -129,6 +154,19 @@ def watch(
         help="At most this many distinct dependencies (reads by the hook that no query covers, then watched); a "
         "read that would add one more fails (0: none).",
     ),
+    record: str | None = typer.Option(
+        None,
+        "--record",
+        metavar="FILE",
+        click_type=click.Path(),
+        help="Append one JSON line per hook run (or printed snapshot) to FILE: its stdin and deltas exactly as the "
+        "hook got them (see RECORDING below; kates replay runs a hook on them).",
+    ),
+    resync: str | None = typer.Option(
+        None,
+        "--resync",
+        help="Also run when nothing has changed for this long since the last run ended, e.g. 5m (see RESYNC below).",
+    ),
 ) -> None:
     """Watch several kinds as one coherent snapshot, and run a hook whenever it changes.
 
@@ -156,6 +194,9 @@ def watch(
         raise UsageError("at least one -q/--query is required", hint=f"expected {QUERY_FORM}")
     if max_dependencies < 0:
         raise UsageError(f"--max-dependencies must be 0 or more, not {max_dependencies}")
+    resync_period = parse_duration(resync, "--resync") if resync is not None else None
+    if resync_period is not None and resync_period <= 0:
+        raise UsageError(f"--resync must be longer than 0, not {resync}")
     default_ns = None if all_namespaces else (state.namespace or None)
     client = state.client()
     if default_ns is None and not all_namespaces:
@@ -189,23 +230,34 @@ def watch(
         raise UsageError("--debounce-max needs --debounce")
     from .watcher import Watcher
 
-    code = Watcher(
-        state,
-        parsed,
-        argv,
-        once=once,
-        max_failures=max_failures,
-        output_deltas=output_deltas,
-        wait_for_kinds=wait_for_kinds,
-        debounce=Debounce.of(quiet, bound),
-        hook_timeout=parse_duration(hook_timeout, "--hook-timeout") if hook_timeout else None,
-        backoff_cap=parse_duration(backoff_cap, "--max-backoff"),
-        grace=parse_duration(grace_period, "--grace-period"),
-        bootstrap_timeout=parse_duration(bootstrap_timeout, "--bootstrap-timeout") if bootstrap_timeout else None,
-        stall_timeout=stall,
-        metrics_addr=addr,
-        log_format=log_format,
-        lease=lease_options,
-        max_dependencies=max_dependencies,
-    ).run()
+    recorder = None
+    if record is not None:
+        from .recording import Recorder
+
+        recorder = Recorder(record)  # a file that cannot be written fails here, before the bootstrap
+    try:
+        code = Watcher(
+            state,
+            parsed,
+            argv,
+            once=once,
+            max_failures=max_failures,
+            output_deltas=output_deltas,
+            wait_for_kinds=wait_for_kinds,
+            debounce=Debounce.of(quiet, bound),
+            hook_timeout=parse_duration(hook_timeout, "--hook-timeout") if hook_timeout else None,
+            backoff_cap=parse_duration(backoff_cap, "--max-backoff"),
+            grace=parse_duration(grace_period, "--grace-period"),
+            bootstrap_timeout=parse_duration(bootstrap_timeout, "--bootstrap-timeout") if bootstrap_timeout else None,
+            stall_timeout=stall,
+            metrics_addr=addr,
+            log_format=log_format,
+            lease=lease_options,
+            max_dependencies=max_dependencies,
+            recorder=recorder,
+            resync=resync_period,
+        ).run()
+    finally:
+        if recorder is not None:
+            recorder.close()
     raise typer.Exit(code)

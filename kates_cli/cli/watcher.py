@@ -9,6 +9,12 @@ Invariants:
 - KATES_DELTAS holds the net change since the last successful run (deltas.NetChanges): a failed run's deltas are
   carried into the next run, never repeated or lost. KATES_SNAPSHOT_SHA256 is the SHA-256 of the run's exact stdin.
 - With `--debounce`, a run waits for quiet but never longer than `--debounce-max` (schedule.Debounce).
+- With `--resync`, a run also starts when nothing has changed for the period since the last run (or print) ended,
+  on the current snapshot, with the net change since the last successful run as its deltas (empty: a resync runs
+  only after a success; a failed run's retries keep their backoff). It goes through the same loop, so it coalesces
+  with changes and never overlaps a run.
+- With `--record`, every run that started (and every print) appends its line once it has ended, holding the stdin
+  and the deltas file's bytes exactly as given (cli/recording.py).
 - The private directory (rundir.RunDir: the socket, the deltas files) and the hook's process group never outlive
   kates: removed on exit, by the reaper after a SIGKILL, and stale directories of dead watchers at start-up.
 - The hook's writes through `kates` reach this process over a private Unix socket before the command returns, so
@@ -47,6 +53,7 @@ if TYPE_CHECKING:
     from .leadership import LeaseOptions
     from .metrics import Metrics
     from .probes import Probes, ProbeServer
+    from .recording import Recorder
     from .rundir import RunDir
     from .runreads import RunReads
     from .schedule import Debounce
@@ -73,6 +80,8 @@ class Watcher:
         log_format: str = "text",
         lease: LeaseOptions | None = None,
         max_dependencies: int | None = 100,
+        recorder: Recorder | None = None,
+        resync: float | None = None,
     ):
         from .events import Events, JsonLog, TextLog
         from .hook import HookRunner
@@ -107,6 +116,9 @@ class Watcher:
         self.reaper: Any = None
         self.reads: RunReads | None = None  # the socket's reads and writes, per run (cli/runreads.py)
         self._term = 0  # the leader's term whose first run has started
+        self.recorder = recorder  # --record: one line per run or printed snapshot (cli/recording.py)
+        self.resync = resync  # --resync: run when nothing has changed for this long since the last run ended
+        self._last_run = time.monotonic()  # when the last run (or print) ended: the resync period counts from here
 
     def _on_signal(self, signum: int, frame: object) -> None:
         self.stop_signal = signum
@@ -370,16 +382,20 @@ class Watcher:
                 self._follow(acc)  # changes stay in the accumulator: the next term takes them all at once
                 continue
             first = self.leader is not None and self.leader.gains != self._term  # a new term runs at once
+            resync = False
             if not retry and not first:
                 if not acc.wait(0.1):
-                    continue
-                self._quiet(acc)
+                    resync = self._resync_due()
+                    if not resync:
+                        continue
+                else:
+                    self._quiet(acc)
                 if not self._leading():
                     continue
             changed, data, new = acc.snapshot_changes()
             view = self.reads.view() if self.reads is not None else None  # what this run's reads see
             net.add(new)
-            if not changed and not retry and not first:
+            if not changed and not retry and not first and not resync:
                 continue
             if self.leader is not None:
                 self._term = self.leader.gains
@@ -387,8 +403,12 @@ class Watcher:
             if self.runner is None:
                 line = orjson.dumps([d.to_dict() for d in deltas]) if self.output_deltas else data
                 net.commit()
+                began = self._began()
                 out.buffer.write(line + b"\n") if hasattr(out, "buffer") else out.write(line.decode() + "\n")
                 out.flush()
+                self._record(self.runs, began, data, deltas, None, None)
+                self.runs += 1
+                self._last_run = time.monotonic()
                 if self.once:
                     return 0
                 continue
@@ -397,6 +417,7 @@ class Watcher:
                 continue
             assert view is not None
             result = self._run(data, deltas, tmp, socket_path, view)
+            self._last_run = time.monotonic()
             if result.stopped or self.stop_signal is not None:
                 break
             if result.fenced:
@@ -437,6 +458,7 @@ class Watcher:
         env = self._env(tmp.write(deltas_file, orjson.dumps([d.to_dict() for d in deltas])), socket_path)
         env["KATES_SNAPSHOT_SHA256"] = hashlib.sha256(data).hexdigest()  # of the very bytes on its stdin
         run = self.runs
+        began = self._began()
         self.events.emit("run.started", None, run=run, deltas=len(deltas), snapshot_bytes=len(data))
         if self.reads is not None:
             self.reads.begin(view, run)
@@ -446,11 +468,12 @@ class Watcher:
             if self.reads is not None:
                 self.reads.end()
             tmp.remove(deltas_file)
-        if result.started:  # a run refused by a fenced runner (leadership just ended) never ran
-            self.runs += 1
         outcome = (
             "fenced" if result.fenced else "success" if result.ok else "timeout" if result.timed_out else "failure"
         )
+        if result.started:  # a run refused by a fenced runner (leadership just ended) never ran
+            self.runs += 1
+            self._record(run, began, data, deltas, result.code, outcome)
         self.events.emit(
             "run.ended",
             None,
@@ -488,6 +511,41 @@ class Watcher:
             env.pop(FENCE_ENV, None)
         env.pop("KATES_TEST_HOLD_WATCH", None)
         return env
+
+    # -- --record and --resync ------------------------------------------------------------------------------
+
+    def _began(self) -> str:
+        """A run's start time for its recorded line ("" when not recording)."""
+        from .recording import now
+
+        return now() if self.recorder is not None else ""
+
+    def _record(
+        self, run: int, began: str, data: bytes, deltas: list[Delta], code: int | None, result: str | None
+    ) -> None:
+        """--record: the run's line, with the stdin and the deltas file's bytes exactly as the hook got them."""
+        if self.recorder is None:
+            return
+        from .recording import Record
+
+        settings = self.state.client().settings
+        self.recorder.write(
+            Record(
+                run=run,
+                time=began,
+                failures=self.policy.failures,  # not yet counted for this run: its KATES_FAILURES
+                context=settings.context,
+                namespace=settings.namespace,
+                code=code,
+                result=result,
+                snapshot=data,
+                deltas=orjson.dumps([d.to_dict() for d in deltas]),  # deterministic: the deltas file's bytes
+            )
+        )
+
+    def _resync_due(self) -> bool:
+        """--resync: nothing has changed for the resync period since the last run (or print) ended."""
+        return self.resync is not None and time.monotonic() >= self._last_run + self.resync
 
 
 class Served:

@@ -12,6 +12,8 @@ Invariants:
   something (create, update, update_status, patch, delete; not a server dry run) holds a permit checked as the last
   thing before its request leaves (`coherence.Permits`, through the transport's `before_send`), or is not sent and
   raises `Fenced`. `_write` and `delete` are the only places a write is sent from.
+- Inside a `kates replay` hook (coherence.REPLAY_ENV in the environment at construction) every such write raises
+  `Fenced` before its request is made: a replay changes no cluster.
 - Bodies are encoded at any depth (`deepjson.dumps`: orjson's bytes, without its 255-level limit), so what the
   client can read back it can also write.
 - Writes send `fieldValidation` only when given one (Strict, Warn, Ignore); without it the server warns about
@@ -80,6 +82,7 @@ class Client:
         self.write_listeners: list[WriteListener] = []
         socket_path = os.environ.get(coherence.ENV_VAR)
         self.permits: coherence.Permits | None = None
+        self.replaying = coherence.replaying(os.environ)  # a `kates replay` hook: writes are refused (`_gate`)
         if coherence.fenced_writes(os.environ):  # a leader's hook: no write leaves without a permit
             self.permits = coherence.Permits(socket_path or None, coherence.cluster_id(self.settings))
         if socket_path:  # we run inside a `kates watch` hook: report our writes to the watcher
@@ -209,8 +212,13 @@ class Client:
     # -- writes ----------------------------------------------------------------------------------------------
 
     def _gate(self, dry_run: bool) -> Callable[[], None] | None:
-        """The permit check for a write request, if writes are fenced (a server dry run changes nothing: none)."""
-        return None if self.permits is None or dry_run else self.permits.check
+        """The permit check for a write request, if writes are fenced (a server dry run changes nothing: none).
+        Inside a `kates replay` hook (coherence.REPLAY_ENV) the write is refused here, before any request."""
+        if dry_run:
+            return None
+        if self.replaying:
+            raise coherence.replay_refused()
+        return None if self.permits is None else self.permits.check
 
     def _write(
         self,

@@ -33,6 +33,9 @@ Write permits (fencing, `kates watch --leader-elect`):
   later (a slow network); the margin between a permit's end (the renew deadline) and another candidate's earliest
   acquisition (the lease duration) is what covers that time in flight.
 - Without FENCE_ENV nothing of this applies: reporting never blocks a write.
+- Replays (`kates replay`, cli/replay.py): its hook's environment has REPLAY_ENV=1 (KATES_REPLAY) unless
+  --allow-writes; a client that sees it refuses every write that changes something with `Fenced` before making
+  the request (core/client.py `_gate`). A server dry run is still allowed.
 
 Reads (issue 13: a hook's `kates get` sees the hook's snapshot):
 - A read is one JSON line `{"cluster": ID, "read": {"group", "resource", "namespace", "name", "label_selector",
@@ -76,6 +79,7 @@ if TYPE_CHECKING:
 
 ENV_VAR = "KATES_WRITE_SOCKET"
 FENCE_ENV = "KATES_FENCED_WRITES"
+REPLAY_ENV = "KATES_REPLAY"  # set by `kates replay` for its hook (without --allow-writes): writes are refused
 REPORT_TIMEOUT = 2.0
 PERMIT_TIMEOUT = REPORT_TIMEOUT
 READ_DEADLINE = 5.0
@@ -241,6 +245,20 @@ def _unanswered(why: str) -> Fenced:
     return Fenced(
         f"write fenced: {UNANSWERED}: {why}",
         hint=f"only a leading `kates watch --leader-elect` grants write permits to its hook: {NOT_SENT}",
+    )
+
+
+def replaying(environ: Mapping[str, str]) -> bool:
+    """Whether this process runs inside a `kates replay` hook that may not write: REPLAY_ENV set to anything but
+    empty or "0"."""
+    return environ.get(REPLAY_ENV, "") not in ("", "0")
+
+
+def replay_refused() -> Fenced:
+    """The error for a write inside a `kates replay` hook (nothing is sent)."""
+    return Fenced(
+        f"write refused: the hook runs under kates replay ({REPLAY_ENV} is set), which changes no cluster",
+        hint=f"kates replay --allow-writes lets the hook write: {NOT_SENT}",
     )
 
 
