@@ -43,6 +43,7 @@ COMMANDS = {
     "delete": "delete",
     "logs": "logs",
     "watch": "watch",
+    "wait": "wait",
     "rbac": "rbac",
     "completion": "completion",
 }
