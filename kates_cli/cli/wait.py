@@ -48,6 +48,7 @@ def wait(
         help="The condition to wait on: create, delete, condition=NAME[=VALUE] (VALUE defaults to true; compared "
         "without regard to case) or jsonpath='{EXPR}'[=VALUE] (no VALUE: any value). Repeatable: all must hold, "
         "in the order given (create is waited for first), or one of them with --any.",
+        autocompletion=completion.formats("create", "delete", "condition=", "jsonpath="),
     ),
     any_: bool = typer.Option(
         False,

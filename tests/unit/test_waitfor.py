@@ -120,3 +120,13 @@ def test_selection_is_fixed_at_the_start_and_several_kinds_in_order() -> None:
     none = Progress([Watched("w0", "configmap", "configmaps", "configmaps", "ns")], parse_conditions(["condition=A"]))
     none.replace("w0", [])
     assert none.failure is not None and none.failure.message == "no matching resources found"
+
+
+def test_for_completes_the_condition_kinds() -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, _KATES_COMPLETE="bash_complete", COMP_WORDS="kates wait cm/a --for c", COMP_CWORD="4")
+    proc = subprocess.run([sys.executable, "-m", "kates_cli"], capture_output=True, text=True, env=env, timeout=60)
+    assert proc.stdout.split() == ["plain,create", "plain,condition="], proc
