@@ -26,8 +26,9 @@ NOW = "2026-01-01T00:00:00Z"
 class Background:
     """A command run in the background, its stdout lines collected as they come."""
 
-    def __init__(self, cluster: ControlPlane, cache_dir: Path, argv: list[str]):
-        env = dict(os.environ, KUBECONFIG=str(cluster.kubeconfig), KATES_CACHE_DIR=str(cache_dir), NO_COLOR="1")
+    def __init__(self, cluster: ControlPlane, cache_dir: Path, argv: list[str], kubeconfig: Path | None = None):
+        config = kubeconfig or cluster.kubeconfig
+        env = dict(os.environ, KUBECONFIG=str(config), KATES_CACHE_DIR=str(cache_dir), NO_COLOR="1")
         env.pop("KATES_NAMESPACE", None)
         self.proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.lines: list[str] = []
@@ -62,10 +63,12 @@ def watchers(cluster: ControlPlane, resource: str) -> int:
     )
 
 
-def started(cluster: ControlPlane, cache_dir: Path, argv: list[str], resource: str) -> Background:
+def started(
+    cluster: ControlPlane, cache_dir: Path, argv: list[str], resource: str, kubeconfig: Path | None = None
+) -> Background:
     """Start `argv` and return once the API server serves one more watch of `resource` than before."""
     before = watchers(cluster, resource)
-    run = Background(cluster, cache_dir, argv)
+    run = Background(cluster, cache_dir, argv, kubeconfig)
     wait_for(lambda: run.proc.poll() is not None or watchers(cluster, resource) > before, 30, f"{argv[0]}'s watch")
     return run
 
@@ -331,3 +334,32 @@ def test_wait_spans_an_apiserver_restart(private_cluster: ControlPlane, tmp_path
     assert result.code == 0, result
     assert result.out == "configmap/a condition met\nconfigmap/b condition met\n"
     assert "Traceback" not in result.err
+
+
+def test_wait_survives_dropped_connections(cluster: ControlPlane, ns: str, cache_dir: Path, tmp_path: Path) -> None:
+    """Every connection reset, and new ones refused, while b changes and c is deleted: both waits still see it."""
+    from tests.faultproxy import FaultProxy
+
+    base = f"/api/v1/namespaces/{ns}/configmaps"
+    create(cluster, base, {"metadata": {"name": "a"}, "data": {"x": "1"}})
+    create(cluster, base, {"metadata": {"name": "b"}, "data": {"x": "0"}})
+    create(cluster, base, {"metadata": {"name": "c"}})
+    with FaultProxy(cluster.port) as proxy:
+        cfg = proxy.kubeconfig(cluster.kubeconfig, tmp_path / "kubeconfig")
+        argv = [*KATES, "wait", "-n", ns, "--timeout=90s"]
+        changed = Background(cluster, cache_dir, [*argv, "cm/a", "cm/b", "--for=jsonpath={.data.x}=1"], cfg)
+        # a is met at once: once that is printed, both of its watches are open; then the other wait is started
+        wait_for(lambda: changed.lines or changed.proc.poll() is not None, 30, "configmap/a condition met")
+        deleted = started(cluster, cache_dir, [*argv, "cm/c", "--for=delete"], "configmaps", cfg)
+        proxy.refuse(True)
+        assert proxy.reset() >= 3  # the three watches, at least
+        code, body = cluster.request("PATCH", f"{base}/b", {"data": {"x": "1"}}, "application/merge-patch+json")
+        assert code == 200, body
+        code, body = cluster.request("DELETE", f"{base}/c")
+        assert code == 200, body
+        assert changed.proc.poll() is None and deleted.proc.poll() is None
+        proxy.refuse(False)
+        ours = changed.result(), deleted.result()
+    assert (ours[0].code, ours[0].out) == (0, "configmap/a condition met\nconfigmap/b condition met\n"), ours[0]
+    assert (ours[1].code, ours[1].out) == (0, "configmap/c condition met\n"), ours[1]
+    assert "Traceback" not in ours[0].err + ours[1].err
