@@ -126,7 +126,7 @@ def wait(
                     watched.append(_watched(len(watched), ref, ns, [name]))
             else:
                 watched.append(_watched(len(watched), ref, ns, []))
-    progress = Progress([w for w, _, _ in watched], conditions, any_=any_)
+    progress = Progress([w for w, _, _ in watched], conditions, any_=any_, once=seconds == 0)
     if seconds == 0:
         _check_once(state, client, watched, progress, selector, field_selector)
         return
@@ -172,6 +172,14 @@ def _finish(state: State, progress: Progress) -> None:
     raise failure
 
 
+def _timed_out(state: State, progress: Progress) -> None:
+    """One `error:` line per object not done (kubectl reports each), the last one raised."""
+    messages = progress.timeout_messages()
+    for message in messages[:-1]:
+        state.env.stderr.write(f"error: {message}\n")
+    raise TimedOut(messages[-1])
+
+
 def _selectors(
     w: Watched, fields: str, selector: str | None, field_selector: str | None
 ) -> tuple[str | None, str | None]:
@@ -206,7 +214,7 @@ def _check_once(
     if progress.failure is not None:
         _finish(state, progress)
     if not progress.done:
-        raise TimedOut(progress.timeout_message(checked_once=progress.targets is not None))
+        _timed_out(state, progress)
 
 
 class _Feed:
@@ -278,7 +286,7 @@ def _follow(
                     return
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise TimedOut(progress.timeout_message())
+                    _timed_out(state, progress)
                 changed.wait(left)
     finally:
         for s in streams:

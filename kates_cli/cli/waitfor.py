@@ -8,7 +8,8 @@ kubectl's rules (k8s.io/kubectl pkg/cmd/wait, 1.37), reproduced:
   trimming spaces; a map or a list is an error). Several `--for` must all hold.
 - Objects are taken in the order given, and each one's conditions in the order given: a condition, once seen to
   hold, is printed (`deployment.apps/web condition met`) and never checked again. With `--for=create`, nothing is
-  checked until every named object exists and every selector matches something (kubectl waits for creation first).
+  checked until every named object exists, or the selection has found something (kubectl waits for creation first).
+  With `--timeout=0` (`once`) each object is checked once, and those not met are reported after the others.
 - A named object that is missing when the wait starts is skipped when `--for=delete` is asked, else it is an error
   (NotFound) reported after the others were waited for, unless `--for=create` is asked. An object that disappears
   while a condition other than delete is waited on is an error too, unless `--for=create` was asked.
@@ -197,10 +198,12 @@ class Target:
 class Progress:
     """The wait's state: the objects each stream sees, the objects waited on, and the cursor over them."""
 
-    def __init__(self, watched: list[Watched], conditions: list[Condition], *, any_: bool = False):
+    def __init__(self, watched: list[Watched], conditions: list[Condition], *, any_: bool = False, once: bool = False):
         self.watched = watched
         self.conditions = conditions
         self.any = any_
+        self.once = once  # --timeout=0: each object is checked once; one not met is passed over, and reported
+        self.unmet: list[Target] = []
         self.create = any(c.kind == "create" for c in conditions)
         self.delete = any(c.kind == "delete" for c in conditions)
         self.seen: dict[str, dict[Key, KubeObject]] = {}  # stream id -> what it holds now
@@ -227,12 +230,12 @@ class Progress:
 
     @property
     def done(self) -> bool:
-        return self.targets is not None and self.cursor >= len(self.targets) and self.failure is None
+        return self.targets is not None and self.cursor >= len(self.targets) and self.failure is None and not self.unmet
 
     # -- the rules -------------------------------------------------------------------------------------------
 
     def _advance(self) -> list[str]:
-        if self.failure is not None or self.done:
+        if self.failure is not None or (self.targets is not None and self.cursor >= len(self.targets)):
             return []
         if self.targets is None and not self._fix_targets():
             return []
@@ -251,6 +254,8 @@ class Progress:
                     held = next((c for c in self.conditions if c.holds(obj)), None)
                     if held is None:
                         self._absent(target, obj)
+                        if self._passed_over(target):
+                            continue
                         return lines
                     lines.append(f"{target.name} condition met: {held.text}")
                     self.cursor += 1
@@ -259,6 +264,8 @@ class Progress:
                 if not cond.holds(obj):
                     if cond.kind != "delete":
                         self._absent(target, obj)
+                    if self._passed_over(target):
+                        continue
                     return lines
                 lines.append(f"{target.name} condition met")
                 target.next += 1
@@ -270,6 +277,14 @@ class Progress:
         if self.missing:  # the others are done: now the missing ones are reported
             self.failure = self.missing[-1]
         return lines
+
+    def _passed_over(self, target: Target) -> bool:
+        """With --timeout=0, an object not met is noted and the next one checked (kubectl checks each once)."""
+        if not self.once or self.failure is not None:
+            return False
+        self.unmet.append(target)
+        self.cursor += 1
+        return True
 
     def _absent(self, target: Target, obj: KubeObject | None) -> None:
         """The object waited on is gone while a condition needing it is checked: kubectl's NotFound."""
@@ -299,9 +314,9 @@ class Progress:
                             continue
                     targets.append(target)
             else:
-                if not held and self.create:
-                    return False
                 targets += [Target(w, key, _uid(held[key])) for key in sorted(held)]
+        if self.create and not self.any and not targets and not missing:
+            return False  # kubectl waits for its selection to find something, across every kind asked
         if not targets and not missing and not self.delete:
             self.failure = KatesError("no matching resources found")
         self.targets = targets
@@ -310,14 +325,17 @@ class Progress:
 
     # -- the end ---------------------------------------------------------------------------------------------
 
-    def timeout_message(self, *, checked_once: bool = False) -> str:
-        """What kubectl says when the time is up: which object it was waiting on, once the objects are known.
-        `checked_once` (`--timeout=0`): kubectl's "condition not met" instead."""
-        if self.targets is None or self.cursor >= len(self.targets):
-            return TIMED_OUT
-        target = self.targets[self.cursor]
-        where = f"{target.watched.resource}/{target.key[1]}"
-        return f"condition not met for {where}" if checked_once else f"{TIMED_OUT} on {where}"
+    def timeout_messages(self) -> list[str]:
+        """What kubectl says when the time is up, one message per object not done: before the objects are known
+        (waiting for them to be created), "timed out waiting for the condition"; after, "... on configmaps/a" for
+        every object from the one waited on to the last (kubectl goes on to each with its time already spent);
+        with --timeout=0, "condition not met for configmaps/a" for each object not met."""
+        if self.targets is None:
+            return [TIMED_OUT]
+        if self.once:
+            return [f"condition not met for {t.watched.resource}/{t.key[1]}" for t in self.unmet]
+        pending = [t for t in self.targets[self.cursor :] if not t.missing_ok]
+        return [f"{TIMED_OUT} on {t.watched.resource}/{t.key[1]}" for t in pending] or [TIMED_OUT]
 
 
 def _key(obj: KubeObject) -> Key:

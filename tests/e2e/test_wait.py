@@ -363,3 +363,35 @@ def test_wait_survives_dropped_connections(cluster: ControlPlane, ns: str, cache
     assert (ours[0].code, ours[0].out) == (0, "configmap/a condition met\nconfigmap/b condition met\n"), ours[0]
     assert (ours[1].code, ours[1].out) == (0, "configmap/c condition met\n"), ours[1]
     assert "Traceback" not in ours[0].err + ours[1].err
+
+
+def test_wait_selection_and_manifests_match_kubectl(
+    cluster: ControlPlane, ns: str, kates: Runner, kubectl: Runner, tmp_path: Path
+) -> None:
+    base = f"/api/v1/namespaces/{ns}/configmaps"
+    for name, x in (("y", "1"), ("x", "1"), ("z", "0")):
+        create(cluster, base, {"metadata": {"name": name, "labels": {"app": "w"}}, "data": {"x": x}})
+    manifest = tmp_path / "cms.yaml"
+    manifest.write_text(
+        "kind: ConfigMap\napiVersion: v1\nmetadata: {name: z}\n---\n"
+        "{kind: ConfigMap, apiVersion: v1, metadata: {name: x}}\n"
+    )
+    for args in (
+        ["cm", "-l", "app=w", "--for=create"],
+        ["cm,deploy", "-l", "app=w", "--for=jsonpath={.data.x}"],
+        ["cm", "--field-selector", "metadata.name=x", "--for=jsonpath={.data.x}=1"],
+        ["-f", str(manifest), "--for=create", "--timeout=0"],
+        ["cm", "--all", "-l", "app=missing", "--for=delete"],
+    ):
+        theirs, ours = kubectl("wait", "-n", ns, *args), kates("wait", "-n", ns, *args)
+        assert theirs.code == 0 and theirs.err == "", (args, theirs)
+        assert (ours.code, ours.out, ours.err) == (0, theirs.out, ""), (args, ours)
+    # several objects not met: kubectl reports each (without `error: ` when there are several); kates each as an error
+    for args in (
+        ["cm", "-l", "app=w", "--for=jsonpath={.data.x}=2", "--timeout=1s"],
+        ["cm/x", "cm/z", "cm/y", "--for=jsonpath={.data.x}=0", "--timeout=0"],
+    ):
+        theirs, ours = kubectl("wait", "-n", ns, *args), kates("wait", "-n", ns, *args)
+        assert theirs.code == 1 and len(theirs.err.splitlines()) > 1, (args, theirs)
+        want = "".join(f"error: {line}\n" for line in theirs.err.splitlines())
+        assert (ours.code, ours.out, ours.err) == (ExitCode.TIMEOUT, theirs.out, want), (args, ours)

@@ -68,7 +68,7 @@ def test_conditions_in_order_each_printed_once() -> None:
     p = Progress([named("a", "b")], parse_conditions(["create", "jsonpath={.data.x}=1"]))
     assert p.replace("w0", [cm("a", data={"x": "1"})]) == []  # create: nothing until every object exists
     assert p.event("w0", "ADDED", cm("b")) == ["configmap/a condition met"] * 2 + ["configmap/b condition met"]
-    assert not p.done and p.timeout_message() == "timed out waiting for the condition on configmaps/b"
+    assert not p.done and p.timeout_messages() == ["timed out waiting for the condition on configmaps/b"]
     assert p.event("w0", "MODIFIED", cm("b", data={"x": "1"})) == ["configmap/b condition met"]
     assert p.done
 
@@ -76,7 +76,7 @@ def test_conditions_in_order_each_printed_once() -> None:
 def test_create_phase_timeout_names_no_object() -> None:
     p = Progress([named("a")], parse_conditions(["create"]))
     assert p.replace("w0", []) == [] and not p.done
-    assert p.timeout_message() == "timed out waiting for the condition"
+    assert p.timeout_messages() == ["timed out waiting for the condition"]
 
 
 def test_delete_seen_between_events_and_across_a_relist() -> None:
@@ -109,12 +109,16 @@ def test_any_says_which_condition_held() -> None:
 
 
 def test_selection_is_fixed_at_the_start_and_several_kinds_in_order() -> None:
-    sel = Watched("w0", "configmap", "configmaps", "configmaps", "ns")
-    svc = Watched("w1", "service", "services", "services", "ns", ["web"])
-    p = Progress([sel, svc], parse_conditions(["create"]))
-    assert p.replace("w1", [cm("web")]) == []  # the selection's stream has not answered yet
-    assert p.replace("w0", []) == []  # create: a selection matching nothing is waited for
-    assert p.event("w0", "ADDED", cm("b")) == ["configmap/b condition met", "service/web condition met"]
+    cms = Watched("w0", "configmap", "configmaps", "configmaps", "ns")
+    svcs = Watched("w1", "service", "services", "services", "ns")
+    p = Progress([cms, svcs], parse_conditions(["jsonpath={.data.x}=1"]))
+    assert p.replace("w1", [cm("web", data={"x": "1"})]) == []  # the other stream has not answered yet
+    assert p.replace("w0", [cm("b"), cm("a")]) == []  # a is waited on first
+    assert p.event("w0", "ADDED", cm("c", data={"x": "1"})) == []  # not in the selection taken at the start
+    assert p.event("w0", "MODIFIED", cm("a", data={"x": "1"})) == ["configmap/a condition met"]
+    both = ["configmap/b condition met", "service/web condition met"]
+    assert p.event("w0", "MODIFIED", cm("b", data={"x": "1"})) == both
+    assert p.done
     empty = Progress([Watched("w0", "configmap", "configmaps", "configmaps", "ns")], parse_conditions(["delete"]))
     assert empty.replace("w0", []) == [] and empty.done
     none = Progress([Watched("w0", "configmap", "configmaps", "configmaps", "ns")], parse_conditions(["condition=A"]))
@@ -130,3 +134,26 @@ def test_for_completes_the_condition_kinds() -> None:
     env = dict(os.environ, _KATES_COMPLETE="bash_complete", COMP_WORDS="kates wait cm/a --for c", COMP_CWORD="4")
     proc = subprocess.run([sys.executable, "-m", "kates_cli"], capture_output=True, text=True, env=env, timeout=60)
     assert proc.stdout.split() == ["plain,create", "plain,condition="], proc
+
+
+def test_check_once_reports_every_object_not_met_and_prints_the_others() -> None:
+    p = Progress([named("a", "b", "c")], parse_conditions(["jsonpath={.data.x}=1"]), once=True)
+    lines = p.replace("w0", [cm("a"), cm("b", data={"x": "1"}), cm("c")])
+    assert lines == ["configmap/b condition met"] and not p.done
+    assert p.timeout_messages() == ["condition not met for configmaps/a", "condition not met for configmaps/c"]
+
+
+def test_a_timeout_names_every_object_not_done() -> None:
+    p = Progress([named("a", "b")], parse_conditions(["delete"]))
+    p.replace("w0", [cm("a"), cm("b")])
+    assert p.timeout_messages() == [
+        "timed out waiting for the condition on configmaps/a",
+        "timed out waiting for the condition on configmaps/b",
+    ]
+
+
+def test_create_over_a_selection_of_several_kinds_needs_one_object_in_all() -> None:
+    sel = [Watched(f"w{i}", k, k + "s", k + "s", "ns") for i, k in enumerate(("configmap", "secret"))]
+    p = Progress(sel, parse_conditions(["create"]))
+    p.replace("w0", [])
+    assert p.replace("w1", [cm("s")]) == ["secret/s condition met"] and p.done
