@@ -100,14 +100,18 @@ def wait(
     selecting = bool(selector or field_selector or all_)
     if filenames:
         if args:
-            raise UsageError(
-                "when paths, URLs, or stdin is provided as input, you may not specify resource arguments as well"
-            )
+            raise UsageError("resource/name arguments cannot be provided when a path is specified")
         client, watched = _manifest_watched(state, filenames, recursive)
     else:
         from .get import parse_targets, resolve_targets
 
-        targets = parse_targets(args or [])
+        if not args:
+            raise UsageError(
+                "You must provide one or more resources by argument or filename.",
+                hint="e.g. 'kates wait deploy/web --for=condition=Available', 'kates wait cm -l app=web --for=create', "
+                "'kates wait -f web.yaml --for=delete'",
+            )
+        targets = parse_targets(args)
         client = state.client()
         refs = resolve_targets(client, targets)
         named = any(names for _, names in refs)
@@ -269,6 +273,7 @@ def _follow(
         feeds.append(feed)
         qstate = QueryState(query, ref.group, ref.resource, ref.api_version, ref.kind)
         qstate.title = f"{ref.kind_group}" + (f"/{w.names[0]}" if w.names else "")
+        qstate.hint = "kates wait needs the list and watch verbs on every kind it waits on"
         streams.append(Stream(client.transport, client.discovery, feed, qstate, ref, notice=notice))
     for s in streams:
         s.start()
@@ -277,13 +282,13 @@ def _follow(
             while True:
                 _emit(state, lines)
                 del lines[:]
-                failed = next((f.error for f in feeds if f.error is not None), None)
-                if failed is not None:
-                    raise failed
                 if progress.failure is not None:
                     _finish(state, progress)
                 if progress.done:
-                    return
+                    return  # even if a stream failed since (a deleted CRD: its objects were reported deleted first)
+                failed = next((f.error for f in feeds if f.error is not None), None)
+                if failed is not None:
+                    raise failed
                 left = deadline - time.monotonic()
                 if left <= 0:
                     _timed_out(state, progress)

@@ -157,3 +157,27 @@ def test_create_over_a_selection_of_several_kinds_needs_one_object_in_all() -> N
     p = Progress(sel, parse_conditions(["create"]))
     p.replace("w0", [])
     assert p.replace("w1", [cm("s")]) == ["secret/s condition met"] and p.done
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["wait", "--for=create"], "error: You must provide one or more resources by argument or filename.\n"),
+        (["wait", "cm/a"], "error: unrecognized condition: []\n"),
+        (["wait", "cm/a", "--for=ready"], 'error: unrecognized condition: "ready"\n'),
+        (
+            ["wait", "-f", "x.yaml", "cm/a", "--for=create"],
+            "error: resource/name arguments cannot be provided when a path is specified\n",
+        ),
+        (
+            ["wait", "cm/a", "--for=create", "--timeout=soon"],
+            'error: invalid argument "soon" for "--timeout" flag: time: invalid duration "soon"\n',
+        ),
+    ],
+)
+def test_usage_errors_before_any_request(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from kates_cli.cli.app import main
+    from kates_cli.errors import ExitCode
+
+    assert main(args) == ExitCode.USAGE
+    assert capsys.readouterr().err.startswith(message)
