@@ -23,14 +23,16 @@ import typer
 from ..errors import KatesError, TimedOut, UsageError
 from . import completion
 from .state import State
-from .waitfor import Progress, Watched, parse_conditions
+from .waitfor import Condition, Printer, Progress, Target, Watched, met_line, parse_conditions
 
 if TYPE_CHECKING:
     from ..core.accumulator import Entry
     from ..core.client import Client
     from ..core.mapping import ResourceRef
+    from .jsonpath import JSONPath
 
 WEEK = 7 * 24 * 3600.0  # kubectl: a negative --timeout waits a week
+FORMATS = ("json", "yaml", "name", "jsonpath", "jsonpath-as-json", "jsonpath-file")
 
 
 def register(app: typer.Typer) -> None:
@@ -77,6 +79,14 @@ def wait(
         click_type=completion.MANIFEST_FILES,
     ),
     recursive: bool = typer.Option(False, "--recursive", "-R", help="With -f DIR: read its subdirectories too."),
+    output: str | None = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="Print each object met instead of `KIND/NAME condition met`: json, yaml, name, jsonpath=TEMPLATE, "
+        "jsonpath-as-json=TEMPLATE or jsonpath-file=PATH (a deleted object as last seen).",
+        autocompletion=completion.formats(*FORMATS),
+    ),
 ) -> None:
     """Wait for a condition on one or many objects.
 
@@ -91,6 +101,8 @@ def wait(
     and neither --for=create nor --for=delete was asked.
     """
     state: State = ctx.obj
+    printer = _printer(output)
+    newline = not (output or "").startswith("jsonpath=") and not (output or "").startswith("jsonpath-file=")
     conditions = parse_conditions(list(for_ or []))
     from .durations import parse_duration
 
@@ -130,11 +142,44 @@ def wait(
                     watched.append(_watched(len(watched), ref, ns, [name]))
             else:
                 watched.append(_watched(len(watched), ref, ns, []))
-    progress = Progress([w for w, _, _ in watched], conditions, any_=any_, once=seconds == 0)
+    progress = Progress([w for w, _, _ in watched], conditions, any_=any_, once=seconds == 0, printer=printer)
     if seconds == 0:
-        _check_once(state, client, watched, progress, selector, field_selector)
+        _check_once(state, client, watched, progress, selector, field_selector, newline)
         return
-    _follow(state, client, watched, progress, selector, field_selector, seconds)
+    _follow(state, client, watched, progress, selector, field_selector, seconds, newline)
+
+
+def _printer(output: str | None) -> Printer:
+    """The text for each condition met: kubectl's line, or the object in the -o format kubectl wait offers."""
+    if not output:
+        return met_line
+    from . import render
+    from .get import parse_output
+
+    out = parse_output(output)
+    if out.format not in ("json", "yaml", "name", "jsonpath", "jsonpath-as-json"):
+        raise UsageError(
+            f'unable to match a printer suitable for the output format "{output}"',
+            hint="allowed formats are: " + ", ".join(FORMATS),
+        )
+    documents = [0]
+
+    def show(target: Target, obj: dict[str, Any] | None, condition: Condition | None) -> str:
+        if out.format == "name" or obj is None:
+            return target.name
+        meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k != "managedFields"}  # kubectl hides them
+        obj = {**obj, "metadata": meta}
+        if out.format == "json":
+            return render.to_json(obj).rstrip("\n")
+        if out.format == "yaml":
+            documents[0] += 1
+            return ("---\n" if documents[0] > 1 else "") + render.to_yaml(obj).rstrip("\n")
+        path: JSONPath = out.columns[0][1]
+        if out.format == "jsonpath":
+            return path.render(obj)  # as kubectl: nothing after it (`{.x}{"\\n"}` is the user's to write)
+        return path.render_json(obj).rstrip("\n")
+
+    return show
 
 
 Followed = tuple[Watched, "ResourceRef", str]  # what progress knows, the kind, the field selector of its stream
@@ -160,9 +205,10 @@ def _manifest_watched(state: State, paths: list[str], recursive: bool) -> tuple[
     return client, watched
 
 
-def _emit(state: State, lines: list[str]) -> None:
+def _emit(state: State, lines: list[str], newline: bool) -> None:
     if lines:
-        state.env.stdout.write("".join(line + "\n" for line in lines))
+        end = "\n" if newline else ""
+        state.env.stdout.write("".join(line + end for line in lines))
         state.env.stdout.flush()
 
 
@@ -199,6 +245,7 @@ def _check_once(
     progress: Progress,
     selector: str | None,
     field_selector: str | None,
+    newline: bool,
 ) -> None:
     """`--timeout=0`: one list per stream, one check."""
     lines: list[str] = []
@@ -214,7 +261,7 @@ def _check_once(
         ):
             items += page.get("items") or []
         lines += progress.replace(w.id, items)
-    _emit(state, lines)
+    _emit(state, lines, newline)
     if progress.failure is not None:
         _finish(state, progress)
     if not progress.done:
@@ -255,6 +302,7 @@ def _follow(
     selector: str | None,
     field_selector: str | None,
     seconds: float,
+    newline: bool,
 ) -> None:
     from ..core.accumulator import Query, QueryState
     from ..core.watch import Stream
@@ -280,7 +328,7 @@ def _follow(
     try:
         with changed:
             while True:
-                _emit(state, lines)
+                _emit(state, lines, newline)
                 del lines[:]
                 if progress.failure is not None:
                     _finish(state, progress)

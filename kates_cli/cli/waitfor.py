@@ -27,6 +27,7 @@ Invariants:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -195,10 +196,30 @@ class Target:
         return f"{self.watched.kind_group}/{self.key[1]}"
 
 
-class Progress:
-    """The wait's state: the objects each stream sees, the objects waited on, and the cursor over them."""
+def met_line(target: Target, obj: KubeObject | None, condition: Condition | None) -> str:
+    """kubectl's line for a condition met; with --any (`condition` given), which one."""
+    return f"{target.name} condition met" + (f": {condition.text}" if condition is not None else "")
 
-    def __init__(self, watched: list[Watched], conditions: list[Condition], *, any_: bool = False, once: bool = False):
+
+Printer = Callable[[Target, "KubeObject | None", "Condition | None"], str]
+
+
+class Progress:
+    """The wait's state: the objects each stream sees, the objects waited on, and the cursor over them. `printer`
+    makes the text for a condition met from the object as last seen (None if never seen) and, with --any, the
+    condition that held (kubectl's -o)."""
+
+    def __init__(
+        self,
+        watched: list[Watched],
+        conditions: list[Condition],
+        *,
+        any_: bool = False,
+        once: bool = False,
+        printer: Printer = met_line,
+    ):
+        self.printer = printer
+        self.last: dict[tuple[str, Key], KubeObject] = {}  # each object as last seen, for -o after a delete
         self.watched = watched
         self.conditions = conditions
         self.any = any_
@@ -217,6 +238,7 @@ class Progress:
     def replace(self, stream: str, objects: list[KubeObject]) -> list[str]:
         """A stream's complete set (its bootstrap, or a relist after a restart or a 410)."""
         self.seen[stream] = {_key(o): o for o in objects}
+        self.last.update(((stream, key), o) for key, o in self.seen[stream].items())
         return self._advance()
 
     def event(self, stream: str, event_type: str, obj: KubeObject) -> list[str]:
@@ -226,6 +248,7 @@ class Progress:
             held.pop(_key(obj), None)
         else:
             held[_key(obj)] = obj
+            self.last[(stream, _key(obj))] = obj
         return self._advance()
 
     @property
@@ -257,7 +280,7 @@ class Progress:
                         if self._passed_over(target):
                             continue
                         return lines
-                    lines.append(f"{target.name} condition met: {held.text}")
+                    lines.append(self.printer(target, self._last(target), held))
                     self.cursor += 1
                     continue
                 cond = self.conditions[target.next]
@@ -267,7 +290,7 @@ class Progress:
                     if self._passed_over(target):
                         continue
                     return lines
-                lines.append(f"{target.name} condition met")
+                lines.append(self.printer(target, self._last(target), None))
                 target.next += 1
                 if target.next == len(self.conditions):
                     self.cursor += 1
@@ -277,6 +300,9 @@ class Progress:
         if self.missing:  # the others are done: now the missing ones are reported
             self.failure = self.missing[-1]
         return lines
+
+    def _last(self, target: Target) -> KubeObject | None:
+        return self.last.get((target.watched.id, target.key))
 
     def _passed_over(self, target: Target) -> bool:
         """With --timeout=0, an object not met is noted and the next one checked (kubectl checks each once)."""

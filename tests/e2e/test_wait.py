@@ -395,3 +395,13 @@ def test_wait_selection_and_manifests_match_kubectl(
         assert theirs.code == 1 and len(theirs.err.splitlines()) > 1, (args, theirs)
         want = "".join(f"error: {line}\n" for line in theirs.err.splitlines())
         assert (ours.code, ours.out, ours.err) == (ExitCode.TIMEOUT, theirs.out, want), (args, ours)
+
+
+def test_wait_output_formats_match_kubectl(cluster: ControlPlane, ns: str, kates: Runner, kubectl: Runner) -> None:
+    for name in ("a", "b"):
+        create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": name}, "data": {"x": "1"}})
+    for output in ("name", "json", "yaml", "jsonpath={.metadata.name}", "jsonpath-as-json={.data}"):
+        args = ["wait", "cm/a", "cm/b", "--for=jsonpath={.data.x}=1", "-o", output, "-n", ns]
+        theirs, ours = kubectl(*args), kates(*args)
+        assert theirs.code == 0 and theirs.out and theirs.err == "", (output, theirs)
+        assert (ours.code, ours.out, ours.err) == (0, theirs.out, ""), (output, ours)
