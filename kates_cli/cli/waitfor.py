@@ -271,10 +271,8 @@ class Progress:
                     self.cursor += 1
                     continue
                 obj = self.seen.get(target.watched.id, {}).get(target.key)
-                if obj is not None and target.uid and _uid(obj) != target.uid:
-                    obj = None  # deleted and created again: the object the wait took is gone
                 if self.any:
-                    held = next((c for c in self.conditions if c.holds(obj)), None)
+                    held = next((c for c in self.conditions if c.holds(self._seen_as(c, target, obj))), None)
                     if held is None:
                         self._absent(target, obj)
                         if self._passed_over(target):
@@ -284,7 +282,7 @@ class Progress:
                     self.cursor += 1
                     continue
                 cond = self.conditions[target.next]
-                if not cond.holds(obj):
+                if not cond.holds(self._seen_as(cond, target, obj)):
                     if cond.kind != "delete":
                         self._absent(target, obj)
                     if self._passed_over(target):
@@ -300,6 +298,14 @@ class Progress:
         if self.missing:  # the others are done: now the missing ones are reported
             self.failure = self.missing[-1]
         return lines
+
+    @staticmethod
+    def _seen_as(cond: Condition, target: Target, obj: KubeObject | None) -> KubeObject | None:
+        """For `delete`, an object with another uid than the one the wait took was deleted and created again: the
+        object waited on is gone. Every other condition is about the object of that name now."""
+        if cond.kind == "delete" and obj is not None and target.uid and _uid(obj) != target.uid:
+            return None
+        return obj
 
     def _last(self, target: Target) -> KubeObject | None:
         return self.last.get((target.watched.id, target.key))

@@ -181,3 +181,11 @@ def test_usage_errors_before_any_request(args: list[str], message: str, capsys: 
 
     assert main(args) == ExitCode.USAGE
     assert capsys.readouterr().err.startswith(message)
+
+
+def test_a_condition_is_about_the_object_of_that_name_now() -> None:
+    p = Progress([named("a")], parse_conditions(["create", "jsonpath={.data.x}=1"]))
+    p.replace("w0", [cm("a", uid="u1")])
+    p.event("w0", "DELETED", cm("a", uid="u1"))
+    assert p.failure is None  # with --for=create, a missing object is waited for
+    assert p.event("w0", "ADDED", cm("a", uid="u2", data={"x": "1"})) == ["configmap/a condition met"] and p.done
