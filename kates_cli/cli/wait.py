@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from .jsonpath import JSONPath
 
 WEEK = 7 * 24 * 3600.0  # kubectl: a negative --timeout waits a week
+PER_OBJECT_STREAMS = 10
 FORMATS = ("json", "yaml", "name", "jsonpath", "jsonpath-as-json", "jsonpath-file")
 
 
@@ -137,11 +138,7 @@ def wait(
         watched = []
         for ref, names in refs:
             ns = None if not ref.namespaced or all_namespaces else namespace
-            if names:
-                for name in dict.fromkeys(names):
-                    watched.append(_watched(len(watched), ref, ns, [name]))
-            else:
-                watched.append(_watched(len(watched), ref, ns, []))
+            _add(watched, ref, ns, names)
     progress = Progress([w for w, _, _ in watched], conditions, any_=any_, once=seconds == 0, printer=printer)
     if seconds == 0:
         _check_once(state, client, watched, progress, selector, field_selector, newline)
@@ -185,6 +182,17 @@ def _printer(output: str | None) -> Printer:
 Followed = tuple[Watched, "ResourceRef", str]  # what progress knows, the kind, the field selector of its stream
 
 
+def _add(watched: list[Followed], ref: ResourceRef, ns: str | None, names: list[str]) -> None:
+    """Streams for these objects: one per named object (a `metadata.name` field selector, as kubectl watches each),
+    or, past PER_OBJECT_STREAMS names, one for the kind in the namespace (fewer connections); a selection: one."""
+    unique = list(dict.fromkeys(names))
+    if not unique or len(unique) > PER_OBJECT_STREAMS:
+        watched.append(_watched(len(watched), ref, ns, unique))
+        return
+    for name in unique:
+        watched.append(_watched(len(watched), ref, ns, [name]))
+
+
 def _watched(index: int, ref: ResourceRef, ns: str | None, names: list[str]) -> Followed:
     fields = f"metadata.name={names[0]}" if len(names) == 1 else ""
     w = Watched(f"w{index}", ref.kind_group, ref.resource, ref.group_resource, ns, names)
@@ -196,12 +204,14 @@ def _manifest_watched(state: State, paths: list[str], recursive: bool) -> tuple[
 
     client, refs = manifest_targets(state, paths, recursive)
     assert isinstance(client, PerObjectClient)  # it knows each object's namespace
-    watched: list[Followed] = []
+    groups: dict[tuple[ResourceRef, str | None], list[str]] = {}  # in manifest order
     for ref, names in refs:
         for name in names:
             ns = client._namespace_of(ref, name) if ref.namespaced else None
-            if not any(w.names == [name] and w.namespace == ns and r == ref for w, r, _ in watched):
-                watched.append(_watched(len(watched), ref, ns, [name]))
+            groups.setdefault((ref, ns), []).append(name)
+    watched: list[Followed] = []
+    for (ref, ns), names in groups.items():
+        _add(watched, ref, ns, names)
     return client, watched
 
 

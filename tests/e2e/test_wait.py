@@ -405,3 +405,19 @@ def test_wait_output_formats_match_kubectl(cluster: ControlPlane, ns: str, kates
         theirs, ours = kubectl(*args), kates(*args)
         assert theirs.code == 0 and theirs.out and theirs.err == "", (output, theirs)
         assert (ours.code, ours.out, ours.err) == (0, theirs.out, ""), (output, ours)
+
+
+def test_wait_on_many_named_objects(cluster: ControlPlane, ns: str, cache_dir: Path) -> None:
+    """Past 10 names of a kind, kates follows one watch of the kind in the namespace instead of one per object: the
+    objects are still taken, and printed, in the order given."""
+    names = [f"n{i}" for i in range(12)]
+    for name in names:
+        create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": name}})
+    argv = [*KATES, "wait", "cm", *names, "--for=delete", "--timeout=60s", "-n", ns]
+    run = started(cluster, cache_dir, argv, "configmaps")
+    for name in reversed(names):
+        code, body = cluster.request("DELETE", f"/api/v1/namespaces/{ns}/configmaps/{name}")
+        assert code == 200, body
+    result = run.result()
+    assert (result.code, result.err) == (0, ""), result
+    assert result.out == "".join(f"configmap/{name} condition met\n" for name in names)
