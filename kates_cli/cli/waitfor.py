@@ -14,15 +14,19 @@ kubectl's rules (k8s.io/kubectl pkg/cmd/wait, 1.37), reproduced:
   (NotFound) reported after the others were waited for, unless `--for=create` is asked. An object that disappears
   while a condition other than delete is waited on is an error too, unless `--for=create` was asked.
 - `delete` holds once the object was seen absent, or with another uid (deleted and created again) after the wait
-  took it: every change is fed in order, so a delete followed at once by a create is still seen.
+  took it: every change is fed in order, so a delete followed at once by a create is still seen. Every other
+  condition is about the object of that name as it is now.
 
 kates's additions: with `any_` (`--any`) an object is done when one of the conditions holds, and the line says
 which (`job.batch/pi condition met: condition=Failed`); the objects may be of several kinds.
 
 Invariants:
-- `Progress` changes only through `sync`, `replace` and `event`, each returning the lines to print, in order; it is
-  `done` when every object is, and `failure` holds the first error that ends the wait.
-- Nothing here blocks or reads a clock: the caller owns the deadline and asks `timeout_message` when it passes.
+- `Progress` changes only through `replace` (a stream's complete set) and `event` (one change), each returning the
+  texts to print, in order (its `printer` makes them: kubectl's line, or the object for -o); it is `done` when every
+  object is, and `failure` holds the first error that ends the wait.
+- A condition another condition of the same object follows is never printed twice, and no object is printed before
+  the one before it is done (kubectl waits on them one after the other).
+- Nothing here blocks or reads a clock: the caller owns the deadline and asks `timeout_messages` when it passes.
 """
 
 from __future__ import annotations
