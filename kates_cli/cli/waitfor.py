@@ -351,7 +351,7 @@ class Progress:
                     targets.append(target)
             else:
                 targets += [Target(w, key, _uid(held[key])) for key in sorted(held)]
-        if self.create and not self.any and not targets and not missing:
+        if self.create and not targets and not missing:
             return False  # kubectl waits for its selection to find something, across every kind asked
         if not targets and not missing and not self.delete:
             self.failure = KatesError("no matching resources found")

@@ -189,3 +189,10 @@ def test_a_condition_is_about_the_object_of_that_name_now() -> None:
     p.event("w0", "DELETED", cm("a", uid="u1"))
     assert p.failure is None  # with --for=create, a missing object is waited for
     assert p.event("w0", "ADDED", cm("a", uid="u2", data={"x": "1"})) == ["configmap/a condition met"] and p.done
+
+
+def test_any_with_create_waits_for_a_selection_to_find_something() -> None:
+    sel = Watched("w0", "configmap", "configmaps", "configmaps", "ns")
+    p = Progress([sel], parse_conditions(["create", "condition=Ready"]), any_=True)
+    assert p.replace("w0", []) == [] and p.failure is None and not p.done
+    assert p.event("w0", "ADDED", cm("a")) == ["configmap/a condition met: create"] and p.done
