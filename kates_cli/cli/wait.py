@@ -204,14 +204,25 @@ def _manifest_watched(state: State, paths: list[str], recursive: bool) -> tuple[
 
     client, refs = manifest_targets(state, paths, recursive)
     assert isinstance(client, PerObjectClient)  # it knows each object's namespace
-    groups: dict[tuple[ResourceRef, str | None], list[str]] = {}  # in manifest order
-    for ref, names in refs:
-        for name in names:
-            ns = client._namespace_of(ref, name) if ref.namespaced else None
-            groups.setdefault((ref, ns), []).append(name)
+    objects = [
+        (ref, client._namespace_of(ref, name) if ref.namespaced else None, name)
+        for ref, names in refs
+        for name in names
+    ]
+    groups: dict[tuple[ResourceRef, str | None], list[str]] = {}
+    for ref, ns, name in objects:
+        groups.setdefault((ref, ns), []).append(name)
     watched: list[Followed] = []
-    for (ref, ns), names in groups.items():
-        _add(watched, ref, ns, names)
+    taken: set[tuple[ResourceRef, str | None, str]] = set()
+    for ref, ns, name in objects:  # in manifest order, as kubectl takes them
+        names = list(dict.fromkeys(groups[(ref, ns)]))
+        if len(names) > PER_OBJECT_STREAMS:  # one stream for the kind, where the first of them stands
+            if (ref, ns, "") not in taken:
+                taken.add((ref, ns, ""))
+                watched.append(_watched(len(watched), ref, ns, names))
+        elif (ref, ns, name) not in taken:
+            taken.add((ref, ns, name))
+            watched.append(_watched(len(watched), ref, ns, [name]))
     return client, watched
 
 

@@ -382,6 +382,7 @@ def test_wait_selection_and_manifests_match_kubectl(
     manifest = tmp_path / "cms.yaml"
     manifest.write_text(
         "kind: ConfigMap\napiVersion: v1\nmetadata: {name: z}\n---\n"
+        f"{{kind: Namespace, apiVersion: v1, metadata: {{name: {ns}}}}}\n---\n"  # kinds interleaved: kept in order
         "{kind: ConfigMap, apiVersion: v1, metadata: {name: x}}\n"
     )
     for args in (
