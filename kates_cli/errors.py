@@ -27,6 +27,7 @@ class ExitCode(IntEnum):
     INVALID = 8  # 422: the server rejected the object as invalid
     HOOK_FAILED = 9  # a watch hook failed more often than allowed
     FENCED = 10  # a write inside a leader's hook refused: no permit from a watcher holding its lease
+    TIMEOUT = 11  # `kates wait`: the time ran out before the conditions held (--timeout=0: they did not hold)
     INTERRUPTED = 130  # SIGINT / SIGTERM
     BROKEN_PIPE = 141  # stdout's reader went away (`kates get ... | head -1`); a shell shows 141 for SIGPIPE too
 
@@ -129,6 +130,12 @@ class Fenced(KatesError):
     server."""
 
     exit_code = ExitCode.FENCED
+
+
+class TimedOut(KatesError):
+    """`kates wait` gave up: its --timeout passed (or, with --timeout=0, a condition did not hold)."""
+
+    exit_code = ExitCode.TIMEOUT
 
 
 class PartialFailure(KatesError):

@@ -44,6 +44,7 @@ COMMANDS = {
     "logs": "logs",
     "watch": "watch",
     "replay": "replay",
+    "wait": "wait",
     "rbac": "rbac",
     "completion": "completion",
 }

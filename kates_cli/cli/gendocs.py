@@ -37,6 +37,7 @@ EXIT_CODES = [
         "a write in a leader's hook not sent: no permit from a watcher holding its lease; or a write in a kates "
         "replay hook without --allow-writes",
     ),
+    (ExitCode.TIMEOUT, "wait: the --timeout passed before the conditions held"),
     (ExitCode.INTERRUPTED, "SIGINT or SIGTERM"),
 ]
 

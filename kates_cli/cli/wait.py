@@ -1,0 +1,367 @@
+"""`kates wait`: wait until conditions hold on objects, as kubectl wait does, over the resilient watch.
+
+Invariants:
+- The rules (which `--for`, what holds, what is printed, in which order) are waitfor.py's; this module builds the
+  streams, feeds their changes into `waitfor.Progress` one at a time under one lock, prints the lines it returns,
+  and owns the deadline.
+- Every kind (and every named object, by a `metadata.name` field selector, as kubectl watches it) is followed by a
+  core watch stream, so a dropped connection or an API server restart resumes or relists instead of ending the
+  wait; a relist is compared with what was held, so an object deleted meanwhile counts as deleted.
+- `--timeout=0` lists once, checks once, and starts no watch.
+- Exit codes: 0 when every condition was met; TIMEOUT when the time ran out (or, with `--timeout=0`, a condition
+  did not hold); NOT_FOUND when a named object is missing and neither `--for=create` nor `--for=delete` was asked.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from ..errors import KatesError, TimedOut, UsageError
+from . import completion
+from .state import State
+from .waitfor import Condition, Printer, Progress, Target, Watched, met_line, parse_conditions
+
+if TYPE_CHECKING:
+    from ..core.accumulator import Entry
+    from ..core.client import Client
+    from ..core.mapping import ResourceRef
+    from .jsonpath import JSONPath
+
+WEEK = 7 * 24 * 3600.0  # kubectl: a negative --timeout waits a week
+PER_OBJECT_STREAMS = 10
+FORMATS = ("json", "yaml", "name", "jsonpath", "jsonpath-as-json", "jsonpath-file")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("wait")(wait)
+
+
+def wait(
+    ctx: typer.Context,
+    args: list[str] = typer.Argument(
+        None, autocompletion=completion.kinds_then_names, metavar="TYPE[/NAME] [NAME...] | TYPE/NAME..."
+    ),
+    for_: list[str] = typer.Option(
+        None,
+        "--for",
+        help="The condition to wait on: create, delete, condition=NAME[=VALUE] (VALUE defaults to true; compared "
+        "without regard to case) or jsonpath='{EXPR}'[=VALUE] (no VALUE: any value). Repeatable: all must hold, "
+        "in the order given (create is waited for first), or one of them with --any.",
+        autocompletion=completion.formats("create", "delete", "condition=", "jsonpath="),
+    ),
+    any_: bool = typer.Option(
+        False,
+        "--any",
+        help="An object is done when one of the --for conditions holds (a Job Complete or Failed); the line printed "
+        "says which.",
+    ),
+    timeout: str = typer.Option(
+        "30s",
+        "--timeout",
+        help="How long to wait before giving up, e.g. 30s or 5m; 0 checks once; a negative value waits a week.",
+    ),
+    all_namespaces: bool = typer.Option(False, "--all-namespaces", "-A", help="Select across all namespaces."),
+    selector: str | None = typer.Option(
+        None, "--selector", "-l", help="Wait on the objects matching this label selector."
+    ),
+    field_selector: str | None = typer.Option(
+        None, "--field-selector", help="Wait on the objects matching this field selector."
+    ),
+    all_: bool = typer.Option(False, "--all", help="Wait on every object of the kinds given."),
+    filenames: list[str] = typer.Option(
+        None,
+        "--filename",
+        "-f",
+        help="Wait on the objects named in these manifests (file, directory or -).",
+        click_type=completion.MANIFEST_FILES,
+    ),
+    recursive: bool = typer.Option(False, "--recursive", "-R", help="With -f DIR: read its subdirectories too."),
+    output: str | None = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="Print each object met instead of `KIND/NAME condition met`: json, yaml, name, jsonpath=TEMPLATE, "
+        "jsonpath-as-json=TEMPLATE or jsonpath-file=PATH (a deleted object as last seen).",
+        autocompletion=completion.formats(*FORMATS),
+    ),
+) -> None:
+    """Wait for a condition on one or many objects.
+
+    Waits until every --for condition holds on every object named (TYPE/NAME, TYPE NAME..., -f FILE) or selected
+    (TYPE with -l, --field-selector or --all), and prints `KIND/NAME condition met` for each condition met, as
+    kubectl wait does. Objects may be of several kinds (`kates wait deploy/web svc/web --for=create`).
+    With --any, one of the --for conditions suffices, and the line says which: `kates wait job/pi --any
+    --for=condition=Complete --for=condition=Failed`.
+
+    The wait follows a watch that survives dropped connections and API server restarts. Exit codes: 0 when
+    met; 11 when the time ran out (--timeout=0: a condition did not hold); 4 when a named object does not exist
+    and neither --for=create nor --for=delete was asked.
+    """
+    state: State = ctx.obj
+    printer = _printer(output)
+    newline = not (output or "").startswith("jsonpath=") and not (output or "").startswith("jsonpath-file=")
+    conditions = parse_conditions(list(for_ or []))
+    from .durations import parse_duration
+
+    seconds = parse_duration(timeout, "--timeout", negative=True)
+    if seconds < 0:
+        seconds = WEEK
+    selecting = bool(selector or field_selector or all_)
+    if filenames:
+        if args:
+            raise UsageError("resource/name arguments cannot be provided when a path is specified")
+        client, watched = _manifest_watched(state, filenames, recursive)
+    else:
+        from .get import parse_targets, resolve_targets
+
+        if not args:
+            raise UsageError(
+                "You must provide one or more resources by argument or filename.",
+                hint="e.g. 'kates wait deploy/web --for=condition=Available', 'kates wait cm -l app=web --for=create', "
+                "'kates wait -f web.yaml --for=delete'",
+            )
+        targets = parse_targets(args)
+        client = state.client()
+        refs = resolve_targets(client, targets)
+        named = any(names for _, names in refs)
+        if named and selecting:
+            raise UsageError("selectors and the all flag cannot be used when passing resource/name arguments")
+        if not named and not selecting:
+            raise UsageError("resource(s) were provided, but no name was specified")
+        if named and all_namespaces:
+            raise UsageError("a resource cannot be retrieved by name across all namespaces")
+        namespace = state.namespace or client.namespace
+        watched = []
+        for ref, names in refs:
+            ns = None if not ref.namespaced or all_namespaces else namespace
+            _add(watched, ref, ns, names)
+    progress = Progress([w for w, _, _ in watched], conditions, any_=any_, once=seconds == 0, printer=printer)
+    if seconds == 0:
+        _check_once(state, client, watched, progress, selector, field_selector, newline)
+        return
+    _follow(state, client, watched, progress, selector, field_selector, seconds, newline)
+
+
+def _printer(output: str | None) -> Printer:
+    """The text for each condition met: kubectl's line, or the object in the -o format kubectl wait offers."""
+    if not output:
+        return met_line
+    from . import render
+    from .get import parse_output
+
+    out = parse_output(output)
+    if out.format not in ("json", "yaml", "name", "jsonpath", "jsonpath-as-json"):
+        raise UsageError(
+            f'unable to match a printer suitable for the output format "{output}"',
+            hint="allowed formats are: " + ", ".join(FORMATS),
+        )
+    documents = [0]
+
+    def show(target: Target, obj: dict[str, Any] | None, condition: Condition | None) -> str:
+        if out.format == "name" or obj is None:
+            return target.name
+        meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k != "managedFields"}  # kubectl hides them
+        obj = {**obj, "metadata": meta}
+        if out.format == "json":
+            return render.to_json(obj).rstrip("\n")
+        if out.format == "yaml":
+            documents[0] += 1
+            return ("---\n" if documents[0] > 1 else "") + render.to_yaml(obj).rstrip("\n")
+        path: JSONPath = out.columns[0][1]
+        if out.format == "jsonpath":
+            return path.render(obj)  # as kubectl: nothing after it (`{.x}{"\\n"}` is the user's to write)
+        return path.render_json(obj).rstrip("\n")
+
+    return show
+
+
+Followed = tuple[Watched, "ResourceRef", str]  # what progress knows, the kind, the field selector of its stream
+
+
+def _add(watched: list[Followed], ref: ResourceRef, ns: str | None, names: list[str]) -> None:
+    """Streams for these objects: one per named object (a `metadata.name` field selector, as kubectl watches each),
+    or, past PER_OBJECT_STREAMS names, one for the kind in the namespace (fewer connections); a selection: one."""
+    unique = list(dict.fromkeys(names))
+    if not unique or len(unique) > PER_OBJECT_STREAMS:
+        watched.append(_watched(len(watched), ref, ns, unique))
+        return
+    for name in unique:
+        watched.append(_watched(len(watched), ref, ns, [name]))
+
+
+def _watched(index: int, ref: ResourceRef, ns: str | None, names: list[str]) -> Followed:
+    fields = f"metadata.name={names[0]}" if len(names) == 1 else ""
+    w = Watched(f"w{index}", ref.kind_group, ref.resource, ref.group_resource, ns, names)
+    return w, ref, fields
+
+
+def _manifest_watched(state: State, paths: list[str], recursive: bool) -> tuple[Client, list[Followed]]:
+    from .getfile import PerObjectClient, manifest_targets
+
+    client, refs = manifest_targets(state, paths, recursive)
+    assert isinstance(client, PerObjectClient)  # it knows each object's namespace
+    objects = [
+        (ref, client._namespace_of(ref, name) if ref.namespaced else None, name)
+        for ref, names in refs
+        for name in names
+    ]
+    groups: dict[tuple[ResourceRef, str | None], list[str]] = {}
+    for ref, ns, name in objects:
+        groups.setdefault((ref, ns), []).append(name)
+    watched: list[Followed] = []
+    taken: set[tuple[ResourceRef, str | None, str]] = set()
+    for ref, ns, name in objects:  # in manifest order, as kubectl takes them
+        names = list(dict.fromkeys(groups[(ref, ns)]))
+        if len(names) > PER_OBJECT_STREAMS:  # one stream for the kind, where the first of them stands
+            if (ref, ns, "") not in taken:
+                taken.add((ref, ns, ""))
+                watched.append(_watched(len(watched), ref, ns, names))
+        elif (ref, ns, name) not in taken:
+            taken.add((ref, ns, name))
+            watched.append(_watched(len(watched), ref, ns, [name]))
+    return client, watched
+
+
+def _emit(state: State, lines: list[str], newline: bool) -> None:
+    if lines:
+        end = "\n" if newline else ""
+        state.env.stdout.write("".join(line + end for line in lines))
+        state.env.stdout.flush()
+
+
+def _finish(state: State, progress: Progress) -> None:
+    """The wait ended with a failure: the named objects missing are all reported, the last one raised."""
+    failure = progress.failure
+    assert failure is not None
+    if failure in progress.missing:
+        for other in progress.missing[:-1]:
+            state.env.stderr.write(f"error: {other.message}\n")
+    raise failure
+
+
+def _timed_out(state: State, progress: Progress) -> None:
+    """One `error:` line per object not done (kubectl reports each), the last one raised."""
+    messages = progress.timeout_messages()
+    for message in messages[:-1]:
+        state.env.stderr.write(f"error: {message}\n")
+    raise TimedOut(messages[-1])
+
+
+def _selectors(
+    w: Watched, fields: str, selector: str | None, field_selector: str | None
+) -> tuple[str | None, str | None]:
+    if w.names:
+        return None, fields
+    return selector or None, field_selector or None
+
+
+def _check_once(
+    state: State,
+    client: Client,
+    watched: list[Followed],
+    progress: Progress,
+    selector: str | None,
+    field_selector: str | None,
+    newline: bool,
+) -> None:
+    """`--timeout=0`: one list per stream, one check."""
+    lines: list[str] = []
+    for w, ref, fields in watched:
+        labels, fsel = _selectors(w, fields, selector, field_selector)
+        items: list[dict[str, Any]] = []
+        for page in client.list_pages(
+            ref,
+            w.namespace,
+            label_selector=labels,
+            field_selector=fsel,
+            all_namespaces=w.namespace is None and ref.namespaced,
+        ):
+            items += page.get("items") or []
+        lines += progress.replace(w.id, items)
+    _emit(state, lines, newline)
+    if progress.failure is not None:
+        _finish(state, progress)
+    if not progress.done:
+        _timed_out(state, progress)
+
+
+class _Feed:
+    """One stream's sink: every change goes into the shared progress, under the shared lock, in order."""
+
+    def __init__(self, stream_id: str, progress: Progress, changed: threading.Condition, lines: list[str]):
+        self.id, self.progress, self.changed, self.lines = stream_id, progress, changed, lines
+        self.error: KatesError | None = None
+
+    def replace(self, query: str, entries: list[Entry], rv: str) -> None:
+        with self.changed:
+            self.lines += self.progress.replace(self.id, [e.obj for e in entries])
+            self.changed.notify_all()
+
+    def event(self, query: str, event_type: str, entry: Entry) -> None:
+        with self.changed:
+            self.lines += self.progress.event(self.id, event_type, entry.obj)
+            self.changed.notify_all()
+
+    def bookmark(self, query: str, rv: str) -> None:
+        pass
+
+    def fail(self, error: KatesError) -> None:
+        with self.changed:
+            self.error = error
+            self.changed.notify_all()
+
+
+def _follow(
+    state: State,
+    client: Client,
+    watched: list[Followed],
+    progress: Progress,
+    selector: str | None,
+    field_selector: str | None,
+    seconds: float,
+    newline: bool,
+) -> None:
+    from ..core.accumulator import Query, QueryState
+    from ..core.watch import Stream
+    from .watch import stderr_notice
+
+    deadline = time.monotonic() + seconds
+    changed = threading.Condition()
+    lines: list[str] = []
+    notice = stderr_notice(state)
+    feeds: list[_Feed] = []
+    streams: list[Stream] = []
+    for w, ref, fields in watched:
+        labels, fsel = _selectors(w, fields, selector, field_selector)
+        query = Query(w.id, ref.group_resource, w.namespace, labels, fsel)
+        feed = _Feed(w.id, progress, changed, lines)
+        feeds.append(feed)
+        qstate = QueryState(query, ref.group, ref.resource, ref.api_version, ref.kind)
+        qstate.title = f"{ref.kind_group}" + (f"/{w.names[0]}" if w.names else "")
+        qstate.hint = "kates wait needs the list and watch verbs on every kind it waits on"
+        streams.append(Stream(client.transport, client.discovery, feed, qstate, ref, notice=notice))
+    for s in streams:
+        s.start()
+    try:
+        with changed:
+            while True:
+                _emit(state, lines, newline)
+                del lines[:]
+                if progress.failure is not None:
+                    _finish(state, progress)
+                if progress.done:
+                    return  # even if a stream failed since (a deleted CRD: its objects were reported deleted first)
+                failed = next((f.error for f in feeds if f.error is not None), None)
+                if failed is not None:
+                    raise failed
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    _timed_out(state, progress)
+                changed.wait(left)
+    finally:
+        for s in streams:
+            s.stop()
