@@ -549,7 +549,7 @@ class Client:
         bound), each with its own stream started with the same options."""
         from .accumulator import Accumulator, QueryState
         from .dependencies import DependencySink, DependencySource, resource_ref
-        from .watch import Stream
+        from .watch import Sink, Stream
 
         states: list[QueryState] = []
         refs: list[ResourceRef | None] = []
@@ -578,27 +578,10 @@ class Client:
             acc.record_write(verb, ref.group, ref.resource, obj)
 
         self.write_listeners.append(listener)
-        streams = [
-            Stream(
-                self.transport,
-                self.discovery,
-                acc,
-                state,
-                ref,
-                stall_timeout=stall_timeout,
-                server_timeout=server_timeout,
-                notice=notice,
-                observer=observer,
-                backoff_cap=backoff_cap,
-                wait_for_kind=wait_for_kinds,
-                gate=gate,
-                streaming=streaming,
-            )
-            for state, ref in zip(states, refs, strict=True)
-        ]
 
-        def start_dependency(state: QueryState, ref: ResourceRef, sink: DependencySink) -> Stream:
-            stream = Stream(
+        def stream(sink: Sink, state: QueryState, ref: ResourceRef | None, wait_for_kind: bool = False) -> Stream:
+            """A stream of `state` into `sink`, set as every stream of this watch is (a query's or a dependency's)."""
+            return Stream(
                 self.transport,
                 self.discovery,
                 sink,
@@ -609,11 +592,17 @@ class Client:
                 notice=notice,
                 observer=observer,
                 backoff_cap=backoff_cap,
+                wait_for_kind=wait_for_kind,
                 gate=gate,
                 streaming=streaming,
             )
-            stream.start()
-            return stream
+
+        streams = [stream(acc, state, ref, wait_for_kinds) for state, ref in zip(states, refs, strict=True)]
+
+        def start_dependency(state: QueryState, ref: ResourceRef, sink: DependencySink) -> Stream:
+            started = stream(sink, state, ref)
+            started.start()
+            return started
 
         acc.source = DependencySource(
             resolve=self.resolve,
