@@ -34,12 +34,26 @@ if TYPE_CHECKING:  # the core is imported when a command runs, not for --help
     from ..core.mapping import ResourceRef
     from .hookreads import HookReads
 
-OUTPUTS = ("wide", "json", "yaml", "name", "jsonpath=", "jsonpath-as-json=", "custom-columns=", "custom-columns-file=")
+OUTPUTS = (
+    "wide",
+    "json",
+    "yaml",
+    "name",
+    "jsonpath=",
+    "jsonpath-as-json=",
+    "custom-columns=",
+    "custom-columns-file=",
+    "go-template=",
+    "go-template-file=",
+    "template=",
+)
+TEMPLATE_FORMATS = ("go-template", "go-template-file", "template", "templatefile")
 
 
 @dataclass
 class Output:
-    """A parsed -o value: `format` is table, wide, json, yaml, name, jsonpath, jsonpath-as-json or custom-columns."""
+    """A parsed -o value: `format` is table, wide, json, yaml, name, jsonpath, jsonpath-as-json, custom-columns or
+    go-template (whose `columns[0][1]` is a `gotemplate.GoTemplate`)."""
 
     format: str
     template: str = ""
@@ -50,12 +64,30 @@ class Output:
         return self.format not in ("table", "wide")
 
 
-def parse_output(text: str | None) -> Output:
+def parse_output(text: str | None, template_flag: str | None = None, allow_missing_keys: bool = True) -> Output:
+    """`template_flag` is --template: the template of `-o go-template` (or jsonpath) given without `=`; alone it
+    means go-template, as in kubectl."""
+    if template_flag and not text:
+        text = "go-template"
     if text is None or text == "":
         return Output("table")
     if text in ("wide", "json", "yaml", "name"):
         return Output(text)
     name, eq, template = text.partition("=")
+    if not eq and template_flag and name in (*TEMPLATE_FORMATS, "jsonpath", "jsonpath-file", "jsonpath-as-json"):
+        eq, template = "=", template_flag
+    if eq and name in TEMPLATE_FORMATS:
+        from .gotemplate import GoTemplate
+
+        if name.endswith("file"):
+            try:
+                with open(template, encoding="utf-8") as fh:
+                    template = fh.read()
+            except OSError as exc:
+                raise UsageError(f"cannot read {template}: {exc.strerror}") from exc
+        if not template:
+            raise UsageError("template format specified but no template given")
+        return Output("go-template", template, [("", GoTemplate(template, allow_missing_keys=allow_missing_keys))])
     if eq and name in ("jsonpath", "jsonpath-as-json", "jsonpath-file"):
         from .jsonpath import JSONPath
 
@@ -68,7 +100,7 @@ def parse_output(text: str | None) -> Output:
             name = "jsonpath"
         if not template:
             raise UsageError("template format specified but no template given")
-        return Output(name, template, [("", JSONPath(template))])
+        return Output(name, template, [("", JSONPath(template, allow_missing_keys=allow_missing_keys))])
     if eq and name in ("custom-columns", "custom-columns-file"):
         from .jsonpath import parse_custom_columns, parse_custom_columns_file
 
@@ -156,6 +188,10 @@ GET_FORMATS = (
     "jsonpath-file",
     "custom-columns",
     "custom-columns-file",
+    "go-template",
+    "go-template-file",
+    "template",
+    "templatefile",
     "wide",
 )
 
@@ -179,8 +215,20 @@ def get(
         "--output",
         "-o",
         help="wide, json, yaml, name, jsonpath=TEMPLATE, jsonpath-as-json=TEMPLATE, jsonpath-file=PATH, "
-        "custom-columns=SPEC or custom-columns-file=PATH.",
+        "custom-columns=SPEC, custom-columns-file=PATH, go-template=TEMPLATE (or template=TEMPLATE: Go's "
+        "text/template, as kubectl runs it), go-template-file=PATH or templatefile=PATH.",
         autocompletion=completion.formats(*GET_FORMATS),
+    ),
+    template: str | None = typer.Option(
+        None,
+        "--template",
+        help="The template of -o go-template or -o jsonpath (given without =TEMPLATE); alone it means -o go-template.",
+    ),
+    allow_missing_template_keys: bool = typer.Option(
+        True,
+        "--allow-missing-template-keys/--no-allow-missing-template-keys",
+        help="A key missing from an object prints <no value> (go-template) or nothing (jsonpath); "
+        "=false makes it an error, as in kubectl.",
     ),
     no_headers: bool = typer.Option(False, "--no-headers", help="Print no header line."),
     show_kind: bool = typer.Option(False, "--show-kind", help="Prefix names with their kind, even for one kind."),
@@ -246,7 +294,7 @@ def get(
         raise UsageError("--output-watch-events option can only be used with --watch or --watch-only")
     if stall_timeout is not None and not (watch or watch_only):
         raise UsageError("--stall-timeout option can only be used with --watch or --watch-only")
-    out_fmt = parse_output(output)
+    out_fmt = parse_output(output, template, allow_missing_template_keys)
     if filenames:
         if args:
             raise UsageError(
@@ -449,6 +497,8 @@ def _print_objects(
         out.write(out_fmt.columns[0][1].render(doc))
     elif fmt == "jsonpath-as-json":
         out.write(out_fmt.columns[0][1].render_json(doc))
+    elif fmt == "go-template":
+        out_fmt.columns[0][1].write(out, doc)
 
 
 def _print_tables(

@@ -147,6 +147,8 @@ class KindPrinter:
                 out.write(self.out_fmt.columns[0][1].render(obj))
             elif fmt == "jsonpath-as-json":
                 out.write(self.out_fmt.columns[0][1].render_json(obj))
+            elif fmt == "go-template":
+                self.out_fmt.columns[0][1].write(out, obj)
             elif self.events:  # kubectl: one compact line per event, a Go struct (type, then object; sorted keys)
                 from ..core.accumulator import canonical_json
 

@@ -94,6 +94,7 @@ WATCH_FORMATS = [
     ["-o", "json", "--output-watch-events"],
     ["-o", "jsonpath={.metadata.labels.x}"],
     ["-o", "jsonpath-as-json={.metadata.labels.x}"],
+    ["-o", "go-template={{.metadata.labels.x}}"],
     ["-o", "name", "--output-watch-events"],
     ["-o", "yaml", "--output-watch-events"],
 ]
