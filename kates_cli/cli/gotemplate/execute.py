@@ -7,7 +7,7 @@ import binascii
 import urllib.parse
 from typing import Any
 
-from ..jsonpath.gofmt import _INVALID, _go_quote, _go_type, _is_int, _sprint
+from ..jsonpath.gofmt import _INVALID, _go_quote, _go_type, _is_int
 from .gofmt import go_sprint, printf
 from .parser import (
     Action,
@@ -18,6 +18,7 @@ from .parser import (
     Field,
     Ident,
     Literal,
+    LitInt,
     Loop,
     Nil,
     Node,
@@ -117,7 +118,7 @@ class Executor:
 
     def range(self, n: Branch, dot: Any) -> None:
         val = self.pipe(n.pipe, dot, branch=True)
-        self.node = n.pipe
+        self.node = n.pipe.cmds[-1]
         items: list[tuple[Any, Any]]
         if isinstance(val, list):
             items = list(enumerate(val))
@@ -156,6 +157,7 @@ class Executor:
                 if self.vars[i][0] == name:
                     self.vars[i] = (name, value)
                     return
+            raise self.fail(f"undefined variable: {name}")
         self.vars.append((name, value))
 
     def getvar(self, name: str) -> Any:
@@ -187,6 +189,9 @@ class Executor:
             base = self.arg(first.node, dot)
             self.node = first
             return self.field_chain(base, first.names, first, cmd.args[1:], final, has_final)
+        if isinstance(first, Nil):
+            self.node = first
+            raise self.fail("nil is not a command")
         if len(cmd.args) > 1 or has_final:
             self.node = first
             raise self.fail(f"can't give argument to non-function {node_text(first)}")
@@ -199,7 +204,7 @@ class Executor:
         if isinstance(n, Dot):
             return dot
         if isinstance(n, Nil):
-            raise self.fail("nil is not a command")
+            return None
         if isinstance(n, Var):
             val = self.getvar(n.name)
             return self.field_chain(val, n.names, n, [], None, False) if n.names else val
@@ -263,10 +268,21 @@ class Executor:
                 return final
             return vals[-1]
         args = [self.arg(a, dot) for a in arg_nodes]
+        if name == "len" and args and args[0] is MISSING:
+            self.node = cmd or ident
+            raise self.fail("error calling len: reflect: call of reflect.Value.Type on zero Value")
         args = [None if a is MISSING else a for a in args]  # an invalid value passed to a function is a nil
         if has_final:
             args.append(final)
         self.node = cmd or ident
+        if name == "call" and args:
+            if args[0] is None:
+                raise self.fail("error calling call: call of nil")
+            what = node_text(arg_nodes[0]) if arg_nodes else "<nil>"
+            raise self.fail(f"error calling call: non-function {what} of type {type_name(args[0])}")
+        if name == "base64decode" and len(args) == 1 and not isinstance(args[0], str):
+            self.node = arg_nodes[0] if arg_nodes else self.node
+            raise self.fail(f"wrong type for value; expected string; got {type_name(args[0])}")
         try:
             return _call(name, args)
         except _FuncError as exc:
@@ -277,6 +293,13 @@ class _FuncError(Exception):
     def __init__(self, message: str, calling: bool = True) -> None:
         super().__init__(message)
         self.calling = calling
+
+
+def type_name(v: Any) -> str:
+    """Go's name of a value's type: the template's integer constants are `int`, the data's integers `int64`."""
+    if isinstance(v, LitInt):
+        return "int"
+    return "<nil>" if v is None else _go_type(v)
 
 
 def truth(v: Any) -> bool:
@@ -315,9 +338,10 @@ def _eq(a: Any, b: Any) -> bool:
     if ka == "other" or kb == "other":
         if a is None or b is None:
             return a is None and b is None
-        raise _FuncError("non-comparable types " + _go_type(a) + ": " + _sprint(a) if False else "non-comparable type")
+        bad = b if kb == "other" else a
+        raise _FuncError(f"non-comparable type {printf('%s', [bad])}: {type_name(bad)}")
     if ka != kb:
-        raise _FuncError("incompatible types for comparison")
+        raise _FuncError(f"incompatible types for comparison: {type_name(a)} and {type_name(b)}")
     return bool(a == b)
 
 
@@ -326,7 +350,7 @@ def _lt(a: Any, b: Any) -> bool:
     if ka in ("other", "bool") or kb in ("other", "bool"):
         raise _FuncError("invalid type for comparison")
     if ka != kb:
-        raise _FuncError("incompatible types for comparison")
+        raise _FuncError(f"incompatible types for comparison: {type_name(a)} and {type_name(b)}")
     if isinstance(a, str):
         return bool(a.encode() < str(b).encode())
     return bool(a < b)
@@ -366,7 +390,7 @@ def _call(name: str, args: list[Any]) -> Any:
             elif isinstance(item, dict):
                 if not isinstance(ix, str):
                     raise _FuncError(
-                        f"value has type {_go_type(ix)}; should be string"
+                        f"value has type {type_name(ix)}; should be string"
                         if ix is not None
                         else "value is nil; should be of type string"
                     )
@@ -374,7 +398,7 @@ def _call(name: str, args: list[Any]) -> Any:
             elif item is None:
                 raise _FuncError("index of nil pointer")
             else:
-                raise _FuncError(f"can't index item of type {_go_type(item)}")
+                raise _FuncError(f"can't index item of type {type_name(item)}")
         return item
     if name == "slice":
         if not args:

@@ -38,7 +38,20 @@ def _bad(verb: str, v: Any) -> str:
     return f"%!{verb}({_type(v)}={go_sprint(v)})" if v is not None else f"%!{verb}(<nil>)"
 
 
-def _format(verb: str, flags: str, width: int | None, prec: int | None, v: Any) -> str:
+def _format(verb: str, flags: str, width: int | None, prec: int | None, v: Any, nested: bool = False) -> str:
+    if isinstance(v, list):  # fmt applies the verb to each element (and to each key and value of a map)
+        return "[" + " ".join(_format(verb, flags, width, prec, x, True) for x in v) + "]"
+    if isinstance(v, dict):
+        return (
+            "map["
+            + " ".join(
+                f"{_format(verb, flags, width, prec, k, True)}:{_format(verb, flags, width, prec, v[k], True)}"
+                for k in sorted(v)
+            )
+            + "]"
+        )
+    if v is None and nested:
+        return _pad("<nil>", flags, width)
     if verb in "v":
         if isinstance(v, float):
             return _pad(_go_float(v) if prec is None else f"{v:.{prec}g}", flags, width)

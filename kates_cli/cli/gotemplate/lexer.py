@@ -122,7 +122,7 @@ def _lex_action(src: str, start: int, toks: list[Token]) -> int:
         elif c == ")":
             depth -= 1
             if depth < 0:
-                raise ParseError(f"unexpected right paren {c!r}".replace("')'", "U+0029 ')'"), line)
+                raise ParseError("unexpected right paren", line)
             toks.append(Token("rparen", c, i, line))
             i += 1
         elif c == ",":
@@ -195,7 +195,7 @@ def _lex_action(src: str, start: int, toks: list[Token]) -> int:
             toks.append(Token(kind, word, i, line))
             i = j
         else:
-            raise ParseError(f"unrecognized character in action: {_quote_rune(c)}", line)
+            raise ParseError(f"bad character {_quote_rune(c)}", line)
         # a field chain directly after `)` or a var/field: Go lexes `.x` after these as a field; handled above
 
 

@@ -219,7 +219,9 @@ class _Parser:
                 self.next()
                 if not self.loop_depth:
                     raise self.error(f"{{{{{t.value}}}}} outside {{{{range}}}}", t)
-                self.expect_right(t.value)
+                nxt = self.next()
+                if nxt.kind != "right":
+                    raise self.error(f"unexpected {_desc(nxt)} in {{{{{t.value}}}}}", nxt)
                 return Loop(t.pos, t.value)
         start = self.peek()
         pipe = self.pipeline("command", "right")
@@ -236,10 +238,12 @@ class _Parser:
         else_body: list[Node] | None = None
         if end == "else":
             nxt = self.peek()
-            if nxt.kind == "keyword" and nxt.value in ("if", "with") and kw.value in ("if", "with"):
+            if nxt.kind == "keyword" and nxt.value in ("if", "with"):
+                if kw.value == "range":
+                    raise self.error(f"unexpected {_desc(nxt)} in input", nxt)
                 # {{else if ...}} / {{else with ...}}: a nested branch that shares our {{end}}
                 if nxt.value != kw.value:
-                    raise self.error(f"unexpected {_desc(nxt)} in {{{{else}}}}", nxt)
+                    raise self.error(f"unexpected {_desc(nxt)} in input", nxt)
                 self.next()
                 else_body = [self.branch(nxt)]
             else:
@@ -282,7 +286,7 @@ class _Parser:
             pipe = self.pipeline("template clause", "right")
         else:
             self.next()
-        return TemplateCall(kw.pos, name, pipe)
+        return TemplateCall(t.pos, name, pipe)
 
     # --- pipelines
 
@@ -291,7 +295,6 @@ class _Parser:
         decls: list[str] = []
         is_assign = False
         # declarations: $x := or $x, $y :=
-        j = self.i
         save = self.i
         t = self.peek()
         if t.kind == "var":
@@ -313,13 +316,9 @@ class _Parser:
                 is_assign = op.kind == "assign"
             else:
                 self.i = save
-        del j
         if decls:
             for d in decls:
-                if is_assign:
-                    if d not in self.vars:
-                        raise self.error(f'undefined variable "{d}"', t)
-                else:
+                if not is_assign:  # an assignment to an undeclared variable fails when it runs, as in Go
                     self.vars.append(d)
         cmds: list[Command] = []
         while True:
@@ -327,19 +326,17 @@ class _Parser:
             if t.kind == end:
                 self.next()
                 if not cmds:
-                    raise self.error("missing command", t) if context != "command" or True else None
+                    raise self.error(f"missing value for {context}", t)
                 break
             cmd = self.command(end)
             cmds.append(cmd)
             t = self.peek()
             if t.kind == "pipe":
                 self.next()
-                if self.peek().kind == end:
-                    raise self.error("missing command", t)
                 continue
         for c in cmds[1:]:
             first = c.args[0]
-            if isinstance(first, Literal | Nil | Dot) or (isinstance(first, Literal)):
+            if isinstance(first, Literal | Nil | Dot):
                 raise self.error(f"non executable command in pipeline stage {cmds.index(c) + 1}", start)
         return Pipe(start.pos, decls, is_assign, cmds)
 
@@ -351,13 +348,13 @@ class _Parser:
             if t.kind == "space":
                 self.next(skip_space=False)
                 continue
-            if t.kind in (end, "pipe") or (end == "rparen" and t.kind == "right"):
+            if args and (t.kind in (end, "pipe") or (end == "rparen" and t.kind == "right")):
                 break
             if t.kind == "rparen" and end != "rparen":
                 raise self.error("unexpected right paren", t)
+            if t.kind in ("pipe", "comma", "declare", "assign", "right", "eof", "rparen"):
+                raise self.error(f"unexpected {_desc(t)} in command", t)
             args.append(self.operand())
-        if not args:
-            raise self.error("empty command", start)
         return Command(start.pos, args)
 
     def operand(self) -> Node:
@@ -407,7 +404,7 @@ class _Parser:
             while self.peek(skip_space=False).kind == "field":
                 names.append(self.next(skip_space=False).value[1:])
             if isinstance(node, Literal | Nil | Ident):
-                raise self.error(f"unexpected . after term {node_text(node)!r}".replace("'", '"'), t)
+                raise self.error(f"unexpected . after term {_go_quote_simple(chr(34) + node_text(node) + chr(34))}", t)
             node = Chain(chain_pos, node, names)
         return node
 
@@ -417,11 +414,14 @@ def _nonempty(body: list[Node]) -> bool:
 
 
 def _desc(t: Token) -> str:
-    if t.kind == "right":
-        return "<}}>" if False else '"}}"'
+    """Go's item.String()."""
     if t.kind == "eof":
         return "EOF"
-    return f"<{t.value}>"
+    if t.kind == "keyword":
+        return f"<{t.value}>"
+    value = "}}" if t.kind == "right" else t.value
+    quoted = _go_quote_simple('"' + value + '"')
+    return quoted if len(value) <= 10 else _go_quote_simple('"' + value[:10] + '"') + "..."
 
 
 def _go_quote_simple(raw: str) -> str:
@@ -432,12 +432,15 @@ def _unquote(t: Token, p: _Parser) -> str:
     if t.kind == "rawstring":
         return t.value[1:-1].replace("\r", "")
     body = t.value[1:-1]
-    try:
-        if t.kind == "char":
+    if t.kind == "char":
+        try:
             v = ast.literal_eval("'" + body + "'")
-            if len(v) != 1:
-                raise ValueError
-            return str(v)
+        except (ValueError, SyntaxError):
+            v = ""
+        if len(v) != 1:
+            raise p.error(f"malformed character constant: {t.value}", t)
+        return str(v)
+    try:
         return str(ast.literal_eval('"' + body + '"'))
     except (ValueError, SyntaxError) as exc:
         raise p.error(f"invalid syntax: {t.value}", t) from exc
