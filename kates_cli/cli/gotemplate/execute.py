@@ -465,15 +465,17 @@ def _call(name: str, args: list[Any]) -> Any:
     if name == "exists":
         if not args:
             raise _FuncError("wrong number of args for exists: want at least 1 got 0", calling=False)
-        item = args[0]
+        item = args[0]  # kubectl's exists (cli-runtime printers/jsonpath.go): a null on the way or at the end is false
         for ix in args[1:]:
-            if isinstance(item, dict) and isinstance(ix, str) and ix in item:
-                item = item[ix]
-            elif isinstance(item, list) and _is_int(ix) and 0 <= ix < len(item):
+            if item is None:
+                return False
+            if isinstance(item, dict) and isinstance(ix, str):
+                item = item.get(ix)
+            elif isinstance(item, list | str) and _is_int(ix) and 0 <= ix < len(item):
                 item = item[ix]
             else:
                 return False
-        return True
+        return item is not None
     if name == "base64decode":
         _want(name, args, 1)
         if not isinstance(args[0], str):

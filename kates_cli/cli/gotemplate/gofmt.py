@@ -39,6 +39,8 @@ def _bad(verb: str, v: Any) -> str:
 
 
 def _format(verb: str, flags: str, width: int | None, prec: int | None, v: Any, nested: bool = False) -> str:
+    if verb == "T":
+        return _pad(_type(v), flags, width)
     if isinstance(v, list):  # fmt applies the verb to each element (and to each key and value of a map)
         return "[" + " ".join(_format(verb, flags, width, prec, x, True) for x in v) + "]"
     if isinstance(v, dict):
