@@ -118,7 +118,8 @@ class Executor:
 
     def range(self, n: Branch, dot: Any) -> None:
         val = self.pipe(n.pipe, dot, branch=True)
-        self.node = n.pipe.cmds[-1]
+        last = n.pipe.cmds[-1]
+        self.node = last.args[0] if len(last.args) == 1 else last
         items: list[tuple[Any, Any]]
         if isinstance(val, list):
             items = list(enumerate(val))
