@@ -106,3 +106,9 @@ def test_objects_nested_thousands_deep_print_without_recursion() -> None:
 def test_templates_may_recurse() -> None:
     t = GoTemplate('{{define "r"}}{{if .}}{{len .}}{{template "r" (slice . 1)}}{{end}}{{end}}{{template "r" .l}}')
     assert t.render({"l": [1, 2, 3]}) == "321"
+
+
+def test_a_template_nested_too_deeply_for_python_is_a_usage_error() -> None:
+    assert GoTemplate("{{if .}}" * 50 + "x" + "{{end}}" * 50).render({"a": 1}) == "x"
+    with pytest.raises(UsageError, match="nested too deeply"):
+        GoTemplate("{{if .}}" * 5000 + "x" + "{{end}}" * 5000)

@@ -12,7 +12,8 @@ Invariants:
   a `UsageError` with kubectl's message (`error executing template "TEXT": template: output:L:C: executing ...`).
 - Printing a value (maps as `map[k:v]` in key order, lists as `[a b]`, nil as `<nil>`) walks an explicit stack, so
   deeply nested objects print without Python recursion. Template nesting (`{{template}}` calling itself) is bounded
-  by Go's limit, not Python's.
+  by Go's limit, not Python's. The parser and the executor recurse on the template's own nesting (`{{if}}` inside
+  `{{range}}` ...): a template nested some hundreds of levels deep is refused with a `UsageError`, never a traceback.
 - This package imports only the standard library, `kates_cli.errors` and `..jsonpath.gofmt`.
 """
 
@@ -35,6 +36,10 @@ class GoTemplate:
             self.body, self.templates = parse(template)
         except ParseError as exc:
             raise UsageError(f"error parsing template {template}, template: output:{exc.line}: {exc.message}") from None
+        except RecursionError:  # control structures nested hundreds deep in the template text itself
+            raise UsageError(
+                f"error parsing template {template}, template: output: nested too deeply for kates"
+            ) from None
 
     def render(self, data: Any) -> str:
         """The text the template prints for `data`; an execution error is a `UsageError` with kubectl's message."""
