@@ -8,7 +8,7 @@ from typing import Any
 from ..jsonpath.gofmt import _INVALID, _go_float, _go_quote, _go_type, _is_int, _sprint
 from .parser import LitInt
 
-_VERB = re.compile(r"%([-+# 0]*)(\*|\d+)?(?:\.(\*|\d*))?([a-zA-Z%])")
+_VERB = re.compile(r"%([-+# 0]*)(\*|\d+)?(?:\.(\*|\d*))?(?:\[(\d+)\])?(.)", re.S)
 
 
 def go_sprint(v: Any) -> str:
@@ -41,6 +41,8 @@ def _bad(verb: str, v: Any) -> str:
 def _format(verb: str, flags: str, width: int | None, prec: int | None, v: Any, nested: bool = False) -> str:
     if verb == "T":
         return _pad(_type(v), flags, width)
+    if verb == "U" and _is_int(v):
+        return _pad(f"U+{v:04X}", flags, width)
     if isinstance(v, list):  # fmt applies the verb to each element (and to each key and value of a map)
         return "[" + " ".join(_format(verb, flags, width, prec, x, True) for x in v) + "]"
     if isinstance(v, dict):
@@ -132,7 +134,9 @@ def printf(fmt: str, args: list[Any]) -> str:
         if m is None:
             out.append("%!(NOVERB)")
             break
-        flags, width_s, prec_s, verb = m.groups()
+        flags, width_s, prec_s, argnum, verb = m.groups()
+        if argnum is not None:
+            argi = int(argnum) - 1
         pos = m.end()
         if verb == "%":
             out.append("%")
