@@ -95,6 +95,7 @@ GLOBAL_OPTIONS = {
     "--namespace": True,
     "-n": True,
     "--request-timeout": True,
+    "--kuberc": True,
     "--debug": False,
 }
 
@@ -156,7 +157,14 @@ def root(
         None, "--request-timeout", help="How long to wait for one request, e.g. 30s or 1m; 0 means no limit."
     ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks (never with local variables)."),
+    kuberc: str | None = typer.Option(
+        None,
+        "--kuberc",
+        help="Path to the kuberc file to use for preferences (aliases, defaults, credential plugin policy). "
+        "Default: $KUBERC, else ~/.kube/kuberc. KUBECTL_KUBERC=false or KUBERC=off turns kuberc off.",
+    ),
 ) -> None:
+    del kuberc  # read before click parses (kuberc.apply)
     timeout = durations.request_timeout(request_timeout) if request_timeout else None
     # Inside a `kates watch` hook, KATES_CONTEXT and KATES_NAMESPACE name the watcher's cluster: default to them.
     env_ns = os.environ.get("KATES_NAMESPACE") or None
@@ -228,7 +236,9 @@ def _run(argv: list[str]) -> int:
             return completion.run_shell_completion(instruction)
         command = typer.main.get_command(app)
         assert isinstance(command, click.Group)
-        args = normalize(argv, command)
+        from . import kuberc
+
+        args = normalize(kuberc.apply(argv, command, prog), command)
         debug = "--debug" in args
         warning.install()
         result = command.main(args=args, prog_name=prog, standalone_mode=False)

@@ -40,6 +40,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from kates_cli.core import pluginpolicy
 from kates_cli.errors import ConfigError
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's loader is ~10x faster than pure Python
@@ -177,6 +178,7 @@ def run_exec_plugin(exec_config: dict[str, Any], *, cluster_server: str, interac
     if not isinstance(command, str) or not command:
         raise ConfigError("exec plugin has no command", hint=hint)
     check_exec(exec_config, f'exec plugin "{command}"')
+    pluginpolicy.check(command)  # the kuberc's credentialPluginPolicy: a refused plugin never runs
     args = [str(arg) for arg in exec_config.get("args") or []]
     api_version = exec_config.get("apiVersion")
     if not isinstance(api_version, str) or not api_version:
