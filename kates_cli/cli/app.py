@@ -4,7 +4,8 @@ Invariants:
 - Only `main()` turns exceptions into exit codes (errors.ExitCode) and one-line `error: ...` messages on stderr;
   tracebacks appear only with --debug, and never with local variables.
 - The command line is read as kubectl reads it: `argv.normalize` rewrites kubectl's flag spellings (`-n=NS`,
-  `--wait=false`, options anywhere, global ones included) into click's before click parses.
+  `--wait=false`, options anywhere, global ones included) into click's before click parses; before that, a kuberc's
+  aliases and defaults rewrite it (cli/kuberc.py, imported only when a kuberc may apply).
 - In a kates process a signal never shows a traceback: SIGINT and SIGTERM raise KeyboardInterrupt only while a
   command runs (outside imports); before and after, they exit 130 at once (kates_cli/__init__.py).
 - Importing this module does not import the `kubernetes` package or build a client.
@@ -225,6 +226,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(ExitCode.INTERRUPTED)
 
 
+def _kuberc_may_apply(argv: list[str]) -> bool:
+    """Whether kuberc.apply could change anything: without a kuberc, a plain `kates get` imports none of it."""
+    if os.environ.get("KUBERC") or os.environ.get("KUBECTL_KUBERC"):
+        return True
+    if any(arg.startswith("--kuberc") for arg in argv):
+        return True
+    return os.path.exists(os.path.join(os.path.expanduser("~"), ".kube", "kuberc"))
+
+
 def _run(argv: list[str]) -> int:
     global _json_errors
     _json_errors = False
@@ -236,9 +246,11 @@ def _run(argv: list[str]) -> int:
             return completion.run_shell_completion(instruction)
         command = typer.main.get_command(app)
         assert isinstance(command, click.Group)
-        from . import kuberc
+        if _kuberc_may_apply(argv):
+            from . import kuberc
 
-        args = normalize(kuberc.apply(argv, command, prog), command)
+            argv = kuberc.apply(argv, command, prog)
+        args = normalize(argv, command)
         debug = "--debug" in args
         warning.install()
         result = command.main(args=args, prog_name=prog, standalone_mode=False)

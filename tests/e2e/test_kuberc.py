@@ -192,7 +192,8 @@ def test_credential_plugin_policy_refuses_a_plugin_not_on_the_allowlist(
             result
         )
         assert not marker.exists(), "the refused plugin ran"
-    assert kates(*args, env=refused).code == 3
+    mine = kates(*args, env=refused)
+    assert mine.code == 3 and mine.err.startswith('error: getting credentials: plugin path "'), mine
     denied = write_kuberc(tmp_path, credentialPluginPolicy="DenyAll")
     for run in (kates, kubectl):
         result = run(*args, env=denied)
