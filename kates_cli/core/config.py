@@ -1,7 +1,8 @@
 """Kubernetes connection settings, loaded the way kubectl (client-go clientcmd) loads them.
 
 Invariants:
-- Pure: reads files and parses YAML, never touches the network. Only `run_exec_plugin` starts a process.
+- Pure: reads files and parses YAML, never touches the network. Only `run_exec_plugin` starts a process, and only
+  a plugin the process's credential plugin policy allows (core/pluginpolicy.py, a kuberc's; it refuses before).
 - Source order: explicit `kubeconfig` (exactly one file, must exist) > `KUBECONFIG` (os.pathsep list; empty
   entries and missing files skipped; when it names any path, ~/.kube/config is not consulted, as in client-go)
   > ~/.kube/config > in-cluster service account (KUBERNETES_SERVICE_HOST/PORT set and a token in the service
