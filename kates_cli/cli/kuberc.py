@@ -93,10 +93,21 @@ def apply(argv: Sequence[str], root: click.Group, prog: str = "kates", err: Text
     _validate(pref, policy)
     pluginpolicy.set_policy(policy)
     ctx = click.Context(root, info_name=prog)
-    args, aliased = _aliases(root, ctx, pref, args, prog, err)
-    if not aliased:
-        args = _defaults(root, ctx, pref, args, err)
+    alias = _alias_name(root, ctx, pref, args)
+    if alias is None:
+        return _defaults(root, ctx, pref, args, err)
+    if any(entry.command.split() == [alias] for entry in pref.defaults):
+        raise ConfigError(f"alias {alias} can not be overridden")
+    args, _ = _aliases(root, ctx, pref, args, prog, err)
     return args
+
+
+def _alias_name(root: click.Group, ctx: click.Context, pref: Preference, args: list[str]) -> str | None:
+    """The alias the command line runs, if any (kubectl: the first word not an option, when no built-in is run)."""
+    if find_command(args, root, ctx) is not None:
+        return None
+    name = next((a for a in args if not a.startswith("-")), None)
+    return name if any(alias.name == name for alias in pref.aliases) else None
 
 
 def _explicit(args: list[str]) -> str:

@@ -91,6 +91,10 @@ def test_shorthand_groups_and_long_forms_count_as_given(
             "credentialPluginPolicy: Allowlist\ncredentialPluginAllowlist: [{}]\n",
             "misconfigured credential plugin allowlist: empty allowlist entry #1",
         ),
+        (
+            "aliases:\n- {name: x, command: get}\ndefaults:\n- {command: x, options: []}\n",
+            "alias x can not be overridden",
+        ),
         ("aliases:\n- {name: x, command: nosuch}\n", 'command "nosuch" not found to set alias "x": [nosuch]'),
         (
             "aliases:\n- name: x\n  command: get\n  options: [{name: nosuch, default: a}]\n",
