@@ -216,6 +216,20 @@ def to_yaml(obj: Any) -> str:
     return dump(obj)
 
 
+def to_kyaml(obj: Any) -> str:
+    """kubectl's KYAML, byte for byte (see kyamlout): one `---` document per object."""
+    from .kyamlout import dump
+
+    return dump(obj)
+
+
+def watch_event(event: str, obj: dict[str, Any]) -> dict[str, Any]:
+    """A watch event as Go's encoding/json writes metav1.WatchEvent: `type` before `object` (struct order)."""
+    from .kyamlout import Ordered
+
+    return Ordered(type=event, object=obj)
+
+
 def as_list(items: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """kubectl's wrapper for several objects in -o json|yaml."""
     return {"apiVersion": "v1", "items": list(items), "kind": "List", "metadata": {"resourceVersion": ""}}
