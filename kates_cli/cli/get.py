@@ -238,6 +238,9 @@ def get(
         help="Inside a kates watch hook: read from the API server, not from the hook's snapshot (as "
         "KATES_LIVE_READS=1 does for a whole hook).",
     ),
+    raw: str | None = typer.Option(
+        None, "--raw", help="GET this URI path from the API server and print the answer's body as it is."
+    ),
 ) -> None:
     """Display one or many objects.
 
@@ -254,6 +257,11 @@ def get(
     --subresource read from the API server; so does a read the watcher cannot answer (said once on stderr).
     """
     state: State = ctx.obj
+    if raw:  # kubectl's rawhttp.RawGet
+        from .getraw import check, get_raw
+
+        get_raw(state, check(raw, args or [], bool(watch or watch_only or selector), output))
+        return
     if output_watch_events and not (watch or watch_only):  # as kubectl: a flag that would do nothing is refused
         raise UsageError("--output-watch-events option can only be used with --watch or --watch-only")
     if stall_timeout is not None and not (watch or watch_only):
