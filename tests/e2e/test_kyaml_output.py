@@ -158,3 +158,34 @@ def test_characters_kubectl_loses_are_escaped(cluster: ControlPlane, ns: str, ka
     )
     assert theirs.code == 1 and "control characters are not allowed" in theirs.err
     assert mine.code == 0 and '  v: "a\\x7fb",\n' in mine.out
+
+
+def test_writes_print_kubectls_kyaml(
+    cluster: ControlPlane, ns: str, kates: Runner, kubectl: Runner, tmp_path: Path
+) -> None:
+    """create/update/patch -o kyaml print the server's returned object as kubectl's do: no-op patches and updates
+    (the same object comes back to both), and patch --local."""
+    data = {"a": "1e3", "b": "multi\nline\n", "on": "", "0x10": "yes", "u": "日本"}
+    create(
+        cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "wr", "labels": {"y": "n"}}, "data": data}
+    )
+    patch = ("patch", "cm", "wr", "-n", ns, "--type", "merge", "-p", '{"data":{"a":"1e3"}}', "-o")
+    for fmt in ("kyaml", "yaml", "json"):  # managedFields hidden in all three, as kubectl does
+        mine, theirs = kates(*patch, fmt), kubectl(*patch, fmt)
+        assert theirs.code == 0, theirs
+        assert mine.code == 0, mine
+        assert mine.out == theirs.out
+        assert "managedFields" not in mine.out
+    current = kubectl("get", "cm", "wr", "-n", ns, "-o", "json")
+    (tmp_path / "wr.json").write_text(current.out)
+    mine = kates("update", "-f", str(tmp_path / "wr.json"), "-o", "kyaml")
+    theirs = kubectl("replace", "-f", str(tmp_path / "wr.json"), "-o", "kyaml")
+    assert theirs.code == 0, theirs
+    assert mine.code == 0, mine
+    assert mine.out == theirs.out
+    local = ("patch", "--local", "-f", str(tmp_path / "wr.json"), "--type", "merge", "-p", '{"data":{"c":"0x10"}}')
+    mine, theirs = kates(*local, "-o", "kyaml"), kubectl(*local, "-o", "kyaml")
+    assert theirs.code == 0, theirs
+    assert mine.out == theirs.out
+    mine = kates("create", "-f", str(tmp_path / "wr.json"), "-o", "kyaml", "--dry-run=server")
+    assert mine.code == 7 and mine.out == ""  # AlreadyExists: nothing printed
