@@ -31,6 +31,16 @@ class Ordered(dict[str, Any]):
     """A map written in its own key order, as Go writes a struct."""
 
 
+def ordered(value: Any) -> Any:
+    """`value` with every dict an `Ordered` one (a Go struct's JSON, already in field order; shallow structures
+    only: this recurses)."""
+    if isinstance(value, dict):
+        return Ordered({k: ordered(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [ordered(v) for v in value]
+    return value
+
+
 # -- numbers (encoding/json's floatEncoder) -------------------------------------------------------------------------
 
 

@@ -189,3 +189,12 @@ def test_writes_print_kubectls_kyaml(
     assert mine.out == theirs.out
     mine = kates("create", "-f", str(tmp_path / "wr.json"), "-o", "kyaml", "--dry-run=server")
     assert mine.code == 7 and mine.out == ""  # AlreadyExists: nothing printed
+
+
+def test_api_resources_kyaml_is_kubectls(kates: Runner, kubectl: Runner) -> None:
+    """An APIResourceList is a Go struct: its fields in struct order, not sorted."""
+    for args in (("api-resources", "-o", "kyaml"), ("api-resources", "--api-group", "apps", "-o", "kyaml")):
+        mine, theirs = kates(*args), kubectl(*args)
+        assert theirs.code == 0, theirs
+        assert mine.code == 0, mine
+        assert mine.out == theirs.out
