@@ -2,7 +2,8 @@
 
 Invariants:
 - GET only, through the same transport as every other read (kubeconfig's auth, TLS, proxy, compression).
-- The body is copied as it arrives (a long body is not held in memory); nothing is added, not even a line break.
+- The body is copied as it arrives, each chunk flushed (a long body is not held in memory, a stream is live);
+  nothing is added, not even a line break.
 - A non-2xx answer prints nothing on stdout: it is the matching KatesError, so the exit code says what went wrong
   (4 for 404, 5 for 401/403, ...), with the server's Status message, or, for a body that is no Status, client-go's
   generic words for the code (apimachinery's NewGenericServerResponse), as kubectl prints them.
@@ -84,9 +85,8 @@ def get_raw(state: State, uri: str) -> None:
         for chunk in response.chunks():
             if binary is not None:
                 binary.write(chunk)
+                binary.flush()  # a streaming path (?watch=1) shows each chunk as it comes, as kubectl's io.Copy
             else:
                 out.write(chunk.decode(errors="replace"))
-        if binary is not None:
-            binary.flush()
     finally:
         response.close()
