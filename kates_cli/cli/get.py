@@ -34,12 +34,23 @@ if TYPE_CHECKING:  # the core is imported when a command runs, not for --help
     from ..core.mapping import ResourceRef
     from .hookreads import HookReads
 
-OUTPUTS = ("wide", "json", "yaml", "name", "jsonpath=", "jsonpath-as-json=", "custom-columns=", "custom-columns-file=")
+OUTPUTS = (
+    "wide",
+    "json",
+    "yaml",
+    "kyaml",
+    "name",
+    "jsonpath=",
+    "jsonpath-as-json=",
+    "custom-columns=",
+    "custom-columns-file=",
+)
 
 
 @dataclass
 class Output:
-    """A parsed -o value: `format` is table, wide, json, yaml, name, jsonpath, jsonpath-as-json or custom-columns."""
+    """A parsed -o value: `format` is table, wide, json, yaml, kyaml, name, jsonpath, jsonpath-as-json or
+    custom-columns."""
 
     format: str
     template: str = ""
@@ -53,7 +64,7 @@ class Output:
 def parse_output(text: str | None) -> Output:
     if text is None or text == "":
         return Output("table")
-    if text in ("wide", "json", "yaml", "name"):
+    if text in ("wide", "json", "yaml", "kyaml", "name"):
         return Output(text)
     name, eq, template = text.partition("=")
     if eq and name in ("jsonpath", "jsonpath-as-json", "jsonpath-file"):
@@ -150,6 +161,7 @@ def resolve_targets(client: Client, targets: list[Target]) -> list[tuple[Resourc
 GET_FORMATS = (
     "json",
     "yaml",
+    "kyaml",
     "name",
     "jsonpath",
     "jsonpath-as-json",
@@ -178,7 +190,7 @@ def get(
         None,
         "--output",
         "-o",
-        help="wide, json, yaml, name, jsonpath=TEMPLATE, jsonpath-as-json=TEMPLATE, jsonpath-file=PATH, "
+        help="wide, json, yaml, kyaml, name, jsonpath=TEMPLATE, jsonpath-as-json=TEMPLATE, jsonpath-file=PATH, "
         "custom-columns=SPEC or custom-columns-file=PATH.",
         autocompletion=completion.formats(*GET_FORMATS),
     ),
@@ -226,6 +238,9 @@ def get(
         help="Inside a kates watch hook: read from the API server, not from the hook's snapshot (as "
         "KATES_LIVE_READS=1 does for a whole hook).",
     ),
+    raw: str | None = typer.Option(
+        None, "--raw", help="GET this URI path from the API server and print the answer's body as it is."
+    ),
 ) -> None:
     """Display one or many objects.
 
@@ -242,6 +257,11 @@ def get(
     --subresource read from the API server; so does a read the watcher cannot answer (said once on stderr).
     """
     state: State = ctx.obj
+    if raw:  # kubectl's rawhttp.RawGet
+        from .getraw import check, get_raw
+
+        get_raw(state, check(raw, args or [], bool(watch or watch_only or selector), output))
+        return
     if output_watch_events and not (watch or watch_only):  # as kubectl: a flag that would do nothing is refused
         raise UsageError("--output-watch-events option can only be used with --watch or --watch-only")
     if stall_timeout is not None and not (watch or watch_only):
@@ -437,7 +457,7 @@ def _print_objects(
         rows += [[column_cell(path, obj) for _, path in out_fmt.columns] for obj in objects]
         out.write(render.PlainTable().format(rows))  # the header alone for an empty list, as kubectl prints it
         return
-    if fmt in ("json", "yaml") and not show_managed_fields:  # kubectl hides them unless asked
+    if fmt in ("json", "yaml", "kyaml") and not show_managed_fields:  # kubectl hides them unless asked
         for obj in objects:
             (obj.get("metadata") or {}).pop("managedFields", None)
     doc: Any = objects[0] if single and len(objects) == 1 else render.as_list(objects)
@@ -445,6 +465,8 @@ def _print_objects(
         out.write(render.to_json(doc))
     elif fmt == "yaml":
         out.write(render.to_yaml(doc))
+    elif fmt == "kyaml":
+        out.write(render.to_kyaml(doc))
     elif fmt == "jsonpath":
         out.write(out_fmt.columns[0][1].render(doc))
     elif fmt == "jsonpath-as-json":

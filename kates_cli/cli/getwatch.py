@@ -107,7 +107,11 @@ class KindPrinter:
         key = (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
         fmt = self.out_fmt.format
         out = self.state.env.stdout
-        if fmt in ("json", "yaml") and "managedFields" in meta and not (self.show_managed_fields or self.events):
+        if (
+            fmt in ("json", "yaml", "kyaml")
+            and "managedFields" in meta
+            and not (self.show_managed_fields or self.events)
+        ):
             # kubectl hides them from objects, though not from --output-watch-events' event wrappers
             obj = {**obj, "metadata": {k: v for k, v in meta.items() if k != "managedFields"}}
         with self.lock:
@@ -134,6 +138,8 @@ class KindPrinter:
                 out.write(
                     self.separator.next() + render.to_yaml({"type": event, "object": obj} if self.events else obj)
                 )
+            elif fmt == "kyaml":  # each object its own document, `---` and all
+                out.write(render.to_kyaml(render.watch_event(event, obj) if self.events else obj))
             elif fmt == "custom-columns":  # every column, under one header, aligned as the rows come
                 from .jsonpath import column_cell
 
