@@ -11,9 +11,12 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from kates_cli.core.accumulator import Query
+from kates_cli.core.client import Client
 from kates_cli.errors import ExitCode
 from tests.conftest import wait_for
 from tests.controlplane.launcher import ControlPlane
@@ -155,3 +158,54 @@ def test_logs_reads_each_namespace_and_never_a_third(tier2_cluster: ControlPlane
         prefixed = tier2_kates("logs", "deploy/web", "-n", f"{b},{a}", "-c", "c2")
         assert prefixed.code == 0 and len(prefixed.out.splitlines()) == 2, prefixed
         assert c not in prefixed.out and all(ns in prefixed.out for ns in (a, b)), prefixed
+
+
+def test_watch_query_over_two_namespaces_sees_both_and_nothing_else(
+    cluster: ControlPlane, three: list[str], kates: Runner, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b, c = three
+    for ns in (a, b, c):
+        _cm(cluster, ns, "first", "in")
+
+    def server(*namespaces: str) -> list[tuple[str, str, str]]:
+        out = []
+        for ns in namespaces:
+            code, body = cluster.request("GET", f"/api/v1/namespaces/{ns}/configmaps")
+            assert code == 200, body
+            out += [(ns, o["metadata"]["name"], o["metadata"]["resourceVersion"]) for o in body["items"]]
+        return sorted(out)
+
+    def keys(objs: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+        return [(o["metadata"]["namespace"], o["metadata"]["name"], o["metadata"]["resourceVersion"]) for o in objs]
+
+    # the CLI: one query, its objects in (namespace, name) order, from a and b only
+    out = kates("watch", "-q", f"c=cm ns={b},{a}", "--once")
+    assert out.code == 0, out
+    snap = json.loads(out.out)
+    assert list(snap) == ["c"] and keys(snap["c"]) == server(a, b), snap
+    out = kates("watch", "-n", f"{a},{b}", "-q", "c=cm", "--once")  # -n a,b is the queries' default
+    assert out.code == 0 and keys(json.loads(out.out)["c"]) == server(a, b), out
+    # the library: one list+watch per namespace feeding the one query; changes in both, none from c
+    monkeypatch.setenv("KATES_CACHE_DIR", str(cache_dir))
+    with Client(str(cluster.kubeconfig)) as client, client.watch(Query("cms", "cm", f"{a},{b}")) as acc:
+        assert len(acc.streams) == 2
+        first: dict[str, list[dict[str, Any]]] = {}
+        assert acc.wait(30) and acc.update(first)
+        assert keys(first["cms"]) == server(a, b)
+        _cm(cluster, c, "second", "out")
+        _cm(cluster, b, "second", "in")
+        made = client.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "mine", "namespace": a}})
+        cluster.request("DELETE", f"/api/v1/namespaces/{a}/configmaps/first")
+
+        def settled() -> bool:
+            snap: dict[str, list[dict[str, Any]]] = {}
+            acc.wait(1)
+            acc.update(snap)
+            if snap:
+                assert all(o["metadata"]["namespace"] in (a, b) for o in snap["cms"]), snap
+                first.update(snap)
+            return keys(first["cms"]) == server(a, b) and not any(s.overlay for s in acc.states.values())
+
+        wait_for(settled, 30, "the changes in both namespaces, and the write's overlay retired")
+        assert (a, "mine", made["metadata"]["resourceVersion"]) in keys(first["cms"])
+        assert all(ns != c for ns, _, _ in keys(first["cms"]))
