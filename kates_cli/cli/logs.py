@@ -187,8 +187,8 @@ def logs(
         raise UsageError("at most one of --since and --since-time may be given")
     if all_containers and container:
         raise UsageError("--all-containers=true should not be specified with container name")  # kubectl's words
-    if previous and follow:
-        raise UsageError("--previous cannot be combined with --follow: a terminated container's log does not grow")
+    # a terminated instance's log never grows: with -p, -f ends at its end, as the kubelet ends kubectl's stream
+    follow = follow and not previous
     if limit_bytes is not None and limit_bytes <= 0:
         raise UsageError(f"--limit-bytes must be greater than 0, not {limit_bytes}")
     if prefix and output == "json":

@@ -55,7 +55,8 @@ def test_previous_all_containers_limit_bytes_and_prefix_match_kubectl(
     # refusals: one line, exit 2
     both = tier2_kates("logs", pod, "-n", ns, "--all-containers", "-c", "c1")
     assert both.code == ExitCode.USAGE and both.err.startswith("error: --all-containers=true should not"), both
-    assert tier2_kates("logs", pod, "-n", ns, "-p", "-f").code == ExitCode.USAGE
+    followed = tier2_kates("logs", pod, "-n", ns, "-c", "c1", "-p", "-f", "-o", "raw", timeout=60)  # ends
+    assert followed.code == 0 and followed.out == "before the restart c1 one\nc1 two: ünïcode\n", followed
     assert tier2_kates("logs", pod, "-n", ns, "--limit-bytes", "0").code == ExitCode.USAGE
 
 
