@@ -20,6 +20,7 @@ from kates_cli.core.client import Client
 from kates_cli.errors import ExitCode
 from tests.conftest import wait_for
 from tests.controlplane.launcher import ControlPlane
+from tests.e2e import serviceaccounts as sa
 
 from .conftest import Runner, create
 from .test_get_watch import Lines
@@ -209,3 +210,20 @@ def test_watch_query_over_two_namespaces_sees_both_and_nothing_else(
         wait_for(settled, 30, "the changes in both namespaces, and the write's overlay retired")
         assert (a, "mine", made["metadata"]["resourceVersion"]) in keys(first["cms"])
         assert all(ns != c for ns, _, _ in keys(first["cms"]))
+
+
+def test_rbac_for_a_query_over_two_namespaces_grants_a_role_in_each_and_the_watch_runs(
+    cluster: ControlPlane, three: list[str], kates: Runner, tmp_path: Path
+) -> None:
+    a, b, c = three
+    query = f"cm ns={a},{b}"
+    docs = sa.apply_rbac(kates, "-n", a, "--service-account", "two", "-q", query)
+    roles = sorted((d["metadata"]["namespace"], d["kind"]) for d in docs if d["kind"] in ("Role", "RoleBinding"))
+    assert roles == [(a, "Role"), (a, "RoleBinding"), (b, "Role"), (b, "RoleBinding")], docs
+    kc = sa.kubeconfig(cluster, sa.token(cluster, a, "two"), a, tmp_path / "kc")
+    env = {"KUBECONFIG": str(kc)}
+    wait_for(lambda: kates("get", "cm", "-n", f"{a},{b}", env=env).code == 0, 30, "the RoleBindings to apply")
+    out = kates("watch", "-q", query, "--once", env=env)
+    assert out.code == 0, out
+    assert {o["metadata"]["namespace"] for o in json.loads(out.out)["cm"]} == {a, b}
+    assert kates("get", "cm", "-n", c, env=env).code == ExitCode.FORBIDDEN  # nothing more than asked
