@@ -209,7 +209,10 @@ def rbac(
     parsed_writes = [parse_writes(w) for w in writes or ()]
     client = state.client()
     home = state.namespace or client.namespace
-    parsed = [parse_query(q, None if all_namespaces else home) for q in queries]
+    default = home
+    if state.namespace_explicit and len(set(state.namespaces)) > 1:
+        default = ",".join(sorted(set(state.namespaces)))  # -n a,b: as `kates watch -n a,b`, queries read both
+    parsed = [parse_query(q, None if all_namespaces else default) for q in queries]
     plan = Plan(service_account, home)
     for query in parsed:
         several: list[str | None] = list(namespaces_of(query) or [])

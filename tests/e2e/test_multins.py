@@ -227,3 +227,6 @@ def test_rbac_for_a_query_over_two_namespaces_grants_a_role_in_each_and_the_watc
     assert out.code == 0, out
     assert {o["metadata"]["namespace"] for o in json.loads(out.out)["cm"]} == {a, b}
     assert kates("get", "cm", "-n", c, env=env).code == ExitCode.FORBIDDEN  # nothing more than asked
+    # -n a,b is the queries' default, as for kates watch (the ServiceAccount lives in the last namespace given)
+    same = kates("rbac", "-n", f"{b},{a}", "--service-account", "two", "-q", "cm")
+    assert same.code == 0 and same.out == kates("rbac", "-n", a, "--service-account", "two", "-q", query).out, same
