@@ -150,8 +150,8 @@ def root(
         None,
         "--namespace",
         "-n",
-        help="The namespace to use (logs: repeatable, for several namespaces). Default: $KATES_NAMESPACE, else "
-        "the context's.",
+        help="The namespace to use. get, get -w and logs take several (-n a,b or -n a -n b; other commands use the "
+        "last). Default: $KATES_NAMESPACE, else the context's.",
         autocompletion=completion.namespaces,
     ),
     request_timeout: str | None = typer.Option(
@@ -169,6 +169,7 @@ def root(
     timeout = durations.request_timeout(request_timeout) if request_timeout else None
     # Inside a `kates watch` hook, KATES_CONTEXT and KATES_NAMESPACE name the watcher's cluster: default to them.
     env_ns = os.environ.get("KATES_NAMESPACE") or None
+    namespace = [ns for value in namespace or [] for ns in value.split(",") if ns]  # -n a,b -n c
     ctx.obj = State(
         kubeconfig=kubeconfig,
         context=context or os.environ.get("KATES_CONTEXT") or None,
