@@ -4,7 +4,8 @@ Invariants:
 - Only `main()` turns exceptions into exit codes (errors.ExitCode) and one-line `error: ...` messages on stderr;
   tracebacks appear only with --debug, and never with local variables.
 - The command line is read as kubectl reads it: `argv.normalize` rewrites kubectl's flag spellings (`-n=NS`,
-  `--wait=false`, options anywhere, global ones included) into click's before click parses.
+  `--wait=false`, options anywhere, global ones included) into click's before click parses; before that, a kuberc's
+  aliases and defaults rewrite it (cli/kuberc.py, imported only when a kuberc may apply).
 - In a kates process a signal never shows a traceback: SIGINT and SIGTERM raise KeyboardInterrupt only while a
   command runs (outside imports); before and after, they exit 130 at once (kates_cli/__init__.py).
 - Importing this module does not import the `kubernetes` package or build a client.
@@ -95,6 +96,7 @@ GLOBAL_OPTIONS = {
     "--namespace": True,
     "-n": True,
     "--request-timeout": True,
+    "--kuberc": True,
     "--debug": False,
 }
 
@@ -148,18 +150,26 @@ def root(
         None,
         "--namespace",
         "-n",
-        help="The namespace to use (logs: repeatable, for several namespaces). Default: $KATES_NAMESPACE, else "
-        "the context's.",
+        help="The namespace to use. get, get -w and logs take several (-n a,b or -n a -n b; other commands use the "
+        "last). Default: $KATES_NAMESPACE, else the context's.",
         autocompletion=completion.namespaces,
     ),
     request_timeout: str | None = typer.Option(
         None, "--request-timeout", help="How long to wait for one request, e.g. 30s or 1m; 0 means no limit."
     ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks (never with local variables)."),
+    kuberc: str | None = typer.Option(
+        None,
+        "--kuberc",
+        help="Path to the kuberc file to use for preferences (aliases, defaults, credential plugin policy). "
+        "Default: $KUBERC, else ~/.kube/kuberc. KUBECTL_KUBERC=false or KUBERC=off turns kuberc off.",
+    ),
 ) -> None:
+    del kuberc  # read before click parses (kuberc.apply)
     timeout = durations.request_timeout(request_timeout) if request_timeout else None
     # Inside a `kates watch` hook, KATES_CONTEXT and KATES_NAMESPACE name the watcher's cluster: default to them.
     env_ns = os.environ.get("KATES_NAMESPACE") or None
+    namespace = [ns for value in namespace or [] for ns in value.split(",") if ns]  # -n a,b -n c
     ctx.obj = State(
         kubeconfig=kubeconfig,
         context=context or os.environ.get("KATES_CONTEXT") or None,
@@ -217,6 +227,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(ExitCode.INTERRUPTED)
 
 
+def _kuberc_may_apply(argv: list[str]) -> bool:
+    """Whether kuberc.apply could change anything: without a kuberc, a plain `kates get` imports none of it."""
+    if os.environ.get("KUBERC") or os.environ.get("KUBECTL_KUBERC"):
+        return True
+    if any(arg.startswith("--kuberc") for arg in argv):
+        return True
+    return os.path.exists(os.path.join(os.path.expanduser("~"), ".kube", "kuberc"))
+
+
 def _run(argv: list[str]) -> int:
     global _json_errors
     _json_errors = False
@@ -228,6 +247,10 @@ def _run(argv: list[str]) -> int:
             return completion.run_shell_completion(instruction)
         command = typer.main.get_command(app)
         assert isinstance(command, click.Group)
+        if _kuberc_may_apply(argv):
+            from . import kuberc
+
+            argv = kuberc.apply(argv, command, prog)
         args = normalize(argv, command)
         debug = "--debug" in args
         warning.install()

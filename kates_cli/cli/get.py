@@ -12,6 +12,11 @@ and `-o name` have printed its first rows as they came: the error says how many,
 JSONPath and custom columns print nothing at all (kubectl prints the partial List, which a script piping it into jq
 cannot tell from a whole one): the error says the list was cut short. Either way the exit code is the failure's.
 
+Several namespaces (`-n a,b`, or -n repeated): one list (or watch) per namespace, in namespace order, so that the
+output is in kubectl's -A order (namespace, then name) with its NAMESPACE column, restricted to those namespaces.
+A named object is looked for in each of them: every one found prints, and it is NotFound only when no namespace
+has it (the error names them all). Inside a hook, such a get reads from the API server.
+
 Inside a `kates watch` hook, reads are answered by the watcher from the run's snapshot plus its own writes
 (cli/hookreads.py states the rules); --live, --watch and --subresource read from the API server.
 """
@@ -19,7 +24,7 @@ Inside a `kates watch` hook, reads are answered by the watcher from the run's sn
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
@@ -38,6 +43,7 @@ OUTPUTS = (
     "wide",
     "json",
     "yaml",
+    "kyaml",
     "name",
     "jsonpath=",
     "jsonpath-as-json=",
@@ -52,8 +58,8 @@ TEMPLATE_FORMATS = ("go-template", "go-template-file", "template", "templatefile
 
 @dataclass
 class Output:
-    """A parsed -o value: `format` is table, wide, json, yaml, name, jsonpath, jsonpath-as-json, custom-columns or
-    go-template (whose `columns[0][1]` is a `gotemplate.GoTemplate`)."""
+    """A parsed -o value: `format` is table, wide, json, yaml, kyaml, name, jsonpath, jsonpath-as-json,
+    custom-columns or go-template (whose `columns[0][1]` is a `gotemplate.GoTemplate`)."""
 
     format: str
     template: str = ""
@@ -71,7 +77,7 @@ def parse_output(text: str | None, template_flag: str | None = None, allow_missi
         text = "go-template"
     if text is None or text == "":
         return Output("table")
-    if text in ("wide", "json", "yaml", "name"):
+    if text in ("wide", "json", "yaml", "kyaml", "name"):
         return Output(text)
     name, eq, template = text.partition("=")
     if not eq and template_flag and name in (*TEMPLATE_FORMATS, "jsonpath", "jsonpath-file", "jsonpath-as-json"):
@@ -182,6 +188,7 @@ def resolve_targets(client: Client, targets: list[Target]) -> list[tuple[Resourc
 GET_FORMATS = (
     "json",
     "yaml",
+    "kyaml",
     "name",
     "jsonpath",
     "jsonpath-as-json",
@@ -214,7 +221,7 @@ def get(
         None,
         "--output",
         "-o",
-        help="wide, json, yaml, name, jsonpath=TEMPLATE, jsonpath-as-json=TEMPLATE, jsonpath-file=PATH, "
+        help="wide, json, yaml, kyaml, name, jsonpath=TEMPLATE, jsonpath-as-json=TEMPLATE, jsonpath-file=PATH, "
         "custom-columns=SPEC, custom-columns-file=PATH, go-template=TEMPLATE (or template=TEMPLATE: Go's "
         "text/template, as kubectl runs it), go-template-file=PATH or templatefile=PATH.",
         autocompletion=completion.formats(*GET_FORMATS),
@@ -274,6 +281,9 @@ def get(
         help="Inside a kates watch hook: read from the API server, not from the hook's snapshot (as "
         "KATES_LIVE_READS=1 does for a whole hook).",
     ),
+    raw: str | None = typer.Option(
+        None, "--raw", help="GET this URI path from the API server and print the answer's body as it is."
+    ),
 ) -> None:
     """Display one or many objects.
 
@@ -290,6 +300,11 @@ def get(
     --subresource read from the API server; so does a read the watcher cannot answer (said once on stderr).
     """
     state: State = ctx.obj
+    if raw:  # kubectl's rawhttp.RawGet
+        from .getraw import check, get_raw
+
+        get_raw(state, check(raw, args or [], bool(watch or watch_only or selector), output))
+        return
     if output_watch_events and not (watch or watch_only):  # as kubectl: a flag that would do nothing is refused
         raise UsageError("--output-watch-events option can only be used with --watch or --watch-only")
     if stall_timeout is not None and not (watch or watch_only):
@@ -321,6 +336,9 @@ def get(
         "field_selector": field_selector,
         "chunk_size": chunk_size,
     }
+    several = sorted(set(state.namespaces)) if state.namespace_explicit and not all_namespaces else []
+    if len(several) > 1:  # one list or watch per namespace (module docstring)
+        opts["namespaces"] = several
     view: dict[str, Any] = {
         "no_headers": no_headers,
         "show_kind": show_kind,
@@ -347,7 +365,7 @@ def get(
         return
     from .hookreads import HookReads
 
-    reads = None if subresource else HookReads.of(client, live)
+    reads = None if subresource or "namespaces" in opts else HookReads.of(client, live)
     errors: list[KatesError] = []
     sort_key = None
     if sort_by:
@@ -414,18 +432,52 @@ def _raise_collected(state: State, errors: list[KatesError]) -> None:
         raise last
 
 
+def _namespaces(ref: ResourceRef, opts: dict[str, Any]) -> list[str | None]:
+    """The namespaces to read `ref` in, one request each: [None] means the client's own (or none: cluster-scoped)."""
+    several: list[str] = opts.get("namespaces") or []
+    return list(several) if ref.namespaced and several and not opts["all_namespaces"] else [None]
+
+
+def _list_pages(source: Any, ref: ResourceRef, opts: dict[str, Any], **extra: Any) -> Iterator[dict[str, Any]]:
+    """A list's pages: those of each namespace in turn when several are asked for (kubectl's -A order)."""
+    rest = {key: value for key, value in opts.items() if key != "namespaces"}
+    for ns in _namespaces(ref, opts):
+        if ns is None:
+            yield from source.list_pages(ref, **rest, **extra)
+        else:
+            yield from source.list_pages(ref, ns, **rest, **extra)
+
+
 def _named(
-    refs: ResourceRef, names: list[str], fetch: Any, errors: list[KatesError], ignore_not_found: bool
+    refs: ResourceRef,
+    names: list[str],
+    fetch: Any,
+    errors: list[KatesError],
+    ignore_not_found: bool,
+    namespaces: list[str | None] | None = None,
 ) -> list[Any]:
+    """The named objects found; with several namespaces, each name is looked for in each, in namespace order, and
+    is NotFound (one error naming them all) only when none has it."""
     found = []
+    several: list[str | None] = [ns for ns in namespaces or [] if ns is not None]
     for name in names:
-        try:
-            found.append(fetch(refs, name))
-        except ResourceTypeNotFound:
-            raise  # the kind is gone (a deleted CRD), not the object: --ignore-not-found does not cover it
-        except ApiError as exc:  # the server answered for this name: go on with the others, as kubectl does
-            if not (ignore_not_found and isinstance(exc, NotFound)):
+        missing = 0
+        for ns in several or [None]:
+            try:
+                found.append(fetch(refs, name, ns) if ns is not None else fetch(refs, name))
+            except ResourceTypeNotFound:
+                raise  # the kind is gone (a deleted CRD), not the object: --ignore-not-found does not cover it
+            except NotFound as exc:
+                missing += 1
+                if not several and not ignore_not_found:
+                    errors.append(exc)
+            except ApiError as exc:  # the server answered for this name: go on with the others, as kubectl does
                 errors.append(exc)
+        if several and missing == len(several) and not ignore_not_found:
+            where = ", ".join(f'"{ns}"' for ns in several)
+            errors.append(
+                NotFound(f'{refs.group_resource} "{name}" not found in namespaces {where}', code=404, reason="NotFound")
+            )
     return found
 
 
@@ -449,12 +501,12 @@ def _print_objects(
     objects: list[dict[str, Any]] = []
     for ref, names in refs:
         if names:
-            fetch = reads.get if reads is not None else lambda r, n: client.get(r, n, subresource=subresource)
-            objects += _named(ref, names, fetch, errors, ignore_not_found)
+            fetch = reads.get if reads is not None else lambda r, n, ns=None: client.get(r, n, ns, subresource)
+            objects += _named(ref, names, fetch, errors, ignore_not_found, _namespaces(ref, opts))
             continue
         read, last = 0, None
         try:
-            for page in (reads or client).list_pages(ref, **opts):
+            for page in _list_pages(reads or client, ref, opts):
                 items = page.get("items") or []
                 if stream_names:  # names stream page by page
                     out.write("".join(f"{ref.kind_group}/{i['metadata']['name']}\n" for i in items))
@@ -485,7 +537,7 @@ def _print_objects(
         rows += [[column_cell(path, obj) for _, path in out_fmt.columns] for obj in objects]
         out.write(render.PlainTable().format(rows))  # the header alone for an empty list, as kubectl prints it
         return
-    if fmt in ("json", "yaml") and not show_managed_fields:  # kubectl hides them unless asked
+    if fmt in ("json", "yaml", "kyaml") and not show_managed_fields:  # kubectl hides them unless asked
         for obj in objects:
             (obj.get("metadata") or {}).pop("managedFields", None)
     doc: Any = objects[0] if single and len(objects) == 1 else render.as_list(objects)
@@ -493,6 +545,8 @@ def _print_objects(
         out.write(render.to_json(doc))
     elif fmt == "yaml":
         out.write(render.to_yaml(doc))
+    elif fmt == "kyaml":
+        out.write(render.to_kyaml(doc))
     elif fmt == "jsonpath":
         out.write(out_fmt.columns[0][1].render(doc))
     elif fmt == "jsonpath-as-json":
@@ -533,7 +587,7 @@ def _print_tables(
             continue
         view = render.TableView(
             wide=wide,
-            with_namespace=opts["all_namespaces"] and ref.namespaced,
+            with_namespace=(opts["all_namespaces"] or "namespaces" in opts) and ref.namespaced,
             kind_prefix=ref.kind_group if with_kind else None,
             show_labels=show_labels,
             label_columns=label_columns,
@@ -563,8 +617,9 @@ def _print_tables(
     if not printed_any and not errors and not ignore_not_found:
         ref = refs[0][0]
         if ref.namespaced and not opts["all_namespaces"]:
-            ns = state.namespace or client.namespace
-            state.env.stderr.write(f"No resources found in {ns} namespace.\n")
+            named = opts.get("namespaces") or [state.namespace or client.namespace]
+            plural = "s" if len(named) > 1 else ""
+            state.env.stderr.write(f"No resources found in {', '.join(named)} namespace{plural}.\n")
         else:
             state.env.stderr.write("No resources found\n")
 
@@ -597,7 +652,12 @@ def _table_pages(
                 return hooked
         if names:
             found = _named(
-                ref, names, lambda r, n: client.get_table(r, n, subresource=subresource), errors, ignore_not_found
+                ref,
+                names,
+                lambda r, n, ns=None: client.get_table(r, n, ns, subresource),
+                errors,
+                ignore_not_found,
+                _namespaces(ref, opts),
             )
             if not found:
                 return None
@@ -605,7 +665,7 @@ def _table_pages(
             if sort_key is not None:
                 pages = [_sorted_table(list(pages), sort_key)]
         else:
-            listing = client.list_pages(ref, table=True, include_object=sort_key is not None, **opts)
+            listing = _list_pages(client, ref, opts, table=True, include_object=sort_key is not None)
             first = next(listing, None)
             pages = itertools.chain([first], listing) if first is not None else []
             if sort_key is not None:  # sorting needs every row first

@@ -4,6 +4,8 @@ Invariants:
 - Each kind is followed by a core watch stream, so a dropped connection, a server timeout or an API server restart
   resumes (or relists) instead of ending the command; a relist prints only what differs from what was shown.
 - Output lines from several streams never interleave mid-line (one lock around printing).
+- Several namespaces (-n a,b): one stream per namespace and kind, all printing through the kind's one printer (one
+  table); a stream's relist only compares against what was shown from its own namespace.
 - A silent connection is noticed within `--stall-timeout` (30 s), said on stderr and resumed, as in `kates watch`.
 """
 
@@ -71,7 +73,7 @@ class KindPrinter:
         self.headers_done = view["no_headers"]
         self.tview = render.TableView(
             wide=out_fmt.format == "wide",
-            with_namespace=opts["all_namespaces"] and ref.namespaced,
+            with_namespace=(opts["all_namespaces"] or "namespaces" in opts) and ref.namespaced,
             kind_prefix=ref.kind_group if view["show_kind"] else None,
             show_labels=view["show_labels"],
             label_columns=view["label_columns"],
@@ -107,7 +109,11 @@ class KindPrinter:
         key = (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
         fmt = self.out_fmt.format
         out = self.state.env.stdout
-        if fmt in ("json", "yaml") and "managedFields" in meta and not (self.show_managed_fields or self.events):
+        if (
+            fmt in ("json", "yaml", "kyaml")
+            and "managedFields" in meta
+            and not (self.show_managed_fields or self.events)
+        ):
             # kubectl hides them from objects, though not from --output-watch-events' event wrappers
             obj = {**obj, "metadata": {k: v for k, v in meta.items() if k != "managedFields"}}
         with self.lock:
@@ -134,6 +140,8 @@ class KindPrinter:
                 out.write(
                     self.separator.next() + render.to_yaml({"type": event, "object": obj} if self.events else obj)
                 )
+            elif fmt == "kyaml":  # each object its own document, `---` and all
+                out.write(render.to_kyaml(render.watch_event(event, obj) if self.events else obj))
             elif fmt == "custom-columns":  # every column, under one header, aligned as the rows come
                 from .jsonpath import column_cell
 
@@ -159,11 +167,12 @@ class KindPrinter:
 
     # -- the Sink protocol -----------------------------------------------------------------------------------
 
-    def replace(self, query: str, entries: list[Entry], rv: str) -> None:
-        """The stream's (re)list: show what differs from what was already shown."""
+    def replace(self, query: str, entries: list[Entry], rv: str, namespace: str | None = None) -> None:
+        """The stream's (re)list: show what differs from what was already shown (in `namespace`, if given: the
+        stream of one of several namespaces)."""
         current = {e.key: e for e in entries}
         with self.lock:
-            known = dict(self.known)
+            known = {key: rv for key, rv in self.known.items() if namespace is None or key[0] == namespace}
         for key, entry in sorted(current.items()):
             if known.get(key) != entry.rv:
                 self.show("ADDED" if key not in known else "MODIFIED", entry.obj)
@@ -180,6 +189,25 @@ class KindPrinter:
     def fail(self, error: KatesError) -> None:
         self.error = error
         self.failed.set()
+
+
+class NamespaceSink:
+    """One namespace's stream into a kind's printer shared by several namespaces."""
+
+    def __init__(self, printer: KindPrinter, namespace: str) -> None:
+        self.printer, self.namespace = printer, namespace
+
+    def replace(self, query: str, entries: list[Entry], rv: str) -> None:
+        self.printer.replace(query, entries, rv, namespace=self.namespace)
+
+    def event(self, query: str, event_type: str, entry: Entry) -> None:
+        self.printer.event(query, event_type, entry)
+
+    def bookmark(self, query: str, rv: str) -> None:
+        pass
+
+    def fail(self, error: KatesError) -> None:
+        self.printer.fail(error)
 
 
 def watch_objects(
@@ -208,56 +236,61 @@ def watch_objects(
         printer = KindPrinter(
             state, client, ref, out_fmt, view, opts, events, lock, failed, separator, show_managed_fields
         )
-        ns = None if opts["all_namespaces"] or not ref.namespaced else (state.namespace or client.namespace)
-        fields = opts["field_selector"]
-        if len(names) == 1:  # kubectl watches a single named object by field selector
-            fields = ",".join(f for f in (fields, f"metadata.name={names[0]}") if f)
-        query = Query(ref.kind_group, ref.group_resource, ns, opts["label_selector"], fields)
-        if list_first and out_fmt.format in ("table", "wide"):
-            for page in client.list_pages(
-                ref,
-                ns,
-                label_selector=query.label_selector,
-                field_selector=fields,
-                table=True,
-                all_namespaces=ns is None and ref.namespaced,
-            ):
-                with lock:
-                    printer.print_table(page, "ADDED")
-        elif list_first:
-            for page in client.list_pages(
-                ref,
-                ns,
-                label_selector=query.label_selector,
-                field_selector=fields,
-                all_namespaces=ns is None and ref.namespaced,
-            ):
-                for item in page.get("items") or []:
-                    printer.show("ADDED", item)
-        else:
-            # --watch-only: what exists now counts as shown; only later changes print
-            for page in client.list_pages(
-                ref,
-                ns,
-                label_selector=query.label_selector,
-                field_selector=fields,
-                all_namespaces=ns is None and ref.namespaced,
-            ):
-                for item in page.get("items") or []:
-                    meta = item["metadata"]
-                    printer.known[(meta.get("namespace") or "", meta["name"])] = meta["resourceVersion"]
-        state_ = QueryState(query, ref.group, ref.resource, ref.api_version, ref.kind)
-        streams.append(
-            Stream(
-                client.transport,
-                client.discovery,
-                printer,
-                state_,
-                ref,
-                stall_timeout=opts.get("stall_timeout", DEFAULT_STALL_TIMEOUT),
-                notice=notice,
-            )
+        several: list[str | None] = (
+            (opts.get("namespaces") or []) if ref.namespaced and not opts["all_namespaces"] else []
         )
+        for one in several or [None]:
+            ns = None if opts["all_namespaces"] or not ref.namespaced else (one or state.namespace or client.namespace)
+            sink: Any = NamespaceSink(printer, one) if one is not None else printer
+            fields = opts["field_selector"]
+            if len(names) == 1:  # kubectl watches a single named object by field selector
+                fields = ",".join(f for f in (fields, f"metadata.name={names[0]}") if f)
+            query = Query(ref.kind_group, ref.group_resource, ns, opts["label_selector"], fields)
+            if list_first and out_fmt.format in ("table", "wide"):
+                for page in client.list_pages(
+                    ref,
+                    ns,
+                    label_selector=query.label_selector,
+                    field_selector=fields,
+                    table=True,
+                    all_namespaces=ns is None and ref.namespaced,
+                ):
+                    with lock:
+                        printer.print_table(page, "ADDED")
+            elif list_first:
+                for page in client.list_pages(
+                    ref,
+                    ns,
+                    label_selector=query.label_selector,
+                    field_selector=fields,
+                    all_namespaces=ns is None and ref.namespaced,
+                ):
+                    for item in page.get("items") or []:
+                        printer.show("ADDED", item)
+            else:
+                # --watch-only: what exists now counts as shown; only later changes print
+                for page in client.list_pages(
+                    ref,
+                    ns,
+                    label_selector=query.label_selector,
+                    field_selector=fields,
+                    all_namespaces=ns is None and ref.namespaced,
+                ):
+                    for item in page.get("items") or []:
+                        meta = item["metadata"]
+                        printer.known[(meta.get("namespace") or "", meta["name"])] = meta["resourceVersion"]
+            state_ = QueryState(query, ref.group, ref.resource, ref.api_version, ref.kind)
+            streams.append(
+                Stream(
+                    client.transport,
+                    client.discovery,
+                    sink,
+                    state_,
+                    ref,
+                    stall_timeout=opts.get("stall_timeout", DEFAULT_STALL_TIMEOUT),
+                    notice=notice,
+                )
+            )
         printers.append(printer)
     for s in streams:
         s.start()

@@ -195,17 +195,17 @@ def api_resources(
         None,
         "--output",
         "-o",
-        help="wide, name, json or yaml.",
-        autocompletion=completion.formats("wide", "name", "json", "yaml"),
+        help="wide, name, json, yaml or kyaml.",
+        autocompletion=completion.formats("wide", "name", "json", "yaml", "kyaml"),
     ),
     no_headers: bool = typer.Option(False, "--no-headers", help="Print no header line."),
 ) -> None:
     """List the resource types the server knows, as kubectl api-resources does."""
     state: State = ctx.obj
-    if output not in (None, "", "wide", "name", "json", "yaml"):
+    if output not in (None, "", "wide", "name", "json", "yaml", "kyaml"):
         raise UsageError(
             f'unable to match a printer suitable for the output format "{output}"',
-            hint="allowed formats are: json, name, wide, yaml",
+            hint="allowed formats are: json, name, wide, yaml, kyaml",
         )
     sort_resources([], sort_by)  # a bad --sort-by fails before the server is asked
     only_namespaced = _bool_flag("--namespaced", namespaced)
@@ -228,5 +228,9 @@ def api_resources(
         from .render import to_yaml
 
         out.write(to_yaml(resource_list(refs)))
+    elif output == "kyaml":  # a Go struct: kyaml keeps its field order, as the JSON above does
+        from .kyamlout import dump, ordered
+
+        out.write(dump(ordered(resource_list(refs))))
     else:
         out.write(PlainTable().format(table_rows(refs, output == "wide", no_headers)))

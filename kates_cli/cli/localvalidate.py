@@ -48,8 +48,8 @@ def run(state: State, plan: list[_Step], output: str | None, dry_run: bool) -> N
         elif output == "name":
             out.write(f"{step.ref.kind_group}/{name}\n")
         out.flush()
-    if output in ("json", "yaml") and valid:
+    if output in ("json", "yaml", "kyaml") and valid:
         doc = valid[0] if len(valid) == 1 and len(plan) == 1 else render.as_list(valid)
-        out.write(render.to_json(doc) if output == "json" else render.to_yaml(doc))
+        out.write(render.document(output, doc))
     if failures:
         raise PartialFailure(f"{len(failures)} of {len(plan)} objects failed", {f.exit_code for f in failures})

@@ -141,6 +141,18 @@ def logs(
         "--max-log-requests",
         help="At most this many streams at once; with -f the others wait, and streams take turns of 5s.",
     ),
+    previous: bool = typer.Option(
+        False, "--previous", "-p", help="The previous (terminated) instance of each container, as kubectl's."
+    ),
+    all_containers: bool = typer.Option(
+        False, "--all-containers", help="Every container of each pod (kates's default; kubectl's spelling)."
+    ),
+    limit_bytes: int | None = typer.Option(
+        None, "--limit-bytes", help="At most this many bytes of each container's log (the last line cut there)."
+    ),
+    prefix: bool = typer.Option(
+        False, "--prefix", help="Prefix each line with [pod/NAME/CONTAINER], as kubectl's --prefix (any -o but json)."
+    ),
     stall_timeout: str = typer.Option(
         "30s",
         "--stall-timeout",
@@ -173,6 +185,14 @@ def logs(
         raise UsageError(f'invalid output "{output}"', hint="use default, raw or json")
     if since and since_time:
         raise UsageError("at most one of --since and --since-time may be given")
+    if all_containers and container:
+        raise UsageError("--all-containers=true should not be specified with container name")  # kubectl's words
+    # a terminated instance's log never grows: with -p, -f ends at its end, as the kubelet ends kubectl's stream
+    follow = follow and not previous
+    if limit_bytes is not None and limit_bytes <= 0:
+        raise UsageError(f"--limit-bytes must be greater than 0, not {limit_bytes}")
+    if prefix and output == "json":
+        raise UsageError("--prefix cannot be combined with -o json (each object names its pod and container)")
     stall = parse_stall_timeout(stall_timeout)
     container_re = _regex(container, "--container")
     exclude_container_re = _regex(exclude_container, "--exclude-container")
@@ -183,6 +203,8 @@ def logs(
         since_seconds=max(1, int(parse_duration(since, "--since"))) if since else None,
         since_time=parse_since_time(since_time) if since_time else None,
         tail_lines=tail if tail >= 0 else None,
+        previous=previous,
+        limit_bytes=limit_bytes,
     )
     client = state.client()
     namespaces: list[str | None] = [None] if all_namespaces else list(state.namespaces or [client.namespace])
@@ -190,6 +212,7 @@ def logs(
     printer = Printer(
         state, output, timestamps, includes, excludes, multi_ns=all_namespaces or len(namespaces) > 1, follow=follow
     )
+    printer.kubectl_prefix = prefix
     mux = LogMux(client, opts, max_requests=max_log_requests, stall_timeout=stall, observer=printer)
     chooser = Chooser(mux, patterns, container_re, exclude_container_re, init_containers, printer, follow)
     empty: list[Selection] = []
@@ -494,6 +517,7 @@ class Printer(LogObserver):
         self.follow = follow  # +/- markers announce streams that come and go while following
         self.lock = threading.Lock()
         self.streaming: dict[tuple[str, str, str], int] = {}  # streams started and not yet ended, per container
+        self.kubectl_prefix = False  # --prefix: kubectl's `[pod/NAME/CONTAINER] ` before each line
 
     def _prefix(self, ns: str, pod: str, container: str) -> str:
         text = f"{ns}/{pod}/{container}" if self.multi_ns else f"{pod}/{container}"
@@ -557,15 +581,29 @@ class Printer(LogObserver):
                     "pod": event.pod,
                     "container": event.container,
                     "timestamp": event.timestamp,
-                    "message": text,
+                    "message": text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
                 }
             ).decode()
         else:
             if self.timestamps and event.timestamp:
                 text = f"{event.timestamp} {text}"
-            line = (
-                text if self.output == "raw" else f"{self._prefix(event.namespace, event.pod, event.container)} {text}"
-            )
+            if self.kubectl_prefix:
+                line = f"[pod/{event.pod}/{event.container}] {text}"
+            elif self.output == "raw":
+                line = text
+            else:
+                line = f"{self._prefix(event.namespace, event.pod, event.container)} {text}"
+        self._write(line if event.partial else line + "\n")
+
+    def _write(self, line: str) -> None:
+        """A line to stdout: its bytes as read (not UTF-8 ones too) where stdout takes bytes, as kubectl's."""
+        data = line.encode("utf-8", "surrogateescape")
+        binary = getattr(self.out, "buffer", None)
         with self.lock:
-            self.out.write(line + "\n")
-            self.out.flush()
+            if binary is not None:
+                self.out.flush()
+                binary.write(data)
+                binary.flush()
+            else:
+                self.out.write(data.decode("utf-8", "replace"))
+                self.out.flush()

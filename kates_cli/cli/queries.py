@@ -1,7 +1,8 @@
 """The `-q` query grammar of `kates watch` (and of `kates rbac`, which grants what a watch reads).
 
 Invariants:
-- `[NAME=]KIND [ns=NAMESPACE|ns=*] [l=LABEL_SELECTOR] [f=FIELD_SELECTOR] [jq=FILTER]`, words separated by spaces;
+- `[NAME=]KIND [ns=NAMESPACE[,NAMESPACE...]|ns=*] [l=LABEL_SELECTOR] [f=FIELD_SELECTOR] [jq=FILTER]`, words
+  separated by spaces (ns=a,b: several namespaces, one stream each into the one query, core/accumulator.py);
   quoted or parenthesised set-based selectors stay one word (`split_query`). `jq=` comes last and takes the rest of
   the query verbatim (spaces, braces and jq's own quotes), so a filter needs no quoting of its own; one pair of
   single quotes around it is dropped (never valid jq). Quoting the whole word (`"jq=.a | .b"`) works as for the
@@ -22,7 +23,7 @@ from ..errors import UsageError
 if TYPE_CHECKING:
     from ..core.accumulator import Query
 
-QUERY_FORM = "[NAME=]KIND [ns=NAMESPACE|ns=*] [l=LABEL_SELECTOR] [f=FIELD_SELECTOR] [jq=FILTER]"
+QUERY_FORM = "[NAME=]KIND [ns=NAMESPACE[,NAMESPACE...]|ns=*] [l=LABEL_SELECTOR] [f=FIELD_SELECTOR] [jq=FILTER]"
 JQ_KEY = "jq="
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
@@ -75,11 +76,11 @@ def _continues(selector: str, word: str) -> bool:
 def parse_query(text: str, default_namespace: str | None) -> Query:
     """One -q value -> Query. `default_namespace=None` means all namespaces.
 
-    Grammar: `[NAME=]KIND [ns=NAMESPACE|ns=*] [l=LABEL_SELECTOR] [f=FIELD_SELECTOR] [jq=FILTER]`, words separated
-    by spaces. A selector may hold spaces when quoted (`l='env in (a, b)'`) or where its set-based syntax needs them
-    (`l=env notin (x),!debug`): words after `l=`/`f=` that continue it (`in`, `notin`, `(...)`, after a comma)
-    are joined to it with one space. `jq=` takes the rest of the query (`split_query`). Selectors and the filter
-    are parsed here, so a bad one is a usage error before any request."""
+    Grammar: `[NAME=]KIND [ns=NAMESPACE[,NAMESPACE...]|ns=*] [l=LABEL_SELECTOR] [f=FIELD_SELECTOR] [jq=FILTER]`,
+    words separated by spaces. A selector may hold spaces when quoted (`l='env in (a, b)'`) or where its set-based
+    syntax needs them (`l=env notin (x),!debug`): words after `l=`/`f=` that continue it (`in`, `notin`, `(...)`,
+    after a comma) are joined to it with one space. `jq=` takes the rest of the query (`split_query`). Selectors
+    and the filter are parsed here, so a bad one is a usage error before any request."""
     from ..core.accumulator import Query
     from ..core.dependencies import DEPENDENCY_QUERY
     from ..core.selectors import shown
@@ -127,7 +128,10 @@ def parse_query(text: str, default_namespace: str | None) -> Query:
             raise bad(f'"{shown(token)}" is not KEY=VALUE')
         last = ""
         if key in ("ns", "namespace"):
-            namespace = None if value in ("*", "all") else value
+            several = sorted({ns for ns in value.split(",") if ns})  # ns=a,b: one stream each (core/accumulator.py)
+            if not several:
+                raise bad(f'"{shown(token)}" names no namespace')
+            namespace = None if value in ("*", "all") else ",".join(several)
         elif key in ("l", "labels", "selector"):
             selectors["l"] = value
             last = "l"

@@ -192,6 +192,7 @@ def rbac(
     command sends (update and patch also get the object, delete also lists and watches it to wait until it is
     gone), in the watch's namespace (every namespace with -A). Apply the output with `kates create -f -`.
     """
+    from ..core.accumulator import namespaces_of
     from .queries import QUERY_FORM, parse_query
     from .yamlout import dump
 
@@ -208,10 +209,15 @@ def rbac(
     parsed_writes = [parse_writes(w) for w in writes or ()]
     client = state.client()
     home = state.namespace or client.namespace
-    parsed = [parse_query(q, None if all_namespaces else home) for q in queries]
+    default = home
+    if state.namespace_explicit and len(set(state.namespaces)) > 1:
+        default = ",".join(sorted(set(state.namespaces)))  # -n a,b: as `kates watch -n a,b`, queries read both
+    parsed = [parse_query(q, None if all_namespaces else default) for q in queries]
     plan = Plan(service_account, home)
     for query in parsed:
-        plan.read(client.resolve(query.kind), query.namespace)
+        several: list[str | None] = list(namespaces_of(query) or [])
+        for ns in several or [None]:  # ns=a,b reads in a and in b
+            plan.read(client.resolve(query.kind), ns)
     if lease is not None:
         plan.lease(lease, lease_namespace or home)
     for kind, verbs in parsed_writes:

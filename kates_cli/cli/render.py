@@ -216,6 +216,39 @@ def to_yaml(obj: Any) -> str:
     return dump(obj)
 
 
+def to_kyaml(obj: Any) -> str:
+    """kubectl's KYAML, byte for byte (see kyamlout): one `---` document per object."""
+    from .kyamlout import dump
+
+    return dump(obj)
+
+
+def document(output: str | None, doc: Any) -> str:
+    """`doc` as -o json, yaml or kyaml prints it (YAML when no format is named)."""
+    if output == "json":
+        return to_json(doc)
+    return to_kyaml(doc) if output == "kyaml" else to_yaml(doc)
+
+
+def hide_managed_fields(objs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The objects without metadata.managedFields, as kubectl prints a write's returned objects (copies where they
+    had some)."""
+    out = []
+    for obj in objs:
+        meta = obj.get("metadata")
+        if isinstance(meta, dict) and "managedFields" in meta:
+            obj = {**obj, "metadata": {k: v for k, v in meta.items() if k != "managedFields"}}
+        out.append(obj)
+    return out
+
+
+def watch_event(event: str, obj: dict[str, Any]) -> dict[str, Any]:
+    """A watch event as Go's encoding/json writes metav1.WatchEvent: `type` before `object` (struct order)."""
+    from .kyamlout import Ordered
+
+    return Ordered(type=event, object=obj)
+
+
 def as_list(items: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """kubectl's wrapper for several objects in -o json|yaml."""
     return {"apiVersion": "v1", "items": list(items), "kind": "List", "metadata": {"resourceVersion": ""}}

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 WEEK = 7 * 24 * 3600.0  # kubectl: a negative --timeout waits a week
 PER_OBJECT_STREAMS = 10
-FORMATS = ("json", "yaml", "name", "jsonpath", "jsonpath-as-json", "jsonpath-file")
+FORMATS = ("json", "yaml", "kyaml", "name", "jsonpath", "jsonpath-as-json", "jsonpath-file")
 
 
 def register(app: typer.Typer) -> None:
@@ -84,7 +84,7 @@ def wait(
         None,
         "--output",
         "-o",
-        help="Print each object met instead of `KIND/NAME condition met`: json, yaml, name, jsonpath=TEMPLATE, "
+        help="Print each object met instead of `KIND/NAME condition met`: json, yaml, kyaml, name, jsonpath=TEMPLATE, "
         "jsonpath-as-json=TEMPLATE or jsonpath-file=PATH (a deleted object as last seen).",
         autocompletion=completion.formats(*FORMATS),
     ),
@@ -154,7 +154,7 @@ def _printer(output: str | None) -> Printer:
     from .get import parse_output
 
     out = parse_output(output)
-    if out.format not in ("json", "yaml", "name", "jsonpath", "jsonpath-as-json"):
+    if out.format not in ("json", "yaml", "kyaml", "name", "jsonpath", "jsonpath-as-json"):
         raise UsageError(
             f'unable to match a printer suitable for the output format "{output}"',
             hint="allowed formats are: " + ", ".join(FORMATS),
@@ -168,6 +168,8 @@ def _printer(output: str | None) -> Printer:
         obj = {**obj, "metadata": meta}
         if out.format == "json":
             return render.to_json(obj).rstrip("\n")
+        if out.format == "kyaml":  # every document has its `---`
+            return render.to_kyaml(obj).rstrip("\n")
         if out.format == "yaml":
             documents[0] += 1
             return ("---\n" if documents[0] > 1 else "") + render.to_yaml(obj).rstrip("\n")

@@ -198,6 +198,8 @@ def watch(
     if resync_period is not None and resync_period <= 0:
         raise UsageError(f"--resync must be longer than 0, not {resync}")
     default_ns = None if all_namespaces else (state.namespace or None)
+    if not all_namespaces and state.namespace_explicit and len(set(state.namespaces)) > 1:
+        default_ns = ",".join(sorted(set(state.namespaces)))  # -n a,b: a query without ns= watches both
     client = state.client()
     if default_ns is None and not all_namespaces:
         default_ns = client.namespace

@@ -83,8 +83,8 @@ OUTPUT = typer.Option(
     None,
     "--output",
     "-o",
-    help="json, yaml or name: print the server's returned objects.",
-    autocompletion=completion.formats("json", "yaml", "name"),
+    help="json, yaml, kyaml or name: print the server's returned objects.",
+    autocompletion=completion.formats("json", "yaml", "kyaml", "name"),
 )
 DRY_RUN = typer.Option("none", "--dry-run", help="server: let the server check the change without persisting it.")
 FIELD_MANAGER = typer.Option("kates", "--field-manager", help="The field manager name recorded by the server.")
@@ -131,10 +131,10 @@ def _dry_run(value: str) -> bool:
 
 
 def _check_output(output: str | None) -> None:
-    if output not in (None, "json", "yaml", "name"):
+    if output not in (None, "json", "yaml", "kyaml", "name"):
         raise UsageError(
             f'unable to match a printer suitable for the output format "{output}"',
-            hint="allowed formats are: json, yaml, name",
+            hint="allowed formats are: json, yaml, kyaml, name",
         )
 
 
@@ -263,9 +263,10 @@ def run_each(
         elif output == "name":
             out.write(f"{ref.kind_group}/{name}\n")
         out.flush()
-    if output in ("json", "yaml") and results:
+    if output in ("json", "yaml", "kyaml") and results:
+        results = render.hide_managed_fields(results)  # as kubectl's printers do
         doc = results[0] if len(results) == 1 and len(plan) == 1 else render.as_list(results)
-        out.write(render.to_json(doc) if output == "json" else render.to_yaml(doc))
+        out.write(render.document(output, doc))
     if failures:
         raise PartialFailure(f"{len(failures)} of {len(plan)} objects failed", {f.exit_code for f in failures})
 
@@ -301,9 +302,9 @@ def _report_unreachable(
     if rest:
         names = ", ".join(_what(s) for s in rest[:5]) + (", ..." if len(rest) > 5 else "")
         err.write(f"error: {len(rest)} of {len(plan)} objects were not sent: {names}\n")
-    if output in ("json", "yaml") and results:
-        doc = render.as_list(results)
-        out.write(render.to_json(doc) if output == "json" else render.to_yaml(doc))
+    if output in ("json", "yaml", "kyaml") and results:
+        doc = render.as_list(render.hide_managed_fields(results))
+        out.write(render.document(output, doc))
     out.flush()
     exc.message = f"{exc.message} ({len(results)} of {len(plan)} objects {'checked' if dry_run else 'written'})"
 
@@ -630,7 +631,7 @@ def _patch_local(
     if output == "name":
         out.write("".join(f"{r['kind'].lower()}/{r['metadata']['name']}\n" for r in results))
     else:
-        out.write(render.to_json(doc) if output == "json" else render.to_yaml(doc))
+        out.write(render.document(output, doc))
 
 
 def merge_patch(target: Any, patch: Any) -> Any:

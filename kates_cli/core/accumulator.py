@@ -21,6 +21,11 @@ Invariants (the promises of the Go kates, without its defects):
   resource, namespace, label and field selectors) until the *watch* has delivered that resourceVersion or a newer
   one: an overlay is retired by the stream's progress, never by its own presence, so a late or replayed watch event
   cannot roll it back. Deletes mask by namespace/name and by UID. Overlays are per query and per accumulator.
+- Several namespaces (`Query.namespace` "a,b", `namespaces_of`): one stream per namespace feeds the one QueryState,
+  each told by its namespace (`replace`/`bookmark` with `namespace=`; an event's own key says it). Each namespace
+  has its own progress, so an overlay is retired only by the stream of its own namespace; a relist replaces only
+  its namespace's objects; the query is synced once every namespace has listed. The view is still one, ordered by
+  (namespace, name), as kubectl orders -A.
 - Writes outside every query's scope are not recorded; a write that moves an object out of a query's scope masks it
   there. Memory stays bounded: every overlay entry is retired once the stream's progress passes it.
 - resourceVersions are compared only under KEP-5504 rules (selectors.compare_rv); an incomparable version never
@@ -80,7 +85,8 @@ Key = tuple[str, str]  # (namespace, name)
 
 @dataclass(frozen=True)
 class Query:
-    """One thing to watch. `namespace=None` means all namespaces; `kind` is resolved as `get` resolves it."""
+    """One thing to watch. `namespace=None` means all namespaces, "a,b" several (sorted, each with its own
+    stream); `kind` is resolved as `get` resolves it."""
 
     name: str
     kind: str
@@ -88,6 +94,13 @@ class Query:
     label_selector: str | None = None
     field_selector: str | None = None
     jq: str | None = None  # a jq filter: the snapshot holds its results for each object (core/projection.py)
+
+
+def namespaces_of(query: Query) -> list[str] | None:
+    """The namespaces a query watches, sorted: None for all of them."""
+    if query.namespace is None:
+        return None
+    return sorted({ns for ns in query.namespace.split(",") if ns})
 
 
 class Entry:
@@ -198,6 +211,12 @@ class QueryState:
         self.overlay: dict[Key, Overlay] = {}
         self.progress = ""  # newest resourceVersion the watch has delivered (events, bookmarks, list)
         self.synced = False
+        namespaces = namespaces_of(query)
+        self.namespaces = frozenset(namespaces) if namespaces is not None else None
+        # several namespaces: each one's progress, and those listed (one stream each; the module docstring)
+        self.several = self.namespaces is not None and len(self.namespaces) > 1
+        self.progresses: dict[str, str] = {}
+        self.listed: set[str] = set()
         self.delivered: dict[Key, Version] = {}
         self.snapshot_bytes = 0  # the length of this query's part of the last JSON snapshot taken
         self._bytes: bytes | None = None
@@ -215,43 +234,57 @@ class QueryState:
 
     def in_scope(self, obj: KubeObject) -> bool:
         meta = obj.get("metadata") or {}
-        if self.query.namespace is not None and (meta.get("namespace") or "") != self.query.namespace:
+        if self.namespaces is not None and (meta.get("namespace") or "") not in self.namespaces:
             return False
         return self.labels.matches(meta.get("labels")) and self.fields.matches(obj)
 
     def in_namespace(self, obj: KubeObject) -> bool:
         ns = (obj.get("metadata") or {}).get("namespace") or ""
-        return self.query.namespace is None or ns == self.query.namespace
+        return self.namespaces is None or ns in self.namespaces
+
+    def progress_in(self, namespace: str) -> str:
+        """The newest resourceVersion delivered for objects of `namespace` (by its own stream, when several)."""
+        return self.progresses.get(namespace, "") if self.several else self.progress
 
     # -- the watch side (each returns whether the visible view may have changed) ------------------------------
 
-    def replace(self, entries: list[Entry], rv: str) -> bool:
-        """An initial list or a relist: the authoritative state at `rv`."""
+    def replace(self, entries: list[Entry], rv: str, namespace: str | None = None) -> bool:
+        """An initial list or a relist: the authoritative state at `rv` (of `namespace` alone, when several)."""
         before = self._signature()
-        self.watched = {e.key: e for e in entries}
-        self._advance(rv)
-        self.synced = True
+        if self.several and namespace is not None:
+            self.watched = {k: e for k, e in self.watched.items() if k[0] != namespace}
+            self.watched.update((e.key, e) for e in entries)
+            self.listed.add(namespace)
+        else:
+            self.watched = {e.key: e for e in entries}
+        self._advance(rv, namespace)
+        self.synced = not self.several or frozenset(self.listed) == self.namespaces
         return self._signature() != before
 
     def apply(self, event_type: str, entry: Entry) -> bool:
         key = entry.key
         current = self.watched.get(key)
-        if (current is not None and _newer(current.rv, entry.rv)) or _newer(self.progress, entry.rv):
+        if (current is not None and _newer(current.rv, entry.rv)) or _newer(self.progress_in(key[0]), entry.rv):
             return False  # a replay of an older version (even of a since-deleted object): never roll back
         before = self._visible(key)
         if event_type == "DELETED":
             self.watched.pop(key, None)
         else:
             self.watched[key] = entry
-        self._advance(entry.rv)
+        self._advance(entry.rv, key[0])
         return self._visible(key) != before or self._retired
 
-    def bookmark(self, rv: str) -> bool:
-        self._advance(rv)
+    def bookmark(self, rv: str, namespace: str | None = None) -> bool:
+        self._advance(rv, namespace)
         return self._retired
 
-    def _advance(self, rv: str) -> None:
-        if rv and (not self.progress or _newer(rv, self.progress)):
+    def _advance(self, rv: str, namespace: str | None = None) -> None:
+        if self.several and namespace is not None:
+            if rv and (not self.progresses.get(namespace) or _newer(rv, self.progresses[namespace])):
+                self.progresses[namespace] = rv
+            if rv and (not self.progress or _newer(rv, self.progress)):
+                self.progress = rv  # the newest of any namespace: for reading only, never to retire an overlay
+        elif rv and (not self.progress or _newer(rv, self.progress)):
             self.progress = rv
         self._retired = False
         for key in [k for k, o in self.overlay.items() if self._confirmed(k, o)]:
@@ -261,7 +294,7 @@ class QueryState:
         self._bytes = self._view = None
 
     def _confirmed(self, key: Key, o: Overlay) -> bool:
-        if o.rv and parse_rv(o.rv) is not None and _at_least(self.progress, o.rv):
+        if o.rv and parse_rv(o.rv) is not None and _at_least(self.progress_in(key[0]), o.rv):
             return True
         current = self.watched.get(key)
         if o.entry is None:  # delete mask
@@ -280,7 +313,7 @@ class QueryState:
         meta = obj.get("metadata") or {}
         rv = str(meta.get("resourceVersion") or "")
         uid = str(meta.get("uid") or "")
-        if rv and parse_rv(rv) is not None and _at_least(self.progress, rv):
+        if rv and parse_rv(rv) is not None and _at_least(self.progress_in(key[0]), rv):
             return False  # the watch already delivered this write or something newer
         pending = self.overlay.get(key)
         if pending is not None and _newer(pending.rv, rv):
@@ -443,19 +476,19 @@ class Accumulator:
             self.generation += 1  # counts visible changes: lets a consumer wait for quiet (debounce)
             self._cond.notify_all()
 
-    def replace(self, query: str, entries: list[Entry], rv: str) -> None:
+    def replace(self, query: str, entries: list[Entry], rv: str, namespace: str | None = None) -> None:
         with self._cond:
             was_synced = self.synced_locked()
-            changed = self.states[query].replace(entries, rv)
+            changed = self.states[query].replace(entries, rv, namespace)
             self._changed(changed or (not was_synced and self.synced_locked()))
 
     def event(self, query: str, event_type: str, entry: Entry) -> None:
         with self._cond:
             self._changed(self.states[query].apply(event_type, entry))
 
-    def bookmark(self, query: str, rv: str) -> None:
+    def bookmark(self, query: str, rv: str, namespace: str | None = None) -> None:
         with self._cond:
-            self._changed(self.states[query].bookmark(rv))
+            self._changed(self.states[query].bookmark(rv, namespace))
 
     def fail(self, error: KatesError) -> None:
         with self._cond:
@@ -851,6 +884,25 @@ class Accumulator:
 
 
 _RENAME = 'give the query another NAME= (changes of dependencies are named "dependency" in deltas)'
+
+
+class NamespaceFeed:
+    """The sink of one namespace's stream of a query over several: the accumulator, told the namespace."""
+
+    def __init__(self, acc: Accumulator, namespace: str):
+        self.acc, self.namespace = acc, namespace
+
+    def replace(self, query: str, entries: list[Entry], rv: str) -> None:
+        self.acc.replace(query, entries, rv, self.namespace)
+
+    def event(self, query: str, event_type: str, entry: Entry) -> None:
+        self.acc.event(query, event_type, entry)
+
+    def bookmark(self, query: str, rv: str) -> None:
+        self.acc.bookmark(query, rv, self.namespace)
+
+    def fail(self, error: KatesError) -> None:
+        self.acc.fail(error)
 
 
 class _DependencyFeed:

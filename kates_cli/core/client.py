@@ -547,7 +547,7 @@ class Client:
         `observer` (watch.StreamObserver) is told of each stream's lists, events and restarts. The Accumulator can
         also watch dependencies (`depend`, `get`, `list`), at most `max_dependencies` distinct ones (None: no
         bound), each with its own stream started with the same options."""
-        from .accumulator import Accumulator, QueryState
+        from .accumulator import Accumulator, NamespaceFeed, QueryState
         from .dependencies import DependencySink, DependencySource, resource_ref
         from .watch import Sink, Stream
 
@@ -579,8 +579,15 @@ class Client:
 
         self.write_listeners.append(listener)
 
-        def stream(sink: Sink, state: QueryState, ref: ResourceRef | None, wait_for_kind: bool = False) -> Stream:
-            """A stream of `state` into `sink`, set as every stream of this watch is (a query's or a dependency's)."""
+        def stream(
+            sink: Sink,
+            state: QueryState,
+            ref: ResourceRef | None,
+            wait_for_kind: bool = False,
+            namespace: str | None = None,
+        ) -> Stream:
+            """A stream of `state` into `sink`, set as every stream of this watch is (a query's or a dependency's;
+            with `namespace`, that one of a query over several)."""
             return Stream(
                 self.transport,
                 self.discovery,
@@ -595,9 +602,16 @@ class Client:
                 wait_for_kind=wait_for_kind,
                 gate=gate,
                 streaming=streaming,
+                namespace=namespace,
             )
 
-        streams = [stream(acc, state, ref, wait_for_kinds) for state, ref in zip(states, refs, strict=True)]
+        streams = []
+        for state, ref in zip(states, refs, strict=True):
+            if state.several and state.namespaces is not None:  # one stream per namespace, into the one state
+                for ns in sorted(state.namespaces):
+                    streams.append(stream(NamespaceFeed(acc, ns), state, ref, wait_for_kinds, ns))
+            else:
+                streams.append(stream(acc, state, ref, wait_for_kinds))
 
         def start_dependency(state: QueryState, ref: ResourceRef, sink: DependencySink) -> Stream:
             started = stream(sink, state, ref)

@@ -1,7 +1,8 @@
 """Kubernetes connection settings, loaded the way kubectl (client-go clientcmd) loads them.
 
 Invariants:
-- Pure: reads files and parses YAML, never touches the network. Only `run_exec_plugin` starts a process.
+- Pure: reads files and parses YAML, never touches the network. Only `run_exec_plugin` starts a process, and only
+  a plugin the process's credential plugin policy allows (core/pluginpolicy.py, a kuberc's; it refuses before).
 - Source order: explicit `kubeconfig` (exactly one file, must exist) > `KUBECONFIG` (os.pathsep list; empty
   entries and missing files skipped; when it names any path, ~/.kube/config is not consulted, as in client-go)
   > ~/.kube/config > in-cluster service account (KUBERNETES_SERVICE_HOST/PORT set and a token in the service
@@ -40,6 +41,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from kates_cli.core import pluginpolicy
 from kates_cli.errors import ConfigError
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's loader is ~10x faster than pure Python
@@ -177,6 +179,7 @@ def run_exec_plugin(exec_config: dict[str, Any], *, cluster_server: str, interac
     if not isinstance(command, str) or not command:
         raise ConfigError("exec plugin has no command", hint=hint)
     check_exec(exec_config, f'exec plugin "{command}"')
+    pluginpolicy.check(command)  # the kuberc's credentialPluginPolicy: a refused plugin never runs
     args = [str(arg) for arg in exec_config.get("args") or []]
     api_version = exec_config.get("apiVersion")
     if not isinstance(api_version, str) or not api_version:

@@ -24,6 +24,12 @@ Invariants:
   lines of the last delivered second (dropped as duplicates).
 - What else is said: the first failed reconnect of an outage (once, with the server's reason) and the end of the
   outage ("resumed"). A drop that the next request repairs says nothing.
+- A line's bytes that are not UTF-8 are kept (decoded with surrogateescape): printers that write bytes (`-o raw`,
+  the default) give them back unchanged, as kubectl does; JSON shows them as U+FFFD.
+- `previous` asks for the previous (terminated) instance's log, as kubectl's --previous (the CLI never follows it).
+  `limit_bytes` is counted here, per container and across its reconnects, on the lines as printed without kates's
+  timestamps (each with its newline), since the server's limitBytes would count the timestamps kates asks for: the
+  line that crosses the limit is cut there (a `partial` event, its bytes up to the limit) and the stream ends.
 - Every stream ends with exactly one event whose `closed` is True (with `error` set when it failed). A stream calls
   `LogObserver.started` once, when its first request is answered, before its first line.
 - The multiplexer never runs more than `max_requests` streams at once (core/logslots.py). Without follow the others
@@ -69,6 +75,7 @@ class LogEvent:
     output: str  # the line, without timestamp or newline
     closed: bool = False
     error: KatesError | None = None
+    partial: bool = False  # the line was cut by --limit-bytes: printed without its newline, as kubectl does
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,8 @@ class LogOptions:
     since_seconds: int | None = None
     since_time: str | None = None
     tail_lines: int | None = None
+    previous: bool = False  # the previous (terminated) instance's log, as kubectl's --previous; never followed
+    limit_bytes: int | None = None  # at most this many bytes of each container's log (lines as printed, with "\n")
 
 
 class LogObserver:
@@ -268,6 +277,7 @@ def pod_log_stream(
     said = False  # an outage of this stream has been said, and its end not yet
     quiet = False  # the last connection ended by the read timeout: an idle stream, or a stall
     path = f"/api/v1/namespaces/{src.namespace}/pods/{src.pod}/log"
+    budget = opts.limit_bytes  # bytes of this container's log still to print (None: no limit)
 
     def closing(error: KatesError | None = None) -> LogEvent:
         return LogEvent(src.namespace, src.pod, src.container, "", "", closed=True, error=error)
@@ -285,6 +295,8 @@ def pod_log_stream(
             params: dict[str, str | int | bool | None] = {"container": src.container, "timestamps": True}
             if opts.follow:
                 params["follow"] = True
+            if opts.previous:
+                params["previous"] = True
             params.update(cursor.params())
             try:
                 resp = client.transport.open(
@@ -331,7 +343,7 @@ def pod_log_stream(
             try:
                 if not control.stopped() and not control.giving_way():
                     for raw in resp.lines():
-                        line = raw.decode("utf-8", errors="replace")
+                        line = raw.decode("utf-8", errors="surrogateescape")  # bytes kept: -o raw passes them
                         ts, text = split_timestamp(line)
                         if not ts:
                             if len(server_text) < 5:
@@ -339,6 +351,16 @@ def pod_log_stream(
                             continue
                         if cursor.admit(ts):
                             delivered = True
+                            if budget is not None:  # --limit-bytes: counted here, the timestamps being kates's own
+                                data = text.encode("utf-8", errors="surrogateescape")
+                                size = len(data) + 1
+                                if size > budget:
+                                    cut = data[:budget].decode("utf-8", errors="surrogateescape")
+                                    if cut:
+                                        yield LogEvent(src.namespace, src.pod, src.container, ts, cut, partial=True)
+                                    yield closing()
+                                    return
+                                budget -= size
                             yield LogEvent(src.namespace, src.pod, src.container, ts, text)
             except Unreachable as exc:
                 dropped = exc

@@ -10,7 +10,8 @@ Invariants:
   each distinct read: a list whose field selector is exactly `metadata.name=N` (or `==`) and has no label selector
   is the read of N by name, so both share one dependency.
 - `covers(state, sel)` is True only when the state's query is implied by the selection: same group and resource;
-  the query watches all namespaces or exactly the selection's namespace; its label selector is empty or equal to the
+  the query watches all namespaces or the selection's namespace among its own (a query over namespaces {a, b}
+  covers a read in a or in b, never one across all namespaces); its label selector is empty or equal to the
   selection's (as written); its field selector is empty, equal to the selection's, or `metadata.name=N` for a read
   of N by name. A selection's own field selector must be one the watched view can evaluate exactly: terms on
   `metadata.name` and `metadata.namespace` only (other fields are the server's to interpret, and to refuse).
@@ -91,8 +92,8 @@ def covers(state: QueryState, sel: Selection) -> bool:
     if (state.group, state.resource) != (sel.group, sel.resource) or not state.resource:
         return False
     query = state.query
-    if query.namespace is not None and query.namespace != sel.namespace:
-        return False
+    if state.namespaces is not None and sel.namespace not in state.namespaces:
+        return False  # a query over namespaces {a, b} covers reads in a or in b, not across all of them
     if (query.label_selector or None) not in (None, sel.label_selector or None):
         return False
     watched_fields = query.field_selector or None

@@ -123,8 +123,10 @@ class Stream:
         streaming: bool = True,
         notice: Callable[[str], None] | None = None,
         observer: StreamObserver | None = None,
+        namespace: str | None = None,
     ):
         self.transport = transport
+        self.namespace = namespace  # the one namespace of a query over several this stream lists and watches
         self.discovery = discovery
         self.acc = acc
         self.state = state
@@ -307,7 +309,7 @@ class Stream:
 
     def _path(self) -> str:
         assert self.ref is not None
-        return self.ref.path(self.state.query.namespace if self.ref.namespaced else None)
+        return self.ref.path((self.namespace or self.state.query.namespace) if self.ref.namespaced else None)
 
     def _bootstrap(self) -> None:
         self._verb = "list"

@@ -80,6 +80,7 @@ def test_the_kubectl_plugin_completes_namespaces_and_names_in_the_given_namespac
     assert "complete-me" not in via_kubectl(env, "get", "cm", "-n", "default", "")
     assert via_kubectl(env, "get", "--context", "") == ["kates-admin", "kates-restricted", ":4"]
     assert via_kubectl(env, "get", "-o", "y") == ["yaml", ":4"]
+    assert via_kubectl(env, "get", "-o", "k") == ["kyaml", ":4"]
     # -f: the same answer as kubectl's own -f, so kubectl's shell script offers the same files
     own = subprocess.run([kubectl_path(), "__complete", "create", "-f", ""], capture_output=True, text=True, env=env)
     assert via_kubectl(env, "create", "-f", "") == own.stdout.splitlines() == ["json", "yaml", "yml", ":8"]

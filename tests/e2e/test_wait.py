@@ -409,7 +409,7 @@ def test_wait_selection_and_manifests_match_kubectl(
 def test_wait_output_formats_match_kubectl(cluster: ControlPlane, ns: str, kates: Runner, kubectl: Runner) -> None:
     for name in ("a", "b"):
         create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": name}, "data": {"x": "1"}})
-    for output in ("name", "json", "yaml", "jsonpath={.metadata.name}", "jsonpath-as-json={.data}"):
+    for output in ("name", "json", "yaml", "kyaml", "jsonpath={.metadata.name}", "jsonpath-as-json={.data}"):
         args = ["wait", "cm/a", "cm/b", "--for=jsonpath={.data.x}=1", "-o", output, "-n", ns]
         theirs, ours = kubectl(*args), kates(*args)
         assert theirs.code == 0 and theirs.out and theirs.err == "", (output, theirs)

@@ -160,7 +160,7 @@ def test_bash_completes_contexts_formats_and_files(kubeconfig: dict[str, str], m
     assert bash("kates get cm --context = s", kubeconfig) == ["plain,stage"]  # bash's split of --context=s
     assert bash("kates get -o ", kubeconfig) == [f"plain,{f}" for f in GET_FORMATS]
     assert bash("kates get -o jsonpath-", kubeconfig) == ["plain,jsonpath-as-json", "plain,jsonpath-file"]
-    assert bash("kates create -f x.yaml -o ", kubeconfig) == ["plain,json", "plain,yaml", "plain,name"]
+    assert bash("kates create -f x.yaml -o ", kubeconfig) == ["plain,json", "plain,yaml", "plain,kyaml", "plain,name"]
     assert bash("kates logs -o r", kubeconfig) == ["plain,raw"]
     assert bash("kates create -f ", kubeconfig, manifests) == [
         "path,a.yaml",
