@@ -355,9 +355,11 @@ def test_wait_survives_dropped_connections(cluster: ControlPlane, ns: str, cache
     with FaultProxy(cluster.port) as proxy:
         cfg = proxy.kubeconfig(cluster.kubeconfig, tmp_path / "kubeconfig")
         argv = [*KATES, "wait", "-n", ns, "--timeout=90s"]
+        before = watchers(cluster, "configmaps")
         changed = Background(cluster, cache_dir, [*argv, "cm/a", "cm/b", "--for=jsonpath={.data.x}=1"], cfg)
-        # a is met at once: once that is printed, both of its watches are open; then the other wait is started
         wait_for(lambda: changed.lines or changed.proc.poll() is not None, 30, "configmap/a condition met")
+        # a's watch and b's are both open (a wait stops its streams only when it ends): the server serves two more
+        wait_for(lambda: watchers(cluster, "configmaps") >= before + 2, 30, "the watches of a and b")
         deleted = started(cluster, cache_dir, [*argv, "cm/c", "--for=delete"], "configmaps", cfg)
         proxy.refuse(True)
         assert proxy.reset() >= 3  # the three watches, at least
