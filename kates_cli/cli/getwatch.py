@@ -11,6 +11,7 @@ Invariants:
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -246,36 +247,25 @@ def watch_objects(
             if len(names) == 1:  # kubectl watches a single named object by field selector
                 fields = ",".join(f for f in (fields, f"metadata.name={names[0]}") if f)
             query = Query(ref.kind_group, ref.group_resource, ns, opts["label_selector"], fields)
+            pages = functools.partial(
+                client.list_pages,
+                ref,
+                ns,
+                label_selector=query.label_selector,
+                field_selector=fields,
+                all_namespaces=ns is None and ref.namespaced,
+            )
             if list_first and out_fmt.format in ("table", "wide"):
-                for page in client.list_pages(
-                    ref,
-                    ns,
-                    label_selector=query.label_selector,
-                    field_selector=fields,
-                    table=True,
-                    all_namespaces=ns is None and ref.namespaced,
-                ):
+                for page in pages(table=True):
                     with lock:
                         printer.print_table(page, "ADDED")
             elif list_first:
-                for page in client.list_pages(
-                    ref,
-                    ns,
-                    label_selector=query.label_selector,
-                    field_selector=fields,
-                    all_namespaces=ns is None and ref.namespaced,
-                ):
+                for page in pages():
                     for item in page.get("items") or []:
                         printer.show("ADDED", item)
             else:
                 # --watch-only: what exists now counts as shown; only later changes print
-                for page in client.list_pages(
-                    ref,
-                    ns,
-                    label_selector=query.label_selector,
-                    field_selector=fields,
-                    all_namespaces=ns is None and ref.namespaced,
-                ):
+                for page in pages():
                     for item in page.get("items") or []:
                         meta = item["metadata"]
                         printer.known[(meta.get("namespace") or "", meta["name"])] = meta["resourceVersion"]
