@@ -165,6 +165,9 @@ def test_batch_changes_before_notify(
 
     wait_for(caught_up, 30, "the hook to see the final server state")
     seen = time.monotonic() - started  # the burst as the watcher saw it: events may trail the writes under load
+    # the hook writes last.json before it logs its run: a caught-up snapshot (which the bootstrap run cannot hold,
+    # every object changed since) means a second run has started, so its log line is due (one CI run counted 1)
+    wait_for(lambda: len(runs(tmp_path)) >= 2, 30, "the caught-up run's log line")
     count = len(runs(tmp_path))
     code, _, err = w.finish()
     assert code == ExitCode.INTERRUPTED, err
