@@ -8,7 +8,10 @@ Tier 2 (`ControlPlane(tier2=True)`) adds kube-scheduler and kwok, so that pods g
 must be in CRI format -- `2024-01-01T00:00:00.000000000Z stdout F message` -- which `append_log()` writes; follow,
 tailLines, sinceSeconds, sinceTime, timestamps, limitBytes and previous then behave as on a real kubelet, except that
 a follow stream never ends by itself (kwok has no container that could stop; a real kubelet ends it when the
-container exits): the client has to close it.
+container exits): the client has to close it. `restart_container()` restarts a container as a kubelet reports it
+(restartCount, lastState.terminated; through this repository's `pod-container-restart` kwok Stage) and makes its log
+so far the previous instance's; kwok, unlike a kubelet, answers `previous` from the previous log file whatever the
+pod's status says, and with a 400 of its own where there is no such file.
 
 Invariants:
 - Every process runs in its own process group and is stopped by signalling the whole group; each child also asks
@@ -532,9 +535,12 @@ class ControlPlane:
         """The file kwok serves as `container`'s log in `pod`: `workdir/logs/{ns}/{pod}/{container}.log`
         (`{container}.previous.log` for `previous=True`, i.e. what `kubectl logs --previous` shows).
 
-        Creates the files (empty) and registers them in the pod's kwok `Logs` object (named after the pod), for
-        `container` and, if the pod exists, every other container of it, so `kubectl logs` of any of them then
-        answers (empty) like a silent container's. With `wait`, returns only once kube-apiserver's pods/log answers
+        Creates the current log files (empty) and registers both files in the pod's kwok `Logs` object (named after
+        the pod), for `container` and, if the pod exists, every other container of it, so `kubectl logs` of any of
+        them then answers (empty) like a silent container's. A previous log file exists only once a test asks for it
+        (`previous=True`) or restarts the container (`restart_container`): until then `kubectl logs --previous`
+        fails with kwok's 400 (it cannot open the file), where a kubelet fails with its own 400 (`previous terminated
+        container "C" in pod "P" not found`). With `wait`, returns only once kube-apiserver's pods/log answers
         200 for this container, which needs the pod to be scheduled: from then on a line written to the file is
         served. Lines must be in CRI format (see `append_log` / `cri_log_line`): kwok answers 400 "unsupported log
         format" for a file whose first line to read is not. A pod that was never registered gets 400 "no logs found".
@@ -557,7 +563,8 @@ class ControlPlane:
         for name in names:
             current, prev = directory / f"{name}.log", directory / f"{name}.previous.log"
             current.touch()
-            prev.touch()
+            if previous and name == container:
+                prev.touch()
             entries.append({"containers": [name], "logsFile": str(current), "previousLogsFile": str(prev)})
         with self._logs_lock:
             self._register_logs(namespace, pod, entries)
@@ -571,6 +578,46 @@ class ControlPlane:
                     raise ControlPlaneError(f"GET {path} still answers {answer} after 60s (is the pod scheduled?)")
                 time.sleep(0.05)
         return directory / (f"{container}.previous.log" if previous else f"{container}.log")
+
+    def restart_container(self, namespace: str, pod: str, container: str, *, timeout: float = 60) -> dict[str, Any]:
+        """Restart `container` of a Running pod as a kubelet would: its log so far becomes the previous instance's
+        log (what `kubectl logs --previous` shows; an earlier previous log is gone, as the kubelet keeps one), the
+        new instance's log starts empty, and the pod's status says so -- restartCount + 1, lastState.terminated --
+        through the `pod-container-restart` kwok Stage (tests/controlplane/kwok/stages.yaml), which this drives with
+        the pod's `restart.kates.test/*` annotations. Returns the container's new status once the API server has it."""
+        current = self.log_file(namespace, pod, container)
+        path = f"/api/v1/namespaces/{namespace}/pods/{pod}"
+
+        def status() -> dict[str, Any]:
+            code, obj = self.request("GET", path)
+            if code != 200:
+                raise ControlPlaneError(f"GET {path} -> {code}: {obj}")
+            for st in (obj.get("status") or {}).get("containerStatuses") or []:
+                if st.get("name") == container:
+                    return dict(st)
+            raise ControlPlaneError(f"pod {namespace}/{pod} has no status for container {container!r} (is it Running?)")
+
+        count = int(status().get("restartCount") or 0) + 1
+        # the kubelet's order: the old instance's log is complete before the new instance (and its status) exists
+        os.replace(current, current.with_name(f"{container}.previous.log"))
+        current.touch()
+        annotations = {"restart.kates.test/container": container, "restart.kates.test/count": str(count)}
+        code, body = self.request(
+            "PATCH", path, {"metadata": {"annotations": annotations}}, content_type="application/merge-patch+json"
+        )
+        if code != 200:
+            raise ControlPlaneError(f"PATCH {path} -> {code}: {body}")
+        deadline = time.monotonic() + timeout
+        while True:
+            st = status()
+            if int(st.get("restartCount") or 0) >= count and (st.get("lastState") or {}).get("terminated"):
+                return st
+            self._check_alive("kwok")
+            if time.monotonic() > deadline:
+                raise ControlPlaneError(
+                    f"{namespace}/{pod} container {container} did not restart in {timeout:.0f}s: {st}"
+                )
+            time.sleep(0.05)
 
     def _register_logs(self, namespace: str, pod: str, entries: list[dict[str, Any]]) -> None:
         """Create or update the kwok `Logs` object `namespace/pod` so that it holds `entries` (one per container)."""
