@@ -80,32 +80,24 @@ def parse_output(text: str | None, template_flag: str | None = None, allow_missi
     if text in ("wide", "json", "yaml", "kyaml", "name"):
         return Output(text)
     name, eq, template = text.partition("=")
-    if not eq and template_flag and name in (*TEMPLATE_FORMATS, "jsonpath", "jsonpath-file", "jsonpath-as-json"):
-        eq, template = "=", template_flag
+    if not eq and name in (*TEMPLATE_FORMATS, "jsonpath", "jsonpath-file", "jsonpath-as-json"):
+        eq, template = "=", template_flag or ""  # without --template: kubectl's "no template given" below
     if eq and name in TEMPLATE_FORMATS:
         from .gotemplate import GoTemplate
 
-        if name.endswith("file"):
-            try:
-                with open(template, encoding="utf-8") as fh:
-                    template = fh.read()
-            except OSError as exc:
-                raise UsageError(f"cannot read {template}: {exc.strerror}") from exc
         if not template:
             raise UsageError("template format specified but no template given")
+        if name.endswith("file"):
+            template = _read_template(template)  # an empty file is an empty template, as in kubectl
         return Output("go-template", template, [("", GoTemplate(template, allow_missing_keys=allow_missing_keys))])
     if eq and name in ("jsonpath", "jsonpath-as-json", "jsonpath-file"):
         from .jsonpath import JSONPath
 
-        if name == "jsonpath-file":
-            try:
-                with open(template, encoding="utf-8") as fh:
-                    template = fh.read()
-            except OSError as exc:
-                raise UsageError(f"cannot read {template}: {exc.strerror}") from exc
-            name = "jsonpath"
         if not template:
             raise UsageError("template format specified but no template given")
+        if name == "jsonpath-file":
+            template = _read_template(template)
+            name = "jsonpath"
         return Output(name, template, [("", JSONPath(template, allow_missing_keys=allow_missing_keys))])
     if eq and name in ("custom-columns", "custom-columns-file"):
         from .jsonpath import parse_custom_columns, parse_custom_columns_file
@@ -116,6 +108,18 @@ def parse_output(text: str | None, template_flag: str | None = None, allow_missi
         f'unable to match a printer suitable for the output format "{text}"',
         hint="allowed formats are: " + ", ".join(OUTPUTS),
     )
+
+
+def _read_template(path: str) -> str:
+    """A template file's text; one it cannot read is an error in kubectl's words (Go's lower-case error text)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except OSError as exc:
+        op = "read" if isinstance(exc, IsADirectoryError) else "open"
+        raise UsageError(f"error reading --template {path}, {op} {path}: {(exc.strerror or str(exc)).lower()}") from exc
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"error reading --template {path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
 
 
 DEFAULT_CHUNK_SIZE = 500  # kubectl's --chunk-size default

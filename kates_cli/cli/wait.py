@@ -8,12 +8,16 @@ Invariants:
   core watch stream, so a dropped connection or an API server restart resumes or relists instead of ending the
   wait; a relist is compared with what was held, so an object deleted meanwhile counts as deleted.
 - `--timeout=0` lists once, checks once, and starts no watch.
+- `-o` prints each object met as kubectl wait's printer does (json/yaml/kyaml without managedFields, templates with
+  them); a template's execution error is printed as kubectl prints it (go-template: its debugging dump on stdout;
+  jsonpath: nothing) and does not end the wait, since kubectl ignores its printer's errors.
 - Exit codes: 0 when every condition was met; TIMEOUT when the time ran out (or, with `--timeout=0`, a condition
   did not hold); NOT_FOUND when a named object is missing and neither `--for=create` nor `--for=delete` was asked.
 """
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -33,7 +37,19 @@ if TYPE_CHECKING:
 
 WEEK = 7 * 24 * 3600.0  # kubectl: a negative --timeout waits a week
 PER_OBJECT_STREAMS = 10
-FORMATS = ("json", "yaml", "kyaml", "name", "jsonpath", "jsonpath-as-json", "jsonpath-file")
+FORMATS = (
+    "json",
+    "yaml",
+    "kyaml",
+    "name",
+    "go-template",
+    "go-template-file",
+    "template",
+    "templatefile",
+    "jsonpath",
+    "jsonpath-as-json",
+    "jsonpath-file",
+)  # kubectl wait's list, in its order
 
 
 def register(app: typer.Typer) -> None:
@@ -84,9 +100,21 @@ def wait(
         None,
         "--output",
         "-o",
-        help="Print each object met instead of `KIND/NAME condition met`: json, yaml, kyaml, name, jsonpath=TEMPLATE, "
+        help="Print each object met instead of `KIND/NAME condition met`: json, yaml, kyaml, name, "
+        "go-template=TEMPLATE (or template=TEMPLATE), go-template-file=PATH (or templatefile=PATH), jsonpath=TEMPLATE, "
         "jsonpath-as-json=TEMPLATE or jsonpath-file=PATH (a deleted object as last seen).",
         autocompletion=completion.formats(*FORMATS),
+    ),
+    template: str | None = typer.Option(
+        None,
+        "--template",
+        help="The template of -o go-template or -o jsonpath (given without =TEMPLATE); alone it means -o go-template.",
+    ),
+    allow_missing_template_keys: bool = typer.Option(
+        True,
+        "--allow-missing-template-keys/--no-allow-missing-template-keys",
+        help="A key missing from an object prints <no value> (go-template) or nothing (jsonpath); "
+        "=false makes it an error, as in kubectl.",
     ),
 ) -> None:
     """Wait for a condition on one or many objects.
@@ -102,8 +130,7 @@ def wait(
     and neither --for=create nor --for=delete was asked.
     """
     state: State = ctx.obj
-    printer = _printer(output)
-    newline = not (output or "").startswith("jsonpath=") and not (output or "").startswith("jsonpath-file=")
+    printer, newline = _printer(output, template, allow_missing_template_keys)
     conditions = parse_conditions(list(for_ or []))
     from .durations import parse_duration
 
@@ -146,15 +173,17 @@ def wait(
     _follow(state, client, watched, progress, selector, field_selector, seconds, newline)
 
 
-def _printer(output: str | None) -> Printer:
-    """The text for each condition met: kubectl's line, or the object in the -o format kubectl wait offers."""
-    if not output:
-        return met_line
+def _printer(output: str | None, template: str | None, allow_missing_keys: bool) -> tuple[Printer, bool]:
+    """The text for each condition met -- kubectl's line, or the object in the -o format kubectl wait offers -- and
+    whether a newline is to follow it (kubectl's line), or the text ends as kubectl's printer ends it (nothing after a
+    template's text: as in kubectl, `{{"\\n"}}` is the user's to write)."""
+    if not output and not template:
+        return met_line, True
     from . import render
     from .get import parse_output
 
-    out = parse_output(output)
-    if out.format not in ("json", "yaml", "kyaml", "name", "jsonpath", "jsonpath-as-json"):
+    out = parse_output(output, template, allow_missing_keys)
+    if out.format not in ("json", "yaml", "kyaml", "name", "go-template", "jsonpath", "jsonpath-as-json"):
         raise UsageError(
             f'unable to match a printer suitable for the output format "{output}"',
             hint="allowed formats are: " + ", ".join(FORMATS),
@@ -162,23 +191,36 @@ def _printer(output: str | None) -> Printer:
     documents = [0]
 
     def show(target: Target, obj: dict[str, Any] | None, condition: Condition | None) -> str:
-        if out.format == "name" or obj is None:
-            return target.name
-        meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k != "managedFields"}  # kubectl hides them
-        obj = {**obj, "metadata": meta}
+        if out.format == "name" or obj is None:  # (an object never seen: its name, as kates has nothing else)
+            return target.name + ("" if out.format in ("go-template", "jsonpath") else "\n")
+        if out.format == "go-template":
+            # as kubectl wait: an execution error prints what came before it and kubectl's debugging dump, and the
+            # wait goes on (kubectl ignores the printer's error)
+            text = io.StringIO()
+            try:
+                out.columns[0][1].write(text, obj)
+            except UsageError:
+                pass
+            return text.getvalue()
+        if out.format in ("json", "yaml", "kyaml"):  # kubectl hides managedFields here only, not from templates
+            meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k != "managedFields"}
+            obj = {**obj, "metadata": meta}
         if out.format == "json":
-            return render.to_json(obj).rstrip("\n")
+            return render.to_json(obj)
         if out.format == "kyaml":  # every document has its `---`
-            return render.to_kyaml(obj).rstrip("\n")
+            return render.to_kyaml(obj)
         if out.format == "yaml":
             documents[0] += 1
-            return ("---\n" if documents[0] > 1 else "") + render.to_yaml(obj).rstrip("\n")
+            return ("---\n" if documents[0] > 1 else "") + render.to_yaml(obj)
         path: JSONPath = out.columns[0][1]
-        if out.format == "jsonpath":
-            return path.render(obj)  # as kubectl: nothing after it (`{.x}{"\\n"}` is the user's to write)
-        return path.render_json(obj).rstrip("\n")
+        try:  # kubectl's JSONPath finds every result before printing any: an error prints nothing, and is ignored
+            if out.format == "jsonpath":
+                return path.render(obj)  # as kubectl: nothing after it (`{.x}{"\\n"}` is the user's to write)
+            return path.render_json(obj)
+        except UsageError:
+            return ""
 
-    return show
+    return show, False
 
 
 Followed = tuple[Watched, "ResourceRef", str]  # what progress knows, the kind, the field selector of its stream

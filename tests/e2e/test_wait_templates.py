@@ -1,0 +1,93 @@
+"""`kates wait -o go-template=... / go-template-file= / template= / templatefile= / --template`, against the real
+kubectl wait on the same objects: the same bytes on stdout and stderr, and kubectl's exit code (kates's USAGE, 2,
+where kubectl exits 1 for a bad flag)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kates_cli.errors import ExitCode
+from tests.controlplane.launcher import ControlPlane
+
+from .conftest import KATES, Runner, create, kubectl_path
+from .test_wait import started
+
+
+def test_wait_go_template_outputs_match_kubectl(
+    cluster: ControlPlane, ns: str, kates: Runner, kubectl: Runner, tmp_path: Path
+) -> None:
+    for name in ("a", "b"):
+        create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": name}, "data": {"x": "1"}})
+    tmpl = tmp_path / "t.tmpl"
+    tmpl.write_text('{{.metadata.name}}:{{.data.x}} {{range $k, $v := .data}}{{$k}}={{$v}}{{end}}{{"\\n"}}')
+    empty = tmp_path / "empty.tmpl"
+    empty.write_text("")
+    wait = ["wait", "cm/a", "cm/b", "--for=jsonpath={.data.x}=1", "-n", ns]
+    cases: list[tuple[list[str], str]] = [
+        (["-o", 'go-template={{.metadata.name}}{{"\\n"}}'], "a\nb\n"),
+        (["-o", "template={{.metadata.name}}"], "ab"),  # nothing after a template's text, as kubectl
+        (["-o", f"go-template-file={tmpl}"], "a:1 x=1\nb:1 x=1\n"),
+        (["-o", f"templatefile={tmpl}"], "a:1 x=1\nb:1 x=1\n"),
+        (["--template={{.data.x}}"], "11"),  # --template alone means go-template
+        (["-o", "go-template", "--template={{.kind}} "], "ConfigMap ConfigMap "),
+        (["-o", "go-template-file", f"--template={tmpl}"], "a:1 x=1\nb:1 x=1\n"),
+        (["-o", f"go-template-file={empty}"], ""),  # an empty file is an empty template
+        (["-o", "jsonpath", "--template={.metadata.name}"], "ab"),
+        # templates see managedFields (kubectl hides them from json and yaml only)
+        (["-o", "go-template={{len .metadata.managedFields}}"], "11"),
+        (["-o", "jsonpath={.metadata.managedFields[0].manager} "], ""),
+        (["-o", "go-template={{.data.nope}}"], "<no value><no value>"),
+        (["-o", "go-template={{.metadata.name}}", "--timeout=0"], "ab"),
+        # an execution error: kubectl prints the text before it and its debugging dump, ignores the error, goes on
+        (["-o", "go-template={{.metadata.name}}{{.data.nope}}", "--allow-missing-template-keys=false"], ""),
+        (["-o", "go-template={{.metadata.name}}{{index .metadata.managedFields 7}}"], ""),
+        (["-o", "jsonpath={.data.nope}", "--allow-missing-template-keys=false"], ""),  # JSONPath: nothing at all
+        (["--template={{.x}}", "-o", "name"], "configmap/a\nconfigmap/b\n"),  # --template only for templates
+    ]
+    for args, out in cases:
+        theirs, ours = kubectl(*wait, *args), kates(*wait, *args)
+        assert (theirs.code, theirs.err) == (0, ""), (args, theirs)
+        if out:
+            assert theirs.out == out, (args, theirs)
+        assert (ours.code, ours.out, ours.err) == (0, theirs.out, ""), (args, ours, theirs)
+    dumped = kates(*wait, "-o", "go-template={{.metadata.name}}{{.data.nope}}", "--allow-missing-template-keys=false")
+    assert dumped.out.startswith('aError executing template: template: output:1:25: executing "output" at'), dumped
+    assert dumped.out.count("Printing more information for debugging the template:") == 2, dumped
+    managed = kubectl(*wait, "-o", "jsonpath={.metadata.managedFields[0].manager} ")
+    assert len(managed.out.split()) == 2, managed  # the case above printed the same
+
+    # refused before waiting: kubectl's words, kates's usage exit code
+    for args in (
+        ["-o", "go-template"],
+        ["-o", "go-template={{.bad"],
+        ["-o", "go-template-file=/nonexistent/t.tmpl"],
+        ["-o", f"go-template-file={tmp_path}"],
+        ["-o", "templatefile"],
+    ):
+        theirs, ours = kubectl(*wait, *args), kates(*wait, *args)
+        assert theirs.code == 1 and theirs.out == "" and theirs.err.startswith("error: "), (args, theirs)
+        assert (ours.code, ours.out, ours.err) == (ExitCode.USAGE, "", theirs.err), (args, ours, theirs)
+
+
+def test_wait_go_template_prints_a_deleted_object_as_last_seen_as_kubectl(
+    cluster: ControlPlane, ns: str, cache_dir: Path
+) -> None:
+    """--for=delete: the template is run on the object as it was when it went, by both."""
+    create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "gone"}, "data": {"x": "last"}})
+    args = [
+        "wait",
+        "cm/gone",
+        "--for=delete",
+        "-n",
+        ns,
+        "--timeout=60s",
+        "-o",
+        "go-template={{.metadata.name}}:{{.data.x}}",
+    ]
+    theirs = started(cluster, cache_dir, [kubectl_path(), *args], "configmaps")
+    ours = started(cluster, cache_dir, [*KATES, *args], "configmaps")
+    code, body = cluster.request("DELETE", f"/api/v1/namespaces/{ns}/configmaps/gone")
+    assert code == 200, body
+    want, got = theirs.result(), ours.result()
+    assert (want.code, want.out, want.err) == (0, "gone:last", ""), want
+    assert (got.code, got.out, got.err) == (0, want.out, ""), got
