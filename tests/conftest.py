@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from typing import Any, TypeVar
 
 from hypothesis import settings
@@ -20,6 +20,22 @@ settings.register_profile("explore", deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 T = TypeVar("T")
+
+# The user's kuberc (~/.kube/kuberc, $KUBERC) changes what kates and kubectl print, and every kates or kubectl the
+# tests start inherits this process's environment: turn kuberc off for all of them. A test that sets its own kuberc
+# (the e2e runners' `env` with KUBERC, KUBECTL_KUBERC or HOME, or a `--kuberc` argument) turns it back on for itself
+# (tests/e2e/conftest.py `_env`); in-process tests of kuberc set their own environment (tests/unit/test_kuberc.py).
+KUBERC_OFF = {"KUBECTL_KUBERC": "false"}
+
+
+def without_user_kuberc(env: MutableMapping[str, str]) -> MutableMapping[str, str]:
+    """`env` (changed in place) with kuberc turned off and the user's $KUBERC dropped."""
+    env.pop("KUBERC", None)
+    env.update(KUBERC_OFF)
+    return env
+
+
+without_user_kuberc(os.environ)
 
 
 def wait_for(condition: Callable[[], T], timeout: float = 30.0, what: str = "condition", interval: float = 0.05) -> T:

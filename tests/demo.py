@@ -30,6 +30,8 @@ def main() -> int:
     with ControlPlane() as cp:
         env = dict(os.environ, KUBECONFIG=str(cp.kubeconfig), PATH=f"{bindir}{os.pathsep}{os.environ['PATH']}")
         env.pop("NO_COLOR", None)
+        env.pop("KUBERC", None)
+        env["KUBECTL_KUBERC"] = "false"  # the demo's output is kates's own, whatever the user's kuberc says
 
         def kates(*args: str, quiet: bool = False) -> str:
             if not quiet:

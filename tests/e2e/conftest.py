@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import wait_for
+from tests.conftest import wait_for, without_user_kuberc
 from tests.controlplane.launcher import ControlPlane
 
 
@@ -81,10 +81,22 @@ class Result:
 Runner = Callable[..., Result]
 
 
-def _env(cluster: ControlPlane, cache_dir: Path, extra: dict[str, str] | None) -> dict[str, str]:
+def sets_own_kuberc(extra: dict[str, str] | None, args: tuple[str, ...] | list[str] = ()) -> bool:
+    """Whether a test chose a kuberc for this run: by $KUBERC, $KUBECTL_KUBERC or a HOME of its own, or --kuberc."""
+    named = any(var in (extra or {}) for var in ("KUBERC", "KUBECTL_KUBERC", "HOME"))
+    return named or any(a == "--kuberc" or a.startswith("--kuberc=") for a in args)
+
+
+def _env(
+    cluster: ControlPlane, cache_dir: Path, extra: dict[str, str] | None, args: tuple[str, ...] | list[str] = ()
+) -> dict[str, str]:
+    """The environment of a kates or kubectl run: this cluster, no user kuberc (unless the test sets its own)."""
     env = dict(os.environ, KUBECONFIG=str(cluster.kubeconfig), KATES_CACHE_DIR=str(cache_dir), NO_COLOR="1")
     for var in ("KATES_NAMESPACE", "KATES_CONTEXT", "KATES_WRITE_SOCKET", "KATES_TEST_HOLD_WATCH"):
         env.pop(var, None)
+    without_user_kuberc(env)
+    if sets_own_kuberc(extra, args):
+        env.pop("KUBECTL_KUBERC", None)
     env.update(extra or {})
     return env
 
@@ -98,7 +110,7 @@ def runner(cluster: ControlPlane, cache_dir: Path, prefix: list[str]) -> Runner:
             input=input,
             capture_output=True,
             text=True,
-            env=_env(cluster, cache_dir, env),
+            env=_env(cluster, cache_dir, env, args),
             timeout=timeout,
         )
         return Result(proc.returncode, proc.stdout, proc.stderr)
