@@ -25,46 +25,45 @@ def test_wait_go_template_outputs_match_kubectl(
     wait = ["wait", "cm/a", "cm/b", "--for=jsonpath={.data.x}=1", "-n", ns]
     cases: list[tuple[list[str], str]] = [
         (["-o", 'go-template={{.metadata.name}}{{"\\n"}}'], "a\nb\n"),
-        (["-o", "template={{.metadata.name}}"], "ab"),  # nothing after a template's text, as kubectl
+        (["-o", "template={{.metadata.name}}", "--timeout=0"], "ab"),  # nothing after a template's text, as kubectl
         (["-o", f"go-template-file={tmpl}"], "a:1 x=1\nb:1 x=1\n"),
-        (["-o", f"templatefile={tmpl}"], "a:1 x=1\nb:1 x=1\n"),
         (["--template={{.data.x}}"], "11"),  # --template alone means go-template
-        (["-o", "go-template", "--template={{.kind}} "], "ConfigMap ConfigMap "),
         (["-o", "go-template-file", f"--template={tmpl}"], "a:1 x=1\nb:1 x=1\n"),
         (["-o", f"go-template-file={empty}"], ""),  # an empty file is an empty template
         (["-o", "jsonpath", "--template={.metadata.name}"], "ab"),
-        # templates see managedFields (kubectl hides them from json and yaml only)
-        (["-o", "go-template={{len .metadata.managedFields}}"], "11"),
-        (["-o", "jsonpath={.metadata.managedFields[0].manager} "], ""),
-        (["-o", "go-template={{.data.nope}}"], "<no value><no value>"),
-        (["-o", "go-template={{.metadata.name}}", "--timeout=0"], "ab"),
+        (["--template={{.x}}", "-o", "name"], "configmap/a\nconfigmap/b\n"),  # --template only for templates
+        # templates see managedFields (kubectl hides them from json and yaml only); a missing key is <no value>
+        (["-o", "go-template={{len .metadata.managedFields}}{{.data.nope}}"], "1<no value>1<no value>"),
+        (["-o", "jsonpath={.metadata.managedFields[0].operation} "], "Update Update "),
         # an execution error: kubectl prints the text before it and its debugging dump, ignores the error, goes on
         (["-o", "go-template={{.metadata.name}}{{.data.nope}}", "--allow-missing-template-keys=false"], ""),
-        (["-o", "go-template={{.metadata.name}}{{index .metadata.managedFields 7}}"], ""),
         (["-o", "jsonpath={.data.nope}", "--allow-missing-template-keys=false"], ""),  # JSONPath: nothing at all
-        (["--template={{.x}}", "-o", "name"], "configmap/a\nconfigmap/b\n"),  # --template only for templates
     ]
+    outs = []
     for args, out in cases:
         theirs, ours = kubectl(*wait, *args), kates(*wait, *args)
         assert (theirs.code, theirs.err) == (0, ""), (args, theirs)
         if out:
             assert theirs.out == out, (args, theirs)
         assert (ours.code, ours.out, ours.err) == (0, theirs.out, ""), (args, ours, theirs)
-    dumped = kates(*wait, "-o", "go-template={{.metadata.name}}{{.data.nope}}", "--allow-missing-template-keys=false")
-    assert dumped.out.startswith('aError executing template: template: output:1:25: executing "output" at'), dumped
-    assert dumped.out.count("Printing more information for debugging the template:") == 2, dumped
-    managed = kubectl(*wait, "-o", "jsonpath={.metadata.managedFields[0].manager} ")
-    assert len(managed.out.split()) == 2, managed  # the case above printed the same
+        outs.append(ours.out)
+    dumped = outs[-2]
+    assert dumped.startswith('aError executing template: template: output:1:25: executing "output" at <.data.nope>'), (
+        dumped
+    )
+    assert dumped.count("Printing more information for debugging the template:") == 2, dumped
 
-    # refused before waiting: kubectl's words, kates's usage exit code
+    # refused before waiting (and by get, which parses -o the same way): kubectl's words, kates's usage exit code
+    get = ["get", "cm", "a", "-n", ns]
     for args in (
-        ["-o", "go-template"],
-        ["-o", "go-template={{.bad"],
-        ["-o", "go-template-file=/nonexistent/t.tmpl"],
-        ["-o", f"go-template-file={tmp_path}"],
-        ["-o", "templatefile"],
+        [*wait, "-o", "go-template"],
+        [*wait, "-o", "go-template={{.bad"],
+        [*wait, "-o", "go-template-file=/nonexistent/t.tmpl"],
+        [*wait, "-o", f"templatefile={tmp_path}"],
+        [*get, "-o", "jsonpath"],
+        [*get, "-o", "jsonpath-file=/nonexistent/t.tmpl"],
     ):
-        theirs, ours = kubectl(*wait, *args), kates(*wait, *args)
+        theirs, ours = kubectl(*args), kates(*args)
         assert theirs.code == 1 and theirs.out == "" and theirs.err.startswith("error: "), (args, theirs)
         assert (ours.code, ours.out, ours.err) == (ExitCode.USAGE, "", theirs.err), (args, ours, theirs)
 
