@@ -116,12 +116,19 @@ def test_previous_while_multiplexing_matches_kubectl_and_a_container_never_resta
     tier2_cluster: ControlPlane, tier2_ns: str, tier2_kates: Runner, tier2_kubectl: Runner
 ) -> None:
     cp, ns = tier2_cluster, tier2_ns
-    running_pod(cp, ns, "duo", ("c1", "c2"))
+    before = running_pod(cp, ns, "duo", ("c1", "c2"))
     base = datetime.now(UTC) - timedelta(minutes=10)
     for i, c in enumerate(("c1", "c2")):  # c1's lines all come before c2's
         at = base + timedelta(seconds=10 * i)
         cp.append_log(ns, "duo", c, f"{c} before the restart", f"{c} still before", at=at)
     cp.restart_container(ns, "duo", "c1")
+    code, after = cp.request("GET", f"/api/v1/namespaces/{ns}/pods/duo")
+    assert code == 200, after
+    # the restart is c1's alone: c2's status, the pod's phase and conditions are as they were
+    c2 = [[st for st in pod["status"]["containerStatuses"] if st["name"] == "c2"] for pod in (before, after)]
+    assert c2[0] == c2[1] and c2[1][0]["restartCount"] == 0, after
+    assert after["status"]["conditions"] == before["status"]["conditions"], after
+    assert after["status"]["phase"] == "Running", after
     cp.append_log(ns, "duo", "c1", "c1 after the restart", at=base + timedelta(minutes=5))
 
     # c2 never restarted: kates prints what it could read (c1's previous instance) and fails on c2 as kubectl does
