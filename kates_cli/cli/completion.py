@@ -24,8 +24,8 @@ import typer
 from click.shell_completion import BashComplete, CompletionItem, FishComplete, ShellComplete, ZshComplete
 
 from ..errors import UsageError
+from .app import COMPLETE_VAR
 
-COMPLETE_VAR = "_KATES_COMPLETE"
 COMPLETION_TIMEOUT = 2.0
 SHELLS = {"bash": "kates.bash", "zsh": "_kates", "fish": "kates.fish"}
 MANIFEST_EXTENSIONS = ("json", "yaml", "yml")  # what -f reads, in the order kubectl's completion lists them
@@ -80,7 +80,7 @@ _CLASSES: dict[str, type[ShellComplete]] = {"bash": _Bash, "zsh": _Zsh, "fish": 
 
 
 def _command() -> Any:
-    from .app import app
+    from .root import app
 
     return typer.main.get_command(app)
 
