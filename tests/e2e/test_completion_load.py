@@ -1,10 +1,11 @@
 """Completion of names on a big namespace: every one of 5,000 ConfigMaps, quickly (cli/completionnames.py).
 
-Each figure is the best of three runs of a new kates process answering bash's completion protocol, set against the
-start-up of the same process answering a request that needs no cluster (`kates get -o <TAB>`): on a loaded 2-core
-machine start-up alone varies by tenths of a second, while the lookup's own cost is what this test holds down. The
-bounds are loose (a second for a lookup that takes tens of milliseconds), so that a busy machine never fails it, but
-a lookup of the whole objects, page after page, as kubectl does, would.
+Each figure is the best of three runs of a new kates process answering bash's completion protocol. The names of
+5,000 ConfigMaps are set against those of a namespace holding one (the same process, client and requests: on a
+loaded 2-core machine these alone vary by tenths of a second), and against kubectl's own completion, which lists
+the whole objects. The bounds are loose (a second and a half for what takes tens of milliseconds on a quiet
+machine, half of kubectl's time for what takes a tenth of it), so that a busy machine never fails the test, but a
+lookup of the whole objects, page after page, as kubectl does, would.
 """
 
 from __future__ import annotations
@@ -59,8 +60,8 @@ def test_names_of_5000_configmaps_complete_in_a_fraction_of_a_second(
     uncached = dict(env, KATES_COMPLETION_TTL="0")
     cached = dict(env, KATES_COMPLETION_TTL="600")  # a slow machine must not see the names expire between runs
 
-    start_up, formats = _best(3, lambda: shell_protocol(env, "bash", "kates get -o js"))
-    assert formats == ["json", "jsonpath", "jsonpath-as-json", "jsonpath-file"], formats
+    small, offered = _best(3, lambda: shell_protocol(uncached, "bash", "kates get cm -n default "))
+    assert offered == ["kube-root-ca.crt"], offered
 
     lookup, offered = _best(3, lambda: shell_protocol(uncached, "bash", f"kates get cm -n {big} cm-49"))
     assert offered == [f"cm-{i:04d}" for i in range(4900, 5000)], offered  # the last names too: no page limit
@@ -86,12 +87,14 @@ def test_names_of_5000_configmaps_complete_in_a_fraction_of_a_second(
     figures.record(
         "load",
         f"completion of names, {N} ConfigMaps (wall s, best of 3; kubectl once)",
-        start_up=round(start_up, 3),
+        one_configmap=round(small, 3),
         server_lookup=round(lookup, 3),
         all_names=round(every, 3),
         cached=round(hit, 3),
-        lookup_beyond_start_up=round(lookup - start_up, 3),
+        for_the_5000=round(lookup - small, 3),
         kubectl=round(theirs, 3),
     )
-    assert lookup - start_up < 1.0, (lookup, start_up)  # the lookup itself: tens of ms; whole objects take seconds
-    assert hit - start_up < 0.5, (hit, start_up)
+    # the 5,000 names cost tens of milliseconds over one name; whole objects, page by page, cost seconds
+    assert lookup - small < 1.5, (lookup, small)
+    assert lookup < 0.5 * theirs, (lookup, theirs)  # kubectl lists the whole objects
+    assert hit - small < 1.0, (hit, small)
