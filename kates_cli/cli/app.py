@@ -1,4 +1,5 @@
-"""The root Typer app, its global options, and `main()`: the one error boundary.
+"""`main()`: the one error boundary, and the choice between the fast path of a plain `get` and the full command tree
+(the root Typer app, cli/root.py, still reachable here as `app`).
 
 Invariants:
 - Only `main()` turns exceptions into exit codes (errors.ExitCode) and one-line `error: ...` messages on stderr;
@@ -6,37 +7,38 @@ Invariants:
 - The command line is read as kubectl reads it: `argv.normalize` rewrites kubectl's flag spellings (`-n=NS`,
   `--wait=false`, options anywhere, global ones included) into click's before click parses; before that, a kuberc's
   aliases and defaults rewrite it (cli/kuberc.py, imported only when a kuberc may apply).
+- Without a kuberc, the commonest `get` command lines (cli/fastget.py states which) are parsed without typer or
+  click, and run by the same `get.run` with the same `State`: the same output and exit code, in less start-up time.
+  Everything else, completion requests included, takes the full path.
 - In a kates process a signal never shows a traceback: SIGINT and SIGTERM raise KeyboardInterrupt only while a
   command runs (outside imports); before and after, they exit 130 at once (kates_cli/__init__.py).
-- Importing this module does not import the `kubernetes` package or build a client.
+- Importing this module imports neither typer nor click, nor the `kubernetes` package, and builds no client.
 """
 
 from __future__ import annotations
 
-import importlib
 import io
 import os
 import signal
 import sys
 from collections.abc import Sequence
 from types import FrameType
-from typing import Any
-
-import click
-import typer
-from typer.core import TyperGroup
+from typing import TYPE_CHECKING, Any
 
 from .. import _exit_interrupted
 from ..errors import ExitCode, KatesError
-from . import completion, durations, warning
-from .argv import normalize
-from .state import State
+from . import fastget
 
-# command -> the module whose register() defines it; a command's module is imported only when it runs (or for help)
+if TYPE_CHECKING:
+    import typer
+
+    app: typer.Typer
+
+# command -> the module whose register() defines it (cli/root.py builds each on first use)
 COMMANDS = {
     "version": "info",
     "api-resources": "info",
-    "get": "get",
+    "get": "getcommand",
     "create": "write",
     "update": "write",
     "update-status": "write",
@@ -51,43 +53,17 @@ COMMANDS = {
 }
 
 
-class LazyGroup(TyperGroup):
-    """The root group: subcommands are built from their module on first use, so `kates get` does not import the
-    code of logs, watch or the write commands."""
+def __getattr__(name: str) -> Any:
+    """`app` (the root click command, built with Typer) and its parts live in cli/root.py, imported on first use: the
+    commonest `kates get` (cli/fastget.py) never builds them."""
+    if name in ("app", "LazyGroup", "root"):
+        from . import root
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._loaded: dict[str, click.Command] = {}
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(COMMANDS)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        module = COMMANDS.get(cmd_name)
-        if module is None:
-            return None
-        if cmd_name not in self._loaded:
-            sub = typer.Typer(
-                add_completion=False, rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]}
-            )
-            importlib.import_module(f".{module}", __package__).register(sub)
-            built = typer.main.get_command(sub)
-            found = built.commands if isinstance(built, click.Group) else {cmd_name: built}
-            self._loaded.update(found)
-        return self._loaded.get(cmd_name)
+        return getattr(root, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-app = typer.Typer(
-    cls=LazyGroup,
-    name="kates",
-    help="A kubectl-like client with a coherent, coalescing multi-kind watch.\n\n"
-    "Global options may appear anywhere on the command line, as with kubectl.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+COMPLETE_VAR = "_KATES_COMPLETE"  # set by the completion scripts (cli/completion.py) when the shell asks
 
 # option -> takes a value
 GLOBAL_OPTIONS = {
@@ -134,52 +110,6 @@ def hoist_globals(argv: Sequence[str]) -> list[str]:
             rest.append(arg)
         i += 1
     return front + rest
-
-
-@app.callback()
-def root(
-    ctx: typer.Context,
-    kubeconfig: str | None = typer.Option(None, "--kubeconfig", help="Path to the kubeconfig file to use."),
-    context: str | None = typer.Option(
-        None,
-        "--context",
-        help="The kubeconfig context to use. Default: $KATES_CONTEXT, else the current one.",
-        autocompletion=completion.contexts,
-    ),
-    namespace: list[str] = typer.Option(
-        None,
-        "--namespace",
-        "-n",
-        help="The namespace to use. get, get -w and logs take several (-n a,b or -n a -n b; other commands use the "
-        "last). Default: $KATES_NAMESPACE, else the context's.",
-        autocompletion=completion.namespaces,
-    ),
-    request_timeout: str | None = typer.Option(
-        None, "--request-timeout", help="How long to wait for one request, e.g. 30s or 1m; 0 means no limit."
-    ),
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks (never with local variables)."),
-    kuberc: str | None = typer.Option(
-        None,
-        "--kuberc",
-        help="Path to the kuberc file to use for preferences (aliases, defaults, credential plugin policy). "
-        "Default: $KUBERC, else ~/.kube/kuberc. KUBECTL_KUBERC=false or KUBERC=off turns kuberc off.",
-    ),
-) -> None:
-    del kuberc  # read before click parses (kuberc.apply)
-    timeout = durations.request_timeout(request_timeout) if request_timeout else None
-    # Inside a `kates watch` hook, KATES_CONTEXT and KATES_NAMESPACE name the watcher's cluster: default to them.
-    env_ns = os.environ.get("KATES_NAMESPACE") or None
-    namespace = [ns for value in namespace or [] for ns in value.split(",") if ns]  # -n a,b -n c
-    ctx.obj = State(
-        kubeconfig=kubeconfig,
-        context=context or os.environ.get("KATES_CONTEXT") or None,
-        namespace=namespace[-1] if namespace else env_ns,
-        namespace_explicit=bool(namespace),
-        namespaces=list(namespace or ([env_ns] if env_ns else [])),
-        request_timeout=timeout or None,
-        debug=debug,
-    )
-    ctx.call_on_close(ctx.obj.close)
 
 
 _json_errors = False  # `kates watch --log-format json`: the final error line is a JSON object too
@@ -242,15 +172,28 @@ def _run(argv: list[str]) -> int:
     prog = "kubectl kates" if os.path.basename(sys.argv[0]) == "kubectl-kates" else "kates"
     debug = "--debug" in argv
     try:
-        instruction = completion.enabled()
+        instruction = os.environ.get(COMPLETE_VAR)
         if instruction:
+            from . import completion
+
             return completion.run_shell_completion(instruction)
+        kuberc = _kuberc_may_apply(argv)
+        fast = fastget.parse(argv) if not kuberc and fastget.enabled() else None
+        if fast is not None:
+            return fastget.run(fast)
+        import click
+        import typer
+
+        from . import warning
+        from .argv import normalize
+        from .root import app
+
         command = typer.main.get_command(app)
         assert isinstance(command, click.Group)
-        if _kuberc_may_apply(argv):
-            from . import kuberc
+        if kuberc:
+            from . import kuberc as preferences
 
-            argv = kuberc.apply(argv, command, prog)
+            argv = preferences.apply(argv, command, prog)
         args = normalize(argv, command)
         debug = "--debug" in args
         warning.install()
@@ -263,9 +206,7 @@ def _run(argv: list[str]) -> int:
             traceback.print_exc()
         _error(exc.message, exc.hint)
         return int(exc.exit_code)
-    except typer.Exit as exc:
-        return int(exc.exit_code)
-    except (KeyboardInterrupt, typer.Abort):
+    except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
@@ -276,6 +217,12 @@ def _run(argv: list[str]) -> int:
             return _broken_pipe()
         raise
     except Exception as exc:
+        clicks = sys.modules.get("click")  # only click raises its exceptions: not imported, none was raised
+        if clicks is not None and isinstance(exc, clicks.exceptions.Exit):
+            return int(exc.exit_code)
+        if clicks is not None and isinstance(exc, clicks.exceptions.Abort):
+            sys.stderr.write("error: interrupted\n")
+            return int(ExitCode.INTERRUPTED)
         show = getattr(exc, "format_message", None)
         code = getattr(exc, "exit_code", None)
         ctx = getattr(exc, "ctx", None)

@@ -5,7 +5,8 @@ completed: kinds, names, namespaces, contexts, output formats and manifest files
 Invariants:
 - Completion never prints a traceback and never blocks for long: cluster lookups use a short timeout
   (COMPLETION_TIMEOUT) and any failure completes nothing.
-- Kinds come from the on-disk discovery cache when there is one (no network); names and namespaces from the cluster;
+- Kinds come from the on-disk discovery cache when there is one (no network); names and namespaces from the cluster,
+  all of them, through a short-lived cache (cli/completionnames.py: one small Table request, kept TTL_SECONDS);
   contexts from the kubeconfig files alone.
 - Every protocol (bash, zsh, fish, the kubectl plugin) sees the command line as `main` does: global options are moved
   before the subcommand, so `-n NS` anywhere chooses the namespace whose names are completed, and the value of a
@@ -24,8 +25,8 @@ import typer
 from click.shell_completion import BashComplete, CompletionItem, FishComplete, ShellComplete, ZshComplete
 
 from ..errors import UsageError
+from .app import COMPLETE_VAR
 
-COMPLETE_VAR = "_KATES_COMPLETE"
 COMPLETION_TIMEOUT = 2.0
 SHELLS = {"bash": "kates.bash", "zsh": "_kates", "fish": "kates.fish"}
 MANIFEST_EXTENSIONS = ("json", "yaml", "yml")  # what -f reads, in the order kubectl's completion lists them
@@ -80,7 +81,7 @@ _CLASSES: dict[str, type[ShellComplete]] = {"bash": _Bash, "zsh": _Zsh, "fish": 
 
 
 def _command() -> Any:
-    from .app import app
+    from .root import app
 
     return typer.main.get_command(app)
 
@@ -234,14 +235,17 @@ def kinds_then_names(ctx: typer.Context, args: list[str], incomplete: str) -> li
 
 
 def object_names(ctx: Any, kind: str, incomplete: str) -> list[str]:
+    """Names of `kind` objects (every one, however many) in the namespace chosen so far, from a short-lived cache
+    or one request that carries little more than the names (cli/completionnames.py)."""
     try:
+        from .completionnames import names
+
         client = _client(ctx)
         ref = client.resolve(kind)
-        names = []
-        for page in client.list_pages(ref, chunk_size=500):
-            names += [i["metadata"]["name"] for i in page.get("items") or []]
-            break
-        return sorted(n for n in names if n.startswith(incomplete))
+        found = [n for n in names(client, ref) if n.startswith(incomplete)]
+        if not found and incomplete:  # perhaps created since the names were cached: ask the server
+            found = [n for n in names(client, ref, ttl=0) if n.startswith(incomplete)]
+        return found
     except Exception:
         return []
 

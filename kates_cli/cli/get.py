@@ -28,10 +28,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
-import typer
-
 from ..errors import ApiError, ExitCode, KatesError, NotFound, ResourceTypeNotFound, UsageError
-from . import completion, render
+from . import render
 from .state import State
 
 if TYPE_CHECKING:  # the core is imported when a command runs, not for --help
@@ -207,103 +205,36 @@ GET_FORMATS = (
 )
 
 
-def register(app: typer.Typer) -> None:
-    app.command("get")(get)
-
-
-def get(
-    ctx: typer.Context,
-    args: list[str] = typer.Argument(
-        None, autocompletion=completion.kinds_then_names, metavar="KIND[,KIND...] [NAME...] | TYPE/NAME..."
-    ),
-    all_namespaces: bool = typer.Option(False, "--all-namespaces", "-A", help="List across all namespaces."),
-    selector: str | None = typer.Option(None, "--selector", "-l", help="Label selector, e.g. app=web,tier!=db."),
-    field_selector: str | None = typer.Option(
-        None, "--field-selector", help="Field selector, e.g. status.phase=Running."
-    ),
-    output: str | None = typer.Option(
-        None,
-        "--output",
-        "-o",
-        help="wide, json, yaml, kyaml, name, jsonpath=TEMPLATE, jsonpath-as-json=TEMPLATE, jsonpath-file=PATH, "
-        "custom-columns=SPEC, custom-columns-file=PATH, go-template=TEMPLATE (or template=TEMPLATE: Go's "
-        "text/template, as kubectl runs it), go-template-file=PATH or templatefile=PATH.",
-        autocompletion=completion.formats(*GET_FORMATS),
-    ),
-    template: str | None = typer.Option(
-        None,
-        "--template",
-        help="The template of -o go-template or -o jsonpath (given without =TEMPLATE); alone it means -o go-template.",
-    ),
-    allow_missing_template_keys: bool = typer.Option(
-        True,
-        "--allow-missing-template-keys/--no-allow-missing-template-keys",
-        help="A key missing from an object prints <no value> (go-template) or nothing (jsonpath); "
-        "=false makes it an error, as in kubectl.",
-    ),
-    no_headers: bool = typer.Option(False, "--no-headers", help="Print no header line."),
-    show_kind: bool = typer.Option(False, "--show-kind", help="Prefix names with their kind, even for one kind."),
-    show_labels: bool = typer.Option(False, "--show-labels", help="Add a LABELS column."),
-    label_columns: list[str] = typer.Option(
-        None, "--label-columns", "-L", help="Add a column for each of these label keys (comma-separated, repeatable)."
-    ),
-    sort_by: str | None = typer.Option(None, "--sort-by", help="Sort by this JSONPath, e.g. .metadata.name."),
-    chunk_size: int = typer.Option(DEFAULT_CHUNK_SIZE, "--chunk-size", help="List in pages of this many objects."),
-    ignore_not_found: bool = typer.Option(
-        False, "--ignore-not-found", help="A missing named object is not an error; nothing found prints nothing."
-    ),
-    subresource: str | None = typer.Option(
-        None, "--subresource", help="Get this subresource (status) of named objects."
-    ),
-    show_managed_fields: bool = typer.Option(
-        False, "--show-managed-fields", help="Keep metadata.managedFields in -o json/yaml (kubectl hides them)."
-    ),
-    watch: bool = typer.Option(False, "--watch", "-w", help="After listing, watch for changes (several kinds too)."),
-    watch_only: bool = typer.Option(False, "--watch-only", help="Watch for changes without listing first."),
-    filenames: list[str] = typer.Option(
-        None,
-        "--filename",
-        "-f",
-        help="Get the objects named in these manifests (file, directory or -).",
-        click_type=completion.MANIFEST_FILES,
-    ),
-    recursive: bool = typer.Option(False, "--recursive", "-R", help="With -f DIR: read its subdirectories too."),
-    output_watch_events: bool = typer.Option(
-        False,
-        "--output-watch-events",
-        help="With --watch or --watch-only: show the event type (ADDED, MODIFIED, DELETED); a usage error without.",
-    ),
-    stall_timeout: str | None = typer.Option(
-        None,
-        "--stall-timeout",
-        help="With --watch or --watch-only: a watch connection silent this long (default 30s) is noticed on stderr "
-        "and resumed.",
-    ),
-    live: bool = typer.Option(
-        False,
-        "--live",
-        help="Inside a kates watch hook: read from the API server, not from the hook's snapshot (as "
-        "KATES_LIVE_READS=1 does for a whole hook).",
-    ),
-    raw: str | None = typer.Option(
-        None, "--raw", help="GET this URI path from the API server and print the answer's body as it is."
-    ),
+def run(
+    state: State,
+    args: list[str] | None,
+    *,
+    all_namespaces: bool = False,
+    selector: str | None = None,
+    field_selector: str | None = None,
+    output: str | None = None,
+    template: str | None = None,
+    allow_missing_template_keys: bool = True,
+    no_headers: bool = False,
+    show_kind: bool = False,
+    show_labels: bool = False,
+    label_columns: list[str] | None = None,
+    sort_by: str | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    ignore_not_found: bool = False,
+    subresource: str | None = None,
+    show_managed_fields: bool = False,
+    watch: bool = False,
+    watch_only: bool = False,
+    filenames: list[str] | None = None,
+    recursive: bool = False,
+    output_watch_events: bool = False,
+    stall_timeout: str | None = None,
+    live: bool = False,
+    raw: str | None = None,
 ) -> None:
-    """Display one or many objects.
-
-    KIND is anything kubectl accepts: a short name (svc), plural, singular, Kind, kind.group or kind.version.group,
-    CRDs included. Several kinds are separated by commas; a category (all, or a CRD's categories) stands for every
-    kind in it. -f gets the objects that manifests name. Tables come from the server, so every kind gets
-    kubectl's columns. Pages of a long list print as they arrive (kubectl waits for the last page).
-    With --watch, kates keeps watching through dropped connections and API server restarts; kubectl exits.
-
-    Inside a kates watch hook, get reads the hook's snapshot: what the run received on stdin, plus its own writes
-    (snapshot isolation, and read-your-writes), answered by the watcher; a read no query covers becomes a
-    dependency of the watch. Tables are the server's: printed as they come when they show exactly the snapshot's
-    objects, else with a warning that they show the server's newer state. --live, KATES_LIVE_READS=1, --watch and
-    --subresource read from the API server; so does a read the watcher cannot answer (said once on stderr).
-    """
-    state: State = ctx.obj
+    """`kates get` with its options as values (the command's help is in cli/getcommand.py, which parses them with
+    click; cli/fastget.py parses the commonest command lines without it)."""
     if raw:  # kubectl's rawhttp.RawGet
         from .getraw import check, get_raw
 

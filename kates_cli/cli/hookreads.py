@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from ..core import coherence, deepjson
-from ..core.selection import Selection
 from ..errors import NotFound, UsageError
 from .warning import warn
 
@@ -38,6 +37,7 @@ if TYPE_CHECKING:
     from ..core.client import Client
     from ..core.config import ConnectionSettings
     from ..core.mapping import ResourceRef
+    from ..core.selection import Selection
     from .state import State
 
 LIVE_ENV = "KATES_LIVE_READS"
@@ -142,6 +142,8 @@ class HookReads:
         return [deepjson.loads(raw) for raw in raws]
 
     def selection(self, ref: ResourceRef, name: str | None = None, **opts: Any) -> Selection:
+        from ..core.selection import Selection  # inside a hook only: a plain `kates get` never needs it
+
         namespace = None if opts.get("all_namespaces") or not ref.namespaced else self.client.namespace
         return Selection(
             ref.group,

@@ -57,3 +57,26 @@ class State:
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
+
+
+def from_options(
+    kubeconfig: str | None,
+    context: str | None,
+    namespace: list[str] | None,
+    request_timeout: float | None = None,
+    debug: bool = False,
+) -> State:
+    """The State of the root command's global options, as every path that parses them builds it (cli/root.py, and
+    cli/fastget.py for the commonest `get`). Inside a `kates watch` hook, KATES_CONTEXT and KATES_NAMESPACE name the
+    watcher's cluster: they are the defaults."""
+    env_ns = os.environ.get("KATES_NAMESPACE") or None
+    given = [ns for value in namespace or [] for ns in value.split(",") if ns]  # -n a,b -n c
+    return State(
+        kubeconfig=kubeconfig,
+        context=context or os.environ.get("KATES_CONTEXT") or None,
+        namespace=given[-1] if given else env_ns,
+        namespace_explicit=bool(given),
+        namespaces=list(given or ([env_ns] if env_ns else [])),
+        request_timeout=request_timeout or None,
+        debug=debug,
+    )

@@ -32,7 +32,6 @@ import binascii
 import copy
 import json
 import os
-import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -199,6 +198,8 @@ def run_exec_plugin(exec_config: dict[str, Any], *, cluster_server: str, interac
     if exec_config.get("provideClusterInfo"):
         spec["cluster"] = {"server": cluster_server}
     child_env["KUBERNETES_EXEC_INFO"] = json.dumps({"apiVersion": api_version, "kind": "ExecCredential", "spec": spec})
+    import subprocess  # lazily: start-up (only an exec credential plugin runs one)
+
     stdin = None if interactive else subprocess.DEVNULL  # stderr is inherited: plugins prompt and explain there
     try:
         proc = subprocess.run(

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -267,6 +266,8 @@ class Discovery:
     def _write_cache(self, core: dict[str, Any], groups: dict[str, Any]) -> None:
         try:
             self.cache_file.parent.mkdir(parents=True, exist_ok=True)
+            import tempfile  # lazily: start-up (only a discovery fetch writes)
+
             fd, tmp = tempfile.mkstemp(dir=self.cache_file.parent, prefix=".discovery.")
             with os.fdopen(fd, "wb") as fh:
                 fh.write(orjson.dumps({"api": core, "apis": groups}))

@@ -14,7 +14,6 @@ Invariants:
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass
 
 from ..errors import ConfigError
@@ -64,6 +63,8 @@ def _look_path(command: str) -> str | None:
     """Go's exec.LookPath: a name with a separator is used as is (if executable), otherwise searched on PATH."""
     if os.sep in command:
         return command if os.path.isfile(command) and os.access(command, os.X_OK) else None
+    import shutil  # lazily: start-up (a plain `kates get` never needs it)
+
     return shutil.which(command)
 
 

@@ -35,10 +35,8 @@ import contextlib
 import http.client
 import os
 import select
-import shutil
 import socket
 import ssl
-import tempfile
 import threading
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -534,6 +532,9 @@ def _key_file(data: bytes) -> Iterator[str]:
     # No memfd (not Linux, or /proc not mounted): a file in a private directory, deleted as soon as ssl has read
     # it. A SIGKILL in that window would leave the key behind, so the directory is named after our pid and the
     # next kates removes those of dead processes (`_remove_stale_key_dirs`).
+    import shutil  # lazily, as below: only where there is no memfd (start-up stays short)
+    import tempfile
+
     _remove_stale_key_dirs()
     directory = tempfile.mkdtemp(prefix=f"{KEY_DIR_PREFIX}{os.getuid()}-{os.getpid()}-")  # mode 0700
     path = os.path.join(directory, "client.pem")
@@ -565,6 +566,9 @@ def _memfd(data: bytes) -> int | None:
 
 def _remove_stale_key_dirs() -> None:
     """Remove the key directories of kates processes that died without removing theirs (SIGKILL)."""
+    import shutil
+    import tempfile
+
     prefix = f"{KEY_DIR_PREFIX}{os.getuid()}-"
     tmp = tempfile.gettempdir()
     try:

@@ -135,6 +135,21 @@ def kubectl_path() -> str:
     return found
 
 
+@pytest.fixture(params=["fast", "full"])
+def kates_both_paths(request: pytest.FixtureRequest, cluster: ControlPlane, cache_dir: Path) -> Runner:
+    """kates, once as it runs (a plain `get` takes the fast path, cli/fastget.py) and once with KATES_NO_FASTPATH=1
+    (always the full click path). A test module of `get` parity tests uses it in place of `kates`, so that both
+    paths are held to the same output."""
+    if request.param == "fast":
+        return runner(cluster, cache_dir, KATES)
+    run = runner(cluster, cache_dir, KATES)
+
+    def full(*args: str, env: dict[str, str] | None = None, **kwargs: Any) -> Result:
+        return run(*args, env={**(env or {}), "KATES_NO_FASTPATH": "1"}, **kwargs)
+
+    return full
+
+
 @pytest.fixture
 def kubectl(cluster: ControlPlane, cache_dir: Path) -> Runner:
     """Run the real kubectl against the same cluster."""

@@ -53,7 +53,23 @@ class Case:
     def attempts(self) -> int:
         if self.retries is not None:
             return self.retries
-        return 3 if self.args and self.args[0] in READ_ONLY else 1
+        return 3 if _command(self.args) in READ_ONLY else 1
+
+
+GLOBAL_VALUED = ("--context", "--kubeconfig", "-n", "--namespace")  # global options written before the command
+
+
+def _command(args: tuple[str, ...]) -> str | None:
+    """The command word of `args`: the first word that is neither a global option nor its value."""
+    i = 0
+    while i < len(args):
+        if args[i] in GLOBAL_VALUED:
+            i += 2
+        elif args[i].startswith("-"):
+            i += 1
+        else:
+            return args[i]
+    return None
 
 
 def masked(text: str) -> str:

@@ -52,7 +52,8 @@ def via_kubectl(env: dict[str, str], *args: str) -> list[str]:
 def env(cluster: ControlPlane, cache_dir: Path, kates: Runner, ns: str) -> dict[str, str]:
     create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "complete-me"}})
     assert kates("get", "ns", "default").code == 0  # warm the discovery cache
-    return plugin_env(cluster, cache_dir)
+    # these tests complete what they have just created: no cached names (tests/e2e/test_completion_load.py has them)
+    return dict(plugin_env(cluster, cache_dir), KATES_COMPLETION_TTL="0")
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])

@@ -5,13 +5,15 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from kates_cli.cli import fastget
 from tests.controlplane.launcher import ControlPlane
 
 from . import parity_cases
-from .conftest import Runner
+from .conftest import Result, Runner
 from .parity import Case, age_digits, expand, masked
 
 
@@ -31,6 +33,36 @@ CASES = _cases()
 def test_parity_with_kubectl(
     case: Case, cluster: ControlPlane, ns: str, kates: Runner, kubectl: Runner, tmp_path: Path
 ) -> None:
+    _check(case, cluster, ns, kates, kubectl, tmp_path)
+
+
+def _fast(case: Case) -> bool:
+    """Whether kates reads the case's command line on its fast path (cli/fastget.py)."""
+    return fastget.parse(list(expand(case.kates_args or case.args, "ns", "/dir"))) is not None
+
+
+FAST_CASES = [c for c in CASES if _fast(c)]
+
+
+@pytest.mark.parametrize("case", FAST_CASES, ids=[c.id for c in FAST_CASES])
+def test_parity_with_kubectl_on_the_full_path(
+    case: Case, cluster: ControlPlane, ns: str, kates: Runner, kubectl: Runner, tmp_path: Path
+) -> None:
+    """The rows that `test_parity_with_kubectl` runs on the fast path of `get`, run again on the full (click) path:
+    both paths must print what kubectl prints."""
+
+    def full(*args: str, env: dict[str, str] | None = None, **kwargs: Any) -> Result:
+        return kates(*args, env={**(env or {}), "KATES_NO_FASTPATH": "1"}, **kwargs)
+
+    _check(case, cluster, ns, full, kubectl, tmp_path)
+
+
+def test_the_commonest_get_rows_take_the_fast_path() -> None:
+    """The fast path is not dead code: the parity table's plain `get` rows take it."""
+    assert len(FAST_CASES) >= 10, [c.id for c in FAST_CASES]
+
+
+def _check(case: Case, cluster: ControlPlane, ns: str, kates: Runner, kubectl: Runner, tmp_path: Path) -> None:
     for name, text in case.files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
