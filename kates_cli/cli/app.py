@@ -330,7 +330,9 @@ def _complete_writes_to_stdout() -> None:
     sys.stdout = io.TextIOWrapper(
         io.BufferedWriter(_WholeWrites(fd)),
         encoding=old.encoding,
-        errors=old.errors,
+        # bytes of argv that are not UTF-8 (a -o jsonpath literal) reach kates surrogate-escaped; kubectl prints
+        # them as they came, and so does this
+        errors="surrogateescape",
         line_buffering=bool(getattr(old, "line_buffering", False)),
     )
 
