@@ -53,9 +53,7 @@ def test_an_evaluation_error_quotes_the_bytes_as_kubectl_does(cluster: ControlPl
     theirs = run([kubectl_path(), *args], cluster, cache_dir)
     assert (code, out) == (2, b"") and theirs[0] != 0
     line = err.splitlines()[0]
-    assert (
-        line
-        == b'error: error executing jsonpath "{.data.a[0]}\\xff": Error executing template: string is not array or slice'
-    )
+    expected = b'error executing jsonpath "{.data.a[0]}\\xff": Error executing template: string is not array or slice'
+    assert line == b"error: " + expected
     # kubectl goes on with its debugging dump (the object as Go's %#v): kates leaves it out
     assert theirs[2].startswith(line + b". Printing more information for debugging the template:\n"), theirs[2]
