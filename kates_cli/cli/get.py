@@ -98,8 +98,8 @@ def parse_output(text: str | None, template_flag: str | None = None, allow_missi
         from .jsonpath import JSONPath
 
         if name == "jsonpath-file":
-            try:
-                with open(template, encoding="utf-8") as fh:
+            try:  # the file's bytes as kubectl reads them: no newline translation, bytes that are not UTF-8 kept
+                with open(template, encoding="utf-8", errors="surrogateescape", newline="") as fh:
                     template = fh.read()
             except OSError as exc:
                 raise UsageError(f"cannot read {template}: {exc.strerror}") from exc

@@ -23,8 +23,10 @@ import json
 import random
 import subprocess
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from kates_cli.cli.get import parse_output
 from kates_cli.cli.jsonpath import JSONPath
 from kates_cli.core import deepjson
 from kates_cli.errors import UsageError
@@ -473,3 +475,13 @@ def test_jsonpath_matches_kubectls_on_generated_templates_and_objects() -> None:
     figures.record("differential", "jsonpath", identical=identical, total=len(batch), **departed)
     assert not differ, "\n".join(repr(d) for d in differ[:10]) + f"\n... {len(differ)} differ"
     assert (identical, len(batch)) == (IDENTICAL, TOTAL), "the count moved: check the new cases, then update it"
+
+
+def test_a_jsonpath_file_is_read_as_its_bytes(tmp_path: Path) -> None:
+    """`-o jsonpath-file=` holding bytes that are not UTF-8 and CRLF: kubectl prints them as they are (kates stopped
+    with an internal error, UnicodeDecodeError, and turned CRLF into LF)."""
+    template = b'{"\xff"}\xfe{.a}\r\n'
+    (tmp_path / "t").write_bytes(template)
+    mine = parse_output(f"jsonpath-file={tmp_path / 't'}").columns[0][1].render({"a": 1})
+    case = {"t": template.decode("utf-8", "surrogateescape"), "f": "jsonpath", "m": True, "o": '{"a":1}'}
+    assert mine.encode("utf-8", "surrogateescape") == b"\xff\xfe1\r\n" == kubectl([case])[0][0]
