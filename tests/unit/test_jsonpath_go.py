@@ -402,7 +402,12 @@ Outcome = tuple[bytes, str | None]
 def kubectl(batch: list[dict[str, Any]]) -> list[Outcome]:
     lines = "".join(
         json.dumps(
-            {"t": base64.b64encode(c["t"].encode("utf-8", "surrogateescape")).decode(), "f": c["f"], "m": c["m"]}
+            {
+                "t": base64.b64encode(c["t"].encode("utf-8", "surrogateescape")).decode(),
+                "f": c["f"],
+                "m": c["m"],
+                "n": c.get("n", 1),
+            }
         )[:-1]
         + f', "o": {c["o"]}}}\n'  # the object's own text: every number shape reaches kubectl's decoder
         for c in batch
@@ -488,3 +493,20 @@ def test_a_jsonpath_file_is_read_as_its_bytes(tmp_path: Path) -> None:
     mine = parse_output(f"jsonpath-file={tmp_path / 't'}").columns[0][1].render({"a": 1})
     case = {"t": template.decode("utf-8", "surrogateescape"), "f": "jsonpath", "m": True, "o": '{"a":1}'}
     assert mine.encode("utf-8", "surrogateescape") == b"\xff\xfe1\r\n" == kubectl([case])[0][0]
+
+
+def test_one_template_prints_every_object_of_a_watch_where_kubectls_printer_breaks_after_a_range() -> None:
+    """kubectl get -w prints every object with one printer, and client-go's JSONPath keeps state from the last run
+    (its parser's root is left at a `{range}`'s body): from the second object on, a template holding a `{range}`
+    fails with `not in range, nothing to end` and the watch ends. kates's templates keep no state between objects,
+    so each object prints as the first did (a deliberate difference, in the README)."""
+    obj = '{"k":"a","items":[{"a":"x"},{"a":"y"}]}'
+    ranged = {"t": '{range .items[*]}[{.a}]{end}{.k}{"\\n"}', "f": "jsonpath", "m": True, "o": obj}
+    plain = {"t": '{.k}{.items[*].a}{"\\n"}', "f": "jsonpath", "m": True, "o": obj}
+    theirs = kubectl([ranged, {**ranged, "n": 2}, {**plain, "n": 2}])
+    assert theirs[0] == (b"[x][y]a\n", None)
+    assert theirs[1][1] is not None and theirs[1][1].endswith("Error executing template: not in range, nothing to end")
+    assert theirs[2] == (b"ax y\nax y\n", None)  # without a range, kubectl's printer prints every object alike
+    path = JSONPath(ranged["t"])
+    data = deepjson.loads(obj.encode())
+    assert [path.render(data) for _ in range(2)] == ["[x][y]a\n"] * 2

@@ -3,7 +3,8 @@
 // differential test in tests/unit/test_jsonpath_go.py.
 //
 // stdin: one JSON case per line: {"t": base64 of the template's bytes, "f": "jsonpath" or "jsonpath-as-json",
-// "m": allow missing keys (kubectl's --allow-missing-template-keys, true by default), "o": the object}. The object is
+// "m": allow missing keys (kubectl's --allow-missing-template-keys, true by default), "o": the object, "n": how
+// many times one printer prints it (1 by default; kubectl get -w prints each object with the same printer)}. The object is
 // decoded as kubectl decodes the API server's JSON (k8s.io/apimachinery/pkg/util/json: an integer that fits is an
 // int64, any other number a float64) into an Unstructured, as kubectl get prints it.
 // stdout: one JSON line per case: {"out": base64 of what the printer wrote, "err": base64 of the error's text, or
@@ -27,6 +28,7 @@ type request struct {
 	Format   string          `json:"f"`
 	Missing  *bool           `json:"m"`
 	Object   json.RawMessage `json:"o"`
+	Times    int             `json:"n"`
 }
 
 type outcome struct {
@@ -54,7 +56,9 @@ func run(req request) (out outcome) {
 		return outcome{Err: []byte("harness: decoding the object: " + err.Error())}
 	}
 	var buf bytes.Buffer
-	err = printer.PrintObj(&unstructured.Unstructured{Object: obj}, &buf)
+	for i := 0; i < max(req.Times, 1) && err == nil; i++ { // kubectl get -w prints every object with one printer
+		err = printer.PrintObj(&unstructured.Unstructured{Object: obj}, &buf)
+	}
 	out = outcome{Out: buf.Bytes()}
 	if out.Out == nil {
 		out.Out = []byte{}
