@@ -57,3 +57,14 @@ def test_an_evaluation_error_quotes_the_bytes_as_kubectl_does(cluster: ControlPl
     assert line == b"error: " + expected
     # kubectl goes on with its debugging dump (the object as Go's %#v): kates leaves it out
     assert theirs[2].startswith(line + b". Printing more information for debugging the template:\n"), theirs[2]
+
+
+def test_a_syntax_error_quotes_the_templates_bytes_as_kubectl_does(
+    cluster: ControlPlane, ns: str, cache_dir: Path
+) -> None:
+    args: list[str | bytes] = ["get", "cm", "-n", ns, b"-o=jsonpath={\xff"]
+    code, out, err = run([*KATES, *args], cluster, cache_dir)
+    theirs = run([kubectl_path(), *args], cluster, cache_dir)
+    expected = b"error: error parsing jsonpath {\xff, unrecognized character in action: U+FFFD '\xef\xbf\xbd'\n"
+    assert (code, out, err) == (2, b"", expected)
+    assert theirs[2] == err, theirs
