@@ -17,6 +17,7 @@ Invariants:
 
 from __future__ import annotations
 
+import codecs
 import io
 import os
 import signal
@@ -145,6 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if process:
                 _interrupts(raise_=True)
                 _complete_writes_to_stdout()
+                _argv_bytes_to_stderr()
             code = _run(list(sys.argv[1:] if argv is None else argv))
             return _flushed(code)
         finally:
@@ -277,9 +279,28 @@ def _complete_writes_to_stdout() -> None:
     sys.stdout = io.TextIOWrapper(
         io.BufferedWriter(_WholeWrites(fd)),
         encoding=old.encoding,
-        errors=old.errors,
+        # bytes of argv that are not UTF-8 (a -o jsonpath literal) reach kates surrogate-escaped; kubectl prints
+        # them as they came, and so does this
+        errors="surrogateescape",
         line_buffering=bool(getattr(old, "line_buffering", False)),
     )
+
+
+def _argv_bytes(exc: UnicodeError) -> tuple[str | bytes, int]:
+    """An encoding error handler: argv's bytes that are not UTF-8 (surrogate escapes) are written as those bytes,
+    as kubectl writes them in its messages; any other unencodable character is backslash-escaped, as before."""
+    if isinstance(exc, UnicodeEncodeError):
+        chunk = exc.object[exc.start : exc.end]
+        if all(0xDC80 <= ord(c) <= 0xDCFF for c in chunk):
+            return bytes(ord(c) - 0xDC00 for c in chunk), exc.end
+    return codecs.backslashreplace_errors(exc)
+
+
+def _argv_bytes_to_stderr() -> None:
+    """A message quoting a template (`error parsing jsonpath {\xff, ...`) carries its bytes, as kubectl's does."""
+    codecs.register_error("kates.argvbytes", _argv_bytes)
+    if isinstance(sys.stderr, io.TextIOWrapper):
+        sys.stderr.reconfigure(errors="kates.argvbytes")
 
 
 def _broken_pipe() -> int:

@@ -93,8 +93,8 @@ def parse_output(text: str | None, template_flag: str | None = None, allow_missi
 
         if not template:
             raise UsageError("template format specified but no template given")
-        if name == "jsonpath-file":
-            template = _read_template(template)
+        if name == "jsonpath-file":  # the file's bytes as kubectl reads them: no newline translation, non-UTF-8 kept
+            template = _read_template(template, raw=True)
             name = "jsonpath"
         return Output(name, template, [("", JSONPath(template, allow_missing_keys=allow_missing_keys))])
     if eq and name in ("custom-columns", "custom-columns-file"):
@@ -108,10 +108,13 @@ def parse_output(text: str | None, template_flag: str | None = None, allow_missi
     )
 
 
-def _read_template(path: str) -> str:
-    """A template file's text; one it cannot read is an error in kubectl's words (Go's lower-case error text)."""
+def _read_template(path: str, raw: bool = False) -> str:
+    """A template file's text; one it cannot read is an error in kubectl's words (Go's lower-case error text). `raw`
+    reads it as kubectl reads a JSONPath file: no newline translation, bytes that are not UTF-8 kept (surrogates)."""
     try:
-        with open(path, encoding="utf-8") as fh:
+        with open(
+            path, encoding="utf-8", errors="surrogateescape" if raw else "strict", newline="" if raw else None
+        ) as fh:
             return fh.read()
     except OSError as exc:
         op = "read" if isinstance(exc, IsADirectoryError) else "open"

@@ -16,15 +16,24 @@ Invariants:
   compact `json.Marshal` (keys sorted, `<>&` escaped, floats as Go's encoder prints them). `-o jsonpath-as-json`
   prints one 4-space-indented JSON array per result group, as kubectl does.
 - Where kubectl's output is random (Go map iteration order in `*` and `..` over maps), keys are visited in sorted
-  order; everything else is deterministic and matches kubectl.
+  order; everything else is deterministic and matches kubectl, checked against kubectl's own printer on thousands
+  of generated cases (tests/unit/test_jsonpath_go.py). The one other difference: where kubectl panics (an index,
+  slice, filter or `{range}` applied directly to the nothing a `{range}` over no values runs its body on), kates
+  treats that nothing as a null and goes on.
+- A template is Go's string of bytes: bytes that are not UTF-8 (argv's, which Python holds surrogate-escaped, and
+  a literal's `\xff` or `\377`) stay those bytes, so they print as they are (the CLI's stdout writes surrogate
+  escapes back as bytes), compare bytewise, quote as `\xff` in messages and are U+FFFD where Go decodes runes (a
+  raw byte in a literal that has escapes, `%#U` in a syntax error, JSON output). The bytes of a string that `*` or
+  `..` walk into are Go's `uint8`, the template's integer literals Go's `int` (error messages name them).
 - `sort_objects` (and `sort_key`, which delegates to it) reproduce kubectl's `--sort-by` exactly, including Go's
   unstable pdqsort and kubectl's comparator: objects missing the field first (Go's insertion sort leaves them in
   reverse order), ints and floats numerically, two quantity strings (`100m`, `1Gi`) by value, other strings
   bytewise; a type kubectl cannot sort is a `UsageError`.
 - Custom-column cells are Go's `fmt.Sprint` of each value (maps as `map[k:v]`, lists as `[a b]`), joined by `,`,
   `<none>` when the first expression finds nothing, with ESC and CR escaped as kubectl's terminal escaper does.
-- Nothing recurses on the data: printing (`json.Marshal`, `fmt.Sprint`) and `..` walk explicit stacks, so an object
-  nested thousands of levels deep prints like any other (a RecursionError would be an internal error).
+- Nothing recurses on the data or on nested `{range}`s: printing (`json.Marshal`, `fmt.Sprint`), `..` and ranges
+  (Go's recursive FindResults) run on explicit stacks, so an object nested thousands of levels deep, or a template
+  with thousands of nested ranges, prints like any other (a RecursionError would be an internal error).
 - This module imports only the standard library and `kates_cli.errors`.
 """
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .gofmt import _INVALID, _as_go_number, _Error, _go_type, _sprint
+from .gofmt import _INVALID, _as_go_number, _Byte, _Error, _go_bytes, _go_type, _sprint
 from .parser import _Array, _Field, _Filter, _Ident, _List, _Literal, _Recursive, _Text, _Union, _Wildcard
 
 
@@ -14,7 +14,7 @@ def _children(v: Any) -> list[Any]:
     if isinstance(v, list | tuple):
         return list(v)
     if isinstance(v, str):
-        return list(v.encode("utf-8", "surrogatepass"))
+        return [_Byte(b) for b in _go_bytes(v)]
     return []
 
 
@@ -41,6 +41,8 @@ def _less(a: Any, b: Any) -> bool:
         raise _Error("incompatible types for comparison")
     if ka == "bool":
         raise _Error("invalid type for comparison")
+    if ka == "string":  # Go compares the bytes (a literal may hold some that are not UTF-8)
+        return _go_bytes(a) < _go_bytes(b)
     return bool(a < b)
 
 
@@ -65,6 +67,22 @@ _END = object()  # the end of an iterator in `_recursive`
 _Group = tuple[bool, list[Any]]  # (from text outside braces, values)
 
 
+class _Run:
+    """One run of the template's nodes from `i` on, over one value (one frame of Go's recursive FindResults)."""
+
+    __slots__ = ("collect", "collect_body", "cur", "done", "groups", "i", "next", "values")
+
+    def __init__(self, nodes: list[Any], i: int, data: Any, *, collect: bool) -> None:
+        self.i = i
+        self.cur = [_INVALID if data is None else data]
+        self.collect = collect  # its groups print (False: a range over nothing, walked for its {end} only)
+        self.groups: list[_Group] = []
+        self.done = False
+        self.values: list[Any] | None = None  # the values of the {range} under way at nodes[i]
+        self.next = 0
+        self.collect_body = True
+
+
 class _Evaluator:
     """One evaluation of a template (client-go's FindResults), with its range bookkeeping."""
 
@@ -76,35 +94,46 @@ class _Evaluator:
         self.last_end: Any = None
 
     def find(self, nodes: list[Any], data: Any) -> list[_Group]:
-        cur = [_INVALID if data is None else data]
-        groups: list[_Group] = []
-        i = 0
-        while i < len(nodes):
-            node = nodes[i]
-            results = self.walk(cur, node)
+        """client-go's FindResults. A `{range}` runs the rest of the template once per value (Go recurses; here
+        each run is a `_Run` on an explicit stack, so ranges nested thousands deep are no RecursionError)."""
+        stack = [_Run(nodes, 0, data, collect=True)]
+        while True:
+            run = stack[-1]
+            if run.values is not None:  # a {range} of this run is under way
+                if run.next < len(run.values):
+                    run.next += 1
+                    stack.append(_Run(nodes, run.i + 1, run.values[run.next - 1], collect=run.collect_body))
+                    continue
+                run.values = None
+                self.in_range -= 1
+                for k in range(run.i + 1, len(nodes)):  # resume after the {end} met last
+                    if nodes[k] is self.last_end:
+                        run.i = k
+                        break
+                run.i += 1
+                continue
+            if run.done or run.i >= len(nodes):
+                stack.pop()
+                if not stack:
+                    return run.groups
+                if run.collect:
+                    stack[-1].groups.extend(run.groups)
+                continue
+            node = nodes[run.i]
+            results = self.walk(run.cur, node)
             if 0 < self.end_range <= self.in_range:
                 self.end_range -= 1
                 self.last_end = node
-                break
+                run.done = True
+                continue
             if self.begin_range > 0:
                 self.begin_range -= 1
                 self.in_range += 1
-                body = nodes[i + 1 :]
-                if results:
-                    for value in results:
-                        groups.extend(self.find(body, value))
-                else:
-                    self.find(body, None)  # still walks to the matching {end}
-                self.in_range -= 1
-                for k in range(i + 1, len(nodes)):
-                    if nodes[k] is self.last_end:
-                        i = k
-                        break
-                i += 1
+                # no values: the body still runs once, on nothing, to walk to the matching {end}; it prints nothing
+                run.values, run.next, run.collect_body = (results, 0, True) if results else ([None], 0, False)
                 continue
-            groups.append((isinstance(node, _Text), results))
-            i += 1
-        return groups
+            run.groups.append((isinstance(node, _Text), results))
+            run.i += 1
 
     def walk(self, values: list[Any], node: Any) -> list[Any]:
         if isinstance(node, _List):

@@ -29,6 +29,14 @@ class _Error(Exception):
         self.partial = partial if partial is not None else []
 
 
+class _GoInt(int):
+    """An integer literal of the template: Go's `int`, where the data's integers are `int64`."""
+
+
+class _Byte(int):
+    """A byte of a string that `*` or `..` walked into: Go's `uint8` (it prints and compares as a number)."""
+
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
@@ -219,6 +227,8 @@ def _text(v: Any) -> str:
 def _go_type(v: Any) -> str:
     if isinstance(v, bool):
         return "bool"
+    if isinstance(v, _GoInt | _Byte):
+        return "int" if isinstance(v, _GoInt) else "uint8"
     if isinstance(v, int | float):
         return "int64" if isinstance(_as_go_number(v), int) else "float64"
     if isinstance(v, str):
@@ -240,14 +250,25 @@ def _go_quote(s: str) -> str:
             out.append("\\" + "abfnrtv"["\a\b\f\n\r\t\v".index(ch)])
         elif ch.isprintable() or ch == " ":
             out.append(ch)
-        elif ord(ch) < 0x80:
-            out.append(f"\\x{ord(ch):02x}")
+        elif ord(ch) < 0x80 or 0xDC80 <= ord(ch) <= 0xDCFF:  # a byte that is not UTF-8 (surrogate-escaped) is \xff
+            out.append(f"\\x{ord(ch) & 0xFF:02x}")
         elif ord(ch) <= 0xFFFF:
             out.append(f"\\u{ord(ch):04x}")
         else:
             out.append(f"\\U{ord(ch):08x}")
     out.append('"')
     return "".join(out)
+
+
+def _go_bytes(s: str) -> bytes:
+    """The bytes of a Go string held as a Python one: a byte that is not UTF-8 is surrogate-escaped (as Python
+    decodes argv); any other lone surrogate was U+FFFD to Go's JSON decoder."""
+    try:
+        return s.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if 0xD800 <= ord(c) < 0xDC80 or 0xDD00 <= ord(c) <= 0xDFFF else c for c in s).encode(
+            "utf-8", "surrogateescape"
+        )
 
 
 def _escape_terminal(s: str) -> str:

@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from .gofmt import _INT64_MAX, _INT64_MIN, _Error
+from .gofmt import _INT64_MAX, _INT64_MIN, _Error, _GoInt
 
 
 @dataclass
@@ -89,7 +89,9 @@ def _atoi(text: str) -> int | None:
 
 
 def _go_rune(r: str) -> str:
-    """Go's %#U."""
+    """Go's %#U of the rune Go decodes: a byte that is not UTF-8 (surrogate-escaped) is utf8.RuneError."""
+    if 0xD800 <= ord(r) <= 0xDFFF:
+        r = "\ufffd"
     return f"U+{ord(r):04X} '{r}'" if r.isprintable() else f"U+{ord(r):04X}"
 
 
@@ -110,7 +112,8 @@ def _unquote(quoted: str) -> str:
         if c == quote:
             raise ValueError
         if c != "\\":
-            out += c.encode("utf-8", "surrogatepass")
+            # Go decodes the literal rune by rune: a byte that is not UTF-8 (held surrogate-escaped) is U+FFFD here
+            out += ("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c).encode()
             i += 1
             continue
         if i + 1 >= len(s):
@@ -147,7 +150,7 @@ def _unquote(quoted: str) -> str:
             out += e.encode()
         else:
             raise ValueError
-    return out.decode("utf-8", "replace")
+    return out.decode("utf-8", "surrogateescape")  # `\xff` is the byte 0xff, printed as such
 
 
 class _Parser:
@@ -260,7 +263,7 @@ class _Parser:
         value = self._consume()
         as_int = _atoi(value)
         if as_int is not None:
-            cur.nodes.append(_Literal(as_int))
+            cur.nodes.append(_Literal(_GoInt(as_int)))
         elif _FLOAT.fullmatch(value) and float(value) not in (float("inf"), float("-inf")):
             cur.nodes.append(_Literal(float(value)))
         else:
