@@ -351,6 +351,9 @@ def get(
         from .getwatch import watch_objects
 
         opts["stall_timeout"] = parse_stall_timeout(stall_timeout or "30s")
+        if out_fmt.format == "custom-columns":  # parsed before watching (kubectl prints the header first)
+            for _, path in out_fmt.columns:
+                path.parse()
         view["show_kind"] = show_kind or len(refs) > 1
         watch_objects(
             state,
@@ -579,6 +582,10 @@ def _print_tables(
         (ref, _table_pages(client, ref, names, opts, errors, ignore_not_found, subresource, sort_by, reads))
         for ref, names in refs
     ]
+    if sort_by and "namespaces" not in opts:  # every page is read already when sorting
+        listed = [(ref, list(pages) if pages is not None else None) for ref, pages in answers]
+        _sort_tables(refs, listed, sort_by)
+        answers = list(listed)
     with_kind = show_kind or len({ref.kind_group for ref, pages in answers if pages is not None}) > 1
     printed_any = False
     for ref, pages in answers:
@@ -621,6 +628,28 @@ def _print_tables(
             state.env.stderr.write(f"No resources found in {', '.join(named)} namespace{plural}.\n")
         else:
             state.env.stderr.write("No resources found\n")
+
+
+def _sort_tables(
+    refs: list[tuple[ResourceRef, list[str]]],
+    answers: list[tuple[ResourceRef, list[dict[str, Any]] | None]],
+    sort_by: str,
+) -> None:
+    """kubectl 1.37 sorts the rows of a listed kind's Table, but when the server answered with several Tables (one per
+    kind listed, one per object named) its RuntimeSorter sorts those Table objects themselves, by the field read on
+    each Table: usually one that no Table has, which fails before anything prints. That failure is kubectl's here
+    too; where some Table has the field (`.kind`), the rows keep kates's order (README, kubectl parity)."""
+    from .jsonpath.gosort import sort_list
+
+    named = {id(ref): bool(names) for ref, names in refs}
+    tables = [
+        page
+        for ref, pages in answers
+        for page in pages or []
+        for _ in (page.get("rows") or [None] if named.get(id(ref)) else [None])
+    ]
+    if len(tables) > 1:
+        sort_list(tables, sort_by)
 
 
 def _write(out: IO[str], text: str) -> None:

@@ -1,4 +1,7 @@
-"""kubectl's --sort-by: its comparator, quantity parsing and Go's unstable pdqsort, reproduced."""
+"""kubectl's --sort-by: its comparator, quantity parsing and Go's unstable pdqsort, reproduced.
+
+`sort_list` is kubectl get's sort of a List it prints (SortObjects), `sort_table` its sort of a listed Table's rows
+(SortingPrinter); tests/unit/test_printers_go.py checks both against kubectl's own Go code."""
 
 from __future__ import annotations
 
@@ -380,11 +383,13 @@ def sort_list(objs: Iterable[Any], path: str) -> list[Any]:
 
 
 def sort_table(objs: Iterable[Any], path: str) -> list[int]:
-    """The order kubectl gives the rows of a server-side Table whose rows carry `objs` (their positions): a path that
-    is not a relaxed one is used as the template it is (`{.a}{.b}` sorts by `.a`), it is an error when no row has
-    the field (even a single row), and the rows are sorted twice, as kubectl's RuntimeSorter and then its
-    SortingPrinter each sort them (which moves rows that lack the field once more)."""
+    """The order kubectl gives the rows of a listed server-side Table whose rows carry `objs` (their positions), as
+    its SortingPrinter sorts them: a Table of one row (or none) is left alone, unchecked; otherwise a path that is
+    not a relaxed one is used as the template it is (`{.a}{.b}` sorts by `.a`), every row is evaluated first, and it
+    is an error when no row has the field."""
     items = list(objs)
+    if len(items) < 2:
+        return list(range(len(items)))
     try:
         template = relaxed_path(path)
     except UsageError:
@@ -405,9 +410,7 @@ def sort_table(objs: Iterable[Any], path: str) -> list[int]:
         found = bool(groups and groups[0][1])
         value = groups[0][1][0] if found else None
         entries.append(_Entry(i, found, None if value is _INVALID else value))
-    _go_sort_entries(entries, template, _TABLE_TYPE, check=True)
-    if len(entries) > 1:
-        _go_sort_entries(entries, template, _TABLE_TYPE)
+    _go_sort_entries(entries, template, _TABLE_TYPE)
     return [e.obj for e in entries]
 
 

@@ -5,7 +5,7 @@
 // stdin: one JSON case per line:
 //
 //	{"op":"sort","field":F,"objects":[...]}            SortObjects over the objects (-o json/yaml/name/... in kubectl)
-//	{"op":"tablesort","field":F,"objects":[...]}       kubectl's two sorts of a Table whose rows hold the objects
+//	{"op":"tablesort","field":F,"objects":[...]}       kubectl's sort of a listed Table whose rows hold the objects
 //	{"op":"cc","spec":S,"noHeaders":B,"objects":[...]} custom-columns=S over a List of the objects
 //	{"op":"ccfile","file":T,"objects":[...]}           custom-columns-file (T is the file's text; --no-headers ignored)
 //
@@ -97,12 +97,10 @@ func run(c input) (o outcome) {
 		for i, obj := range objs {
 			table.Rows = append(table.Rows, metav1.TableRow{Cells: []interface{}{int64(i)}, Object: runtime.RawExtension{Object: obj}})
 		}
-		if err := get.NewRuntimeSorter([]runtime.Object{table}, c.Field).Sort(); err != nil {
-			return outcome{Error: str(err.Error())}
-		}
-		// kubectl get's printer sorts the table once more (SortingPrinter, when it has more than one row)
-		again := &get.SortingPrinter{Delegate: printers.ResourcePrinterFunc(func(runtime.Object, io.Writer) error { return nil }), SortField: c.Field}
-		if err := again.PrintObj(table, io.Discard); err != nil {
+		// kubectl get's builder hands the RuntimeSorter the list's Table as an *unstructured.Unstructured, which it
+		// leaves alone (one object); the Table is sorted once, by the SortingPrinter, when it has more than one row
+		sorting := &get.SortingPrinter{Delegate: printers.ResourcePrinterFunc(func(runtime.Object, io.Writer) error { return nil }), SortField: c.Field}
+		if err := sorting.PrintObj(table, io.Discard); err != nil {
 			return outcome{Error: str(err.Error())}
 		}
 		order := []int{}
