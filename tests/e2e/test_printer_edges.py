@@ -26,6 +26,11 @@ from .test_get import assert_same_as_kubectl
 from .test_get_formats import assert_same_output
 
 CRD = schemaless_crd("edges.kates.test", "edgethings", "EdgeThing")
+COLUMNS_CRD = schemaless_crd("edges.kates.test", "edgecolumns", "EdgeColumn")
+COLUMNS_CRD["spec"]["versions"][0]["additionalPrinterColumns"] = [
+    {"name": "V", "type": "string", "jsonPath": ".spec.v"},
+    {"name": "W", "type": "string", "jsonPath": ".spec.w"},
+]
 DEPTH = 300
 EDGES = {  # name: (data.v, data.q)
     "a-nl": ("one\ntwo", "1Pi"),
@@ -63,6 +68,11 @@ def edges_ns(cluster: ControlPlane) -> Iterator[str]:
     for thing, items in (("t1", [1, 2]), ("t2", [1]), ("t3", [1, 2, 3])):
         obj = {"apiVersion": "edges.kates.test/v1", "kind": "EdgeThing", "metadata": {"name": thing}}
         create(cluster, things, obj | {"spec": {"items": items}})
+    ensure_crd(cluster, COLUMNS_CRD)
+    columns = f"/apis/edges.kates.test/v1/namespaces/{name}/edgecolumns"
+    for i, v in enumerate(["x\vy", "p\fq", "a\nb", "tab\there", "\x1b[31mred", "plain", "\vlead"]):
+        obj = {"apiVersion": "edges.kates.test/v1", "kind": "EdgeColumn", "metadata": {"name": f"c{i}"}}
+        create(cluster, columns, obj | {"spec": {"v": v, "w": "w" * i}})
     deep_obj = {"apiVersion": "edges.kates.test/v1", "kind": "EdgeThing", "metadata": {"name": "t4-deep"}}
     create(cluster, things, deep_obj | {"spec": deep(DEPTH)})
     yield name
@@ -123,6 +133,7 @@ def test_custom_columns_file_ignores_no_headers_as_kubectl_does(
         ("cm", "-l", "edge=1", "--sort-by={.data.q}{.metadata.name}"),  # not a relaxed path: a table sorts by it
         ("cm", "-l", "edge=1", "--sort-by=.data.q"),
         ("cm", "--sort-by=.data.q"),  # kube-root-ca.crt and `only` lack the field: moved as kubectl moves them
+        ("edgecolumns",),  # printer columns holding \v, \f, a line break, a tab, ESC: kubectl's cut and tabwriter
         ("cm", "only", "--sort-by=.nope"),  # one object named: not sorted
         ("cm", "-l", "only=1", "--sort-by=.nope"),  # a table of one row is not sorted, so not checked either
     ],
