@@ -638,7 +638,7 @@ def _sort_tables(
     """kubectl 1.37 sorts the rows of a listed kind's Table, but when the server answered with several Tables (one per
     kind listed, one per object named) its RuntimeSorter sorts those Table objects themselves, by the field read on
     each Table: usually one that no Table has, which fails before anything prints. That failure is kubectl's here
-    too; where some Table has the field (`.kind`), the rows keep kates's order (README, kubectl parity)."""
+    too; where some Table has the field (`.kind`), the rows keep kates's order (README, "Printers: kubectl's bytes")."""
     from .jsonpath.gosort import sort_list
 
     named = {id(ref): bool(names) for ref, names in refs}

@@ -5,24 +5,17 @@ refuses to read back from kubectl's JSON, and NEL, which it folds to a space."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import random
 import re
-import shutil
 import subprocess
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from kates_cli.cli.kyamlout import dump
 from tests import figures
-from tests.controlplane.build import cache_root
 from tests.e2e.yaml_corpus import KUBECTL_LOSSY, awkward_strings
+from tests.godiff.build import go_program
 
-HERE = Path(__file__).resolve().parent.parent / "godiff" / "kyaml"
 SEED = 15
 CASES = 3000
 LOSSY = re.compile("[\x7f-\x9f\ufffe\uffff]")
@@ -72,24 +65,6 @@ EXTRA = [
 ]
 
 
-def _kyamlgo() -> Path:
-    go = shutil.which("go")
-    if go is None:  # never a silent skip: the control plane needs the same toolchain
-        pytest.fail("the Go toolchain ('go') is not on PATH; it is needed to build kubectl's KYAML encoder")
-    h = hashlib.sha256()
-    for name in ("main.go", "go.mod", "go.sum"):
-        h.update((HERE / name).read_bytes())
-    exe = cache_root() / "godiff" / f"kyamlgo-{h.hexdigest()[:12]}"
-    if not exe.exists():
-        exe.parent.mkdir(parents=True, exist_ok=True)
-        tmp = exe.with_suffix(".tmp")
-        env = {**os.environ, "CGO_ENABLED": "0"}  # the module proxy as the control plane's build uses it
-        proc = subprocess.run([go, "build", "-o", str(tmp), "."], cwd=HERE, env=env, capture_output=True, text=True)
-        assert proc.returncode == 0, proc.stderr[-4000:]
-        tmp.rename(exe)
-    return exe
-
-
 def _number(rng: random.Random) -> int | float:
     kind = rng.randrange(6)
     if kind == 0:
@@ -124,7 +99,7 @@ def test_kyaml_matches_kubectls_encoder_on_generated_values() -> None:
     docs = [_value(rng, strings, 0) for _ in range(CASES)]
     docs += [{s: s} for s in strings]  # every string once as a key and as a value
     lines = "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs)
-    proc = subprocess.run([_kyamlgo()], input=lines.encode(), capture_output=True, check=True, timeout=120)
+    proc = subprocess.run([go_program("kyaml")], input=lines.encode(), capture_output=True, check=True, timeout=120)
     theirs = proc.stdout.decode().split("\0")[:-1]
     assert len(theirs) == len(docs)
     same = departed = 0

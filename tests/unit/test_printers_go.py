@@ -1,14 +1,14 @@
 """custom-columns and --sort-by against kubectl's own Go code (issue 15, section 2): k8s.io/kubectl v0.37.2's
-pkg/cmd/get (SortObjects; the RuntimeSorter and SortingPrinter over a server-side Table; CustomColumnsPrinter from a
+pkg/cmd/get (SortObjects over a List; the SortingPrinter over a listed server-side Table; CustomColumnsPrinter from a
 spec or a template file, with cli-runtime's tabwriter), built from the Go module cache by tests/godiff/build.py.
 One Go process takes thousands of seeded cases (column specs, sort fields, object lists with mixed types, missing
 fields, quantities, timestamps, line breaks and tabs, unicode); kates must give the same order, the same text and
 the same error message.
 
-Deliberate departures (DEPARTURES below; README "kubectl parity"): where kubectl ends the process from inside its
-sort comparator after an evaluation error (klog.Fatalf "Failed to get i values for <a Go-syntax dump of the object>
-using ..."), kates reports the evaluation error itself (`error: <kubectl's JSONPath message>`, exit 2). The message
-of kubectl's other in-comparator exit (an unsortable type) is compared as it is.
+Deliberate departures (DEPARTURES below; README, "Printers: kubectl's bytes"): where kubectl ends the process from
+inside its sort comparator after an evaluation error (klog.Fatalf "Failed to get i values for <a Go-syntax dump of
+the object> using ..."), kates reports the evaluation error itself (`error: <kubectl's JSONPath message>`, exit 2).
+The message of kubectl's other in-comparator exit (an unsortable type) is compared as it is.
 """
 
 from __future__ import annotations
