@@ -10,6 +10,11 @@ Objects are created as admin, without kates, in one namespace per module.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -168,3 +173,25 @@ def test_an_unsortable_field_stops_with_kubectls_message(kates: Runner, kubectl:
     message = theirs.err.splitlines()[0].split("] ", 1)[1]
     assert message.startswith("Field {.spec} in *unstructured.Unstructured is an unsortable type"), theirs
     assert mine.err.splitlines()[0] == f"error: {message}", mine
+
+
+def test_watch_with_a_columns_file_prints_its_header_despite_no_headers(
+    cluster: ControlPlane, ns: str, cache_dir: Path, tmp_path: Path
+) -> None:
+    """kubectl's template-file columns printer takes no --no-headers, under -w too."""
+    template = tmp_path / "columns.txt"
+    template.write_text("NAME A\n.metadata.name .data.a\n")
+    create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "cm-0"}, "data": {"a": "0"}})
+    env = dict(os.environ, KUBECONFIG=str(cluster.kubeconfig), KATES_CACHE_DIR=str(cache_dir), NO_COLOR="1")
+    argv = [sys.executable, "-m", "kates_cli", "get", "cm", "cm-0", "-n", ns, "-w", "--no-headers"]
+    argv += ["-o", f"custom-columns-file={template}"]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    assert proc.stdout is not None
+    threading.Thread(target=lambda: lines.extend(proc.stdout or []), daemon=True).start()
+    try:
+        wait_for(lambda: len(lines) >= 2, 30, "the header and the ConfigMap")
+    finally:
+        proc.send_signal(signal.SIGTERM)  # not SIGINT: a backgrounded run (CI) starts us with SIGINT ignored
+        _, err = proc.communicate(timeout=30)
+    assert lines == ["NAME   A\n", "cm-0   0\n"], (lines, err)
