@@ -62,6 +62,7 @@ class Output:
     format: str
     template: str = ""
     columns: list[tuple[str, Any]] = field(default_factory=list)
+    from_file: bool = False  # custom-columns-file, whose header kubectl prints even with --no-headers
 
     @property
     def objects(self) -> bool:
@@ -98,10 +99,10 @@ def parse_output(text: str | None, template_flag: str | None = None, allow_missi
             name = "jsonpath"
         return Output(name, template, [("", JSONPath(template, allow_missing_keys=allow_missing_keys))])
     if eq and name in ("custom-columns", "custom-columns-file"):
-        from .jsonpath import parse_custom_columns, parse_custom_columns_file
+        from .customcolumns import parse_file, parse_spec
 
-        cols = parse_custom_columns(template) if name == "custom-columns" else parse_custom_columns_file(template)
-        return Output("custom-columns", template, cols)
+        cols = parse_spec(template) if name == "custom-columns" else parse_file(template)
+        return Output("custom-columns", template, list(cols), from_file=name == "custom-columns-file")
     raise UsageError(
         f'unable to match a printer suitable for the output format "{text}"',
         hint="allowed formats are: " + ", ".join(OUTPUTS),
@@ -288,6 +289,9 @@ def run(
         from .getwatch import watch_objects
 
         opts["stall_timeout"] = parse_stall_timeout(stall_timeout or "30s")
+        if out_fmt.format == "custom-columns":  # parsed before watching (kubectl prints the header first)
+            for _, path in out_fmt.columns:
+                path.parse()
         view["show_kind"] = show_kind or len(refs) > 1
         watch_objects(
             state,
@@ -305,11 +309,6 @@ def run(
 
     reads = None if subresource or "namespaces" in opts else HookReads.of(client, live)
     errors: list[KatesError] = []
-    sort_key = None
-    if sort_by:
-        from .jsonpath import sort_key as make_sort_key
-
-        sort_key = make_sort_key(sort_by)
     try:
         if out_fmt.objects:
             _print_objects(
@@ -321,7 +320,7 @@ def run(
                 errors,
                 ignore_not_found,
                 subresource,
-                sort_key,
+                sort_by or None,
                 no_headers,
                 show_managed_fields,
                 reads,
@@ -336,7 +335,7 @@ def run(
                 errors,
                 ignore_not_found,
                 subresource,
-                sort_key,
+                sort_by or None,
                 reads,
                 **view,
             )
@@ -428,14 +427,14 @@ def _print_objects(
     errors: list[KatesError],
     ignore_not_found: bool,
     subresource: str | None,
-    sort_key: Any,
+    sort_by: str | None,
     no_headers: bool,
     show_managed_fields: bool = False,
     reads: HookReads | None = None,
 ) -> None:
     out = state.env.stdout
     fmt = out_fmt.format
-    stream_names = fmt == "name" and sort_key is None
+    stream_names = fmt == "name" and not sort_by
     objects: list[dict[str, Any]] = []
     for ref, names in refs:
         if names:
@@ -462,18 +461,21 @@ def _print_objects(
     single = len(refs) == 1 and len(refs[0][1]) == 1
     if not objects and (single or ignore_not_found):
         return  # kubectl prints nothing, not even an empty List or a header: the error (or its absence) says it all
-    if sort_key is not None:
-        objects.sort(key=sort_key)
+    if sort_by and not single:  # kubectl sorts the List it prints (of one object too), never a single object
+        from .jsonpath.gosort import sort_list
+
+        objects = sort_list(objects, sort_by)
     if fmt == "name":
         for obj in objects:
             out.write(f"{client.ref_for(obj).kind_group}/{obj['metadata']['name']}\n")
         return
-    if fmt == "custom-columns":
-        rows = [] if no_headers else [[h for h, _ in out_fmt.columns]]
-        from .jsonpath import column_cell
+    if fmt == "custom-columns":  # the header alone for an empty list; the rows before a failing one (kubectl's)
+        from .customcolumns import custom_columns
 
-        rows += [[column_cell(path, obj) for _, path in out_fmt.columns] for obj in objects]
-        out.write(render.PlainTable().format(rows))  # the header alone for an empty list, as kubectl prints it
+        text, error = custom_columns(out_fmt.columns, objects, no_headers and not out_fmt.from_file)
+        out.write(text)
+        if error is not None:
+            raise error
         return
     if fmt in ("json", "yaml", "kyaml") and not show_managed_fields:  # kubectl hides them unless asked
         for obj in objects:
@@ -502,7 +504,7 @@ def _print_tables(
     errors: list[KatesError],
     ignore_not_found: bool,
     subresource: str | None,
-    sort_key: Any,
+    sort_by: str | None,
     reads: HookReads | None,
     *,
     no_headers: bool,
@@ -515,9 +517,13 @@ def _print_tables(
     all missing, does not count), and "No resources found" only when nothing printed and nothing failed."""
     out = state.env.stdout
     answers = [
-        (ref, _table_pages(client, ref, names, opts, errors, ignore_not_found, subresource, sort_key, reads))
+        (ref, _table_pages(client, ref, names, opts, errors, ignore_not_found, subresource, sort_by, reads))
         for ref, names in refs
     ]
+    if sort_by and "namespaces" not in opts:  # every page is read already when sorting
+        listed = [(ref, list(pages) if pages is not None else None) for ref, pages in answers]
+        _sort_tables(refs, listed, sort_by)
+        answers = list(listed)
     with_kind = show_kind or len({ref.kind_group for ref, pages in answers if pages is not None}) > 1
     printed_any = False
     for ref, pages in answers:
@@ -562,6 +568,28 @@ def _print_tables(
             state.env.stderr.write("No resources found\n")
 
 
+def _sort_tables(
+    refs: list[tuple[ResourceRef, list[str]]],
+    answers: list[tuple[ResourceRef, list[dict[str, Any]] | None]],
+    sort_by: str,
+) -> None:
+    """kubectl 1.37 sorts the rows of a listed kind's Table, but when the server answered with several Tables (one per
+    kind listed, one per object named) its RuntimeSorter sorts those Table objects themselves, by the field read on
+    each Table: usually one that no Table has, which fails before anything prints. That failure is kubectl's here
+    too; where some Table has the field (`.kind`), the rows keep kates's order (README, "Printers: kubectl's bytes")."""
+    from .jsonpath.gosort import sort_list
+
+    named = {id(ref): bool(names) for ref, names in refs}
+    tables = [
+        page
+        for ref, pages in answers
+        for page in pages or []
+        for _ in (page.get("rows") or [None] if named.get(id(ref)) else [None])
+    ]
+    if len(tables) > 1:
+        sort_list(tables, sort_by)
+
+
 def _write(out: IO[str], text: str) -> None:
     if text:
         out.write(text)
@@ -576,7 +604,7 @@ def _table_pages(
     errors: list[KatesError],
     ignore_not_found: bool,
     subresource: str | None,
-    sort_key: Any,
+    sort_by: str | None,
     reads: HookReads | None = None,
 ) -> Iterable[dict[str, Any]] | None:
     """One kind's Table pages, the first already fetched, or None when the kind failed (the error is collected) or
@@ -585,7 +613,7 @@ def _table_pages(
     when they differ, cli/hookreads.py)."""
     try:
         if reads is not None:
-            answered, hooked = _hook_table(client, ref, names, opts, errors, ignore_not_found, sort_key, reads)
+            answered, hooked = _hook_table(client, ref, names, opts, errors, ignore_not_found, sort_by, reads)
             if answered:
                 return hooked
         if names:
@@ -600,20 +628,20 @@ def _table_pages(
             if not found:
                 return None
             pages: Iterable[dict[str, Any]] = [_joined(found)]
-            if sort_key is not None:
-                pages = [_sorted_table(list(pages), sort_key)]
+            if sort_by:
+                pages = [_sorted_table(list(pages), sort_by)]
         else:
-            listing = _list_pages(client, ref, opts, table=True, include_object=sort_key is not None)
+            listing = _list_pages(client, ref, opts, table=True, include_object=bool(sort_by))
             first = next(listing, None)
             pages = itertools.chain([first], listing) if first is not None else []
-            if sort_key is not None:  # sorting needs every row first
+            if sort_by:  # sorting needs every row first
                 read: list[dict[str, Any]] = [first] if first is not None else []
                 try:
                     read += listing
                 except KatesError as exc:
                     rows = [row for page in read for row in page.get("rows") or []]
                     raise ListCutShort(ref, len(rows), None, exc, printed=False) from exc
-                pages = [_sorted_table(read, sort_key)]
+                pages = [_sorted_table(read, sort_by)]
     except ListCutShort as exc:
         if not isinstance(exc.cause, ApiError):
             raise
@@ -632,7 +660,7 @@ def _hook_table(
     opts: dict[str, Any],
     errors: list[KatesError],
     ignore_not_found: bool,
-    sort_key: Any,
+    sort_by: str | None,
     reads: HookReads,
 ) -> tuple[bool, list[dict[str, Any]] | None]:
     """Whether the watcher answered, and the table of what the hook run sees (None: nothing to print)."""
@@ -641,7 +669,7 @@ def _hook_table(
         if names:
             found = _named(ref, present, lambda r, n: client.get_table(r, n), errors, ignore_not_found)
             return [_joined(found)] if found else []
-        return list(client.list_pages(ref, table=True, include_object=sort_key is not None, **opts))
+        return list(client.list_pages(ref, table=True, include_object=bool(sort_by), **opts))
 
     answer = reads.tables(ref, names, opts, fetch)
     if answer is None:
@@ -652,8 +680,8 @@ def _hook_table(
     pages = [p for p in pages if p.get("rows")] or pages[:1]
     if not pages or (names and not any(p.get("rows") for p in pages)):
         return True, None
-    if sort_key is not None:
-        pages = [_sorted_table(pages, sort_key)]
+    if sort_by:
+        pages = [_sorted_table(pages, sort_by)]
     return True, pages
 
 
@@ -670,9 +698,13 @@ def _joined(pages: list[dict[str, Any]]) -> dict[str, Any]:
     return {**pages[0], "rows": [row for page in pages for row in page.get("rows") or []]}
 
 
-def _sorted_table(pages: list[dict[str, Any]], sort_key: Any) -> dict[str, Any]:
-    """Join table pages into one, its rows sorted by `sort_key` over each row's full object."""
+def _sorted_table(pages: list[dict[str, Any]], sort_by: str) -> dict[str, Any]:
+    """Join table pages into one, its rows in the order kubectl's --sort-by gives the rows of one Table (over each
+    row's full object)."""
+    from .jsonpath.gosort import sort_table
+
     table = _joined(pages)
     if table:
-        table["rows"].sort(key=lambda row: sort_key(row.get("object") or {}))
+        rows = table["rows"]
+        table["rows"] = [rows[i] for i in sort_table([row.get("object") or {} for row in rows], sort_by)]
     return table

@@ -71,7 +71,7 @@ class KindPrinter:
         self.known: dict[Key, str] = {}  # key -> resourceVersion shown
         self.rows: dict[Key, list[str]] = {}  # key -> last table row shown
         self.table = render.PlainTable()
-        self.headers_done = view["no_headers"]
+        self.headers_done = view["no_headers"] and not out_fmt.from_file  # a columns file's header always prints
         self.tview = render.TableView(
             wide=out_fmt.format == "wide",
             with_namespace=(opts["all_namespaces"] or "namespaces" in opts) and ref.namespaced,

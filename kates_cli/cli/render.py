@@ -2,8 +2,9 @@
 
 Invariants:
 - Nothing here talks to the API server or reads global state; every function maps values to text.
-- Plain tables follow kubectl's tabwriter (minimum width 6, padding 3, last column unpadded), and remember
-  column widths across chunks so that streamed pages line up as kubectl's watch output does.
+- Plain tables are written through kubectl's tabwriter (cli/tabwriter.py: minimum width 6, padding 3, last column
+  unpadded, a tab or vertical tab in a cell ends it), and remember column widths across chunks so that streamed pages
+  line up as kubectl's watch output does. A Table cell is cut at its first line break and ESC shows as `^[`.
 - JSON output has no depth limit: what orjson refuses (past 255 levels, integers past 64 bits) is written by a
   non-recursive writer with the same bytes.
 - `PagedTable` writes a list's pages in the blocks kubectl 1.37 writes them (every 100 rows of a page), so a
@@ -16,6 +17,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from .tabwriter import TabWriter
+
 Row = list[str]
 
 _MIN_WIDTH = 6
@@ -23,35 +26,25 @@ _PADDING = 3
 
 
 class PlainTable:
-    """kubectl's tabwriter: feed rows in chunks; each chunk is formatted with the widest cells seen so far.
-    Tables use a minimum column width of 6; kubectl's custom-columns printer uses 10."""
+    """kubectl's tabwriter (cli/tabwriter.py): feed rows in chunks; each chunk is formatted with the widest cells seen
+    so far. A tab or vertical tab inside a cell ends that cell for tabwriter too (the rest moves into the next
+    column, and the column blocks break around that row, as kubectl's do). Tables use a minimum column width of 6."""
 
     def __init__(self, min_width: int = _MIN_WIDTH) -> None:
-        self.widths: list[int] = []
+        self.writer = TabWriter(min_width, _PADDING)
+        self.widths = self.writer.max_widths  # RememberWidths: what every later chunk is aligned to
         self.min_width = min_width
 
     def widen(self, column: int, cell_width: int) -> None:
-        """Make `column` at least as wide as a cell of `cell_width` characters would."""
+        """Make `column` at least as wide as a cell of `cell_width` characters would (as kubectl pads the header
+        cell, or a headerless table's first row, to the page's widest cell)."""
         while len(self.widths) <= column:
             self.widths.append(self.min_width)
         self.widths[column] = max(self.widths[column], cell_width + _PADDING)
 
     def format(self, rows: Sequence[Row]) -> str:
-        # a tab inside a cell ends that cell for tabwriter too: the rest moves into the next column
-        rows = [("\t".join(row)).split("\t") if any("\t" in c for c in row) else row for row in rows]
-        for row in rows:
-            for i, cell in enumerate(row[:-1]):
-                width = max(len(cell) + _PADDING, self.min_width)
-                if i >= len(self.widths):
-                    self.widths.append(width)
-                elif width > self.widths[i]:
-                    self.widths[i] = width
-        out = []
-        for row in rows:
-            cells = [cell.ljust(self.widths[i]) for i, cell in enumerate(row[:-1])]
-            cells.append(row[-1] if row else "")
-            out.append("".join(cells))
-        return "".join(line + "\n" for line in out)
+        text = self.writer.write("".join("\t".join(row) + "\n" for row in rows))
+        return text + self.writer.flush()
 
 
 FLUSH_ROWS = 100  # kubectl 1.37's table printer flushes its tabwriter every 100 rows of a page (flushInterval)
@@ -96,7 +89,8 @@ class PagedTable:
 
 
 def cell_text(value: Any, whole: bool = False) -> str:
-    """A Table cell as kubectl prints it (Go's fmt.Sprint, cut at the first line break unless `whole`). A null cell
+    """A Table cell as kubectl prints it (Go's fmt.Sprint, cut at the first line break and ESC shown as `^[`, unless
+    `whole`). A null cell
     (a CRD printer column whose jsonPath finds nothing) is empty: `<none>` in built-in tables is the server's text."""
     if value is None:
         return ""
@@ -113,8 +107,9 @@ def cell_text(value: Any, whole: bool = False) -> str:
         return text
     for i, ch in enumerate(text):
         if ch in "\f\n\r":
-            return text[:i] + "..."
-    return text
+            text = text[:i] + "..."
+            break
+    return text.replace("\x1b", "^[")  # kubectl's terminal escaper
 
 
 def bold_first_line(text: str) -> str:

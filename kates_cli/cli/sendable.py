@@ -22,7 +22,7 @@ from typing import Any
 
 from ..errors import UsageError
 
-MAX_DEPTH = 250  # orjson's own limit is 254 levels; Kubernetes objects come nowhere near either
+MAX_DEPTH = 1000  # libyaml's parser refuses deeper documents; the API server stores objects this deep
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024  # far past the API server's 3 MiB request limit: only a bound on kates's memory
 _INT64_MIN, _UINT64_MAX = -(1 << 63), (1 << 64) - 1
 
@@ -171,9 +171,11 @@ def to_json(doc: Any, where: str) -> bytes:
     """The bytes kates will send for `doc` (normalized in place first); UsageError when there are none."""
     import orjson
 
+    from ..core import deepjson
+
     normalize(doc, where)
     try:
-        data = orjson.dumps(doc)
+        data = deepjson.dumps(doc)  # orjson's bytes; past its 255 levels, the same bytes written without recursion
     except (orjson.JSONEncodeError, TypeError) as exc:
         raise UsageError(f"{where}: cannot be encoded as JSON: {exc}") from None
     if len(data) > MAX_DOCUMENT_BYTES:

@@ -33,9 +33,8 @@ import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from ..errors import Invalid, NotFound, UsageError
+from . import deepjson
 
 if TYPE_CHECKING:
     from .client import Client
@@ -175,7 +174,7 @@ def _path(parts: Iterable[Any]) -> str:
 
 
 def _value(value: Any, limit: int = 80) -> str:
-    text = orjson.dumps(value).decode()
+    text = deepjson.dumps(value).decode()  # a value nested past orjson's 255 levels too
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

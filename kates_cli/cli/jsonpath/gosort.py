@@ -1,4 +1,7 @@
-"""kubectl's --sort-by: its comparator, quantity parsing and Go's unstable pdqsort, reproduced."""
+"""kubectl's --sort-by: its comparator, quantity parsing and Go's unstable pdqsort, reproduced.
+
+`sort_list` is kubectl get's sort of a List it prints (SortObjects), `sort_table` its sort of a listed Table's rows
+(SortingPrinter); tests/unit/test_printers_go.py checks both against kubectl's own Go code."""
 
 from __future__ import annotations
 
@@ -76,7 +79,11 @@ def _quantity(s: str) -> Decimal | None:
     return -value if negative else value
 
 
-def _sort_less(a: Any, b: Any, template: str) -> bool:
+_OBJECT_TYPE = "*unstructured.Unstructured"  # the %T kubectl's RuntimeSort names; its TableSorter names its rows'
+_TABLE_TYPE = "[][][]reflect.Value"
+
+
+def _sort_less(a: Any, b: Any, template: str, where: str = _OBJECT_TYPE) -> bool:
     """kubectl's isLess over two present sort values (JSON null sorts first)."""
     if a is None or b is None:
         return a is None and b is not None
@@ -94,7 +101,7 @@ def _sort_less(a: Any, b: Any, template: str) -> bool:
         err = "unsortable interface: interface"
     else:
         err = f"unsortable type: {_go_type(a)}"
-    raise UsageError(f"Field {template} in *unstructured.Unstructured is an unsortable type: interface, err: {err}")
+    raise UsageError(f"Field {template} in {where} is an unsortable type: interface, err: {err}")
 
 
 class _GoSort:
@@ -314,20 +321,97 @@ def _entry(jp: JSONPath, obj: Any) -> _Entry:
     return _Entry(obj, True, None if value is _INVALID else value)
 
 
-def _go_sort_entries(entries: list[_Entry], template: str) -> None:
+def _not_found(template: str) -> UsageError:
+    return UsageError(f"couldn't find any field with path {_go_quote(template)} in the list of objects")
+
+
+def _go_sort_entries(
+    entries: list[_Entry],
+    template: str,
+    where: str = _OBJECT_TYPE,
+    check: bool = False,
+    evaluate: Callable[[_Entry], None] | None = None,
+) -> None:
+    """Go's sort.Sort of the entries under kubectl's comparator. `check`: fail, as kubectl does before sorting,
+    when no entry has the field (even a single one). `evaluate`: fill in an entry's value when kubectl first
+    looks at it (so that an evaluation error and an unsortable pair surface in kubectl's order)."""
+    if evaluate is not None:
+        for entry in entries:  # kubectl's found-check walks the list up to the first object that has the field
+            evaluate(entry)
+            if entry.found:
+                break
+    if check and entries and not any(e.found for e in entries):
+        raise _not_found(template)
     if len(entries) < 2:
         return
     if not any(e.found for e in entries):
-        raise UsageError(f"couldn't find any field with path {_go_quote(template)} in the list of objects")
+        raise _not_found(template)
 
     def less(x: _Entry, y: _Entry) -> bool:
+        if evaluate is not None:
+            evaluate(x)
+            evaluate(y)
         if not x.found:
             return True  # kubectl's comparator: a missing field sorts first, even before another missing one
         if not y.found:
             return False
-        return _sort_less(x.value, y.value, template)
+        return _sort_less(x.value, y.value, template, where)
 
     _GoSort(entries, less).sort()
+
+
+def sort_list(objs: Iterable[Any], path: str) -> list[Any]:
+    """kubectl's `--sort-by=PATH` over a List it prints (-o json, yaml, name, jsonpath, custom-columns; get.go's
+    SortingPrinter and SortObjects): `PATH` must be a relaxed path, and it is an error when no object has the field,
+    even when the list holds a single object (an empty list is left alone). An object the path fails on is an error
+    when kubectl first evaluates it (kubectl then exits with a Go dump of the object; kates names the error)."""
+    items = list(objs)
+    if not items:
+        return items
+    jp = JSONPath._compile(relaxed_path(path))
+    done: set[int] = set()
+
+    def evaluate(entry: _Entry) -> None:
+        if id(entry) not in done:
+            found = _entry(jp, entry.obj)
+            entry.found, entry.value = found.found, found.value
+            done.add(id(entry))
+
+    entries = [_Entry(obj, False, None) for obj in items]
+    _go_sort_entries(entries, jp.template, check=True, evaluate=evaluate)
+    return [e.obj for e in entries]
+
+
+def sort_table(objs: Iterable[Any], path: str) -> list[int]:
+    """The order kubectl gives the rows of a listed server-side Table whose rows carry `objs` (their positions), as
+    its SortingPrinter sorts them: a Table of one row (or none) is left alone, unchecked; otherwise a path that is
+    not a relaxed one is used as the template it is (`{.a}{.b}` sorts by `.a`), every row is evaluated first, and it
+    is an error when no row has the field."""
+    items = list(objs)
+    if len(items) < 2:
+        return list(range(len(items)))
+    try:
+        template = relaxed_path(path)
+    except UsageError:
+        template = path
+    try:
+        jp = JSONPath._compile(template)
+    except UsageError as e:
+        raise UsageError(f"sorting error: {e.message}") from None
+    entries = []
+    for i, obj in enumerate(items):
+        try:
+            groups = jp._groups(obj)
+        except _Error as e:
+            raise UsageError(
+                f"Failed to get values for [][]reflect.Value(nil) using {template} "
+                f"(&errors.errorString{{s:{_go_quote(e.message)}}})"
+            ) from None
+        found = bool(groups and groups[0][1])
+        value = groups[0][1][0] if found else None
+        entries.append(_Entry(i, found, None if value is _INVALID else value))
+    _go_sort_entries(entries, template, _TABLE_TYPE)
+    return [e.obj for e in entries]
 
 
 def sort_objects(objs: Iterable[Any], path: str) -> list[Any]:
