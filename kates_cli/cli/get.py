@@ -498,30 +498,54 @@ def _print_objects(
     out = state.env.stdout
     fmt = out_fmt.format
     stream_names = fmt == "name" and sort_key is None
-    objects: list[dict[str, Any]] = []
-    for ref, names in refs:
-        if names:
-            fetch = reads.get if reads is not None else lambda r, n, ns=None: client.get(r, n, ns, subresource)
-            objects += _named(ref, names, fetch, errors, ignore_not_found, _namespaces(ref, opts))
-            continue
-        read, last = 0, None
-        try:
-            for page in _list_pages(reads or client, ref, opts):
-                items = page.get("items") or []
-                if stream_names:  # names stream page by page
-                    out.write("".join(f"{ref.kind_group}/{i['metadata']['name']}\n" for i in items))
-                    out.flush()
-                else:
-                    objects += items
-                read += len(items)
-                last = items[-1]["metadata"]["name"] if items else last
-        except KatesError as exc:
-            if read:  # a later page failed: never print a partial list as if it were whole
-                raise ListCutShort(ref, read, last, exc, printed=stream_names) from exc
-            if not isinstance(exc, ApiError):
-                raise
-            errors.append(exc)  # this kind failed; the others still print
     single = len(refs) == 1 and len(refs[0][1]) == 1
+    objects: list[dict[str, Any]] = []
+    if fmt in ("json", "yaml") and sort_key is None and not single:
+        from .listout import ListWriter
+
+        # a List rendered page by page into a spool: one page held at a time, nothing printed before the end
+        spooled: ListWriter | None = ListWriter(fmt)
+    else:
+        spooled = None
+    try:
+        for ref, names in refs:
+            if names:
+                fetch = reads.get if reads is not None else lambda r, n, ns=None: client.get(r, n, ns, subresource)
+                found = _named(ref, names, fetch, errors, ignore_not_found, _namespaces(ref, opts))
+                if spooled is not None:
+                    spooled.add(_shown(found, show_managed_fields))
+                else:
+                    objects += found
+                continue
+            read, last = 0, None
+            try:
+                for page in _list_pages(reads or client, ref, opts):
+                    items = page.get("items") or []
+                    if stream_names:  # names stream page by page
+                        out.write("".join(f"{ref.kind_group}/{i['metadata']['name']}\n" for i in items))
+                        out.flush()
+                    elif spooled is not None:
+                        spooled.add(_shown(items, show_managed_fields))
+                    else:
+                        objects += items
+                    read += len(items)
+                    last = items[-1]["metadata"]["name"] if items else last
+            except KatesError as exc:
+                if read:  # a later page failed: never print a partial list as if it were whole
+                    raise ListCutShort(ref, read, last, exc, printed=stream_names) from exc
+                if not isinstance(exc, ApiError):
+                    raise
+                errors.append(exc)  # this kind failed; the others still print
+    except BaseException:
+        if spooled is not None:
+            spooled.close()
+        raise
+    if spooled is not None:
+        if not spooled.count and ignore_not_found:
+            spooled.close()
+            return
+        spooled.finish(out)
+        return
     if not objects and (single or ignore_not_found):
         return  # kubectl prints nothing, not even an empty List or a header: the error (or its absence) says it all
     if sort_key is not None:
@@ -537,9 +561,8 @@ def _print_objects(
         rows += [[column_cell(path, obj) for _, path in out_fmt.columns] for obj in objects]
         out.write(render.PlainTable().format(rows))  # the header alone for an empty list, as kubectl prints it
         return
-    if fmt in ("json", "yaml", "kyaml") and not show_managed_fields:  # kubectl hides them unless asked
-        for obj in objects:
-            (obj.get("metadata") or {}).pop("managedFields", None)
+    if fmt in ("json", "yaml", "kyaml"):
+        _shown(objects, show_managed_fields)
     doc: Any = objects[0] if single and len(objects) == 1 else render.as_list(objects)
     if fmt == "json":
         out.write(render.to_json(doc))
@@ -553,6 +576,14 @@ def _print_objects(
         out.write(out_fmt.columns[0][1].render_json(doc))
     elif fmt == "go-template":
         out_fmt.columns[0][1].write(out, doc)
+
+
+def _shown(objects: list[dict[str, Any]], show_managed_fields: bool) -> list[dict[str, Any]]:
+    """The objects as -o json|yaml prints them: without metadata.managedFields (kubectl hides them) unless asked."""
+    if not show_managed_fields:
+        for obj in objects:
+            (obj.get("metadata") or {}).pop("managedFields", None)
+    return objects
 
 
 def _print_tables(
