@@ -11,11 +11,13 @@ Invariants:
 - Nothing reaches the output before `finish`: the text goes to a spool (an unlinked temporary file, kept in memory
   only while it is small), so a list that fails after its first page is never printed in part (cli/get.py), and the
   memory held is one page's objects and text, whatever the list's length.
+- The spool holds UTF-8 bytes, written to the output's binary buffer when it has one (a real stdout: no decoding
+  and encoding again), else decoded.
 """
 
 from __future__ import annotations
 
-import re
+import codecs
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -26,13 +28,12 @@ from . import render
 SPOOL_IN_MEMORY = 1 << 20  # a spool smaller than this never touches the disk
 _COPY_CHUNK = 1 << 20
 
-_JSON_HEAD = '{\n    "apiVersion": "v1",\n    "items": ['
-_JSON_TAIL = '    ],\n    "kind": "List",\n    "metadata": {\n        "resourceVersion": ""\n    }\n}\n'
-_JSON_EMPTY = _JSON_HEAD + "],\n" + _JSON_TAIL[len("    ],\n") :]
-_YAML_HEAD = "apiVersion: v1\nitems:\n"
-_YAML_TAIL = 'kind: List\nmetadata:\n  resourceVersion: ""\n'
-_YAML_EMPTY = 'apiVersion: v1\nitems: []\nkind: List\nmetadata:\n  resourceVersion: ""\n'
-_LINE = re.compile(r"(?m)^")
+_JSON_HEAD = b'{\n    "apiVersion": "v1",\n    "items": [\n'
+_JSON_TAIL = b'\n    ],\n    "kind": "List",\n    "metadata": {\n        "resourceVersion": ""\n    }\n}\n'
+_JSON_EMPTY = b'{\n    "apiVersion": "v1",\n    "items": [],\n' + _JSON_TAIL[len(b"\n    ],\n") :]
+_YAML_HEAD = b"apiVersion: v1\nitems:\n"
+_YAML_TAIL = b'kind: List\nmetadata:\n  resourceVersion: ""\n'
+_YAML_EMPTY = b'apiVersion: v1\nitems: []\nkind: List\nmetadata:\n  resourceVersion: ""\n'
 
 
 class ListWriter:
@@ -43,32 +44,32 @@ class ListWriter:
             raise ValueError(fmt)
         self.fmt = fmt
         self.count = 0
-        self._spool: IO[str] = tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY, mode="w+", encoding="utf-8")
+        self._spool: IO[bytes] = tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY)
 
     def add(self, items: Sequence[dict[str, Any]]) -> None:
         """Append one page's items (rendered now: the caller may drop them)."""
         if not items:
             return
         if self.fmt == "json":
-            text = _json_items(items)
-            self._spool.write(text if not self.count else ",\n" + text)
+            # the items as they stand inside the List's array, two levels in: "    [\n        {...}\n    ]" cut
+            text = render.json_bytes(list(items), depth=1)[6:-6]
+            self._spool.write(text if not self.count else b",\n" + text)
         else:
             from .yamlout import Printer
 
             # a printer per page: its memos of strings and key orders would otherwise grow with the list
-            self._spool.write(Printer().dump(items))
+            self._spool.write(Printer().dump(items).encode())
         self.count += len(items)
 
     def finish(self, out: IO[str]) -> None:
         """Write the whole List to `out`, and drop the spool."""
+        json = self.fmt == "json"
         try:
             if not self.count:
-                out.write(_JSON_EMPTY if self.fmt == "json" else _YAML_EMPTY)
+                _write(out, [_JSON_EMPTY if json else _YAML_EMPTY])
                 return
-            out.write(_JSON_HEAD + "\n" if self.fmt == "json" else _YAML_HEAD)
             self._spool.seek(0)
-            shutil.copyfileobj(self._spool, out, _COPY_CHUNK)
-            out.write("\n" + _JSON_TAIL if self.fmt == "json" else _YAML_TAIL)
+            _write(out, [_JSON_HEAD if json else _YAML_HEAD, self._spool, _JSON_TAIL if json else _YAML_TAIL])
         finally:
             self.close()
 
@@ -76,9 +77,23 @@ class ListWriter:
         self._spool.close()
 
 
-def _json_items(items: Sequence[dict[str, Any]]) -> str:
-    """The items as they stand inside the List's `items` array: each line indented two levels (8 spaces) deeper
-    than render.to_json writes the object alone; no newline after the last."""
-    text = render.to_json(list(items))  # "[\n    {\n        ...\n    }\n]\n": the items already one level in
-    inner = text[2:-3]
-    return _LINE.sub("    ", inner)
+def _write(out: IO[str], parts: list[bytes | IO[bytes]]) -> None:
+    """Write bytes and the contents of binary files to a text stream, through its buffer when it has one."""
+    buffer = getattr(out, "buffer", None)
+    if buffer is not None:
+        out.flush()
+        for part in parts:
+            if isinstance(part, bytes):
+                buffer.write(part)
+            else:
+                shutil.copyfileobj(part, buffer, _COPY_CHUNK)
+        buffer.flush()
+        return
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    for part in parts:
+        if isinstance(part, bytes):
+            out.write(decoder.decode(part))
+        else:
+            for chunk in iter(lambda: part.read(_COPY_CHUNK), b""):  # noqa: B023 (used at once)
+                out.write(decoder.decode(chunk))
+    out.write(decoder.decode(b"", final=True))

@@ -43,12 +43,19 @@ def _deep(levels: int) -> dict[str, Any]:
 def _streamed(fmt: str, pages: list[list[dict[str, Any]]], spool: int | None = None) -> str:
     writer = listout.ListWriter(fmt)
     if spool is not None:  # force the spool onto disk
-        writer._spool = listout.tempfile.SpooledTemporaryFile(spool, mode="w+", encoding="utf-8")
+        writer._spool = listout.tempfile.SpooledTemporaryFile(spool)
     for page in pages:
         writer.add(page)
     out = io.StringIO()
     writer.finish(out)
-    return out.getvalue()
+    text = out.getvalue()
+    again = listout.ListWriter(fmt)  # and to a binary stream (a real stdout), which gets the bytes
+    for page in pages:
+        again.add(page)
+    binary = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    again.finish(binary)
+    assert binary.buffer.getvalue().decode() == text  # type: ignore[attr-defined]
+    return text
 
 
 SPLITS = {
@@ -77,3 +84,25 @@ def test_objects_deeper_than_orjson_allows_stream_with_the_same_bytes(fmt: str) 
     objs = [_deep(300), *_objects(2)]
     render = to_json if fmt == "json" else to_yaml
     assert _streamed(fmt, [objs[:1], objs[1:]]) == render(as_list(objs))
+
+
+def test_any_objects_split_anyhow_stream_with_the_bytes_of_the_whole_list() -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from tests.unit.test_printers_fuzz import json_values
+
+    objects = st.lists(st.dictionaries(st.text(max_size=5), json_values, max_size=4), max_size=6)
+
+    @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(objects, st.lists(st.integers(0, 3), max_size=6), st.sampled_from(["json", "yaml"]))
+    def check(objs: list[dict[str, Any]], sizes: list[int], fmt: str) -> None:
+        pages, rest = [], list(objs)
+        for size in sizes:
+            pages.append(rest[:size])
+            rest = rest[size:]
+        pages.append(rest)
+        render = to_json if fmt == "json" else to_yaml
+        assert _streamed(fmt, pages) == render(as_list(objs))
+
+    check()
