@@ -439,13 +439,18 @@ def _namespaces(ref: ResourceRef, opts: dict[str, Any]) -> list[str | None]:
 
 
 def _list_pages(source: Any, ref: ResourceRef, opts: dict[str, Any], **extra: Any) -> Iterator[dict[str, Any]]:
-    """A list's pages: those of each namespace in turn when several are asked for (kubectl's -A order)."""
+    """A list's pages: those of each namespace in turn when several are asked for (kubectl's -A order). From the
+    API server, each page is asked for while the one before is printed (core/readahead.py)."""
+    from ..core.client import Client
+    from ..core.readahead import read_ahead
+
     rest = {key: value for key, value in opts.items() if key != "namespaces"}
     for ns in _namespaces(ref, opts):
         if ns is None:
-            yield from source.list_pages(ref, **rest, **extra)
+            pages = source.list_pages(ref, **rest, **extra)
         else:
-            yield from source.list_pages(ref, ns, **rest, **extra)
+            pages = source.list_pages(ref, ns, **rest, **extra)
+        yield from read_ahead(pages) if isinstance(source, Client) else pages
 
 
 def _named(
