@@ -4,6 +4,11 @@ Pages of a list are printed as they arrive (kubectl waits for the last one), in 
 writes (render.PagedTable), on a terminal as in a pipe: tables are plain text, so a cell is never broken and a long
 line overflows as kubectl's does (the header is bold where colour is allowed).
 
+Memory stays flat however long the list: each page is asked for while the one before is printed
+(core/readahead.py, one page ahead), and -o json and -o yaml turn each page into the List's text as it arrives, in
+a spool written out at the end (cli/listout.py), so at most two pages of objects are held. Sorting (--sort-by),
+KYAML, JSONPath, custom columns and Go templates need every object at once and still hold them.
+
 A failing kind does not stop the others: every failure is reported on stderr after what could be printed, and the
 exit code is the failures' if they agree, else 1 (kubectl prints what it can too, and exits 1).
 
