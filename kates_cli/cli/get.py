@@ -4,6 +4,11 @@ Pages of a list are printed as they arrive (kubectl waits for the last one), in 
 writes (render.PagedTable), on a terminal as in a pipe: tables are plain text, so a cell is never broken and a long
 line overflows as kubectl's does (the header is bold where colour is allowed).
 
+Memory stays flat however long the list: each page is asked for while the one before is printed
+(core/readahead.py, one page ahead), and -o json and -o yaml turn each page into the List's text as it arrives, in
+a spool written out at the end (cli/listout.py), so at most two pages of objects are held. Sorting (--sort-by),
+KYAML, JSONPath, custom columns and Go templates need every object at once and still hold them.
+
 A failing kind does not stop the others: every failure is reported on stderr after what could be printed, and the
 exit code is the failures' if they agree, else 1 (kubectl prints what it can too, and exits 1).
 
@@ -376,13 +381,18 @@ def _namespaces(ref: ResourceRef, opts: dict[str, Any]) -> list[str | None]:
 
 
 def _list_pages(source: Any, ref: ResourceRef, opts: dict[str, Any], **extra: Any) -> Iterator[dict[str, Any]]:
-    """A list's pages: those of each namespace in turn when several are asked for (kubectl's -A order)."""
+    """A list's pages: those of each namespace in turn when several are asked for (kubectl's -A order). From the
+    API server, each page is asked for while the one before is printed (core/readahead.py)."""
+    from ..core.client import Client
+    from ..core.readahead import read_ahead
+
     rest = {key: value for key, value in opts.items() if key != "namespaces"}
     for ns in _namespaces(ref, opts):
         if ns is None:
-            yield from source.list_pages(ref, **rest, **extra)
+            pages = source.list_pages(ref, **rest, **extra)
         else:
-            yield from source.list_pages(ref, ns, **rest, **extra)
+            pages = source.list_pages(ref, ns, **rest, **extra)
+        yield from read_ahead(pages) if isinstance(source, Client) else pages
 
 
 def _named(
@@ -435,30 +445,54 @@ def _print_objects(
     out = state.env.stdout
     fmt = out_fmt.format
     stream_names = fmt == "name" and not sort_by
-    objects: list[dict[str, Any]] = []
-    for ref, names in refs:
-        if names:
-            fetch = reads.get if reads is not None else lambda r, n, ns=None: client.get(r, n, ns, subresource)
-            objects += _named(ref, names, fetch, errors, ignore_not_found, _namespaces(ref, opts))
-            continue
-        read, last = 0, None
-        try:
-            for page in _list_pages(reads or client, ref, opts):
-                items = page.get("items") or []
-                if stream_names:  # names stream page by page
-                    out.write("".join(f"{ref.kind_group}/{i['metadata']['name']}\n" for i in items))
-                    out.flush()
-                else:
-                    objects += items
-                read += len(items)
-                last = items[-1]["metadata"]["name"] if items else last
-        except KatesError as exc:
-            if read:  # a later page failed: never print a partial list as if it were whole
-                raise ListCutShort(ref, read, last, exc, printed=stream_names) from exc
-            if not isinstance(exc, ApiError):
-                raise
-            errors.append(exc)  # this kind failed; the others still print
     single = len(refs) == 1 and len(refs[0][1]) == 1
+    objects: list[dict[str, Any]] = []
+    if fmt in ("json", "yaml") and not sort_by and not single:
+        from .listout import ListWriter
+
+        # a List rendered page by page into a spool: one page held at a time, nothing printed before the end
+        spooled: ListWriter | None = ListWriter(fmt)
+    else:
+        spooled = None
+    try:
+        for ref, names in refs:
+            if names:
+                fetch = reads.get if reads is not None else lambda r, n, ns=None: client.get(r, n, ns, subresource)
+                found = _named(ref, names, fetch, errors, ignore_not_found, _namespaces(ref, opts))
+                if spooled is not None:
+                    spooled.add(_shown(found, show_managed_fields))
+                else:
+                    objects += found
+                continue
+            read, last = 0, None
+            try:
+                for page in _list_pages(reads or client, ref, opts):
+                    items = page.get("items") or []
+                    if stream_names:  # names stream page by page
+                        out.write("".join(f"{ref.kind_group}/{i['metadata']['name']}\n" for i in items))
+                        out.flush()
+                    elif spooled is not None:
+                        spooled.add(_shown(items, show_managed_fields))
+                    else:
+                        objects += items
+                    read += len(items)
+                    last = items[-1]["metadata"]["name"] if items else last
+            except KatesError as exc:
+                if read:  # a later page failed: never print a partial list as if it were whole
+                    raise ListCutShort(ref, read, last, exc, printed=stream_names) from exc
+                if not isinstance(exc, ApiError):
+                    raise
+                errors.append(exc)  # this kind failed; the others still print
+    except BaseException:
+        if spooled is not None:
+            spooled.close()
+        raise
+    if spooled is not None:
+        if not spooled.count and ignore_not_found:
+            spooled.close()
+            return
+        spooled.finish(out)
+        return
     if not objects and (single or ignore_not_found):
         return  # kubectl prints nothing, not even an empty List or a header: the error (or its absence) says it all
     if sort_by and not single:  # kubectl sorts the List it prints (of one object too), never a single object
@@ -477,9 +511,8 @@ def _print_objects(
         if error is not None:
             raise error
         return
-    if fmt in ("json", "yaml", "kyaml") and not show_managed_fields:  # kubectl hides them unless asked
-        for obj in objects:
-            (obj.get("metadata") or {}).pop("managedFields", None)
+    if fmt in ("json", "yaml", "kyaml"):
+        _shown(objects, show_managed_fields)
     doc: Any = objects[0] if single and len(objects) == 1 else render.as_list(objects)
     if fmt == "json":
         out.write(render.to_json(doc))
@@ -493,6 +526,14 @@ def _print_objects(
         out.write(out_fmt.columns[0][1].render_json(doc))
     elif fmt == "go-template":
         out_fmt.columns[0][1].write(out, doc)
+
+
+def _shown(objects: list[dict[str, Any]], show_managed_fields: bool) -> list[dict[str, Any]]:
+    """The objects as -o json|yaml prints them: without metadata.managedFields (kubectl hides them) unless asked."""
+    if not show_managed_fields:
+        for obj in objects:
+            (obj.get("metadata") or {}).pop("managedFields", None)
+    return objects
 
 
 def _print_tables(

@@ -182,13 +182,17 @@ class TableView:
 
 
 def to_json(obj: Any) -> str:
-    """kubectl's JSON: 4-space indent, sorted keys, UTF-8 kept. orjson writes 2-space indents about 3x faster than
-    the json module; doubling each line's leading spaces gives the 4-space layout (newlines inside strings are
-    escaped, so every line break is structural)."""
+    """kubectl's JSON: 4-space indent, sorted keys, UTF-8 kept."""
+    return json_bytes(obj).decode() + "\n"
+
+
+def json_bytes(obj: Any, depth: int = 0) -> bytes:
+    """to_json's text as UTF-8, without the final newline, every line `depth` levels (4 spaces each) further in.
+    orjson writes 2-space indents about 3x faster than the json module; `_four_spaces` turns them into 4."""
     import orjson
 
     try:
-        text = orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
+        data = orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
     except orjson.JSONEncodeError as exc:
         # orjson stops at 255 levels (the API server takes far deeper objects) and at integers past 64 bits (a
         # local manifest may hold one): the slower writer below has neither limit
@@ -196,11 +200,26 @@ def to_json(obj: Any) -> str:
             raise
         from ..core.deepjson import dumps_indented
 
-        return dumps_indented(obj).decode() + "\n"
-    return _INDENT.sub(lambda m: m.group(0) * 2, text) + "\n"
+        data = dumps_indented(obj)
+        if not depth:
+            return data
+        pad = b"    " * depth
+        return pad + data.replace(b"\n", b"\n" + pad)
+    return _four_spaces(data, depth)
 
 
-_INDENT = re.compile(r"(?m)^ +")
+def _four_spaces(data: bytes, depth: int) -> bytes:
+    """orjson's 2-space indented JSON with 4-space indents, `depth` levels further in. Every line break in JSON text
+    is structural (strings hold theirs escaped), so the text splits (in C) into runs of a line break and its
+    indentation, and the runs between them; each run is swapped for its new width by a dict lookup, also in C. A
+    regular expression's per-line callback cost about 3x more."""
+    parts = _LINE_BREAKS.split(data)
+    wider = {run: b"\n" + b" " * (2 * len(run) - 2 + 4 * depth) for run in set(parts[1::2])}
+    text = b"".join(map(wider.get, parts, parts))  # a text part is never a key: keys begin with the line break
+    return b"    " * depth + text if depth else text
+
+
+_LINE_BREAKS = re.compile(rb"(\n *)")
 
 
 def to_yaml(obj: Any) -> str:

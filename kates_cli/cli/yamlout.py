@@ -273,9 +273,9 @@ def scalar_text(value: Any, simple_key: bool, indent: int, col: int) -> tuple[st
 # -- the block structure --------------------------------------------------------------------------------------------
 
 
-class _Printer:
-    """One dump: the output, and memos of what does not depend on where it is written (strings repeat a lot
-    across the objects of a list, and so do key sets)."""
+class Printer:
+    """Dumps, with memos of what does not depend on where it is written (strings repeat a lot across the objects
+    of a list, and so do key sets): one printer may dump the pages of one list in turn (cli/listout.py)."""
 
     def __init__(self) -> None:
         self.out: list[str] = []
@@ -340,6 +340,7 @@ class _Printer:
         self.out.append(sep + text)
 
     def dump(self, obj: Any) -> str:
+        self.out, self.bol = [], True
         w = self.out.append
         # Open containers: [is_mapping, node, ordered keys or None, next index, indent].
         stack: list[list[Any]] = []
@@ -411,4 +412,4 @@ def _key_text(key: Any) -> str:
 
 def dump(obj: Any) -> str:
     """`obj` (JSON-like: dict, list, str, int, float, bool, None) as kubectl's `-o yaml` prints it."""
-    return _Printer().dump(obj)
+    return Printer().dump(obj)

@@ -1,0 +1,99 @@
+"""kubectl's List of several objects in -o json or -o yaml, written a page at a time so that memory stays flat.
+
+kubectl wraps the objects of `get` in `{"apiVersion": "v1", "items": [...], "kind": "List", "metadata":
+{"resourceVersion": ""}}` (render.as_list). Holding every object of a long list to print that one document made
+`kates get` grow with the list (about 10 KB per 1 KB ConfigMap). Here each page's items are turned into their text
+as the page arrives and the page is dropped.
+
+Invariants:
+- The bytes are exactly those of `render.to_json(render.as_list(items))` (or `render.to_yaml`), for any split of
+  the items into pages, empty pages included (tests/unit/test_listout.py compares them).
+- Nothing reaches the output before `finish`: the text goes to a spool (an unlinked temporary file, kept in memory
+  only while it is small), so a list that fails after its first page is never printed in part (cli/get.py), and the
+  memory held is one page's objects and text, whatever the list's length.
+- The spool holds UTF-8 bytes, written to the output's binary buffer when it has one (a real stdout: no decoding
+  and encoding again), else decoded.
+"""
+
+from __future__ import annotations
+
+import codecs
+import shutil
+import tempfile
+from collections.abc import Sequence
+from typing import IO, Any
+
+from . import render
+
+SPOOL_IN_MEMORY = 1 << 20  # a spool smaller than this never touches the disk
+_COPY_CHUNK = 1 << 20
+
+_JSON_HEAD = b'{\n    "apiVersion": "v1",\n    "items": [\n'
+_JSON_TAIL = b'\n    ],\n    "kind": "List",\n    "metadata": {\n        "resourceVersion": ""\n    }\n}\n'
+_JSON_EMPTY = b'{\n    "apiVersion": "v1",\n    "items": [],\n' + _JSON_TAIL[len(b"\n    ],\n") :]
+_YAML_HEAD = b"apiVersion: v1\nitems:\n"
+_YAML_TAIL = b'kind: List\nmetadata:\n  resourceVersion: ""\n'
+_YAML_EMPTY = b'apiVersion: v1\nitems: []\nkind: List\nmetadata:\n  resourceVersion: ""\n'
+
+
+class ListWriter:
+    """The List of every item `add`ed, in order, in `fmt` ("json" or "yaml"); `finish` writes it out."""
+
+    def __init__(self, fmt: str) -> None:
+        if fmt not in ("json", "yaml"):
+            raise ValueError(fmt)
+        self.fmt = fmt
+        self.count = 0
+        self._spool: IO[bytes] = tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY)
+
+    def add(self, items: Sequence[dict[str, Any]]) -> None:
+        """Append one page's items (rendered now: the caller may drop them)."""
+        if not items:
+            return
+        if self.fmt == "json":
+            # the items as they stand inside the List's array, two levels in: "    [\n        {...}\n    ]" cut
+            text = render.json_bytes(list(items), depth=1)[6:-6]
+            self._spool.write(text if not self.count else b",\n" + text)
+        else:
+            from .yamlout import Printer
+
+            # a printer per page: its memos of strings and key orders would otherwise grow with the list
+            self._spool.write(Printer().dump(items).encode())
+        self.count += len(items)
+
+    def finish(self, out: IO[str]) -> None:
+        """Write the whole List to `out`, and drop the spool."""
+        json = self.fmt == "json"
+        try:
+            if not self.count:
+                _write(out, [_JSON_EMPTY if json else _YAML_EMPTY])
+                return
+            self._spool.seek(0)
+            _write(out, [_JSON_HEAD if json else _YAML_HEAD, self._spool, _JSON_TAIL if json else _YAML_TAIL])
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._spool.close()
+
+
+def _write(out: IO[str], parts: list[bytes | IO[bytes]]) -> None:
+    """Write bytes and the contents of binary files to a text stream, through its buffer when it has one."""
+    buffer = getattr(out, "buffer", None)
+    if buffer is not None:
+        out.flush()
+        for part in parts:
+            if isinstance(part, bytes):
+                buffer.write(part)
+            else:
+                shutil.copyfileobj(part, buffer, _COPY_CHUNK)
+        buffer.flush()
+        return
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    for part in parts:
+        if isinstance(part, bytes):
+            out.write(decoder.decode(part))
+        else:
+            for chunk in iter(lambda: part.read(_COPY_CHUNK), b""):  # noqa: B023 (used at once)
+                out.write(decoder.decode(chunk))
+    out.write(decoder.decode(b"", final=True))

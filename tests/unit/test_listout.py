@@ -1,0 +1,108 @@
+"""cli/listout.py: a List written page by page has exactly the bytes of the whole List rendered at once."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+
+from kates_cli.cli import listout
+from kates_cli.cli.render import as_list, to_json, to_yaml
+
+
+def _objects(n: int) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for i in range(n):
+        out.append(
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": f"cm-{i}", "labels": {"app": "x", "n": str(i)}, "annotations": {}},
+                "data": {
+                    "a": "plain",
+                    "multi": "line one\nline two\n",
+                    "long": "word " * 30,
+                    "yes": "on",
+                    "quote": 'it\'s "here"',
+                    "unicode": "ü ✓ \u2028",
+                },
+                "list": [1, 2.5, True, None, [], {}, [{"x": [1]}]],
+            }
+        )
+    return out
+
+
+def _deep(levels: int) -> dict[str, Any]:
+    obj: dict[str, Any] = {"leaf": 1}
+    for _ in range(levels):
+        obj = {"n": obj}
+    return {"apiVersion": "v1", "kind": "Deep", "metadata": {"name": "deep"}, "spec": obj}
+
+
+def _streamed(fmt: str, pages: list[list[dict[str, Any]]], spool: int | None = None) -> str:
+    writer = listout.ListWriter(fmt)
+    if spool is not None:  # force the spool onto disk
+        writer._spool = listout.tempfile.SpooledTemporaryFile(spool)
+    for page in pages:
+        writer.add(page)
+    out = io.StringIO()
+    writer.finish(out)
+    text = out.getvalue()
+    again = listout.ListWriter(fmt)  # and to a binary stream (a real stdout), which gets the bytes
+    for page in pages:
+        again.add(page)
+    binary = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    again.finish(binary)
+    assert binary.buffer.getvalue().decode() == text  # type: ignore[attr-defined]
+    return text
+
+
+SPLITS = {
+    "none": [],
+    "one page": [[0, 1, 2, 3, 4]],
+    "one object": [[0]],
+    "pages": [[0, 1], [2, 3], [4]],
+    "empty pages between": [[], [0], [], [1, 2, 3], [], [4], []],
+    "single objects": [[0], [1], [2], [3], [4]],
+}
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml"])
+@pytest.mark.parametrize("split", list(SPLITS))
+def test_a_list_written_page_by_page_has_the_bytes_of_the_whole_list(fmt: str, split: str) -> None:
+    objs = _objects(5)
+    pages = [[objs[i] for i in page] for page in SPLITS[split]]
+    whole = [o for page in pages for o in page]
+    render = to_json if fmt == "json" else to_yaml
+    assert _streamed(fmt, pages) == render(as_list(whole))
+    assert _streamed(fmt, pages, spool=10) == render(as_list(whole))  # the spool on disk: the same bytes
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml"])
+def test_objects_deeper_than_orjson_allows_stream_with_the_same_bytes(fmt: str) -> None:
+    objs = [_deep(300), *_objects(2)]
+    render = to_json if fmt == "json" else to_yaml
+    assert _streamed(fmt, [objs[:1], objs[1:]]) == render(as_list(objs))
+
+
+def test_any_objects_split_anyhow_stream_with_the_bytes_of_the_whole_list() -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from tests.unit.test_printers_fuzz import json_values
+
+    objects = st.lists(st.dictionaries(st.text(max_size=5), json_values, max_size=4), max_size=6)
+
+    @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(objects, st.lists(st.integers(0, 3), max_size=6), st.sampled_from(["json", "yaml"]))
+    def check(objs: list[dict[str, Any]], sizes: list[int], fmt: str) -> None:
+        pages, rest = [], list(objs)
+        for size in sizes:
+            pages.append(rest[:size])
+            rest = rest[size:]
+        pages.append(rest)
+        render = to_json if fmt == "json" else to_yaml
+        assert _streamed(fmt, pages) == render(as_list(objs))
+
+    check()
