@@ -485,12 +485,12 @@ class Accumulator:
 
     # -- fed by streams (all under the lock) -----------------------------------------------------------------
 
-    def _changed(self, changed: bool) -> None:
+    def _changed(self, changed: bool, count: int = 1) -> None:
         if changed:
             if self._since is None:
                 self._since = time.monotonic()
             self._pending = True
-            self.generation += 1  # counts visible changes: lets a consumer wait for quiet (debounce)
+            self.generation += count  # counts visible changes: lets a consumer wait for quiet (debounce)
             self._cond.notify_all()
 
     def replace(self, query: str, entries: list[Entry], rv: str, namespace: str | None = None) -> None:
@@ -502,6 +502,16 @@ class Accumulator:
     def event(self, query: str, event_type: str, entry: Entry) -> None:
         with self._cond:
             self._changed(self.states[query].apply(event_type, entry))
+
+    def event_batch(self, query: str, batch: builtins.list[tuple[str, Entry]]) -> None:
+        """Several events of one stream, in order (what one read brought): one lock, at most one wake-up."""
+        with self._cond:
+            apply = self.states[query].apply
+            self._changed_many([apply(event_type, entry) for event_type, entry in batch])
+
+    def _changed_many(self, changed: builtins.list[bool]) -> None:
+        count = changed.count(True)
+        self._changed(count > 0, count)
 
     def bookmark(self, query: str, rv: str, namespace: str | None = None) -> None:
         with self._cond:
@@ -866,6 +876,13 @@ class Accumulator:
                 changed = dep.state.apply(event_type, entry)
                 self._changed(changed and dep.bootstrapped)
 
+    def _dep_events(self, dep: Dependency, batch: builtins.list[tuple[str, Entry]]) -> None:
+        with self._cond:
+            if self._registry.live(dep):
+                apply = dep.state.apply
+                changed = [apply(event_type, entry) for event_type, entry in batch]
+                self._changed_many(changed if dep.bootstrapped else [])
+
     def _dep_bookmark(self, dep: Dependency, rv: str) -> None:
         with self._cond:
             if self._registry.live(dep):
@@ -916,6 +933,9 @@ class NamespaceFeed:
     def event(self, query: str, event_type: str, entry: Entry) -> None:
         self.acc.event(query, event_type, entry)
 
+    def event_batch(self, query: str, batch: list[tuple[str, Entry]]) -> None:
+        self.acc.event_batch(query, batch)
+
     def bookmark(self, query: str, rv: str) -> None:
         self.acc.bookmark(query, rv, self.namespace)
 
@@ -935,6 +955,9 @@ class _DependencyFeed:
 
     def event(self, query: str, event_type: str, entry: Entry) -> None:
         self.acc._dep_event(self.dep, event_type, entry)
+
+    def event_batch(self, query: str, batch: list[tuple[str, Entry]]) -> None:
+        self.acc._dep_events(self.dep, batch)
 
     def bookmark(self, query: str, rv: str) -> None:
         self.acc._dep_bookmark(self.dep, rv)
