@@ -269,6 +269,14 @@ class QueryState:
         current = self.watched.get(key)
         if (current is not None and _newer(current.rv, entry.rv)) or _newer(self.progress_in(key[0]), entry.rv):
             return False  # a replay of an older version (even of a since-deleted object): never roll back
+        if not self.overlay:  # the common case: the view is what the watch delivered, and nothing can retire
+            if event_type == "DELETED":
+                changed = self.watched.pop(key, None) is not None
+            else:
+                self.watched[key] = entry
+                changed = current is None or current.rv != entry.rv or current.raw != entry.raw
+            self._advance(entry.rv, key[0])
+            return changed
         before = self._visible(key)
         if event_type == "DELETED":
             self.watched.pop(key, None)
@@ -290,7 +298,7 @@ class QueryState:
         elif rv and (not self.progress or _newer(rv, self.progress)):
             self.progress = rv
         self._retired = False
-        for key in [k for k, o in self.overlay.items() if self._confirmed(k, o)]:
+        for key in [k for k, o in self.overlay.items() if self._confirmed(k, o)] if self.overlay else ():
             before = self._visible(key)
             del self.overlay[key]
             self._retired = self._retired or self._visible(key) != before

@@ -17,6 +17,10 @@ Invariants:
   stall costs no relist. The initial streaming list is the exception on the server side (a long `timeoutSeconds`,
   so that a large initial set is never cut off); the client deadline still applies to it, and the stream closes it
   at the initial-events-end bookmark and goes on with ordinary watches.
+- The events one read brought (`Response.line_batches`) are delivered together, in order, through the sink's
+  `event_batch` where it has one (the Accumulator: one lock, at most one wake-up), else one by one; events that
+  came before an ERROR or BOOKMARK line of the same read are delivered before it is handled, and those before a
+  line that fails to decode before the failure.
 - 410 Gone (or an ERROR event with code 410) relists; the accumulator turns the difference into deltas.
 - A kind that stops being served (404 on its collection: a deleted CRD) empties the query (its objects are reported
   deleted); with `wait_for_kind` the stream then waits for the kind to come back and bootstraps it again, else it
