@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from kates_cli.core.accumulator import Accumulator, Query, QueryState, make_entry
+from tests import figures
 
 N = 2000
 FILLER = "abcdefghijklmnopqrstuvwxyz0123456789" * 4
@@ -57,6 +58,7 @@ def test_an_entry_keeps_its_bytes_exactly_not_the_encoders_buffer(traced: None) 
     entries = [make_entry(o) for o in objects]
     raw = sum(len(e.raw) for e in entries)
     per_object_overhead = (held(before) - raw) / N
+    figures.record("memory", "an Entry beyond its JSON bytes", bytes_per_object=round(per_object_overhead))
     assert per_object_overhead < 500, f"{per_object_overhead:.0f} bytes per object beyond its JSON bytes"
 
 
@@ -79,4 +81,5 @@ def test_the_accumulator_keeps_no_copy_of_the_snapshot_after_a_take(traced: None
     assert changed and len(deltas) == len(range(0, N, 7))
     del data, deltas
     ratio = held(before) / raw
+    figures.record("memory", "an Accumulator between takes / its objects' JSON bytes", ratio=round(ratio, 2))
     assert ratio < 1.4, f"the accumulator holds {ratio:.2f}x its objects' JSON bytes"
