@@ -36,6 +36,20 @@ def main() -> None:
                 done.set()
 
         acc.event = counting  # type: ignore[method-assign]
+        deliver_many = getattr(
+            acc, "event_batch", None
+        )  # streams deliver what one read brought at once, where they can
+
+        def counting_many(query: str, batch: list[Any]) -> None:
+            nonlocal count
+            assert deliver_many is not None
+            deliver_many(query, batch)
+            count += len(batch)
+            if count >= expected:
+                done.set()
+
+        if deliver_many is not None:
+            acc.event_batch = counting_many  # type: ignore[method-assign]
         snapshot: dict[str, list[dict[str, Any]]] = {}
         if not acc.wait(120) or not acc.update(snapshot):
             raise SystemExit("no initial snapshot")

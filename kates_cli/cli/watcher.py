@@ -377,7 +377,9 @@ class Watcher:
         retry = False
         net = NetChanges(q.name for q in self.queries)  # since the last successful run (or print)
         out = self.state.env.stdout
+        data = b""
         while self.stop_signal is None:
+            data = b""  # the last snapshot (as large as all the objects' bytes) is not held while waiting
             if not self._leading():
                 self._follow(acc)  # changes stay in the accumulator: the next term takes them all at once
                 continue

@@ -6,8 +6,9 @@ Invariants (the promises of the Go kates, without its defects):
   never sees a backlog. A relist or resync that changes nothing visible raises no notification.
 - Deterministic bytes: each query's objects are ordered by (namespace, name), and each object's bytes are its
   canonical encoding (`canonical_json`: sorted keys, Go's escaping) whichever path delivered it, so equal states
-  serialise to equal bytes. Each object's JSON bytes are kept beside it and a query's bytes are rebuilt only when
-  it changed.
+  serialise to equal bytes. Each object's JSON bytes are kept beside it, exactly (never orjson's larger buffer),
+  and the snapshot's bytes are joined from them at each take, once, and not kept after it: the objects' bytes are
+  the only copy of the state the accumulator holds between takes.
 - Projections (`Query.jq`, core/projection.py) apply to queries only, and only to what a take hands out: a
   projected query's part of the snapshot holds the filter's results for each object of its view (objects by
   (namespace, name), each object's results in the filter's order, each result's bytes canonical; an object the
@@ -54,6 +55,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import hashlib
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -164,7 +166,9 @@ def canonical_json(obj: KubeObject) -> bytes:
     for char, escaped in _GO_ESCAPES:
         if char in raw:  # only inside strings: none of these is JSON syntax
             raw = raw.replace(char, escaped)
-    return raw
+    # orjson returns its whole write buffer, several times the length for a small object (8 KB of memory for a
+    # 1.5 KB ConfigMap): a copy of exactly the bytes is what an Entry keeps, and the buffer is freed at once
+    return bytes(memoryview(raw))
 
 
 def make_entry(obj: KubeObject) -> Entry:
@@ -173,7 +177,7 @@ def make_entry(obj: KubeObject) -> Entry:
     return Entry(
         canonical_json(obj),
         str(meta.get("resourceVersion") or ""),
-        (str(meta.get("namespace") or ""), str(meta.get("name") or "")),
+        (sys.intern(str(meta.get("namespace") or "")), str(meta.get("name") or "")),  # one string per namespace
         str(meta.get("uid") or ""),
     )
 
@@ -219,7 +223,6 @@ class QueryState:
         self.listed: set[str] = set()
         self.delivered: dict[Key, Version] = {}
         self.snapshot_bytes = 0  # the length of this query's part of the last JSON snapshot taken
-        self._bytes: bytes | None = None
         self._view: dict[Key, Entry] | None = None  # cached view; dropped whenever anything visible may change
         self._retired = False  # set by _advance: retiring an overlay changed the view
         self.projection: Projection | None = None
@@ -266,6 +269,14 @@ class QueryState:
         current = self.watched.get(key)
         if (current is not None and _newer(current.rv, entry.rv)) or _newer(self.progress_in(key[0]), entry.rv):
             return False  # a replay of an older version (even of a since-deleted object): never roll back
+        if not self.overlay:  # the common case: the view is what the watch delivered, and nothing can retire
+            if event_type == "DELETED":
+                changed = self.watched.pop(key, None) is not None
+            else:
+                self.watched[key] = entry
+                changed = current is None or current.rv != entry.rv or current.raw != entry.raw
+            self._advance(entry.rv, key[0])
+            return changed
         before = self._visible(key)
         if event_type == "DELETED":
             self.watched.pop(key, None)
@@ -287,11 +298,11 @@ class QueryState:
         elif rv and (not self.progress or _newer(rv, self.progress)):
             self.progress = rv
         self._retired = False
-        for key in [k for k, o in self.overlay.items() if self._confirmed(k, o)]:
+        for key in [k for k, o in self.overlay.items() if self._confirmed(k, o)] if self.overlay else ():
             before = self._visible(key)
             del self.overlay[key]
             self._retired = self._retired or self._visible(key) != before
-        self._bytes = self._view = None
+        self._view = None
 
     def _confirmed(self, key: Key, o: Overlay) -> bool:
         if o.rv and parse_rv(o.rv) is not None and _at_least(self.progress_in(key[0]), o.rv):
@@ -325,7 +336,7 @@ class QueryState:
             self.overlay[key] = Overlay(None, rv, uid)
         else:
             self.overlay[key] = Overlay(make_entry(obj), rv, uid)
-        self._bytes = self._view = None
+        self._view = None
         return self._visible(key) != before
 
     # -- the view --------------------------------------------------------------------------------------------
@@ -368,14 +379,28 @@ class QueryState:
         return [view[k].obj for k in sorted(view)]
 
     def json_bytes(self) -> bytes:
-        if self._bytes is None:
-            if self.projection is not None:
-                projected = self.project()
-                self._bytes = b"[" + b",".join(b for k in sorted(projected) if (b := projected[k][0])) + b"]"
-            else:
-                view = self.view()
-                self._bytes = b"[" + b",".join(view[k].raw for k in sorted(view)) + b"]"
-        return self._bytes
+        """This query's part of the snapshot: a JSON array of its objects' bytes (or its projection's results)."""
+        parts: list[bytes] = [b"["]
+        self.json_parts(parts)
+        parts.append(b"]")
+        return b"".join(parts)
+
+    def json_parts(self, out: list[bytes]) -> int:
+        """Append the bytes of this query's objects (or its projection's results), by (namespace, name) and each
+        but the first after a comma, to `out`, for the caller's one join; return their length."""
+        if self.projection is not None:
+            projected = self.project()
+            items = [b for k in sorted(projected) if (b := projected[k][0])]
+        else:
+            view = self.view()
+            items = [view[k].raw for k in sorted(view)]
+        size = 0
+        for i, raw in enumerate(items):
+            if i:
+                out.append(b",")
+            out.append(raw)
+            size += len(raw)
+        return size + max(0, len(items) - 1)
 
     def project(self) -> dict[Key, tuple[bytes, str]]:
         """With a projection: each object of the view -> its results' canonical bytes, joined by commas, and their
@@ -468,12 +493,12 @@ class Accumulator:
 
     # -- fed by streams (all under the lock) -----------------------------------------------------------------
 
-    def _changed(self, changed: bool) -> None:
+    def _changed(self, changed: bool, count: int = 1) -> None:
         if changed:
             if self._since is None:
                 self._since = time.monotonic()
             self._pending = True
-            self.generation += 1  # counts visible changes: lets a consumer wait for quiet (debounce)
+            self.generation += count  # counts visible changes: lets a consumer wait for quiet (debounce)
             self._cond.notify_all()
 
     def replace(self, query: str, entries: list[Entry], rv: str, namespace: str | None = None) -> None:
@@ -485,6 +510,16 @@ class Accumulator:
     def event(self, query: str, event_type: str, entry: Entry) -> None:
         with self._cond:
             self._changed(self.states[query].apply(event_type, entry))
+
+    def event_batch(self, query: str, batch: builtins.list[tuple[str, Entry]]) -> None:
+        """Several events of one stream, in order (what one read brought): one lock, at most one wake-up."""
+        with self._cond:
+            apply = self.states[query].apply
+            self._changed_many([apply(event_type, entry) for event_type, entry in batch])
+
+    def _changed_many(self, changed: builtins.list[bool]) -> None:
+        count = changed.count(True)
+        self._changed(count > 0, count)
 
     def bookmark(self, query: str, rv: str, namespace: str | None = None) -> None:
         with self._cond:
@@ -636,12 +671,13 @@ class Accumulator:
         """As snapshot_json, with each object's versions before and after (for `deltas.NetChanges`)."""
         with self._cond:
             changed, changes = self._take()
-            parts = []
-            for name, state in self.states.items():
-                part = state.json_bytes()
-                state.snapshot_bytes = len(part)
-                parts.append(orjson.dumps(name) + b":" + part)
-            return changed, b"{" + b",".join(parts) + b"}", changes
+            parts: list[bytes] = [b"{"]
+            for i, (name, state) in enumerate(self.states.items()):
+                parts.append((b"," if i else b"") + orjson.dumps(name) + b":[")
+                state.snapshot_bytes = state.json_parts(parts) + 2
+                parts.append(b"]")
+            parts.append(b"}")
+            return changed, b"".join(parts), changes  # one join: no copy per query, none kept after the take
 
     def snapshots(self, timeout: float | None = None) -> Iterator[dict[str, list[KubeObject]]]:
         """Yield each new snapshot until closed (or until `timeout` passes with nothing new)."""
@@ -848,6 +884,13 @@ class Accumulator:
                 changed = dep.state.apply(event_type, entry)
                 self._changed(changed and dep.bootstrapped)
 
+    def _dep_events(self, dep: Dependency, batch: builtins.list[tuple[str, Entry]]) -> None:
+        with self._cond:
+            if self._registry.live(dep):
+                apply = dep.state.apply
+                changed = [apply(event_type, entry) for event_type, entry in batch]
+                self._changed_many(changed if dep.bootstrapped else [])
+
     def _dep_bookmark(self, dep: Dependency, rv: str) -> None:
         with self._cond:
             if self._registry.live(dep):
@@ -898,6 +941,9 @@ class NamespaceFeed:
     def event(self, query: str, event_type: str, entry: Entry) -> None:
         self.acc.event(query, event_type, entry)
 
+    def event_batch(self, query: str, batch: list[tuple[str, Entry]]) -> None:
+        self.acc.event_batch(query, batch)
+
     def bookmark(self, query: str, rv: str) -> None:
         self.acc.bookmark(query, rv, self.namespace)
 
@@ -917,6 +963,9 @@ class _DependencyFeed:
 
     def event(self, query: str, event_type: str, entry: Entry) -> None:
         self.acc._dep_event(self.dep, event_type, entry)
+
+    def event_batch(self, query: str, batch: list[tuple[str, Entry]]) -> None:
+        self.acc._dep_events(self.dep, batch)
 
     def bookmark(self, query: str, rv: str) -> None:
         self.acc._dep_bookmark(self.dep, rv)

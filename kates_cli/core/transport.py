@@ -47,6 +47,7 @@ import orjson
 
 from ..errors import ConfigError, KatesError, TLSVerifyError, Uncertain, Unreachable, from_status
 from . import deepjson, server_warnings
+from .chunked import Dechunker
 from .config import ConnectionSettings, ExecCredential, read_token
 from .credentials import exec_authenticator
 
@@ -127,24 +128,48 @@ class Response:
         return b"".join(out)
 
     def lines(self) -> Iterator[bytes]:
-        """Yield each newline-terminated line (without the newline). Ends when the server closes the stream.
+        """Yield each newline-terminated line (without the newline). Ends when the server closes the stream."""
+        for batch in self.line_batches():
+            yield from batch
 
-        Reads whatever has arrived (read1, up to 64 KiB) and splits it in bulk: http.client's readline costs a
-        chunk-header parse per line, which was half of a watch's CPU. A line is yielded as soon as its newline
-        arrives, so streams stay live."""
+    def line_batches(self) -> Iterator[list[bytes]]:
+        """Yield, for each read, the lines it completed (never an empty list; a line without its newline at the end
+        of the body comes last). Ends when the server closes the stream.
+
+        Reads whatever has arrived (up to 64 KiB) and splits it in bulk, so a consumer can handle a burst at once:
+        http.client's readline costs a chunk-header parse per line, which was half of a watch's CPU. A chunked body
+        that is not gzipped is read from the socket's buffer directly and decoded in bulk (core/chunked.py): a
+        watch sends one chunk per event, and http.client's chunk-by-chunk decoding was most of what is left. A
+        line is yielded as soon as its newline arrives, so streams stay live."""
         pending = b""
+        read: Callable[[int], bytes] = self._read1
+        if self._gunzip is None and self.raw.chunked and self.raw.chunk_left is None and self.raw.fp is not None:
+            dechunker, fp = Dechunker(), self.raw.fp
+
+            def dechunked(size: int) -> bytes:
+                while not dechunker.done:
+                    data = fp.read1(size)
+                    if not data:
+                        raise http.client.IncompleteRead(b"")  # cut before the last chunk, as http.client says
+                    out = dechunker.feed(data)
+                    if out:
+                        return out
+                return b""
+
+            read = dechunked
         try:
             while True:
-                data = self._read1(65536)
+                data = read(65536)
                 if not data:
                     if pending:
-                        yield pending.rstrip(b"\r")
+                        yield [pending.rstrip(b"\r")]
                     return
-                parts = (pending + data).split(b"\n")
+                data = pending + data if pending else data
+                parts = data.split(b"\n")
                 pending = parts.pop()
-                for line in parts:
-                    yield line.rstrip(b"\r")
-        except (OSError, http.client.HTTPException) as exc:
+                if parts:
+                    yield [line.rstrip(b"\r") for line in parts] if b"\r" in data else parts
+        except (OSError, ValueError, http.client.HTTPException) as exc:
             raise self._transport.unreachable(exc) from exc
 
     def chunks(self, size: int = 65536) -> Iterator[bytes]:

@@ -17,6 +17,10 @@ Invariants:
   stall costs no relist. The initial streaming list is the exception on the server side (a long `timeoutSeconds`,
   so that a large initial set is never cut off); the client deadline still applies to it, and the stream closes it
   at the initial-events-end bookmark and goes on with ordinary watches.
+- The events one read brought (`Response.line_batches`) are delivered together, in order, through the sink's
+  `event_batch` where it has one (the Accumulator: one lock, at most one wake-up), else one by one; events that
+  came before an ERROR or BOOKMARK line of the same read are delivered before it is handled, and those before a
+  line that fails to decode before the failure.
 - 410 Gone (or an ERROR event with code 410) relists; the accumulator turns the difference into deltas.
 - A kind that stops being served (404 on its collection: a deleted CRD) empties the query (its objects are reported
   deleted); with `wait_for_kind` the stream then waits for the kind to come back and bootstraps it again, else it
@@ -370,50 +374,79 @@ class Stream:
         try:
             if self._stop.is_set():
                 return
-            for line in resp.lines():
+            for lines in resp.line_batches():
                 self._alive()
-                if not line:
-                    continue
-                event = deepjson.loads(line)
-                etype = event.get("type")
-                obj = event.get("object") or {}
-                if etype == "ERROR":
-                    raise from_status(int(obj.get("code") or 0), obj)
-                rv = str((obj.get("metadata") or {}).get("resourceVersion") or "")
-                if etype == "BOOKMARK":
-                    annotations = (obj.get("metadata") or {}).get("annotations") or {}
-                    if pending is not None and annotations.get(INITIAL_EVENTS_END) == "true":
-                        self.rv = rv
-                        self.acc.replace(self.key, pending, rv)
-                        self.lists += 1
-                        self._bootstrapped, self._gone = True, False
-                        self.backoff.reset()
-                        return  # this watch asked for a long server timeout: go on with ordinary ones
-                    elif pending is None:
-                        self.rv = rv or self.rv
-                        self.acc.bookmark(self.key, rv)
-                        if self.observer is not None:
-                            self.observer.event(self.name, "BOOKMARK")
-                    continue
-                entry = make_entry(obj)
-                if pending is not None:
-                    pending.append(entry)
-                    continue
-                if self.gate is not None:
-                    self.gate()
-                if self._stop.is_set():
+                batch: list[tuple[str, Entry]] = []  # the events of this read, delivered together
+                try:
+                    for line in lines:
+                        if not line:
+                            continue
+                        event = deepjson.loads(line)
+                        etype = event.get("type")
+                        obj = event.get("object") or {}
+                        if etype != "ERROR" and etype != "BOOKMARK":
+                            entry = make_entry(obj)
+                            if pending is not None:
+                                pending.append(entry)
+                            else:
+                                batch.append((str(etype), entry))
+                            continue
+                        if batch:  # what came before, first
+                            delivered, batch = self._deliver(batch), []
+                            if not delivered:
+                                return
+                        if etype == "ERROR":
+                            raise from_status(int(obj.get("code") or 0), obj)
+                        meta = obj.get("metadata") or {}
+                        rv = str(meta.get("resourceVersion") or "")
+                        annotations = meta.get("annotations") or {}
+                        if pending is not None and annotations.get(INITIAL_EVENTS_END) == "true":
+                            self.rv = rv
+                            self.acc.replace(self.key, pending, rv)
+                            self.lists += 1
+                            self._bootstrapped, self._gone = True, False
+                            self.backoff.reset()
+                            return  # this watch asked for a long server timeout: go on with ordinary ones
+                        elif pending is None:
+                            self.rv = rv or self.rv
+                            self.acc.bookmark(self.key, rv)
+                            if self.observer is not None:
+                                self.observer.event(self.name, "BOOKMARK")
+                except BaseException:
+                    if batch:  # the events read before a line that failed are delivered before the failure
+                        self._deliver(batch)
+                    raise
+                if batch and not self._deliver(batch):
                     return
-                self.acc.event(self.key, str(etype), entry)
-                if self.observer is not None:
-                    self.observer.event(self.name, str(etype))
-                self.rv = entry.rv or self.rv
-                self.backoff.reset()
         finally:
             self._response = None
             resp.close()
         if pending is not None:  # the stream ended before the initial events did: start the bootstrap again
             self.rv = ""
         self._restarted("closed")  # the server ended the watch (its timeoutSeconds, or it closed): reopened
+
+    def _deliver(self, batch: list[tuple[str, Entry]]) -> bool:
+        """Hand one read's events to the sink at once (one lock, one wake-up); False when the stream was stopped
+        (nothing is delivered then)."""
+        if self.gate is not None:
+            self.gate()
+        if self._stop.is_set():
+            return False
+        many = getattr(self.acc, "event_batch", None)  # a sink without it (get --watch's) takes them one by one
+        if many is not None:
+            many(self.key, batch)
+        else:
+            for etype, entry in batch:
+                self.acc.event(self.key, etype, entry)
+        if self.observer is not None:
+            for etype, _ in batch:
+                self.observer.event(self.name, etype)
+        for _, entry in reversed(batch):
+            if entry.rv:
+                self.rv = entry.rv
+                break
+        self.backoff.reset()
+        return True
 
 
 def _transient(exc: ApiError) -> bool:

@@ -46,11 +46,18 @@ def tls_failure() -> Unreachable:
 
 
 class FakeResponse:
-    def __init__(self, lines: list[bytes], then: BaseException | None) -> None:
+    """Each item of `lines` is one line, read alone, or a list of lines that one read brought together."""
+
+    def __init__(self, lines: list[bytes | list[bytes]], then: BaseException | None) -> None:
         self._lines, self._then = lines, then
 
     def lines(self) -> Iterator[bytes]:
-        yield from self._lines
+        for batch in self.line_batches():
+            yield from batch
+
+    def line_batches(self) -> Iterator[list[bytes]]:
+        for item in self._lines:
+            yield item if isinstance(item, list) else [item]
         if self._then is not None:
             raise self._then
 
@@ -307,3 +314,74 @@ def test_a_dependency_stream_meeting_a_404_before_its_bootstrap_fails_without_an
     assert sink.calls == []  # nothing delivered: its reader gets the error, not an empty answer
     assert isinstance(sink.errors[0], NotFound) and sink.errors[0].hint is None
     assert str(sink.errors[0]).startswith("dependency configmaps default/a: the server no longer serves configmaps")
+
+
+class Batches(Recorded):
+    """A sink that takes a read's events at once, as the Accumulator does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[list[tuple[str, str, str]]] = []
+
+    def event_batch(self, query: str, batch: list[tuple[str, Any]]) -> None:
+        self.batches.append([(etype, e.key[1], e.rv) for etype, e in batch])
+
+
+def batch_stream(script: list[Any], sink: Recorded) -> Stream:
+    state = QueryState(Query("cms", "cm", "default"), "", "configmaps", "v1", "ConfigMap")
+    stream = Stream(FakeTransport(script), FakeDiscovery(REF), sink, state, REF, stall_timeout=3.0)  # type: ignore[arg-type]
+    stream.backoff.first = stream.backoff.next = 0.001
+    stream.start()
+    return stream
+
+
+def test_the_events_one_read_brought_are_delivered_at_once() -> None:
+    sink = Batches()
+    burst = [event("MODIFIED", "a", 7), event("ADDED", "b", 8), event("DELETED", "a", 9)]
+    stream = batch_stream([(INITIAL, None), ([burst, event("MODIFIED", "b", 10)], None)], sink)
+    wait_for(lambda: len(sink.batches) == 2, 5, "both reads delivered")
+    stream.stop()
+    assert sink.batches == [
+        [("MODIFIED", "a", "7"), ("ADDED", "b", "8"), ("DELETED", "a", "9")],
+        [("MODIFIED", "b", "10")],
+    ]
+    assert ("event", "cms") not in sink.calls  # nothing one by one
+    assert stream.rv == "10"
+
+
+def test_the_events_before_an_error_in_the_same_read_come_first() -> None:
+    sink = Batches()
+    gone = orjson.dumps({"type": "ERROR", "object": {"kind": "Status", "code": 410, "reason": "Expired"}})
+    bookmark = event("BOOKMARK", "", 12)
+    script = [(INITIAL, None), ([[event("MODIFIED", "a", 7), bookmark, event("ADDED", "b", 13), gone]], None)]
+    stream = batch_stream(script, sink)
+    wait_for(lambda: stream.relists == 1, 5, "the relist after 410")
+    stream.stop()
+    assert sink.batches[:2] == [[("MODIFIED", "a", "7")], [("ADDED", "b", "13")]]
+    assert sink.calls[:2] == [("replace", "cms"), ("bookmark", "cms")]
+
+
+def test_a_batch_counts_each_change_and_wakes_a_waiter_once() -> None:
+    """The accumulator's generation counts each visible change of a batch (the debounce watches it)."""
+    sink_state = QueryState(Query("cms", "cm", "default"), "", "configmaps", "v1", "ConfigMap")
+    acc = Accumulator([sink_state])
+    from kates_cli.core.accumulator import make_entry
+
+    def cm(name: str, rv: int) -> Any:
+        return make_entry(orjson.loads(event("ADDED", name, rv))["object"])
+
+    acc.replace("cms", [cm("a", 5)], "5")
+    before = acc.generation
+    notified: list[int] = []
+    original = acc._cond.notify_all
+    acc._cond.notify_all = lambda: (notified.append(1), original())[1]  # type: ignore[method-assign]
+    acc.event_batch("cms", [("MODIFIED", cm("a", 6)), ("ADDED", cm("b", 7)), ("MODIFIED", cm("a", 5))])
+    assert acc.generation - before == 2  # the replay of a@5 changes nothing
+    assert len(notified) == 1
+    snapshot: dict[str, list[Any]] = {}
+    assert acc.update(snapshot) and [
+        (o["metadata"]["name"], o["metadata"]["resourceVersion"]) for o in snapshot["cms"]
+    ] == [
+        ("a", "6"),
+        ("b", "7"),
+    ]

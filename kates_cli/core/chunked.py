@@ -1,0 +1,76 @@
+"""HTTP/1.1 chunked transfer coding, decoded in bulk from whatever the socket returned.
+
+A watch answers with one chunk per event, flushed as it happens. http.client decodes that chunk by chunk, with a
+readline for each chunk's size and a read for its data, several Python calls per event: at a few thousand events a
+second that was most of a watch's CPU. `Dechunker.feed` takes all the bytes one read returned (many events when
+they queue up) and returns their payload in one piece.
+
+Invariants:
+- `feed(data)` returns the payload bytes that `data` completes, in order; framing split anywhere across reads (a size
+  line, a chunk's data, the CRLF after it) is carried to the next call. Concatenating every result gives exactly
+  the body.
+- `done` is True once the last chunk (size 0) has arrived; what follows it (trailers) is ignored, and nothing is
+  returned after it.
+- Malformed framing (a size that is not hexadecimal, a chunk not followed by CRLF, a size line longer than
+  MAX_SIZE_LINE) raises ValueError; the caller treats it as a broken connection.
+- Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+__all__ = ["MAX_SIZE_LINE", "Dechunker"]
+
+MAX_SIZE_LINE = 4096  # a chunk-size line with its extensions; http.client allows 65536 for any line
+_HEX = b"0123456789abcdefABCDEF"
+
+
+class Dechunker:
+    """One chunked body, decoded as it arrives (see the module's invariants)."""
+
+    __slots__ = ("_carry", "_crlf", "_left", "done")
+
+    def __init__(self) -> None:
+        self._carry = b""  # an incomplete size line, or part of the CRLF after a chunk's data
+        self._left = 0  # bytes of the current chunk's data still to come
+        self._crlf = 0  # bytes of the CRLF after the current chunk's data still to come (2, 1 or 0)
+        self.done = False
+
+    def feed(self, data: bytes) -> bytes:
+        if self.done:
+            return b""
+        buf = self._carry + data if self._carry else data
+        self._carry = b""
+        out: list[bytes] = []
+        pos, end = 0, len(buf)
+        while pos < end:
+            if self._left:
+                take = min(self._left, end - pos)
+                out.append(buf[pos : pos + take])
+                pos += take
+                self._left -= take
+                if self._left:
+                    break
+                self._crlf = 2
+            if self._crlf:
+                have = min(self._crlf, end - pos)
+                if buf[pos : pos + have] != b"\r\n"[2 - self._crlf : 2 - self._crlf + have]:
+                    raise ValueError("a chunk's data is not followed by CRLF")
+                pos += have
+                self._crlf -= have
+                continue
+            eol = buf.find(b"\r\n", pos)
+            if eol < 0:
+                if end - pos > MAX_SIZE_LINE:
+                    raise ValueError("a chunk-size line is too long")
+                self._carry = buf[pos:]
+                break
+            size_text = buf[pos:eol].split(b";", 1)[0].strip(b" \t")
+            if not size_text or size_text.lstrip(_HEX):
+                raise ValueError(f"a chunk size that is not hexadecimal: {size_text[:20]!r}")
+            size = int(size_text, 16)
+            pos = eol + 2
+            if size == 0:
+                self.done = True
+                break
+            self._left = size
+        return out[0] if len(out) == 1 else b"".join(out)

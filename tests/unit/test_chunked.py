@@ -1,0 +1,72 @@
+"""core/chunked.py: HTTP chunked transfer coding decoded in bulk, with framing split anywhere across reads."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kates_cli.core.chunked import MAX_SIZE_LINE, Dechunker
+
+
+def encode(chunks: list[bytes], ext: bool = False) -> bytes:
+    out = b""
+    for c in chunks:
+        out += f"{len(c):x}{';name=value' if ext else ''}\r\n".encode() + c + b"\r\n"
+    return out + b"0\r\nX-Trailer: yes\r\n\r\n"
+
+
+def decode(wire: bytes, cuts: list[int]) -> tuple[bytes, bool]:
+    d = Dechunker()
+    out, last = b"", 0
+    for cut in [*sorted(cuts), len(wire)]:
+        out += d.feed(wire[last:cut])
+        last = cut
+    return out, d.done
+
+
+def test_many_events_in_one_read_come_out_at_once() -> None:
+    events = [b'{"type":"MODIFIED","object":{"n":%d}}\n' % i for i in range(100)]
+    d = Dechunker()
+    assert d.feed(encode(events)) == b"".join(events)
+    assert d.done
+
+
+@given(
+    st.lists(st.binary(min_size=1, max_size=40), max_size=8),
+    st.lists(st.integers(min_value=0, max_value=400), max_size=12),
+    st.booleans(),
+)
+def test_framing_split_anywhere_gives_the_body(chunks: list[bytes], cuts: list[int], ext: bool) -> None:
+    wire = encode(chunks, ext)
+    body, done = decode(wire, [c for c in cuts if c <= len(wire)])
+    assert body == b"".join(chunks)
+    assert done
+
+
+def test_nothing_after_the_last_chunk() -> None:
+    d = Dechunker()
+    assert d.feed(b"3\r\nabc\r\n0\r\n\r\n") == b"abc"
+    assert d.done and d.feed(b"5\r\nhello\r\n") == b""
+
+
+def test_a_body_cut_short_is_not_done() -> None:
+    d = Dechunker()
+    assert d.feed(b"5\r\nhel") == b"hel"
+    assert not d.done
+
+
+@pytest.mark.parametrize(
+    "wire",
+    [b"zz\r\nabc\r\n", b"-3\r\nabc\r\n", b"0x3\r\nabc\r\n", b"\r\n", b"3\r\nabcXY", b"1_0\r\n"],
+)
+def test_malformed_framing_is_an_error(wire: bytes) -> None:
+    with pytest.raises(ValueError):
+        Dechunker().feed(wire)
+
+
+def test_an_endless_size_line_is_an_error() -> None:
+    d = Dechunker()
+    d.feed(b"1" * MAX_SIZE_LINE)
+    with pytest.raises(ValueError):
+        d.feed(b"1" * 10)
