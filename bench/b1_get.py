@@ -57,7 +57,7 @@ def run(ctx: Context) -> list[Row]:
     runners = commands(ctx, ns)
     out_bytes = {}
     for name, argv in runners.items():  # warm-up, untimed, and a check of the output
-        m = run_measured(argv, ctx.env, keep_output=True).check(f"B1 {name}")
+        m = run_measured(argv, ctx.env, keep_output=True, timeout=900).check(f"B1 {name}")
         got = len(json.loads(m.out)["items"])
         if got != n:
             raise BenchError(f"B1 {name} printed {got} ConfigMaps, expected {n}")
@@ -65,7 +65,7 @@ def run(ctx: Context) -> list[Row]:
     runs: dict[str, list[Measured]] = {name: [] for name in runners}
     for rnd in range(ctx.rounds):
         for name in rotate(list(runners), rnd):
-            runs[name].append(run_measured(runners[name], ctx.env).check(f"B1 {name}"))
+            runs[name].append(run_measured(runners[name], ctx.env, timeout=900).check(f"B1 {name}"))
 
     record_scale(ctx, runs)
 

@@ -46,7 +46,7 @@ def start_watch(ctx: Context, ns: str, tag: str) -> tuple[Child, Path]:
     log.unlink(missing_ok=True)
     argv = [*ctx.kates, "watch", *[a for k in KINDS for a in ("-q", f"{k} ns={ns}")], "--exec", str(hook_script(ctx))]
     child = Child(argv, dict(ctx.env, B6_LOG=str(log)), stdout_null=True)
-    wait_until(lambda: runs(log) >= 1, 120, f"the first hook run of kates watch ({ns})")
+    wait_until(lambda: runs(log) >= 1, 600, f"the first hook run of kates watch ({ns})")
     return child, log
 
 
@@ -109,7 +109,9 @@ def run(ctx: Context) -> list[Row]:
         for tool in rotate(list(tools), rnd):
             for ns, key in ((fixtures.EMPTY, "empty"), (fixtures.MAIN, "full")):
                 if tool == "kubectl":
-                    rss[tool][key].append(run_measured([*kubectl, ns], ctx.env).check("B6 kubectl").maxrss_mb)
+                    rss[tool][key].append(
+                        run_measured([*kubectl, ns], ctx.env, timeout=900).check("B6 kubectl").maxrss_mb
+                    )
                     continue
                 if tool == "client-go":
                     child = Child([ctx.clientgo, "hold", ns], ctx.env)

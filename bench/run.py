@@ -8,10 +8,11 @@ finishes in about a minute: ratios are printed, targets are not enforced. Correc
 are enforced always: a failure makes the exit status 1.
 
 `--scale` runs B1, B2 and B6 at each size (the fixtures grow from one size to the next; one round per size unless
-`--rounds`), prints the default table's rows at every size and then the cost per object at each size for kates and
-each peer with kates's ratios (bench/scale.py), and writes `bench/results-scale.json`. B6's churn check runs at the
-largest size only, for 10 minutes unless `--churn-seconds`. The client-go peer (bench/clientgo.py) is built, or
-found in the cache, before the first benchmark that needs it (B2, B3, B6); its build time goes into the results.
+`--rounds`; other benchmarks named in `--only` run once, at the smallest size), prints the default table's rows at
+every size and then the cost per object at each size for kates and each peer with kates's ratios (bench/scale.py),
+and writes `bench/results-scale.json`. B6's churn check runs at the largest size only, for 10 minutes unless
+`--churn-seconds`. The client-go peer (bench/clientgo.py) is built, or found in the cache, before the first
+benchmark that needs it (B2, B3, B6); its build time goes into the results.
 
 A full run (no `--smoke`, no `--only`) or `--results-md PATH` also writes the Markdown summary (bench/results_md.py):
 the latest default and scale results side by side, the machine and the date.
@@ -87,14 +88,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     args.rounds = args.rounds or (1 if args.smoke or args.scale else 3)
     only = [x.strip().upper() for x in args.only.split(",") if x.strip()]
-    known = SCALE_BENCHMARKS if args.scale else list(BENCHMARKS)
-    unknown = [x for x in only if x not in known]
+    unknown = [x for x in only if x not in BENCHMARKS]
     if unknown:
-        p.error(
-            f"unknown benchmark id(s){' for --scale' if args.scale else ''}: {', '.join(unknown)} "
-            f"(known: {', '.join(known)})"
-        )
-    args.selected = [b for b in known if b in only] if only else list(known)
+        p.error(f"unknown benchmark id(s): {', '.join(unknown)} (known: {', '.join(BENCHMARKS)})")
+    default = SCALE_BENCHMARKS if args.scale else list(BENCHMARKS)
+    args.selected = [b for b in BENCHMARKS if b in only] if only else default
     if args.scale:
         try:
             sizes = [int(x) for x in args.scale_sizes.split(",") if x.strip()]
@@ -184,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
             ctx.sizes = Sizes(n, args.smoke, args.churn_seconds, churn_now=n == args.sizes[-1])
             t_size = time.monotonic()
             for bid in args.selected:
+                if args.scale and bid not in SCALE_BENCHMARKS and n != args.sizes[0]:
+                    continue  # a scale run runs the others once, at the smallest size
                 t0 = time.monotonic()
                 ctx.log(f"{bid} (N={n}) ...")
                 try:

@@ -1,7 +1,7 @@
 // clientgo: the client-go peer of the kates benchmark suite (bench/clientgo.py builds it; BENCHMARKS.md B2, B3, B6).
 //
-// It uses client-go the usual way: a typed clientset over the kubeconfig in $KUBECONFIG (JSON on the wire, client-go's
-// default), shared informers with no resync (their reflectors use the streaming list, WatchList, when client-go
+// It uses client-go the usual way: the typed core/v1 client over the kubeconfig in $KUBECONFIG (JSON on the wire,
+// client-go's default), shared informers with no resync (their reflectors use the streaming list, WatchList, when client-go
 // enables it, as v0.35 and later do by default, and fall back to list+watch when the server refuses it), and plain
 // List calls. Every request goes through a counting transport, so each mode reports how it listed (watch-list
 // streams, chunked lists, plain lists, watches).
@@ -36,9 +36,11 @@ import (
 	"syscall"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
 )
@@ -82,15 +84,15 @@ func (t countingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	return t.next.RoundTrip(req)
 }
 
-func clientset(c *counter) *kubernetes.Clientset {
+func clientset(c *counter) *corev1client.CoreV1Client {
 	cfg, err := clientcmd.BuildConfigFromFlags("", os.Getenv("KUBECONFIG"))
 	if err != nil {
 		fail("kubeconfig: %v", err)
 	}
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return countingTransport{rt, c} })
-	cs, err := kubernetes.NewForConfig(cfg)
+	cs, err := corev1client.NewForConfig(cfg)
 	if err != nil {
-		fail("clientset: %v", err)
+		fail("client: %v", err)
 	}
 	return cs
 }
@@ -102,18 +104,49 @@ func fail(format string, args ...any) {
 
 var kinds = []string{"cm", "secrets", "svc"}
 
+// lister is what the typed clients of the three kinds have in common.
+type lister[L runtime.Object] interface {
+	List(ctx context.Context, opts metav1.ListOptions) (L, error)
+	Watch(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error)
+}
+
+// informer is a shared index informer built as client-go's generated informers build theirs
+// (informers/core/v1/configmap.go): the same ListWatch, wrapped by ToListWatcherWithWatchListSemantics, the same
+// namespace index. The generated informer factory is not used only because it imports every API group's informers,
+// listers and clients, which would make the peer's first (cold) build take many minutes.
+func informer[L runtime.Object](client lister[L], core *corev1client.CoreV1Client, example runtime.Object) cache.SharedIndexInformer {
+	lw := &cache.ListWatch{
+		ListFunc: func(opts metav1.ListOptions) (runtime.Object, error) {
+			return client.List(context.Background(), opts)
+		},
+		WatchFunc: func(opts metav1.ListOptions) (watch.Interface, error) {
+			return client.Watch(context.Background(), opts)
+		},
+		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			return client.List(ctx, opts)
+		},
+		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+			return client.Watch(ctx, opts)
+		},
+	}
+	return cache.NewSharedIndexInformerWithOptions(
+		cache.ToListWatcherWithWatchListSemantics(lw, core),
+		example,
+		cache.SharedIndexInformerOptions{Indexers: cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}},
+	)
+}
+
 // informersFor makes (does not start) a shared informer per kind in names, on namespace ns.
-func informersFor(cs *kubernetes.Clientset, ns string, names []string) map[string]cache.SharedIndexInformer {
-	factory := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithNamespace(ns))
+func informersFor(core *corev1client.CoreV1Client, ns string, names []string) map[string]cache.SharedIndexInformer {
 	all := map[string]cache.SharedIndexInformer{}
 	for _, name := range names {
 		switch name {
 		case "cm":
-			all[name] = factory.Core().V1().ConfigMaps().Informer()
+			all[name] = informer[*corev1.ConfigMapList](core.ConfigMaps(ns), core, &corev1.ConfigMap{})
 		case "secrets":
-			all[name] = factory.Core().V1().Secrets().Informer()
+			all[name] = informer[*corev1.SecretList](core.Secrets(ns), core, &corev1.Secret{})
 		case "svc":
-			all[name] = factory.Core().V1().Services().Informer()
+			all[name] = informer[*corev1.ServiceList](core.Services(ns), core, &corev1.Service{})
 		}
 	}
 	return all
@@ -169,7 +202,7 @@ func listSync(ns string, hook []string) int {
 	c := &counter{counts: map[string]int{}}
 	cs := clientset(c)
 	ctx := context.Background()
-	core := cs.CoreV1()
+	core := cs
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	snapshot := map[string][]any{}
