@@ -2,6 +2,8 @@
 the latest scale run, each with its tables, the machine it ran on, the date and the run's own note; a run rewrites
 only its own section (between its markers) and keeps the other, so the file always shows the latest of both.
 
+`python -m bench.results_md RESULTS.md RESULTS.json...` rewrites the sections from results files already written.
+
 Smoke runs never write it (their sizes say nothing), unless a path is given explicitly (the smoke test does, to a
 scratch file, so this code path cannot rot).
 """
@@ -13,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import scale
-from .report import Row, cells, markdown, notes
+from .report import Row, cells, markdown, notes, read_json
 
 TITLE = "# kates benchmark results"
 INTRO = (
@@ -32,9 +34,10 @@ def _machine(meta: dict[str, Any]) -> list[str]:
         f"- date: {meta.get('date', '?')}; revision {meta.get('revision', '?')}",
         f"- machine: {m.get('cpus', '?')} cores ({m.get('cpu_model') or 'unknown CPU'}), "
         f"{m.get('memory_gib', '?')} GiB memory, {m.get('kernel', '?')}, Python {m.get('python', '?')}",
-        f"- peers: {v.get('kubectl', '?')}; kubernetes Python client {v.get('kubernetes_client', '?')}; client-go "
-        "v0.37.2 (bench/peers/clientgo); server " + str(v.get("server", "?")),
-        f"- run: N={meta.get('sizes', meta.get('size'))}, {meta.get('rounds')} round(s), "
+        f"- peers: kubectl {_version(v.get('kubectl'))}; kubernetes Python client {v.get('kubernetes_client', '?')}; "
+        f"client-go v0.37.2 (bench/peers/clientgo); server {_version(v.get('server'))}",
+        f"- run: N={', '.join(f'{n:,}' for n in meta.get('sizes') or [meta.get('size', 0)])}, "
+        f"{meta.get('rounds')} round(s), "
         f"{meta.get('seconds', 0):.0f} s wall; 1-min load average {load}",
     ]
     if meta.get("size_seconds"):
@@ -48,6 +51,10 @@ def _machine(meta: dict[str, Any]) -> list[str]:
     if meta.get("errors"):
         lines += [f"- **failed**: {k}: {v}" for k, v in meta["errors"].items()]
     return lines
+
+
+def _version(text: str | None) -> str:
+    return (text or "?").split("Version:")[-1].strip()
 
 
 def section(meta: dict[str, Any], rows: list[Row]) -> str:
@@ -76,3 +83,10 @@ def write(path: Path, meta: dict[str, Any], rows: list[Row]) -> None:
     sections[kind] = section(meta, rows)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n\n".join([TITLE, INTRO, sections["default"], sections["scale"]]) + "\n")
+
+
+if __name__ == "__main__":
+    import sys
+
+    for results in sys.argv[2:]:
+        write(Path(sys.argv[1]), *read_json(Path(results)))
