@@ -100,7 +100,7 @@ def run(ctx: Context) -> list[Row]:
     listed = ", ".join(f"{k} {v}" for k, v in sorted(how_listed.get(informer, {}).items()))
     return [
         row("wall", "wall", "s", "naive", ratio_kind="peer/kates", target=">= 5x faster", check="ratio>=5"),
-        row("wall", "wall", "s", "kubectl", target="<= 1.5x", check="ratio<=1.5"),
+        row("wall", "wall", "s", "kubectl", target="<= 1.0x", check="ratio<=1.0"),
         row("wall", "wall", "s", informer),
         row("wall", "wall", "s", "client-go list"),
         row("client CPU-s", "cpu", "CPU-s", "naive", ratio_kind="peer/kates"),

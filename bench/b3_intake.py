@@ -75,8 +75,8 @@ def run(ctx: Context) -> list[Row]:
             median(fig("kates", "events_per_cpu_second")),
             "naive",
             median(fig("naive", "events_per_cpu_second")),
-            target=">= 10x",
-            check="ratio>=10",
+            target=">= 5x",
+            check="ratio>=5",
             samples={"kates": fig("kates", "events_per_cpu_second"), "peer": fig("naive", "events_per_cpu_second")},
             details={"kates": results["kates"], "naive": results["naive"]},
             note="CPU-s from the watcher's own rusage, from synced to the last event; the storm writer (this process, "

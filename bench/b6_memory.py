@@ -144,8 +144,8 @@ def run(ctx: Context) -> list[Row]:
             median(marginal("kates")),
             "kubectl get -o json",
             median(marginal("kubectl")),
-            target="kates <= 2.5x",
-            check="kates<=2.5",
+            target="kates <= 2.0x",
+            check="kates<=2.0",
             samples={"kates": marginal("kates"), "peer": marginal("kubectl")},
             note="marginal: RSS with the objects minus RSS of the same command on an empty namespace; "
             "kates: VmRSS of the running watch after sync, kubectl: peak RSS",
