@@ -77,8 +77,12 @@ def demo(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """The benchmark suite (bench/): kates against kubectl and the kubernetes client on a local control plane.
 
-    `nox -s bench` runs B0-B7 at N=1000 with 3 alternating rounds, prints the table and writes bench/results.json;
-    arguments go to `python -m bench.run`, e.g. `nox -s bench -- --smoke` or `nox -s bench -- --only B1,B3`.
+    `nox -s bench` runs B0-B7 at N=1000 with 3 alternating rounds, prints the table and writes bench/results.json
+    and bench/RESULTS.md; arguments go to `python -m bench.run`, e.g. `nox -s bench -- --smoke`,
+    `nox -s bench -- --only B1,B3`, or the scale run `nox -s bench -- --scale [--scale-sizes 1000,10000,50000]
+    [--churn-seconds 600]` (B1, B2 and B6 at each size, the cost per object at each; bench/results-scale.json and
+    the scale section of bench/RESULTS.md). The client-go peer (bench/peers/clientgo) is built from the Go module
+    cache on first use and cached.
     """
     _install(session)
     session.run("python", "-m", "tests.controlplane.build")

@@ -8,5 +8,7 @@ CPU-seconds and peak RSS come from that child's rusage; the API server and etcd 
 client CPU-seconds are reported beside wall time.
 
 Modules: `harness` (measuring child processes), `fixtures` (objects and namespaces), `report` (rows, table, JSON),
-one module per benchmark (`b0_startup` ... `b7_resume`), and `peers/` (the small scripts run as children).
+`scale` (the cost per object at each size of a scale run), `results_md` (bench/RESULTS.md), `clientgo` (building the
+client-go peer), one module per benchmark (`b0_startup` ... `b7_resume`), and `peers/` (the small programs run as
+children: Python scripts, and `peers/clientgo`, a Go program on client-go).
 """

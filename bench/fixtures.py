@@ -14,7 +14,7 @@ import base64
 import json
 from typing import Any
 
-from .harness import Context
+from .harness import Context, Sizes
 
 MAIN, EMPTY, STORM = "bench-main", "bench-empty", "bench-storm"
 _FILLER = "abcdefghijklmnopqrstuvwxyz0123456789" * 4
@@ -70,23 +70,25 @@ def create(ctx: Context, ns: str, resource: str, objects: list[dict[str, Any]]) 
 
 
 def ensure(ctx: Context, which: str) -> None:
-    """Create one fixture set (once per run)."""
-    if which in ctx.fixtures:
-        return
+    """Create one fixture set at this run's size, once; a scale run grows it from the previous size (objects are
+    numbered, so the set at size N is always objects 0..N-1, whatever sizes came before)."""
     n = ctx.sizes
+    have = ctx.fixtures.get(which)
+    if have is not None and have >= n.size:
+        return
+    if have is None:
+        namespace(ctx, {"main": MAIN, "empty": EMPTY, "storm": STORM}[which])
+        have = 0
+    old = Sizes(have, n.smoke)
     if which == "main":
-        namespace(ctx, MAIN)
-        create(ctx, MAIN, "configmaps", [configmap(i) for i in range(n.size)])
-        create(ctx, MAIN, "secrets", [secret(i) for i in range(n.secrets)])
-        create(ctx, MAIN, "services", [service(i) for i in range(n.services)])
-    elif which == "empty":
-        namespace(ctx, EMPTY)
+        create(ctx, MAIN, "configmaps", [configmap(i) for i in range(have, n.size)])
+        create(ctx, MAIN, "secrets", [secret(i) for i in range(old.secrets if have else 0, n.secrets)])
+        create(ctx, MAIN, "services", [service(i) for i in range(old.services if have else 0, n.services)])
     elif which == "storm":
-        namespace(ctx, STORM)
-        create(ctx, STORM, "configmaps", [configmap(i) for i in range(n.size)])
-    else:
+        create(ctx, STORM, "configmaps", [configmap(i) for i in range(have, n.size)])
+    elif which != "empty":
         raise ValueError(which)
-    ctx.fixtures.add(which)
+    ctx.fixtures[which] = n.size
 
 
 def items(ctx: Context, ns: str, resource: str) -> list[dict[str, Any]]:

@@ -286,6 +286,8 @@ class Sizes:
 
     size: int
     smoke: bool
+    churn: float | None = None  # B6's churn window in seconds (None: 4 s in --smoke, else 30 s)
+    churn_now: bool = True  # whether B6 runs its churn check at this size (a scale run: only at the largest)
 
     @property
     def secrets(self) -> int:
@@ -324,7 +326,9 @@ class Sizes:
         return 5 if self.smoke else 20
 
     @property
-    def churn_seconds(self) -> float:  # B6: the short churn window (BENCHMARKS.md asks for 10 min)
+    def churn_seconds(self) -> float:  # B6: the churn window (BENCHMARKS.md asks for 10 min: the scale run's)
+        if self.churn is not None:
+            return self.churn
         return 4.0 if self.smoke else 30.0
 
 
@@ -338,11 +342,20 @@ class Context:
     kates: list[str]
     kubectl: str
     python: str = sys.executable
-    fixtures: set[str] = field(default_factory=set)
+    clientgo: str = ""  # the client-go peer's binary (bench/clientgo.py)
+    fixtures: dict[str, int] = field(default_factory=dict)  # fixture set -> the size it was created at
     failures: list[str] = field(default_factory=list)  # correctness failures: the run exits non-zero
+    # a scale run: per-tool figures at each size, (benchmark, tool, figure) -> {N: value}; N=0 is the empty baseline
+    scale: dict[tuple[str, str, str], dict[int, float]] | None = None
 
     def peer(self, script: str, *args: str) -> list[str]:
         return [self.python, str(PEERS / script), *args]
+
+    def record(self, bid: str, tool: str, n: int, **figures: float) -> None:
+        """Keep a tool's figures at size `n` for the scale table (a no-op outside a scale run)."""
+        if self.scale is not None:
+            for name, value in figures.items():
+                self.scale.setdefault((bid, tool, name), {})[n] = value
 
     def log(self, text: str) -> None:
         print(f"[bench] {text}", file=sys.stderr, flush=True)

@@ -104,7 +104,7 @@ def ratio_text(row: Row) -> str:
     return f"{r:.2f}x" + (" faster" if row.ratio_kind == "peer/kates" else "")
 
 
-def table(rows: list[Row], smoke: bool) -> str:
+def cells(rows: list[Row], smoke: bool) -> tuple[list[str], list[list[str]]]:
     head = ["id", "what", "kates", "peer", "peer figure", "ratio", "target", "status"]
     body = [
         [
@@ -119,13 +119,35 @@ def table(rows: list[Row], smoke: bool) -> str:
         ]
         for r in rows
     ]
+    return head, body
+
+
+def grid(head: list[str], body: list[list[str]]) -> list[str]:
+    """Aligned plain-text columns."""
     widths = [max(len(str(x)) for x in col) for col in zip(head, *body, strict=False)]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(head, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in body]
-    notes = [f"  {r.id} {r.what}: {r.note}" for r in rows if r.note]
-    if notes:
-        lines += ["", "notes:", *notes]
+    return lines
+
+
+def markdown(head: list[str], body: list[list[str]]) -> list[str]:
+    """A Markdown table."""
+
+    def line(cs: list[str]) -> str:
+        return "| " + " | ".join(str(c).replace("|", "\\|") for c in cs) + " |"
+
+    return [line(head), "|" + "---|" * len(head), *[line(b) for b in body]]
+
+
+def notes(rows: list[Row]) -> list[str]:
+    return [f"{r.id} {r.what}: {r.note}" for r in rows if r.note]
+
+
+def table(rows: list[Row], smoke: bool) -> str:
+    lines = grid(*cells(rows, smoke))
+    if notes(rows):
+        lines += ["", "notes:", *[f"  {n}" for n in notes(rows)]]
     if smoke:
         lines += ["", "smoke run: tiny sizes, one round; targets are shown in parentheses and not enforced."]
     return "\n".join(lines)
@@ -134,3 +156,11 @@ def table(rows: list[Row], smoke: bool) -> str:
 def write_json(path: Path, meta: dict[str, Any], rows: list[Row]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"meta": meta, "rows": [r.to_dict() for r in rows]}, indent=2, default=str) + "\n")
+
+
+def read_json(path: Path) -> tuple[dict[str, Any], list[Row]]:
+    """A results file written by `write_json`: its meta and its rows."""
+    data = json.loads(path.read_text())
+    names = set(Row.__dataclass_fields__)
+    rows = [Row(**{k: v for k, v in r.items() if k in names}) for r in data["rows"]]
+    return data["meta"], rows
