@@ -70,6 +70,8 @@ def run(ctx: Context) -> list[Row]:
                     for name, child in children.items():
                         at, line = child.wait_line(f"phase {tokens[phase]}", 200)
                         total = json.loads(line)
+                        if total.get("caught_up") is False:  # a peer that never saw the markers measured nothing
+                            raise RuntimeError(f"B7: {name} did not see the markers of phase {phase} within 180 s")
                         part = {k: v - before[name].get(k, 0) for k, v in total.items() if isinstance(v, (int, float))}
                         part["caught_up"] = total["caught_up"]
                         part["catch_up_seconds"] = at - disrupted

@@ -29,7 +29,7 @@ def main() -> None:
         if not acc.wait(120) or not acc.update(snapshot):
             raise SystemExit("no initial snapshot")
         known = {o["metadata"]["name"]: o["metadata"]["resourceVersion"] for o in snapshot["cms"]}
-        replace, event = acc.replace, acc.event
+        replace, event, event_batch = acc.replace, acc.event, acc.event_batch
 
         def note(entry: Any) -> None:
             name = (entry.obj.get("metadata") or {}).get("name")
@@ -45,17 +45,26 @@ def main() -> None:
                 note(e)
             replace(query, entries, rv)
 
-        def counting_event(query: str, event_type: str, entry: Any) -> None:
+        def count(entry: Any) -> None:
             stats["events"] += 1
             name = (entry.obj.get("metadata") or {}).get("name")
             if known.get(name) == entry.rv:
                 stats["repeated_events"] += 1
             known[name] = entry.rv
             note(entry)
+
+        def counting_event(query: str, event_type: str, entry: Any) -> None:
+            count(entry)
             event(query, event_type, entry)
+
+        def counting_batch(query: str, batch: list[tuple[str, Any]]) -> None:
+            for _, entry in batch:  # streams deliver what one read brought at once (Accumulator.event_batch)
+                count(entry)
+            event_batch(query, batch)
 
         acc.replace = counting_replace  # type: ignore[method-assign]
         acc.event = counting_event  # type: ignore[method-assign]
+        acc.event_batch = counting_batch  # type: ignore[method-assign]
         print("ready", len(known), flush=True)
         for token in tokens:
             ok = reached[token].wait(180)
