@@ -184,6 +184,7 @@ class HookRunner:
         self.reaper = reaper
         self.proc: subprocess.Popen[bytes] | None = None
         self.stop_signal: int | None = None
+        self._forwarded = False  # the stop signal reached the running hook's group
         self._lock = threading.Lock()
         self._fenced = False  # runs are refused until unfence()
         self._fence_kill_at: float | None = None  # the running hook's SIGKILL deadline after fence()
@@ -199,6 +200,7 @@ class HookRunner:
         proc = self.proc
         if proc is not None and proc.poll() is None:
             _killpg(proc.pid, signum)
+            self._forwarded = True
 
     def fence(self, kill_at: float) -> None:
         """Leadership has ended: SIGTERM the running hook's group now and SIGKILL it at min(kill_at, now + grace)
@@ -232,7 +234,7 @@ class HookRunner:
             # not yet seen that its lease is gone: the reaper would kill the hook at once anyway)
             if self._fenced or (self.reaper is not None and self.reaper.expired()):
                 return RunResult(0, 0.0, fenced=True, started=False)
-            self._fence_kill_at, self._run_fenced = None, False
+            self._fence_kill_at, self._run_fenced, self._forwarded = None, False, False
             try:
                 proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, env=env, start_new_session=True)
             except OSError as exc:  # ENOENT for a bad interpreter, ENOEXEC, EACCES: this run failed, the watch goes on
@@ -265,6 +267,9 @@ class HookRunner:
                     _killpg(proc.pid, signal.SIGTERM)
                     kill_at = now + self.grace
                 if self.stop_signal is not None and kill_at is None:
+                    if not self._forwarded:  # the signal came between Popen and `self.proc`: the hook never got it
+                        _killpg(proc.pid, self.stop_signal)
+                        self._forwarded = True
                     kill_at = now + self.grace
                 fence_at = self._fence_kill_at
                 if (kill_at is not None and now > kill_at) or (fence_at is not None and now >= fence_at):

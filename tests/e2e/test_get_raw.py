@@ -22,10 +22,15 @@ def _same_message(mine: str, theirs: str) -> None:
 
 def test_raw_bodies_are_kubectls(cluster: ControlPlane, ns: str, kates: Runner, kubectl: Runner) -> None:
     create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "raw"}, "data": {"k": "yes\n"}})
+    code, listed = cluster.request("GET", f"/api/v1/namespaces/{ns}/configmaps")
+    assert code == 200, listed
+    # a list at one exact resourceVersion: its body (and continue token) cannot move between the two tools' requests,
+    # as a plain list's does whenever anything else in the cluster changes (one CI run saw two revisions)
+    at = listed["metadata"]["resourceVersion"]
     for path in (
         "/version",
         f"/api/v1/namespaces/{ns}/configmaps/raw",
-        f"/api/v1/namespaces/{ns}/configmaps?limit=1",
+        f"/api/v1/namespaces/{ns}/configmaps?limit=1&resourceVersion={at}&resourceVersionMatch=Exact",
         f"{cluster.server}/api/v1/namespaces/{ns}/configmaps/raw",
         "/healthz",
     ):

@@ -140,3 +140,21 @@ def test_a_run_the_reaper_kills_at_its_deadline_is_fenced_and_none_starts_after_
         assert results[0].fenced and results[0].started
     finally:
         reaper.close()
+
+
+def test_a_stop_signal_that_came_before_the_hook_was_known_still_reaches_it(tmp_path: Path) -> None:
+    """kates's SIGTERM handler forwards the signal to `runner.proc`; a signal that lands between the hook's start and
+    that assignment found no process (one CI run: the hook was SIGKILLed at the end of the grace period, its TERM trap
+    never ran). The run loop forwards what the handler could not."""
+    hook = tmp_path / "hook.sh"
+    hook.write_text(
+        '#!/bin/sh\ntrap \'echo term >> "$OUT/signals"; exit 0\' TERM\necho started > "$OUT/started"\n'
+        "while true; do sleep 0.05; done\n"
+    )
+    hook.chmod(0o755)
+    runner = HookRunner([str(hook)], grace=30)
+    runner.stop_signal = signal.SIGTERM  # what the handler leaves when `runner.proc` is not yet set
+    started = time.monotonic()
+    result = runner.run(b"{}", dict(os.environ, OUT=str(tmp_path)))
+    assert (tmp_path / "signals").read_text() == "term\n"
+    assert result.code == 0 and time.monotonic() - started < 20, result  # TERM, not the grace period's SIGKILL
