@@ -161,9 +161,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _kuberc_may_apply(argv: list[str]) -> bool:
     """Whether kuberc.apply could change anything: without a kuberc, a plain `kates get` imports none of it."""
-    if os.environ.get("KUBERC") or os.environ.get("KUBECTL_KUBERC"):
-        return True
     if any(arg.startswith("--kuberc") for arg in argv):
+        return True  # also when kuberc is off: kuberc.apply then refuses the flag, as kubectl does
+    switch = os.environ.get("KUBECTL_KUBERC")
+    if switch is not None and switch.lower() == "false":
+        return False  # kuberc off (the test suite's setting): nothing to apply, so a plain get may take the fast path
+    if os.environ.get("KUBERC") or switch:
         return True
     return os.path.exists(os.path.join(os.path.expanduser("~"), ".kube", "kuberc"))
 

@@ -199,3 +199,16 @@ def test_the_fast_path_imports_neither_typer_nor_click(tmp_path: Path) -> None:
     )
     assert "'typer'" in full.stdout, full
     assert full.stderr == fast.stderr
+
+
+def test_kuberc_off_leaves_the_fast_path_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test suite runs with KUBECTL_KUBERC=false (isolation from the machine's kuberc): that must not send every
+    plain `get` down the full path, or the e2e tests of the fast path would test the full one twice."""
+    from kates_cli.cli import app
+
+    monkeypatch.setenv("KUBECTL_KUBERC", "false")
+    monkeypatch.delenv("KUBERC", raising=False)
+    assert not app._kuberc_may_apply(["get", "ns"])
+    assert app._kuberc_may_apply(["get", "ns", "--kuberc", "x"])  # kuberc.apply refuses the flag, as kubectl
+    monkeypatch.setenv("KUBECTL_KUBERC", "true")
+    assert app._kuberc_may_apply(["get", "ns"])
