@@ -150,10 +150,28 @@ def kates_both_paths(request: pytest.FixtureRequest, cluster: ControlPlane, cach
     return full
 
 
+# client-go's own log lines at info or warning level (klog's header: level, MMDD, time, thread, file:line). kubectl
+# prints them on stderr when something inside client-go happened that is not part of kubectl's answer, such as a
+# reflector's "very short watch" when a wait's watch ends within a second. They are not kubectl's message surface.
+KLOG_NOISE = re.compile(r"^[IW]\d{4} \d{2}:\d{2}:\d{2}\.\d{6}\s+\d+ [\w.-]+\.go:\d+\] .*\n?", re.MULTILINE)
+
+
+def without_klog_noise(err: str) -> str:
+    """`err` without client-go's info and warning lines (errors and fatal lines, E and F, stay)."""
+    return KLOG_NOISE.sub("", err)
+
+
 @pytest.fixture
 def kubectl(cluster: ControlPlane, cache_dir: Path) -> Runner:
-    """Run the real kubectl against the same cluster."""
-    return runner(cluster, cache_dir, [kubectl_path()])
+    """Run the real kubectl against the same cluster. Its stderr comes without client-go's info and warning log lines
+    (KLOG_NOISE), which appear or not by timing and are no part of what kubectl answers."""
+    run = runner(cluster, cache_dir, [kubectl_path()])
+
+    def quiet(*args: str, **kwargs: Any) -> Result:
+        result = run(*args, **kwargs)
+        return Result(result.code, result.out, without_klog_noise(result.err))
+
+    return quiet
 
 
 def create(cluster: ControlPlane, path: str, obj: dict[str, Any]) -> dict[str, Any]:

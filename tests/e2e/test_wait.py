@@ -20,7 +20,7 @@ from tests import figures
 from tests.conftest import wait_for
 from tests.controlplane.launcher import ControlPlane
 
-from .conftest import KATES, Result, Runner, create, kubectl_path
+from .conftest import KATES, Result, Runner, create, kubectl_path, without_klog_noise
 
 NOW = "2026-01-01T00:00:00Z"
 
@@ -50,7 +50,7 @@ class Background:
                 self.proc.kill()
         self._reader.join(5)
         assert self.proc.stderr is not None
-        return Result(self.proc.returncode, "".join(self.lines), self.proc.stderr.read())
+        return Result(self.proc.returncode, "".join(self.lines), without_klog_noise(self.proc.stderr.read()))
 
 
 def watchers(cluster: ControlPlane, resource: str) -> int:
