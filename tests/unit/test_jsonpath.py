@@ -19,15 +19,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kates_cli.cli.jsonpath import (
-    JSONPath,
-    column_cell,
-    parse_custom_columns,
-    parse_custom_columns_file,
-    relaxed_path,
-    sort_key,
-    sort_objects,
-)
+from kates_cli.cli.customcolumns import custom_columns, parse_file, parse_spec
+from kates_cli.cli.jsonpath import JSONPath, column_cell, relaxed_path, sort_key, sort_objects
 from kates_cli.errors import UsageError
 
 DOC: dict[str, Any] = json.loads(
@@ -1341,18 +1334,21 @@ COLUMN_CASES: list[tuple[str, list[str]]] = [
     ),
 ]
 
-COLUMN_ERRORS: list[tuple[str, str]] = [
-    (".spec.list[5]", "array index out of bounds: index 5, length 3"),
-    (".items[", "unterminated array"),
+# (custom column, kubectl's error, what kubectl printed before it: None when it failed on reading the spec)
+COLUMN_ERRORS: list[tuple[str, str, str | None]] = [
+    (".spec.list[5]", "array index out of bounds: index 5, length 3", "X\n<none>\n<none>\n<none>\n"),
+    (".items[", "unterminated array", "X\n"),
     (
         "{range .items[*]}x{end}",
-        ("unexpected path string, expected a 'name1.name2' or '.name1.name2' or '{name1.name2}' or '{.name1.name2}'"),
+        "unexpected path string, expected a 'name1.name2' or '.name1.name2' or '{name1.name2}' or '{.name1.name2}'",
+        None,
     ),
     (
         ".metadata.name}",
-        ("unexpected path string, expected a 'name1.name2' or '.name1.name2' or '{name1.name2}' or '{.name1.name2}'"),
+        "unexpected path string, expected a 'name1.name2' or '.name1.name2' or '{name1.name2}' or '{.name1.name2}'",
+        None,
     ),
-    (".spec.list[?(@.v==1.5)].name", "incompatible types for comparison"),
+    (".spec.list[?(@.v==1.5)].name", "incompatible types for comparison", "X\n<none>\n<none>\n<none>\n"),
 ]
 
 # (-o custom-columns=spec, kubectl's stdout or None, its error or None)
@@ -1990,33 +1986,32 @@ def test_numbers_print_like_kubectl() -> None:
 
 @pytest.mark.parametrize(("expression", "cells"), COLUMN_CASES, ids=[e for e, _ in COLUMN_CASES])
 def test_column_cells_match_kubectl(expression: str, cells: list[str]) -> None:
-    [(header, path)] = parse_custom_columns("X:" + expression)
+    [(header, path)] = parse_spec("X:" + expression)
     assert header == "X"
     assert [column_cell(path, item) for item in DOC["items"]] == cells
 
 
-@pytest.mark.parametrize(("expression", "message"), COLUMN_ERRORS, ids=[e for e, _ in COLUMN_ERRORS])
-def test_column_errors_match_kubectl(expression: str, message: str) -> None:
-    with pytest.raises(UsageError) as err:
-        [(_, path)] = parse_custom_columns("X:" + expression)
-        for item in DOC["items"]:
-            column_cell(path, item)
-    assert err.value.message == message
+@pytest.mark.parametrize(("expression", "message", "printed"), COLUMN_ERRORS, ids=[e for e, _, _ in COLUMN_ERRORS])
+def test_column_errors_match_kubectl(expression: str, message: str, printed: str | None) -> None:
+    """A path that is no relaxed path fails as the spec is read (kubectl prints nothing); one that does not parse, or
+    fails on an object, fails as the table prints: after the header and the rows before it, as kubectl fails."""
+    if printed is None:
+        with pytest.raises(UsageError) as err:
+            parse_spec("X:" + expression)
+        assert err.value.message == message
+        return
+    text, error = custom_columns(parse_spec("X:" + expression), DOC["items"])
+    assert error is not None
+    assert error.message == message
+    assert text == printed
 
 
 def test_column_cells_escape_the_terminal_but_keep_tabs_and_form_feeds() -> None:
     # kubectl's tabwriter then splits a cell at \t and breaks the line at \f; the cell itself is Go's Sprint
-    [(_, ctl)] = parse_custom_columns("X:.spec.ctl")
-    [(_, term)] = parse_custom_columns("X:.spec.term")
+    [(_, ctl)] = parse_spec("X:.spec.ctl")
+    [(_, term)] = parse_spec("X:.spec.term")
     assert column_cell(ctl, DOC["items"][3]) == "x\x01\b\fy\u2028z"
     assert column_cell(term, DOC["items"][3]) == "a^[[31mred\\r!"
-
-
-def _table(columns: list[tuple[str, JSONPath]], items: list[Any]) -> str:
-    """kubectl's custom-columns table: tabwriter with padding 3, last column unpadded."""
-    rows = [[h for h, _ in columns]] + [[column_cell(p, item) for _, p in columns] for item in items]
-    widths = [max(len(row[i]) for row in rows) + 3 for i in range(len(columns) - 1)]
-    return "".join("".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + row[-1] + "\n" for row in rows)
 
 
 @pytest.mark.parametrize(
@@ -2025,10 +2020,10 @@ def _table(columns: list[tuple[str, JSONPath]], items: list[Any]) -> str:
 def test_custom_column_specs_parse_like_kubectl(spec: str, stdout: str | None, error: str | None) -> None:
     if error is not None:
         with pytest.raises(UsageError) as err:
-            parse_custom_columns(spec)
+            parse_spec(spec)
         assert err.value.message == error
     else:
-        assert _table(parse_custom_columns(spec), DOC["items"]) == stdout
+        assert custom_columns(parse_spec(spec), DOC["items"]) == (stdout, None)
 
 
 @pytest.mark.parametrize(
@@ -2041,21 +2036,16 @@ def test_custom_columns_files_parse_like_kubectl(
     path.write_bytes(content.encode())
     if error is not None:
         with pytest.raises(UsageError) as err:
-            parse_custom_columns_file(str(path))
+            parse_file(str(path))
         assert err.value.message == error
-        return
-    columns = parse_custom_columns_file(str(path))
-    assert stdout is not None
-    if columns:
-        assert _table(columns, DOC["items"]) == stdout
-    else:  # kubectl prints one empty line per row (and the header's)
-        assert stdout == "\n" * (len(DOC["items"]) + 1)
+    else:  # (no columns: kubectl prints one empty line per row, and the header's)
+        assert custom_columns(parse_file(str(path)), DOC["items"]) == (stdout, None)
 
 
 def test_custom_columns_file_that_cannot_be_read(tmp_path: Path) -> None:
     missing = str(tmp_path / "nope.txt")
     with pytest.raises(UsageError) as err:
-        parse_custom_columns_file(missing)
+        parse_file(missing)
     # kubectl: "error reading template nonexist.txt, open nonexist.txt: no such file or directory"
     assert err.value.message == f"error reading template {missing}, open {missing}: no such file or directory"
 

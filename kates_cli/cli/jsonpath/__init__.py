@@ -6,8 +6,10 @@ float, bool and None, seen the way kubectl sees an unstructured object (an int o
 
 Invariants:
 - A template is parsed once, in `JSONPath.__init__`; a syntax error is a `UsageError` naming the template, raised
-  before any object is fetched. Evaluation never mutates the parsed template or the data, so one `JSONPath` renders
-  any number of objects identically (kubectl's engine is stateful; this one is not).
+  before any object is fetched. Custom columns' paths are the exception: parsed when printing, after the header, as
+  kubectl parses them (cli/customcolumns.py reads specs and files; this package makes each cell). Evaluation never
+  mutates the parsed template or the data, so one `JSONPath` renders any number of objects identically (kubectl's
+  engine is stateful; this one is not).
 - Missing keys yield nothing, as under kubectl's default `--allow-missing-template-keys=true`; every other
   evaluation error (index out of bounds, filtering a non-list, comparing incompatible types, `{end}` outside a
   range, an unknown identifier) is a `UsageError` carrying kubectl's message.
@@ -40,13 +42,11 @@ Invariants:
 from __future__ import annotations
 
 from .gosort import sort_key, sort_objects
-from .template import JSONPath, column_cell, parse_custom_columns, parse_custom_columns_file, relaxed_path
+from .template import JSONPath, column_cell, relaxed_path
 
 __all__ = [
     "JSONPath",
     "column_cell",
-    "parse_custom_columns",
-    "parse_custom_columns_file",
     "relaxed_path",
     "sort_key",
     "sort_objects",

@@ -1,4 +1,6 @@
-"""The public template API: JSONPath, custom columns and their cells."""
+"""The public template API: JSONPath, the relaxed paths of custom columns and --sort-by, and a custom column's cell.
+
+Reading a custom-columns spec or file, and printing the table, is cli/customcolumns.py's."""
 
 from __future__ import annotations
 
@@ -82,48 +84,6 @@ def relaxed_path(expression: str) -> str:
             "unexpected path string, expected a 'name1.name2' or '.name1.name2' or '{name1.name2}' or '{.name1.name2}'"
         )
     return "{." + (match.group(1) or match.group(2)) + "}"
-
-
-def parse_custom_columns(spec: str) -> list[tuple[str, JSONPath]]:
-    """`-o custom-columns=NAME:.metadata.name,RV:{.metadata.resourceVersion}` -> [(header, path)]."""
-    if not spec:
-        raise UsageError("custom-columns format specified but no custom columns given")
-    columns: list[tuple[str, JSONPath]] = []
-    for part in spec.split(","):
-        header, sep, expression = part.partition(":")
-        if not sep:
-            raise UsageError(f"unexpected custom-columns spec: {part}, expected <header>:<json-path-expr>")
-        columns.append((header, JSONPath._compile(relaxed_path(expression))))
-    return columns
-
-
-_GO_SPACE = "[\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
-_TEMPLATE_FORMAT = "Expected format is one line of space separated headers, one line of space separated column specs."
-
-
-def parse_custom_columns_file(path: str) -> list[tuple[str, JSONPath]]:
-    """`-o custom-columns-file=PATH`: a line of headers and a line of JSONPath expressions, whitespace-separated;
-    further lines are ignored."""
-    try:
-        with open(path, "rb") as f:
-            text = f.read().decode("utf-8", "replace")
-    except OSError as e:
-        reason = (e.strerror or str(e)).lower()
-        raise UsageError(f"error reading template {path}, open {path}: {reason}") from None
-    lines = [line.removesuffix("\r") for line in text.split("\n")]
-    if text.endswith("\n"):
-        lines.pop()
-    if not text:
-        lines = []
-    if not lines:
-        raise UsageError(f"invalid template, missing header line. {_TEMPLATE_FORMAT}")
-    if len(lines) < 2:
-        raise UsageError(f"invalid template, missing spec line. {_TEMPLATE_FORMAT}")
-    headers = [w for w in re.split(_GO_SPACE, lines[0]) if w]
-    specs = [w for w in re.split(_GO_SPACE, lines[1]) if w]
-    if len(headers) != len(specs):
-        raise UsageError(f"number of headers ({len(headers)}) and field specifications ({len(specs)}) don't match")
-    return [(header, JSONPath._compile(relaxed_path(spec))) for header, spec in zip(headers, specs, strict=True)]
 
 
 def column_cell(path: JSONPath, obj: Any) -> str:
