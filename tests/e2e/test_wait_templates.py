@@ -30,6 +30,8 @@ def test_wait_go_template_outputs_match_kubectl(
         (["--template={{.data.x}}"], "11"),  # --template alone means go-template
         (["-o", "go-template-file", f"--template={tmpl}"], "a:1 x=1\nb:1 x=1\n"),
         (["-o", f"go-template-file={empty}"], ""),  # an empty file is an empty template
+        (["-o", f"jsonpath-file={empty}"], ""),  # a JSONPath one too (kates refused it as "no template given")
+        (["-o", "jsonpath-file", f"--template={empty}"], ""),
         (["-o", "jsonpath", "--template={.metadata.name}"], "ab"),
         (["--template={{.x}}", "-o", "name"], "configmap/a\nconfigmap/b\n"),  # --template only for templates
         # templates see managedFields (kubectl hides them from json and yaml only); a missing key is <no value>
@@ -66,6 +68,30 @@ def test_wait_go_template_outputs_match_kubectl(
         theirs, ours = kubectl(*args), kates(*args)
         assert theirs.code == 1 and theirs.out == "" and theirs.err.startswith("error: "), (args, theirs)
         assert (ours.code, ours.out, ours.err) == (ExitCode.USAGE, "", theirs.err), (args, ours, theirs)
+
+
+def test_get_with_an_empty_jsonpath_file_prints_nothing_as_kubectl(
+    cluster: ControlPlane, ns: str, kates: Runner, kubectl: Runner, tmp_path: Path
+) -> None:
+    """An empty `-o jsonpath-file=` is an empty template (kubectl prints nothing and succeeds); only an empty flag
+    value is kubectl's "no template given"."""
+    create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "a"}, "data": {"x": "1"}})
+    empty = tmp_path / "empty.jsonpath"
+    empty.write_text("")
+    for args in (
+        ["get", "cm", "a", "-n", ns, "-o", f"jsonpath-file={empty}"],
+        ["get", "cm", "-n", ns, "-o", f"jsonpath-file={empty}"],
+        ["get", "cm", "-n", ns, "-o", "jsonpath-file", f"--template={empty}"],
+        ["wait", "cm/a", "-n", ns, "--for=create", "--timeout=0", "-o", f"jsonpath-file={empty}"],
+    ):
+        theirs, ours = kubectl(*args), kates(*args)
+        assert (theirs.code, theirs.out, theirs.err) == (0, "", ""), (args, theirs)
+        assert (ours.code, ours.out, ours.err) == (0, "", ""), (args, ours)
+    for args in (["get", "cm", "a", "-n", ns, "-o", "jsonpath-file="], ["get", "cm", "a", "-n", ns, "-o", "jsonpath="]):
+        theirs, ours = kubectl(*args), kates(*args)
+        assert (theirs.code, theirs.out) == (1, ""), (args, theirs)
+        assert theirs.err == "error: template format specified but no template given\n", (args, theirs)
+        assert (ours.code, ours.out, ours.err) == (ExitCode.USAGE, "", theirs.err), (args, ours)
 
 
 def test_wait_go_template_prints_a_deleted_object_as_last_seen_as_kubectl(

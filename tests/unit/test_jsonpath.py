@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kates_cli.cli.customcolumns import custom_columns, parse_file, parse_spec
+from kates_cli.cli.get import parse_output
 from kates_cli.cli.jsonpath import JSONPath, column_cell, relaxed_path, sort_key, sort_objects
 from kates_cli.errors import UsageError
 
@@ -1914,9 +1915,14 @@ def test_find_is_kubectls_jsonpath_as_json_for_one_expression() -> None:
     assert JSONPath("{range .items[3].spec.nested.b[3:4]}{@}{end}").find(DOC) == [None]
 
 
-def test_empty_template_is_kubectls_usage_error() -> None:
-    with pytest.raises(UsageError, match=r"^template format specified but no template given$"):
-        JSONPath("")
+def test_empty_template_is_kubectls_usage_error_only_as_a_flag() -> None:
+    """`-o jsonpath=` is kubectl's usage error; an empty template from a file is a template printing nothing (kubectl's
+    jsonpath-file of an empty file prints nothing and succeeds)."""
+    for flag in ("jsonpath=", "jsonpath-as-json=", "jsonpath-file=", "jsonpath"):
+        with pytest.raises(UsageError, match=r"^template format specified but no template given$"):
+            parse_output(flag)
+    assert JSONPath("").render(DOC) == ""
+    assert JSONPath("").find(DOC) == []
 
 
 def test_deeply_nested_and_long_templates_do_not_recurse() -> None:

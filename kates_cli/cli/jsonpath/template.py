@@ -20,8 +20,8 @@ class JSONPath:
     template: str
 
     def __init__(self, template: str, *, allow_missing_keys: bool = True) -> None:
-        if not template:
-            raise UsageError("template format specified but no template given")
+        """An empty template prints nothing, as client-go's does (`-o jsonpath=`, kubectl's usage error, is the
+        flag's, refused where the flag is read: an empty `-o jsonpath-file` prints nothing in kubectl)."""
         self.template = template
         self.allow_missing_keys = allow_missing_keys
         try:
@@ -31,7 +31,7 @@ class JSONPath:
 
     @classmethod
     def _compile(cls, template: str) -> JSONPath:
-        """A template as custom columns and --sort-by build it: may be empty, errors are kubectl's bare message."""
+        """A template as custom columns and --sort-by build it: errors are client-go's bare message."""
         path = cls.__new__(cls)
         path.template = template
         path.allow_missing_keys = True
