@@ -294,9 +294,6 @@ def run(
         from .getwatch import watch_objects
 
         opts["stall_timeout"] = parse_stall_timeout(stall_timeout or "30s")
-        if out_fmt.format == "custom-columns":  # parsed before watching (kubectl prints the header first)
-            for _, path in out_fmt.columns:
-                path.parse()
         view["show_kind"] = show_kind or len(refs) > 1
         watch_objects(
             state,

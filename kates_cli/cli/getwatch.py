@@ -7,15 +7,23 @@ Invariants:
 - Several namespaces (-n a,b): one stream per namespace and kind, all printing through the kind's one printer (one
   table); a stream's relist only compares against what was shown from its own namespace.
 - A silent connection is noticed within `--stall-timeout` (30 s), said on stderr and resumed, as in `kates watch`.
+- Every format but the server's tables is written as kubectl's watch writes it: through kubectl's tabwriter (one per
+  kind, widths remembered), flushed once after the first list and after each later object, so a tab in a template's
+  text aligns and a custom-columns table prints its header once, the first list's rows aligned together.
+- A printer failing on an object is kubectl's `unable to output the provided object: ...` (in the first list nothing
+  held by the tabwriter is printed, as in kubectl). Deliberately not kubectl's: a failure on a later event ends the
+  watch with that error and the usage exit code (kubectl ends it with exit 0 and no word), and custom columns that do
+  not parse are refused before listing (kubectl, on an empty list, waits for the first event and then exits 0).
 """
 
 from __future__ import annotations
 
 import functools
+import io
 import threading
 from typing import TYPE_CHECKING, Any
 
-from ..errors import KatesError, NotFound
+from ..errors import KatesError, NotFound, UsageError
 from . import render
 from .state import State
 
@@ -42,6 +50,23 @@ class DocSeparator:
 def _event_cell(event: str) -> str:
     """kubectl pads the event types to the width of MODIFIED, so its EVENT column is wider than its words."""
     return event.ljust(len("MODIFIED"))
+
+
+def _unprintable(exc: UsageError) -> UsageError:
+    """kubectl's words for a printer failing on an object under -w."""
+    return UsageError(f"unable to output the provided object: {exc.message}", hint=exc.hint)
+
+
+def _parse_columns(out_fmt: Output) -> None:
+    """Custom columns are parsed before anything is listed: a template that does not parse is kubectl's error for the
+    first object (kubectl finds it there, printing nothing; on an empty list, only at the first event, when it exits
+    0 without a word: kates says it at once)."""
+    if out_fmt.format == "custom-columns":
+        for _, path in out_fmt.columns:
+            try:
+                path.parse()
+            except UsageError as exc:
+                raise _unprintable(exc) from None
 
 
 class KindPrinter:
@@ -72,6 +97,7 @@ class KindPrinter:
         self.rows: dict[Key, list[str]] = {}  # key -> last table row shown
         self.table = render.PlainTable()
         self.headers_done = view["no_headers"] and not out_fmt.from_file  # a columns file's header always prints
+        self.listing = out_fmt.format not in ("table", "wide")  # the first list's text is flushed as one (kubectl's)
         self.tview = render.TableView(
             wide=out_fmt.format == "wide",
             with_namespace=(opts["all_namespaces"] or "namespaces" in opts) and ref.namespaced,
@@ -109,7 +135,6 @@ class KindPrinter:
         meta = obj.get("metadata") or {}
         key = (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
         fmt = self.out_fmt.format
-        out = self.state.env.stdout
         if (
             fmt in ("json", "yaml", "kyaml")
             and "managedFields" in meta
@@ -134,37 +159,66 @@ class KindPrinter:
                     return  # already gone again; its DELETED event follows
                 self.print_table(table, event)
                 return
-            if fmt == "name":
-                line = f"{self.ref.kind_group}/{key[1]}"
-                out.write(f"{line}\n")  # kubectl names no event here, even with --output-watch-events
-            elif fmt == "yaml":
-                out.write(
-                    self.separator.next() + render.to_yaml({"type": event, "object": obj} if self.events else obj)
-                )
-            elif fmt == "kyaml":  # each object its own document, `---` and all
-                out.write(render.to_kyaml(render.watch_event(event, obj) if self.events else obj))
-            elif fmt == "custom-columns":  # every column, under one header, aligned as the rows come
-                from .jsonpath import column_cell
+            text = io.StringIO()
+            try:
+                self._render(event, obj, text)
+            except UsageError as exc:  # what kubectl's tabwriter let out before it, then kubectl's error
+                self._emit(text.getvalue(), flush=False)
+                raise _unprintable(exc) from None
+            self._emit(text.getvalue(), flush=not self.listing)
 
-                headers = [h for h, _ in self.out_fmt.columns]
-                row = [column_cell(path, obj) for _, path in self.out_fmt.columns]
-                if self.events:
-                    headers, row = ["EVENT", *headers], [_event_cell(event), *row]
-                self._write_rows([row], headers)
-                return
-            elif fmt == "jsonpath":  # kubectl adds nothing between objects: `{.x}{"\\n"}` is the user's to write
-                out.write(self.out_fmt.columns[0][1].render(obj))
-            elif fmt == "jsonpath-as-json":
-                out.write(self.out_fmt.columns[0][1].render_json(obj))
-            elif fmt == "go-template":
-                self.out_fmt.columns[0][1].write(out, obj)
-            elif self.events:  # kubectl: one compact line per event, a Go struct (type, then object; sorted keys)
-                from ..core.accumulator import canonical_json
+    def _render(self, event: str, obj: dict[str, Any], out: io.StringIO) -> None:
+        """The text of one object (or event) in the -o format, before kubectl's tabwriter."""
+        fmt = self.out_fmt.format
+        if fmt == "name":
+            name = (obj.get("metadata") or {}).get("name") or ""
+            out.write(f"{self.ref.kind_group}/{name}\n")  # kubectl names no event here, even with --output-watch-events
+        elif fmt == "yaml":
+            out.write(self.separator.next() + render.to_yaml({"type": event, "object": obj} if self.events else obj))
+        elif fmt == "kyaml":  # each object its own document, `---` and all
+            out.write(render.to_kyaml(render.watch_event(event, obj) if self.events else obj))
+        elif fmt == "custom-columns":
+            # kubectl's printer: the header before the first row; with --output-watch-events the columns read the
+            # event (`.type`, `.object.metadata.name`), as kubectl's do
+            from .jsonpath import column_cell
 
-                out.write(f'{{"type":"{event}","object":{canonical_json(obj).decode()}}}\n')
-            else:
-                out.write(render.to_json(obj))
-            out.flush()
+            target = {"type": event, "object": obj} if self.events else obj
+            cells = [column_cell(path, target) for _, path in self.out_fmt.columns]
+            if not self.headers_done:
+                out.write("\t".join(h for h, _ in self.out_fmt.columns) + "\n")
+                self.headers_done = True
+            out.write("\t".join(cells) + "\n")
+        elif fmt == "jsonpath":  # kubectl adds nothing between objects: `{.x}{"\\n"}` is the user's to write
+            out.write(self.out_fmt.columns[0][1].render(obj))
+        elif fmt == "jsonpath-as-json":
+            out.write(self.out_fmt.columns[0][1].render_json(obj))
+        elif fmt == "go-template":
+            self.out_fmt.columns[0][1].write(out, obj)
+        elif self.events:  # kubectl: one compact line per event, a Go struct (type, then object; sorted keys)
+            from ..core.accumulator import canonical_json
+
+            out.write(f'{{"type":"{event}","object":{canonical_json(obj).decode()}}}\n')
+        else:
+            out.write(render.to_json(obj))
+
+    def _emit(self, text: str, flush: bool) -> None:
+        """Write `text` through kubectl's tabwriter, which kubectl's watch writes every format through (a tab in a
+        template's text aligns; a line of one cell goes out at once), flushed unless the first list is still being
+        printed (kubectl flushes it as one block)."""
+        writer = self.table.writer
+        if writer.empty and text.endswith("\n") and "\t" not in text and "\v" not in text and "\f" not in text:
+            chunk = text  # lines of one cell each: the tabwriter passes them through as they are
+        else:
+            chunk = writer.write(text) + (writer.flush() if flush else "")
+        if chunk:
+            self.state.env.stdout.write(chunk)
+            self.state.env.stdout.flush()
+
+    def listed(self) -> None:
+        """The first list is printed: what the tabwriter holds of it goes out, as one block."""
+        with self.lock:
+            self.listing = False
+            self._emit("", flush=True)
 
     # -- the Sink protocol -----------------------------------------------------------------------------------
 
@@ -227,6 +281,7 @@ def watch_objects(
     from ..core.watch import DEFAULT_STALL_TIMEOUT, Stream
     from .watch import stderr_notice
 
+    _parse_columns(out_fmt)
     lock = threading.Lock()
     failed = threading.Event()
     streams = []
@@ -281,6 +336,7 @@ def watch_objects(
                     notice=notice,
                 )
             )
+        printer.listed()  # (every namespace's list, for several: one block)
         printers.append(printer)
     for s in streams:
         s.start()

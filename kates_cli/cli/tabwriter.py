@@ -33,6 +33,11 @@ class TabWriter:
         self.lines: list[list[str]] = [[]]  # the cells of each buffered line
         self.cell: list[str] = []  # the text of the cell under way
 
+    @property
+    def empty(self) -> bool:
+        """Nothing is held: text of whole lines with no tab, `\\v` or `\\f` would pass through as it is."""
+        return self.lines == [[]] and not self.cell
+
     def write(self, text: str) -> str:
         out: list[str] = []
         start = 0

@@ -1,56 +1,106 @@
-"""`kates get -w -o custom-columns=...` prints every column under one header, as kubectl does (it printed the first
-column's values alone, without a header)."""
+"""`kates get -w` in the formats that are not the server's tables, against the real kubectl on the same objects:
+kubectl's watch writes every one of them through its tabwriter (custom-columns: the header once, the first list's
+rows aligned together, each later row as it comes, aligned with the widest cells seen; a tab in a template's text
+aligns), and with --output-watch-events custom columns read the event (`.type`, `.object...`). kates printed each
+row aligned on its own, a template's tabs raw, and an EVENT column of its own.
+
+Every process is started and its watch counted by the API server (apiserver_longrunning_requests) before the first
+change, and each change is waited for in every output before the next: no sleep, no timing luck."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import threading
 from pathlib import Path
 
+from kates_cli.errors import ExitCode
 from tests.conftest import wait_for
 from tests.controlplane.launcher import ControlPlane
 
-from .conftest import create
+from .conftest import KATES, Runner, create, kubectl_path
+from .test_wait import Background, started
 
 
-def test_watch_with_custom_columns_prints_every_column_under_one_header(
-    cluster: ControlPlane, ns: str, cache_dir: Path
+def _cases(columns_file: Path) -> list[list[str]]:
+    return [
+        ["-o", "custom-columns=NAME:.metadata.name,DATA:.data"],
+        ["-o", "custom-columns=NAME:.metadata.name,DATA:.data", "--no-headers"],
+        ["-o", "custom-columns=T:.type,NAME:.object.metadata.name,DATA:.object.data", "--output-watch-events"],
+        ["-o", f"custom-columns-file={columns_file}", "--no-headers"],  # kubectl's file columns print their header
+        ["-o", 'jsonpath={.metadata.name}{"\\t"}{.data}{"\\n"}'],
+        ["-o", 'go-template={{.metadata.name}}{{"\\t"}}{{.data}}{{"\\n"}}'],
+    ]
+
+
+def test_watch_in_template_formats_prints_what_kubectl_prints(
+    cluster: ControlPlane, ns: str, cache_dir: Path, tmp_path: Path
 ) -> None:
-    for i in range(2):
-        create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": f"cm-{i}"}, "data": {"a": str(i)}})
-    env = dict(os.environ, KUBECONFIG=str(cluster.kubeconfig), KATES_CACHE_DIR=str(cache_dir), NO_COLOR="1")
-    argv = [sys.executable, "-m", "kates_cli", "get", "cm", "-n", ns, "-w"]
-    proc = subprocess.Popen(
-        [*argv, "-o", "custom-columns=NAME:.metadata.name,A:.data.a,MISSING:.data.zz"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: list[str] = []
-    assert proc.stdout is not None
-    threading.Thread(target=lambda: lines.extend(proc.stdout or []), daemon=True).start()
+    base = f"/api/v1/namespaces/{ns}/configmaps"
+    labels = {"w": "1"}  # (not the namespace's kube-root-ca.crt)
+    create(cluster, base, {"metadata": {"name": "a", "labels": labels}})
+    create(cluster, base, {"metadata": {"name": "longer-name-here", "labels": labels}, "data": {"k": "v"}})
+    columns_file = tmp_path / "columns.txt"
+    columns_file.write_text("NAME DATA\n.metadata.name .data\n")
+    runs: list[tuple[list[str], Background, Background]] = []
     try:
-        wait_for(lambda: len(lines) >= 4, 30, "the header and the three ConfigMaps")
+        for args in _cases(columns_file):
+            argv = ["get", "cm", "-n", ns, "-l", "w=1", "-w", *args]
+            theirs = started(cluster, cache_dir, [kubectl_path(), *argv], "configmaps")
+            ours = started(cluster, cache_dir, [*KATES, *argv], "configmaps")
+            runs.append((args, theirs, ours))
+        every = [b for _, theirs, ours in runs for b in (theirs, ours)]
+
+        def everyone_saw(text: str) -> bool:
+            return all(text in "".join(b.lines) or b.proc.poll() is not None for b in every)
+
+        wait_for(lambda: everyone_saw("longer-name-here"), 30, "the first list in every output")
+        create(cluster, base, {"metadata": {"name": "b", "labels": labels}, "data": {"x": "y" * 24}})
+        wait_for(lambda: everyone_saw("yyyyyyyy"), 30, "the new ConfigMap in every output")
         code, body = cluster.request(
-            "PATCH",
-            f"/api/v1/namespaces/{ns}/configmaps/cm-0",
-            {"data": {"a": "changed"}},
-            content_type="application/merge-patch+json",
+            "PATCH", f"{base}/a", {"data": {"a": "patched"}}, content_type="application/merge-patch+json"
         )
         assert code == 200, body
-        wait_for(lambda: len(lines) >= 5, 30, "the patched ConfigMap's row")
+        wait_for(lambda: everyone_saw("patched"), 30, "the patched ConfigMap in every output")
     finally:
-        proc.send_signal(signal.SIGTERM)  # not SIGINT: a backgrounded run (CI) starts us with SIGINT ignored
-        _, err = proc.communicate(timeout=30)
-    # each row is written as it comes, aligned with the widest cells seen so far (as kates's watched tables are)
-    assert lines == [
-        "NAME   A     MISSING\n",
-        "cm-0   0     <none>\n",
-        "cm-1   1     <none>\n",
-        "kube-root-ca.crt   <none>   <none>\n",
-        "cm-0               changed   <none>\n",
-    ], (lines, err)
+        for _, theirs, ours in runs:
+            for b in (theirs, ours):
+                b.proc.send_signal(signal.SIGTERM)  # not SIGINT: a backgrounded run (CI) starts us with SIGINT ignored
+    for args, theirs, ours in runs:
+        want, got = theirs.result(), ours.result()
+        assert want.err == "", (args, want)
+        assert (got.out, got.err) == (want.out, ""), (args, got, want)
+    outs = {" ".join(args): ours.result().out for args, _, ours in runs}
+    # the first list aligned as one block, each later row with the widest cells seen so far
+    assert outs["-o custom-columns=NAME:.metadata.name,DATA:.data"] == (
+        "NAME               DATA\n"
+        "a                  <none>\n"
+        "longer-name-here   map[k:v]\n"
+        "b                  map[x:yyyyyyyyyyyyyyyyyyyyyyyy]\n"
+        "a                  map[a:patched]\n"
+    )
+
+
+def test_watch_whose_printer_fails_in_the_first_list_prints_kubectls_error(
+    kates: Runner, kubectl: Runner, cluster: ControlPlane, ns: str
+) -> None:
+    """A cell, a JSONPath or a column that fails on an object of the first list: kubectl's `unable to output the
+    provided object` and nothing of the list (its tabwriter is never flushed); a one-column table's lines went out
+    one by one before it."""
+    base = f"/api/v1/namespaces/{ns}/configmaps"
+    for name, data in (("a", {}), ("b", {}), ("c", {"bad": "x"}), ("d", {})):
+        create(cluster, base, {"metadata": {"name": name}, "data": data})
+    for output, printed in (
+        ("custom-columns=NAME:.metadata.name,BAD:.data.bad[0]", ""),
+        ("custom-columns=BAD:.data.bad[0]", "BAD\n<none>\n<none>\n"),
+        ("custom-columns=NAME:.metadata.name,X:.items[", ""),
+        ("jsonpath={.metadata.name}{.data.bad[0]}", ""),
+    ):
+        args = ("get", "cm", "-n", ns, "-w", "-o", output)
+        theirs, ours = kubectl(*args), kates(*args)
+        assert (theirs.code, theirs.out) == (1, printed), (output, theirs)
+        assert theirs.err.startswith("error: unable to output the provided object: "), (output, theirs)
+        assert (ours.code, ours.out) == (ExitCode.USAGE, printed), (output, ours)
+        assert ours.err.splitlines()[0] == theirs.err.splitlines()[0].split(". Printing more information")[0], (
+            output,
+            ours,
+            theirs,
+        )
