@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from . import completion
+from . import completion, printflags
 from .get import DEFAULT_CHUNK_SIZE, GET_FORMATS, run
 from .state import State
 
@@ -24,26 +24,14 @@ def get(
     field_selector: str | None = typer.Option(
         None, "--field-selector", help="Field selector, e.g. status.phase=Running."
     ),
-    output: str | None = typer.Option(
-        None,
-        "--output",
-        "-o",
-        help="wide, json, yaml, kyaml, name, jsonpath=TEMPLATE, jsonpath-as-json=TEMPLATE, jsonpath-file=PATH, "
+    output: str | None = printflags.output(
+        "wide, json, yaml, kyaml, name, jsonpath=TEMPLATE, jsonpath-as-json=TEMPLATE, jsonpath-file=PATH, "
         "custom-columns=SPEC, custom-columns-file=PATH, go-template=TEMPLATE (or template=TEMPLATE: Go's "
         "text/template, as kubectl runs it), go-template-file=PATH or templatefile=PATH.",
-        autocompletion=completion.formats(*GET_FORMATS),
+        GET_FORMATS,
     ),
-    template: str | None = typer.Option(
-        None,
-        "--template",
-        help="The template of -o go-template or -o jsonpath (given without =TEMPLATE); alone it means -o go-template.",
-    ),
-    allow_missing_template_keys: bool = typer.Option(
-        True,
-        "--allow-missing-template-keys/--no-allow-missing-template-keys",
-        help="A key missing from an object prints <no value> (go-template) or nothing (jsonpath); "
-        "=false makes it an error, as in kubectl.",
-    ),
+    template: str | None = printflags.template(),
+    allow_missing_template_keys: bool = printflags.allow_missing_template_keys(),
     no_headers: bool = typer.Option(False, "--no-headers", help="Print no header line."),
     show_kind: bool = typer.Option(False, "--show-kind", help="Prefix names with their kind, even for one kind."),
     show_labels: bool = typer.Option(False, "--show-labels", help="Add a LABELS column."),
@@ -58,9 +46,7 @@ def get(
     subresource: str | None = typer.Option(
         None, "--subresource", help="Get this subresource (status) of named objects."
     ),
-    show_managed_fields: bool = typer.Option(
-        False, "--show-managed-fields", help="Keep metadata.managedFields in -o json/yaml (kubectl hides them)."
-    ),
+    show_managed_fields: bool = printflags.show_managed_fields(),
     watch: bool = typer.Option(False, "--watch", "-w", help="After listing, watch for changes (several kinds too)."),
     watch_only: bool = typer.Option(False, "--watch-only", help="Watch for changes without listing first."),
     filenames: list[str] = typer.Option(

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from ..errors import KatesError, TimedOut, UsageError
-from . import completion
+from . import completion, printflags
 from .state import State
 from .waitfor import Condition, Printer, Progress, Target, Watched, met_line, parse_conditions
 
@@ -96,26 +96,14 @@ def wait(
         click_type=completion.MANIFEST_FILES,
     ),
     recursive: bool = typer.Option(False, "--recursive", "-R", help="With -f DIR: read its subdirectories too."),
-    output: str | None = typer.Option(
-        None,
-        "--output",
-        "-o",
-        help="Print each object met instead of `KIND/NAME condition met`: json, yaml, kyaml, name, "
+    output: str | None = printflags.output(
+        "Print each object met instead of `KIND/NAME condition met`: json, yaml, kyaml, name, "
         "go-template=TEMPLATE (or template=TEMPLATE), go-template-file=PATH (or templatefile=PATH), jsonpath=TEMPLATE, "
         "jsonpath-as-json=TEMPLATE or jsonpath-file=PATH (a deleted object as last seen).",
-        autocompletion=completion.formats(*FORMATS),
+        FORMATS,
     ),
-    template: str | None = typer.Option(
-        None,
-        "--template",
-        help="The template of -o go-template or -o jsonpath (given without =TEMPLATE); alone it means -o go-template.",
-    ),
-    allow_missing_template_keys: bool = typer.Option(
-        True,
-        "--allow-missing-template-keys/--no-allow-missing-template-keys",
-        help="A key missing from an object prints <no value> (go-template) or nothing (jsonpath); "
-        "=false makes it an error, as in kubectl.",
-    ),
+    template: str | None = printflags.template(),
+    allow_missing_template_keys: bool = printflags.allow_missing_template_keys(),
 ) -> None:
     """Wait for a condition on one or many objects.
 
