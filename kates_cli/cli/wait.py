@@ -8,9 +8,10 @@ Invariants:
   core watch stream, so a dropped connection or an API server restart resumes or relists instead of ending the
   wait; a relist is compared with what was held, so an object deleted meanwhile counts as deleted.
 - `--timeout=0` lists once, checks once, and starts no watch.
-- `-o` prints each object met as kubectl wait's printer does (json/yaml/kyaml without managedFields, templates with
-  them); a template's execution error is printed as kubectl prints it (go-template: its debugging dump on stdout;
-  jsonpath: nothing) and does not end the wait, since kubectl ignores its printer's errors.
+- `-o` prints each object met as kubectl wait's printer does (json/yaml/kyaml without managedFields unless
+  --show-managed-fields, templates with them); a template's execution error is printed as kubectl prints it
+  (go-template: its debugging dump on stdout; jsonpath: nothing) and does not end the wait, since kubectl ignores
+  its printer's errors.
 - Exit codes: 0 when every condition was met; TIMEOUT when the time ran out (or, with `--timeout=0`, a condition
   did not hold); NOT_FOUND when a named object is missing and neither `--for=create` nor `--for=delete` was asked.
 """
@@ -104,6 +105,7 @@ def wait(
     ),
     template: str | None = printflags.template(),
     allow_missing_template_keys: bool = printflags.allow_missing_template_keys(),
+    show_managed_fields: bool = printflags.show_managed_fields(),
 ) -> None:
     """Wait for a condition on one or many objects.
 
@@ -118,7 +120,7 @@ def wait(
     and neither --for=create nor --for=delete was asked.
     """
     state: State = ctx.obj
-    printer, newline = _printer(output, template, allow_missing_template_keys)
+    printer, newline = _printer(output, template, allow_missing_template_keys, show_managed_fields)
     conditions = parse_conditions(list(for_ or []))
     from .durations import parse_duration
 
@@ -161,7 +163,9 @@ def wait(
     _follow(state, client, watched, progress, selector, field_selector, seconds, newline)
 
 
-def _printer(output: str | None, template: str | None, allow_missing_keys: bool) -> tuple[Printer, bool]:
+def _printer(
+    output: str | None, template: str | None, allow_missing_keys: bool, show_managed_fields: bool = False
+) -> tuple[Printer, bool]:
     """The text for each condition met -- kubectl's line, or the object in the -o format kubectl wait offers -- and
     whether a newline is to follow it (kubectl's line), or the text ends as kubectl's printer ends it (nothing after a
     template's text: as in kubectl, `{{"\\n"}}` is the user's to write)."""
@@ -190,7 +194,7 @@ def _printer(output: str | None, template: str | None, allow_missing_keys: bool)
             except UsageError:
                 pass
             return text.getvalue()
-        if out.format in ("json", "yaml", "kyaml"):  # kubectl hides managedFields here only, not from templates
+        if out.format in ("json", "yaml", "kyaml") and not show_managed_fields:  # (never from templates, as kubectl)
             meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k != "managedFields"}
             obj = {**obj, "metadata": meta}
         if out.format == "json":

@@ -94,6 +94,20 @@ def test_get_with_an_empty_jsonpath_file_prints_nothing_as_kubectl(
         assert (ours.code, ours.out, ours.err) == (ExitCode.USAGE, "", theirs.err), (args, ours)
 
 
+def test_wait_show_managed_fields_keeps_them_in_json_and_yaml_as_kubectl(
+    cluster: ControlPlane, ns: str, kates: Runner, kubectl: Runner
+) -> None:
+    """kubectl wait shares get's --show-managed-fields (kates's wait lacked it: one declaration serves both now)."""
+    create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "a"}, "data": {"x": "1"}})
+    for fmt in ("json", "yaml", "kyaml"):
+        for flags in ([], ["--show-managed-fields"]):
+            args = ["wait", "cm/a", "-n", ns, "--for=create", "-o", fmt, *flags]
+            theirs, ours = kubectl(*args), kates(*args)
+            assert (theirs.code, theirs.err) == (0, ""), (args, theirs)
+            assert ("managedFields" in theirs.out) == bool(flags), (args, theirs)
+            assert (ours.code, ours.out, ours.err) == (0, theirs.out, ""), (args, ours, theirs)
+
+
 def test_wait_go_template_prints_a_deleted_object_as_last_seen_as_kubectl(
     cluster: ControlPlane, ns: str, cache_dir: Path
 ) -> None:
