@@ -7,6 +7,10 @@ Invariants:
   nothing can fail locally once the first request has gone.
 - Documents come back in the order given (files in sorted order within a directory), each with where it came from.
 - kates does no network fetches: an http:// or https:// -f is refused before anything is read.
+- A document nested up to 1,000 levels deep is read (and sent, printed, copied) without recursion; a deeper one is
+  refused as libyaml refuses it (`exceeded maximum nesting depth`, exit 2, with a hint). Deliberately not kubectl,
+  which reads up to 10,000 levels (Go's encoding/json and go-yaml): libyaml is the one YAML reader here that does not
+  recurse in Python, and its limit is fixed. A RecursionError from a pure-Python YAML reader is the same refusal.
 """
 
 from __future__ import annotations
@@ -114,10 +118,25 @@ def _documents(text: str, source: str) -> list[Manifest]:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise UsageError(f"{source}: document {len(docs) + 1}{where}: invalid YAML: {problem}") from exc
+        raise UsageError(
+            f"{source}: document {len(docs) + 1}{where}: invalid YAML: {problem}", hint=_depth_hint(problem)
+        ) from exc
+    except RecursionError:  # PyYAML's pure-Python composer, where libyaml is missing, recurses on every level
+        raise UsageError(
+            f"{source}: document {len(docs) + 1}: invalid YAML: exceeded maximum nesting depth",
+            hint=_depth_hint("exceeded maximum nesting depth"),
+        ) from None
     finally:
         loader.dispose()
     return docs
+
+
+def _depth_hint(problem: str) -> str | None:
+    """Deliberately not kubectl: its readers (Go's encoding/json, go-yaml) take 10,000 levels, kates's (libyaml, the
+    one YAML reader here that does not recurse in Python) stops past 1,000."""
+    if "nesting depth" not in problem:
+        return None
+    return f"kates reads manifests nested up to {sendable.MAX_DEPTH} levels (libyaml's limit; kubectl's is 10000)"
 
 
 def parse_value(text: str, source: str) -> Any:
@@ -137,7 +156,11 @@ def parse_value(text: str, source: str) -> Any:
         # libyaml puts an error at the end of the input on the line after it; go-yaml (kubectl) on the last line
         where = f"line {min(mark.line + 1, text.count(chr(10)) + 1)}: " if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise UsageError(f"unable to parse {source}: {where}{problem}") from exc
+        raise UsageError(f"unable to parse {source}: {where}{problem}", hint=_depth_hint(problem)) from exc
+    except RecursionError:  # (see load)
+        raise UsageError(
+            f"unable to parse {source}: exceeded maximum nesting depth", hint=_depth_hint("nesting depth")
+        ) from None
     finally:
         loader.dispose()
     return sendable.normalize(value, f"unable to parse {source}")

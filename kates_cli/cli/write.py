@@ -11,7 +11,6 @@ CustomResourceDefinition earlier in the same input waits (up to CRD_WAIT_SECONDS
 
 from __future__ import annotations
 
-import copy
 import json
 import time
 from collections.abc import Callable
@@ -22,6 +21,7 @@ import click
 import typer
 from typer.core import TyperCommand
 
+from ..core import deepjson
 from ..errors import (
     ApiError,
     Conflict,
@@ -174,7 +174,7 @@ def plan_steps(state: State, client: Client, manifests: list[Manifest]) -> list[
             if key not in defined:
                 raise UsageError(f"{m.where}: {exc.message}", hint="is the CRD installed?") from exc
             ref, served = defined[key][1], False
-        obj = copy.deepcopy(m.obj)
+        obj = deepjson.copy(m.obj)  # (copy.deepcopy recurses: an object 500 levels deep is a RecursionError)
         ns = _namespace(state, client, ref, m)
         if ns:
             obj.setdefault("metadata", {})["namespace"] = ns
@@ -373,7 +373,7 @@ def _replace(
     meta = obj.setdefault("metadata", {})
     pinned = bool(meta.get("resourceVersion"))  # a precondition given by the user
     for attempt in range(CONFLICT_RETRIES + 1):
-        body = copy.deepcopy(obj)
+        body = deepjson.copy(obj)
         if not pinned or attempt > 0:
             current = client.get(ref, meta["name"], meta.get("namespace"))
             body["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]

@@ -10,6 +10,7 @@ Invariants:
   orjson.loads then); only a document orjson refuses for its depth is decoded again, by a parser without recursion
   (strings by the json module's own scanner), into the same plain dicts, lists, strings, numbers, booleans and None.
 - A document that is malformed as well as deep raises orjson's own error, as any malformed document does.
+- `copy(obj)` is a deep copy of JSON data at any depth (copy.deepcopy recurses, one Python frame or more a level).
 - `dumps(obj)` returns exactly `orjson.dumps(obj)` (compact, keys in their order); only what orjson refuses for its
   depth (over 255 levels) is written again, without recursion, with every string and number encoded by orjson.
 """
@@ -26,6 +27,11 @@ _WS = re.compile(r"[ \t\n\r]*")
 _NUMBER = re.compile(r"(-?(?:0|[1-9][0-9]*))(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 _LITERALS = (("true", True), ("false", False), ("null", None))
 _SCALARS = json.JSONDecoder()  # strings are read by the json module's own scanner (a string never recurses)
+
+
+def copy(obj: Any) -> Any:
+    """A deep copy of JSON data (dicts, lists, strings, numbers, booleans, None), whatever its depth."""
+    return loads(dumps(obj))
 
 
 def loads(data: bytes | bytearray | memoryview | str) -> Any:

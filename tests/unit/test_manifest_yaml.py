@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kates_cli.cli import render
 from kates_cli.cli.manifests import _documents
+from kates_cli.errors import UsageError
 
 
 def _read(text: str) -> dict[str, Any]:
@@ -38,3 +41,29 @@ def test_kates_yaml_reads_back_as_the_same_strings(data: dict[str, str]) -> None
     except UnicodeEncodeError:
         return
     assert _read(text)["data"] == data
+
+
+def _nested(levels: int) -> str:
+    """A manifest `levels` containers deep (the top object counts), as JSON."""
+    text = '"bottom"'
+    for i in range(levels - 1):
+        text = "[" + text + "]" if i % 2 else '{"a":' + text + "}"
+    return '{"apiVersion":"v1","kind":"X","metadata":{"name":"x"},"spec":' + text + "}"
+
+
+def test_a_manifest_a_thousand_levels_deep_is_read_and_a_deeper_one_refused_with_the_limit_named() -> None:
+    [doc] = _documents(_nested(1000), "deep.json")
+    assert doc.obj["metadata"] == {"name": "x"}
+    with pytest.raises(UsageError) as err:
+        _documents(_nested(1001), "deep.json")
+    assert err.value.message == "deep.json: document 1 (line 1): invalid YAML: exceeded maximum nesting depth"
+    assert err.value.hint == "kates reads manifests nested up to 1000 levels (libyaml's limit; kubectl's is 10000)"
+
+
+def test_a_deep_manifest_read_without_libyaml_is_refused_not_a_recursion_error(monkeypatch: Any) -> None:
+    """PyYAML's pure-Python composer recurses on every level: where libyaml is missing, a deep document is the same
+    refusal as libyaml's, never a RecursionError (an internal error at the CLI)."""
+    monkeypatch.delattr(yaml, "CSafeLoader")
+    with pytest.raises(UsageError) as err:
+        _documents(_nested(1000), "deep.json")
+    assert err.value.message == "deep.json: document 1: invalid YAML: exceeded maximum nesting depth"
