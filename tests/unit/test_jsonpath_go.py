@@ -425,7 +425,8 @@ def kubectl(batch: list[dict[str, Any]]) -> list[Outcome]:
 
 def kates(case: dict[str, Any]) -> Outcome:
     try:
-        path = JSONPath(case["t"], allow_missing_keys=case["m"])
+        # as `-o jsonpath=T` reads it: an empty T is the flag's usage error (an empty template prints nothing)
+        path = parse_output(f"{case['f']}={case['t']}", None, case["m"]).columns[0][1]
         obj = deepjson.loads(case["o"].encode())
         text = path.render_json(obj) if case["f"] == "jsonpath-as-json" else path.render(obj)
     except UsageError as e:
