@@ -90,6 +90,9 @@ CASES: list[tuple[str, ...]] = [
     ("cm", "-l", "none=here", "-o", "custom-columns=NAME:.metadata.name,V:.data.v"),
     ("edgethings", "-o", "custom-columns=NAME:.metadata.name,SECOND:.spec.items[1]"),
     ("edgethings", "-o", "custom-columns=NAME:.metadata.name,BAD:.spec.items["),
+    # a spec kubectl refuses as it reads it (nothing printed): no header:path pair, a path that is no relaxed path
+    ("cm", "-o", "custom-columns=NAME"),
+    ("cm", "-o", "custom-columns=NAME:.metadata.name,X:{range .items[*]}x{end}"),
     # cells holding a line break, \v, \f, a tab and wide characters: kubectl's tabwriter splits and realigns them
     ("cm", "-l", "edge=1", "-o", "custom-columns=NAME:.metadata.name,V:.data.v,Q:.data.q"),
     ("cm", "-l", "edge=1", "-o", "custom-columns=V:.data.v,NAME:.metadata.name", "--no-headers"),
