@@ -9,6 +9,8 @@ Invariants (the promises of the Go kates, without its defects):
   serialise to equal bytes. Each object's JSON bytes are kept beside it, exactly (never orjson's larger buffer),
   and the snapshot's bytes are joined from them at each take, once, and not kept after it: the objects' bytes are
   the only copy of the state the accumulator holds between takes.
+  An update keeps the key (namespace, name) and uid objects the object already had, so churn (every object
+  replaced again and again) holds nothing more than the first state did.
 - Projections (`Query.jq`, core/projection.py) apply to queries only, and only to what a take hands out: a
   projected query's part of the snapshot holds the filter's results for each object of its view (objects by
   (namespace, name), each object's results in the filter's order, each result's bytes canonical; an object the
@@ -269,6 +271,10 @@ class QueryState:
         current = self.watched.get(key)
         if (current is not None and _newer(current.rv, entry.rv)) or _newer(self.progress_in(key[0]), entry.rv):
             return False  # a replay of an older version (even of a since-deleted object): never roll back
+        if current is not None:  # one key and uid per object, however often it changes (the dict keeps its key)
+            entry.key = current.key
+            if entry.uid == current.uid:
+                entry.uid = current.uid
         if not self.overlay:  # the common case: the view is what the watch delivered, and nothing can retire
             if event_type == "DELETED":
                 changed = self.watched.pop(key, None) is not None
