@@ -269,6 +269,12 @@ class QueryState:
     def apply(self, event_type: str, entry: Entry) -> bool:
         key = entry.key
         current = self.watched.get(key)
+        if not self.overlay and not self.several:
+            return self._apply_plain(event_type, entry, current)
+        return self._apply_general(event_type, entry, current)
+
+    def _apply_general(self, event_type: str, entry: Entry, current: Entry | None) -> bool:
+        key = entry.key
         if (current is not None and _newer(current.rv, entry.rv)) or _newer(self.progress_in(key[0]), entry.rv):
             return False  # a replay of an older version (even of a since-deleted object): never roll back
         if current is not None:  # one key and uid per object, however often it changes (the dict keeps its key)
@@ -290,6 +296,31 @@ class QueryState:
             self.watched[key] = entry
         self._advance(entry.rv, key[0])
         return self._visible(key) != before or self._retired
+
+    def _apply_plain(self, event_type: str, entry: Entry, current: Entry | None) -> bool:
+        """`apply` in the common case (no overlay, one progress): the same decisions, each version parsed once."""
+        rv = entry.rv
+        new, progress = parse_rv(rv), parse_rv(self.progress)
+        if new is not None and (
+            (progress is not None and progress > new)
+            or (current is not None and (old := parse_rv(current.rv)) is not None and old > new)
+        ):
+            return False  # a replay of an older version (even of a since-deleted object): never roll back
+        key = entry.key
+        if current is not None:  # one key and uid per object, however often it changes (the dict keeps its key)
+            entry.key = key = current.key
+            if entry.uid == current.uid:
+                entry.uid = current.uid
+        if event_type == "DELETED":
+            changed = self.watched.pop(key, None) is not None
+        else:
+            self.watched[key] = entry
+            changed = current is None or current.rv != rv or current.raw != entry.raw
+        if rv and (not self.progress or (new is not None and progress is not None and new > progress)):
+            self.progress = rv  # as _advance: nothing to retire without an overlay
+        self._retired = False
+        self._view = None
+        return changed
 
     def bookmark(self, rv: str, namespace: str | None = None) -> bool:
         self._advance(rv, namespace)
