@@ -13,8 +13,8 @@ with and without the objects, as kates's.
 Growth: BENCHMARKS.md asks for none over 10 minutes of churn, too long for the default run. Here the ConfigMaps are
 patched continuously (30 s by default, 4 s in --smoke, 10 minutes in a scale run, where it runs only at the largest
 size; `--churn-seconds`) under the running watch, once, in the last round; the first quarter warms up allocators,
-and the figure is the VmRSS growth of the second half over the second quarter: of its floor (lower quartile, between
-hook runs) and of its ceiling (upper quartile, during them), whichever grew more. A median would land on either
+and the figure is the VmRSS growth of the second half over the second quarter: of its floor (the lowest sample,
+between hook runs) and of its ceiling (the highest, during one), whichever grew more. A median would land on either
 level by chance, as the snapshot a run holds is far larger than the 1 MiB bound.
 """
 
@@ -90,23 +90,20 @@ def churn(ctx: Context, child: Child, seconds: float) -> dict[str, float]:
         "peak_rss_mb": child.rss_mb("VmHWM"),
         # RSS saw-tooths with every hook run: each snapshot is as large as all the objects' bytes (47 MiB at
         # N=20,000), its own mapping, gone after the run. A sample lands in a run or between runs by chance, so a
-        # median of each window jumps between the two levels. What a leak or fragmentation raises is the floor
-        # (the memory held between runs) and the ceiling alike: the figure is the larger of the growth of the
-        # lower quartile (the floor) and of the upper quartile (the ceiling), 2nd half against 2nd quarter.
-        "floor_growth_mb": _quantile(second_half, 0.25) - _quantile(quarter, 0.25),
-        "ceiling_growth_mb": _quantile(second_half, 0.75) - _quantile(quarter, 0.75),
-        "median_growth_mb": _quantile(second_half, 0.5) - _quantile(quarter, 0.5),  # the figure before 2026-12-05
-        "growth_mb": max(
-            _quantile(second_half, 0.25) - _quantile(quarter, 0.25),
-            _quantile(second_half, 0.75) - _quantile(quarter, 0.75),
-        ),
+        # median (or a quartile) of each window jumps between the two levels. What a leak or fragmentation raises
+        # is the floor (the memory held between runs, the lowest sample) and the ceiling (the highest) alike: the
+        # figure is the larger of their growths, 2nd half against 2nd quarter.
+        "floor_growth_mb": min(second_half) - min(quarter),
+        "ceiling_growth_mb": max(second_half) - max(quarter),
+        "median_growth_mb": _median(second_half) - _median(quarter),  # the figure before 2026-12-05
+        "growth_mb": max(min(second_half) - min(quarter), max(second_half) - max(quarter)),
         "samples": float(len(samples)),
     }
 
 
-def _quantile(values: list[float], q: float) -> float:
+def _median(values: list[float]) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+    return ordered[len(ordered) // 2]
 
 
 def run(ctx: Context) -> list[Row]:
@@ -197,7 +194,7 @@ def run(ctx: Context) -> list[Row]:
             target="no growth (<= 1 MiB)",
             check="kates<=1.0",
             note=f"{growth.get('patches', 0):.0f} patches in {growth.get('seconds', 0):.0f} s; the larger of the "
-            "lower quartile's growth (RSS between hook runs) and the upper quartile's (during them): floor "
+            "lowest sample's growth (RSS between hook runs) and the highest's (during one): floor "
             f"{growth.get('floor_growth_mb', 0):+.1f} MiB, ceiling {growth.get('ceiling_growth_mb', 0):+.1f} MiB, "
             f"median {growth.get('median_growth_mb', 0):+.1f} MiB"
             + ("" if ctx.sizes.churn_seconds >= 600 else "; a short window, not the 10 minutes of BENCHMARKS.md"),
