@@ -28,6 +28,8 @@ Invariants:
   snapshot held (no relist), whether or not anything changed. A run whose leadership ended is fenced, neither a
   success nor a failure: its deltas are carried into the next term's first run. The Lease is released only after
   the hook has ended.
+- Memory: the last snapshot is not held while waiting, and once a large one (TRIM_AFTER) is dropped the C heap is
+  trimmed (core/heap.py), so a watch under churn keeps a flat RSS (bench B6's churn check).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from ..core import heap
 from ..errors import ExitCode, KatesError
 from .state import State
 
@@ -57,6 +60,8 @@ if TYPE_CHECKING:
     from .rundir import RunDir
     from .runreads import RunReads
     from .schedule import Debounce
+
+TRIM_AFTER = 1 << 20  # a snapshot this large, once freed, is followed by a heap trim (core/heap.py)
 
 
 class Watcher:
@@ -378,8 +383,12 @@ class Watcher:
         net = NetChanges(q.name for q in self.queries)  # since the last successful run (or print)
         out = self.state.env.stdout
         data = b""
+        heap.tune()
         while self.stop_signal is None:
+            large = len(data) >= TRIM_AFTER
             data = b""  # the last snapshot (as large as all the objects' bytes) is not held while waiting
+            if large:  # what it and its take freed goes back to the system, not kept by malloc (core/heap.py)
+                heap.trim()
             if not self._leading():
                 self._follow(acc)  # changes stay in the accumulator: the next term takes them all at once
                 continue

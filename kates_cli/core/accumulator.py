@@ -9,6 +9,8 @@ Invariants (the promises of the Go kates, without its defects):
   serialise to equal bytes. Each object's JSON bytes are kept beside it, exactly (never orjson's larger buffer),
   and the snapshot's bytes are joined from them at each take, once, and not kept after it: the objects' bytes are
   the only copy of the state the accumulator holds between takes.
+  An update keeps the key (namespace, name) and uid objects the object already had, so churn (every object
+  replaced again and again) holds nothing more than the first state did.
 - Projections (`Query.jq`, core/projection.py) apply to queries only, and only to what a take hands out: a
   projected query's part of the snapshot holds the filter's results for each object of its view (objects by
   (namespace, name), each object's results in the filter's order, each result's bytes canonical; an object the
@@ -267,8 +269,18 @@ class QueryState:
     def apply(self, event_type: str, entry: Entry) -> bool:
         key = entry.key
         current = self.watched.get(key)
+        if not self.overlay and not self.several:
+            return self._apply_plain(event_type, entry, current)
+        return self._apply_general(event_type, entry, current)
+
+    def _apply_general(self, event_type: str, entry: Entry, current: Entry | None) -> bool:
+        key = entry.key
         if (current is not None and _newer(current.rv, entry.rv)) or _newer(self.progress_in(key[0]), entry.rv):
             return False  # a replay of an older version (even of a since-deleted object): never roll back
+        if current is not None:  # one key and uid per object, however often it changes (the dict keeps its key)
+            entry.key = current.key
+            if entry.uid == current.uid:
+                entry.uid = current.uid
         if not self.overlay:  # the common case: the view is what the watch delivered, and nothing can retire
             if event_type == "DELETED":
                 changed = self.watched.pop(key, None) is not None
@@ -284,6 +296,31 @@ class QueryState:
             self.watched[key] = entry
         self._advance(entry.rv, key[0])
         return self._visible(key) != before or self._retired
+
+    def _apply_plain(self, event_type: str, entry: Entry, current: Entry | None) -> bool:
+        """`apply` in the common case (no overlay, one progress): the same decisions, each version parsed once."""
+        rv = entry.rv
+        new, progress = parse_rv(rv), parse_rv(self.progress)
+        if new is not None and (
+            (progress is not None and progress > new)
+            or (current is not None and (old := parse_rv(current.rv)) is not None and old > new)
+        ):
+            return False  # a replay of an older version (even of a since-deleted object): never roll back
+        key = entry.key
+        if current is not None:  # one key and uid per object, however often it changes (the dict keeps its key)
+            entry.key = key = current.key
+            if entry.uid == current.uid:
+                entry.uid = current.uid
+        if event_type == "DELETED":
+            changed = self.watched.pop(key, None) is not None
+        else:
+            self.watched[key] = entry
+            changed = current is None or current.rv != rv or current.raw != entry.raw
+        if rv and (not self.progress or (new is not None and progress is not None and new > progress)):
+            self.progress = rv  # as _advance: nothing to retire without an overlay
+        self._retired = False
+        self._view = None
+        return changed
 
     def bookmark(self, rv: str, namespace: str | None = None) -> bool:
         self._advance(rv, namespace)

@@ -1,0 +1,72 @@
+"""core/heap.py: glibc's malloc gives freed memory back to the system (the cause of bench B6's RSS growth).
+
+Each case runs in a fresh interpreter, so that the heap it measures is its own and not the test run's."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kates_cli.core import heap
+
+GLIBC = heap._glibc() is not None
+needs_glibc = pytest.mark.skipif(not GLIBC, reason="the C library is not glibc: heap.py does nothing there")
+
+# What a watch under churn does to the heap: long-lived objects' bytes (about a kilobyte each, too large for
+# Python's own allocator) replaced one by one, and between them large temporaries (a take's) freed again.
+PROBE = r"""
+import json, sys
+from kates_cli.core import heap
+
+def rss():
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith("VmRSS")) / 1024
+
+mode = sys.argv[1]
+if mode != "plain":
+    heap.tune()
+held = [bytes(1000) + b"%d" % i for i in range(20000)]
+for rnd in range(20):
+    temp = [bytes(2000) + b"%d" % i for i in range(10000)]  # a take's temporaries (20 MB), freed below
+    for i in range(rnd, len(held), 20):  # churn: some long-lived objects replaced
+        held[i] = bytes(1000) + b"%d" % (i + rnd)
+    big = bytes(8 << 20)  # a snapshot: with a sliding threshold, later ones come from the heap
+    del temp, big
+before = rss()
+trimmed = heap.trim() if mode == "trim" else False
+print(json.dumps({"before": before, "after": rss(), "trimmed": trimmed}))
+"""
+
+
+def probe(mode: str) -> dict[str, float]:
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, mode], capture_output=True, text=True, check=True, cwd=root, timeout=60
+    )
+    return dict(json.loads(out.stdout))
+
+
+@needs_glibc
+def test_trim_returns_the_memory_freed_inside_the_heap() -> None:
+    untrimmed = probe("plain")
+    trimmed = probe("trim")
+    assert trimmed["trimmed"]
+    # the temporaries' memory freed between long-lived bytes stays in the process without a trim, and goes with one
+    assert trimmed["before"] - trimmed["after"] > 8, trimmed
+    assert trimmed["after"] < untrimmed["after"], (untrimmed, trimmed)
+
+
+@needs_glibc
+def test_tune_fixes_the_mmap_threshold() -> None:
+    assert heap.tune() is True
+
+
+def test_without_glibc_both_are_no_ops(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(heap, "_loaded", True)
+    monkeypatch.setattr(heap, "_libc", None)
+    assert heap.tune() is False
+    assert heap.trim() is False
