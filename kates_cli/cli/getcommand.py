@@ -6,7 +6,7 @@ from __future__ import annotations
 import typer
 
 from . import completion, printflags
-from .get import DEFAULT_CHUNK_SIZE, GET_FORMATS, run
+from .get import DEFAULT_CHUNK_SIZE, GET_FORMATS, OBJECT_CHUNK_SIZE, run
 from .state import State
 
 
@@ -39,7 +39,13 @@ def get(
         None, "--label-columns", "-L", help="Add a column for each of these label keys (comma-separated, repeatable)."
     ),
     sort_by: str | None = typer.Option(None, "--sort-by", help="Sort by this JSONPath, e.g. .metadata.name."),
-    chunk_size: int = typer.Option(DEFAULT_CHUNK_SIZE, "--chunk-size", help="List in pages of this many objects."),
+    chunk_size: int | None = typer.Option(
+        None,
+        "--chunk-size",
+        help=f"List in pages of this many objects; 0 lists in one request. Default: {DEFAULT_CHUNK_SIZE} for tables "
+        f"(kubectl's), {OBJECT_CHUNK_SIZE} for other outputs (the same bytes in fewer requests).",
+        show_default=False,
+    ),
     ignore_not_found: bool = typer.Option(
         False, "--ignore-not-found", help="A missing named object is not an error; nothing found prints nothing."
     ),

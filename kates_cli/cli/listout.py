@@ -12,7 +12,7 @@ Invariants:
   only while it is small), so a list that fails after its first page is never printed in part (cli/get.py), and the
   memory held is one page's objects and text, whatever the list's length.
 - The spool holds UTF-8 bytes, written to the output's binary buffer when it has one (a real stdout: no decoding
-  and encoding again), else decoded.
+  and encoding again), else decoded. A page's text goes to the spool as a view of the rendered bytes, not a copy.
 """
 
 from __future__ import annotations
@@ -52,8 +52,11 @@ class ListWriter:
             return
         if self.fmt == "json":
             # the items as they stand inside the List's array, two levels in: "    [\n        {...}\n    ]" cut
-            text = render.json_bytes(list(items), depth=1)[6:-6]
-            self._spool.write(text if not self.count else b",\n" + text)
+            text = render.json_bytes(list(items), depth=1)
+            if self.count:
+                self._spool.write(b",\n")
+            with memoryview(text) as view:  # the cut without a copy of the page's text
+                self._spool.write(view[6:-6])
         else:
             from .yamlout import Printer
 

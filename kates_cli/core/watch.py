@@ -69,6 +69,7 @@ INITIAL_EVENTS_END = "k8s.io/initial-events-end"
 DEFAULT_STALL_TIMEOUT = 30.0
 MIN_STALL_TIMEOUT = 2.0  # the server's timeoutSeconds is whole seconds, at least 1, and must end before the deadline
 INITIAL_SERVER_TIMEOUT = 1800  # the initial streaming list: long enough for any initial set to arrive
+LIST_CHUNK_SIZE = 500  # the page of a plain list (a server without streaming lists, or a relist)
 _REFUSED_VERB = re.compile(r'cannot (\w+) resource "')
 
 
@@ -338,7 +339,7 @@ class Stream:
         entries: list[Entry] = []
         cont: str | None = None
         while True:
-            params = {**self._params(), "limit": 500, "continue": cont}
+            params = {**self._params(), "limit": LIST_CHUNK_SIZE, "continue": cont}
             page = self.transport.request_json("GET", self._path(), params=params, timeout=self.stall_timeout)
             self._alive()
             for item in page.get("items") or ():

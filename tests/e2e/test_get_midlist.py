@@ -32,12 +32,14 @@ from tests.e2e.conftest import Runner
 
 
 class PageGate:
-    """A TLS-terminating HTTP/1.1 forwarder in front of `cp` that fails every list continuation (see the module)."""
+    """A TLS-terminating HTTP/1.1 forwarder in front of `cp` that fails every list continuation (see the module),
+    or in mode "pass" forwards every request; either way `paths` records each request's path and query."""
 
     def __init__(self, cp: ControlPlane, mode: str) -> None:
         self.cp = cp
         self.mode = mode
         self.continuations = 0
+        self.paths: list[str] = []
         gate = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -48,7 +50,8 @@ class PageGate:
 
             def do_GET(self) -> None:
                 path = self.path
-                if "continue=" in path:
+                gate.paths.append(path)
+                if "continue=" in path and gate.mode != "pass":
                     gate.continuations += 1
                     if gate.mode == "down":
                         self.close_connection = True
