@@ -179,6 +179,11 @@ def _run(argv: list[str]) -> int:
     try:
         instruction = os.environ.get(COMPLETE_VAR)
         if instruction:
+            from . import fastcomplete
+
+            answered = fastcomplete.answer(instruction) if fastget.enabled() else None  # names after `get`
+            if answered is not None:
+                return answered
             from . import completion
 
             return completion.run_shell_completion(instruction)

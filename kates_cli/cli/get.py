@@ -29,10 +29,12 @@ Inside a `kates watch` hook, reads are answered by the watcher from the run's sn
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
+from ..core.hookenv import ENV_VAR
 from ..errors import ApiError, ExitCode, KatesError, NotFound, ResourceTypeNotFound, UsageError
 from . import render
 from .state import State
@@ -264,10 +266,10 @@ def run(
         client, refs = manifest_targets(state, filenames, recursive)
     else:
         targets = parse_targets(args or [])
-        from .hookreads import hook_client
-
         # inside a hook whose watcher answers the reads: no connection to the API server unless one is needed
-        plain = subresource or watch or watch_only
+        plain = subresource or watch or watch_only or not os.environ.get(ENV_VAR)
+        if not plain:
+            from .hookreads import hook_client
         client = (None if plain else hook_client(state, live)) or state.client()
         refs = resolve_targets(client, targets)
     if selector and any(names for _, names in refs):
@@ -310,9 +312,11 @@ def run(
             show_managed_fields=show_managed_fields,
         )
         return
-    from .hookreads import HookReads
+    reads = None
+    if os.environ.get(ENV_VAR) and not subresource and "namespaces" not in opts:  # a hook: the watcher may answer
+        from .hookreads import HookReads
 
-    reads = None if subresource or "namespaces" in opts else HookReads.of(client, live)
+        reads = HookReads.of(client, live)
     errors: list[KatesError] = []
     try:
         if out_fmt.objects:

@@ -39,13 +39,15 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ..errors import AlreadyExists, ApiError, Conflict, NotFound, ResourceTypeNotFound, UsageError
-from . import coherence, config, deepjson
+from . import config, deepjson
+from .hookenv import ENV_VAR, in_hook
 from .mapping import DISCOVERY_ACCEPT, Discovery, ResourceRef, unserved
 from .objects import merge_update
 from .selectors import bad_selector_error
 from .transport import Transport, to_plain
 
 if TYPE_CHECKING:
+    from . import coherence
     from .accumulator import Accumulator, Query
     from .logs import LogEvent
     from .watch import StreamObserver
@@ -80,8 +82,16 @@ class Client:
         self.transport = Transport(self.settings, timeout=request_timeout)
         self.discovery = Discovery(self.transport)
         self.write_listeners: list[WriteListener] = []
-        socket_path = os.environ.get(coherence.ENV_VAR)
         self.permits: coherence.Permits | None = None
+        self.replaying = False
+        if in_hook(os.environ):  # else the coherence protocol has nothing to do here: not imported
+            self._join_hook()
+
+    def _join_hook(self) -> None:
+        """Inside a `kates watch` or `kates replay` hook: fence, refuse or report this client's writes."""
+        from . import coherence
+
+        socket_path = os.environ.get(ENV_VAR)
         self.replaying = coherence.replaying(os.environ)  # a `kates replay` hook: writes are refused (`_gate`)
         if coherence.fenced_writes(os.environ):  # a leader's hook: no write leaves without a permit
             self.permits = coherence.Permits(socket_path or None, coherence.cluster_id(self.settings))
@@ -217,6 +227,8 @@ class Client:
         if dry_run:
             return None
         if self.replaying:
+            from . import coherence
+
             raise coherence.replay_refused()
         return None if self.permits is None else self.permits.check
 
