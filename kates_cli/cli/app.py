@@ -24,13 +24,15 @@ import signal
 import sys
 from collections.abc import Sequence
 from types import FrameType
-from typing import TYPE_CHECKING, Any
 
 from .. import _exit_interrupted
 from ..errors import ExitCode, KatesError
 from . import fastget
 
+TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B0)
 if TYPE_CHECKING:
+    from typing import Any
+
     import typer
 
     app: typer.Typer

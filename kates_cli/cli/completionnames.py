@@ -26,9 +26,11 @@ import hashlib
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B0)
 if TYPE_CHECKING:
+    from typing import Any
+
     from ..core.client import Client
     from ..core.mapping import ResourceRef
 

@@ -32,14 +32,16 @@ import itertools
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Any
 
 from ..core.hookenv import ENV_VAR
 from ..errors import ApiError, ExitCode, KatesError, NotFound, ResourceTypeNotFound, UsageError
 from . import render
 from .state import State
 
+TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B0)
 if TYPE_CHECKING:  # the core is imported when a command runs, not for --help
+    from typing import IO, Any
+
     from ..core.client import Client
     from ..core.mapping import ResourceRef
     from .hookreads import HookReads

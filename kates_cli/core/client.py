@@ -34,7 +34,6 @@ import dataclasses
 import os
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -43,16 +42,18 @@ from . import config, deepjson
 from .hookenv import ENV_VAR, in_hook
 from .mapping import DISCOVERY_ACCEPT, Discovery, ResourceRef, unserved
 from .objects import merge_update
-from .selectors import bad_selector_error
 from .transport import Transport, to_plain
 
+TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B0)
 if TYPE_CHECKING:
+    from typing import Any
+
     from . import coherence
     from .accumulator import Accumulator, Query
     from .logs import LogEvent
     from .watch import StreamObserver
 
-KubeObject = dict[str, Any]
+KubeObject = dict[str, "Any"]
 TABLE_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
 PATCH_TYPES = {
     "json": "application/json-patch+json",
@@ -62,7 +63,7 @@ PATCH_TYPES = {
 DEFAULT_CHUNK_SIZE = 500
 UPSERT_CONFLICT_RETRIES = 10
 WriteListener = Callable[[str, ResourceRef, KubeObject], None]
-APIResources = list[dict[str, Any]]  # metav1.APIResource dicts (core/apiresources.py)
+APIResources = list[dict[str, "Any"]]  # metav1.APIResource dicts (core/apiresources.py)
 
 
 class Client:
@@ -653,6 +654,8 @@ class Client:
 
 def _bad_selector(ref: ResourceRef, labels: str | None, fields: str | None, exc: ApiError) -> UsageError:
     """The server refused a list's selectors (400): a usage error, worded as kubectl words it."""
+    from .selectors import bad_selector_error  # its parser is of no use to a list the server accepts
+
     return bad_selector_error(ref.resource, labels, fields, exc)
 
 

@@ -37,11 +37,14 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import urlsplit
 
-from kates_cli.core import pluginpolicy, simpleyaml
+from kates_cli.core import simpleyaml
 from kates_cli.errors import ConfigError
+
+TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B0)
+if TYPE_CHECKING:
+    from typing import Any
 
 _LOADER: Any = None  # PyYAML's loader class for what core/simpleyaml.py does not read (None: libyaml's, if built)
 
@@ -178,6 +181,8 @@ def run_exec_plugin(exec_config: dict[str, Any], *, cluster_server: str, interac
     if not isinstance(command, str) or not command:
         raise ConfigError("exec plugin has no command", hint=hint)
     check_exec(exec_config, f'exec plugin "{command}"')
+    from kates_cli.core import pluginpolicy  # a kubeconfig without an exec plugin never needs it
+
     pluginpolicy.check(command)  # the kuberc's credentialPluginPolicy: a refused plugin never runs
     args = [str(arg) for arg in exec_config.get("args") or []]
     api_version = exec_config.get("apiVersion")

@@ -40,7 +40,6 @@ import ssl
 import threading
 import zlib
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import orjson
@@ -50,6 +49,10 @@ from . import deepjson, server_warnings
 from .chunked import Dechunker
 from .config import ConnectionSettings, ExecCredential, read_token
 from .credentials import exec_authenticator
+
+TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B0)
+if TYPE_CHECKING:
+    from typing import Any
 
 JSON = "application/json"
 Params = Mapping[str, str | int | bool | None]
