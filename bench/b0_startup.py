@@ -16,7 +16,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from .fixtures import configmap
+from .fixtures import configmap, items
 from .harness import Context, Measured, median, rotate, run_measured
 from .report import Row
 
@@ -102,7 +102,10 @@ def _completion(ctx: Context, reps: int) -> list[Row]:
         start = ctx.fixtures.get(COMPLETE_NS, 0)
         ctx.cp.bulk("POST", [(f"/api/v1/namespaces/{COMPLETE_NS}/configmaps", configmap(i)) for i in range(start, n)])
         ctx.fixtures[COMPLETE_NS] = n
-    expected = [f"cm-{i:05d}" for i in range(n)] + ["kube-root-ca.crt"]
+    # every ConfigMap of the namespace, in name order (kube-root-ca.crt too where a controller manager runs)
+    expected = sorted(item["metadata"]["name"] for item in items(ctx, COMPLETE_NS, "configmaps"))
+    if len(expected) < n:
+        raise RuntimeError(f"{COMPLETE_NS} holds {len(expected)} ConfigMaps, not {n}")
     words = f"kates get cm -n {COMPLETE_NS} "
     shell = dict(ctx.env, _KATES_COMPLETE="bash_complete", COMP_WORDS=words, COMP_CWORD="5")
     envs = {"cold": dict(shell, KATES_COMPLETION_TTL="0"), "warm": dict(shell, KATES_COMPLETION_TTL="600")}

@@ -9,7 +9,8 @@ Invariants:
   aliases and defaults rewrite it (cli/kuberc.py, imported only when a kuberc may apply).
 - Without a kuberc, the commonest `get` command lines (cli/fastget.py states which) are parsed without typer or
   click, and run by the same `get.run` with the same `State`: the same output and exit code, in less start-up time.
-  Everything else, completion requests included, takes the full path.
+  Likewise a shell's request for the names after `get KIND` (cli/fastcomplete.py). Everything else takes the full
+  path; KATES_NO_FASTPATH=1 forces it for both.
 - In a kates process a signal never shows a traceback: SIGINT and SIGTERM raise KeyboardInterrupt only while a
   command runs (outside imports); before and after, they exit 130 at once (kates_cli/__init__.py).
 - Importing this module imports neither typer nor click, nor the `kubernetes` package, and builds no client.

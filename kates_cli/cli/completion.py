@@ -8,6 +8,8 @@ Invariants:
 - Kinds come from the on-disk discovery cache when there is one (no network); names and namespaces from the cluster,
   all of them, through a short-lived cache (cli/completionnames.py: one small Table request, kept TTL_SECONDS);
   contexts from the kubeconfig files alone.
+- The names after `get KIND` are answered for bash, zsh and fish without building this command tree
+  (cli/fastcomplete.py), with the same lines; this module answers everything else, through click.
 - Every protocol (bash, zsh, fish, the kubectl plugin) sees the command line as `main` does: global options are moved
   before the subcommand, so `-n NS` anywhere chooses the namespace whose names are completed, and the value of a
   global option is completed by the root command (`get -n <TAB>` offers namespaces, not kinds).
