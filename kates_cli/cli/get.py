@@ -269,10 +269,12 @@ def run(
     else:
         targets = parse_targets(args or [])
         # inside a hook whose watcher answers the reads: no connection to the API server unless one is needed
-        plain = subresource or watch or watch_only or not os.environ.get(ENV_VAR)
-        if not plain:
+        answered = None
+        if os.environ.get(ENV_VAR) and not (subresource or watch or watch_only):
             from .hookreads import hook_client
-        client = (None if plain else hook_client(state, live)) or state.client()
+
+            answered = hook_client(state, live)
+        client = answered or state.client()
         refs = resolve_targets(client, targets)
     if selector and any(names for _, names in refs):
         raise UsageError("name cannot be provided when a selector is specified")
