@@ -10,7 +10,10 @@ Invariants:
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Any
+
+TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B0)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class ExitCode(IntEnum):

@@ -8,6 +8,8 @@ Invariants:
 - Kinds come from the on-disk discovery cache when there is one (no network); names and namespaces from the cluster,
   all of them, through a short-lived cache (cli/completionnames.py: one small Table request, kept TTL_SECONDS);
   contexts from the kubeconfig files alone.
+- The names after `get KIND` are answered for bash, zsh and fish without building this command tree
+  (cli/fastcomplete.py), with the same lines; this module answers everything else, through click.
 - Every protocol (bash, zsh, fish, the kubectl plugin) sees the command line as `main` does: global options are moved
   before the subcommand, so `-n NS` anywhere chooses the namespace whose names are completed, and the value of a
   global option is completed by the root command (`get -n <TAB>` offers namespaces, not kinds).
@@ -26,8 +28,8 @@ from click.shell_completion import BashComplete, CompletionItem, FishComplete, S
 
 from ..errors import UsageError
 from .app import COMPLETE_VAR
+from .completionnames import COMPLETION_TIMEOUT
 
-COMPLETION_TIMEOUT = 2.0
 SHELLS = {"bash": "kates.bash", "zsh": "_kates", "fish": "kates.fish"}
 MANIFEST_EXTENSIONS = ("json", "yaml", "yml")  # what -f reads, in the order kubectl's completion lists them
 PATH_ITEM = "path"  # a completion item naming a file, or a directory (ending in "/"); the scripts treat it as one
@@ -238,14 +240,9 @@ def object_names(ctx: Any, kind: str, incomplete: str) -> list[str]:
     """Names of `kind` objects (every one, however many) in the namespace chosen so far, from a short-lived cache
     or one request that carries little more than the names (cli/completionnames.py)."""
     try:
-        from .completionnames import names
+        from .completionnames import matching
 
-        client = _client(ctx)
-        ref = client.resolve(kind)
-        found = [n for n in names(client, ref) if n.startswith(incomplete)]
-        if not found and incomplete:  # perhaps created since the names were cached: ask the server
-            found = [n for n in names(client, ref, ttl=0) if n.startswith(incomplete)]
-        return found
+        return matching(_client(ctx), kind, incomplete)
     except Exception:
         return []
 

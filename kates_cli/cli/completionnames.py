@@ -24,15 +24,17 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B0)
 if TYPE_CHECKING:
+    from typing import Any
+
     from ..core.client import Client
     from ..core.mapping import ResourceRef
 
+COMPLETION_TIMEOUT = 2.0  # seconds for one lookup's request: completion never blocks for long
 TTL_SECONDS = 5.0
 TTL_ENV = "KATES_COMPLETION_TTL"  # seconds; 0 turns the cache off
 NAMES_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
@@ -44,6 +46,17 @@ def ttl_seconds(environ: Any = os.environ) -> float:
         return max(0.0, float(environ.get(TTL_ENV, TTL_SECONDS)))
     except ValueError:
         return TTL_SECONDS
+
+
+def matching(client: Client, kind: str, incomplete: str) -> list[str]:
+    """The names of `kind` objects that start with `incomplete`, as completion offers them (cli/completion.py's
+    `object_names` and the fast path, cli/fastcomplete.py): from the cache, and when none matches a non-empty word,
+    from the server (the object may be newer than the cache)."""
+    ref = client.resolve(kind)
+    found = [n for n in names(client, ref) if n.startswith(incomplete)]
+    if not found and incomplete:  # perhaps created since the names were cached: ask the server
+        found = [n for n in names(client, ref, ttl=0) if n.startswith(incomplete)]
+    return found
 
 
 def names(client: Client, ref: ResourceRef, *, ttl: float | None = None, cache_dir: Path | None = None) -> list[str]:
@@ -98,6 +111,8 @@ def _read(path: Path, ttl: float) -> list[str] | None:
 
 
 def _write(path: Path, found: list[str]) -> None:
+    import tempfile
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".names.")  # 0600

@@ -40,15 +40,19 @@ Inside a `kates watch` hook, reads are answered by the watcher from the run's sn
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Any
 
+from ..core.hookenv import ENV_VAR
 from ..errors import ApiError, ExitCode, KatesError, NotFound, ResourceTypeNotFound, UsageError
 from . import render
 from .state import State
 
+TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B0)
 if TYPE_CHECKING:  # the core is imported when a command runs, not for --help
+    from typing import IO, Any
+
     from ..core.client import Client
     from ..core.mapping import ResourceRef
     from .hookreads import HookReads
@@ -286,11 +290,13 @@ def run(
         client, refs = manifest_targets(state, filenames, recursive)
     else:
         targets = parse_targets(args or [])
-        from .hookreads import hook_client
-
         # inside a hook whose watcher answers the reads: no connection to the API server unless one is needed
-        plain = subresource or watch or watch_only
-        client = (None if plain else hook_client(state, live)) or state.client()
+        answered = None
+        if os.environ.get(ENV_VAR) and not (subresource or watch or watch_only):
+            from .hookreads import hook_client
+
+            answered = hook_client(state, live)
+        client = answered or state.client()
         refs = resolve_targets(client, targets)
     if selector and any(names for _, names in refs):
         raise UsageError("name cannot be provided when a selector is specified")
@@ -329,9 +335,11 @@ def run(
             show_managed_fields=show_managed_fields,
         )
         return
-    from .hookreads import HookReads
+    reads = None
+    if os.environ.get(ENV_VAR) and not subresource and "namespaces" not in opts:  # a hook: the watcher may answer
+        from .hookreads import HookReads
 
-    reads = None if subresource or "namespaces" in opts else HookReads.of(client, live)
+        reads = HookReads.of(client, live)
     errors: list[KatesError] = []
     try:
         if out_fmt.objects:

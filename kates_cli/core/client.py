@@ -34,23 +34,26 @@ import dataclasses
 import os
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from ..errors import AlreadyExists, ApiError, Conflict, NotFound, ResourceTypeNotFound, UsageError
-from . import coherence, config, deepjson
+from . import config, deepjson
+from .hookenv import ENV_VAR, in_hook
 from .mapping import DISCOVERY_ACCEPT, Discovery, ResourceRef, unserved
 from .objects import merge_update
-from .selectors import bad_selector_error
 from .transport import Transport, to_plain
 
+TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B0)
 if TYPE_CHECKING:
+    from typing import Any
+
+    from . import coherence
     from .accumulator import Accumulator, Query
     from .logs import LogEvent
     from .watch import StreamObserver
 
-KubeObject = dict[str, Any]
+KubeObject = dict[str, "Any"]
 TABLE_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
 PATCH_TYPES = {
     "json": "application/json-patch+json",
@@ -60,7 +63,7 @@ PATCH_TYPES = {
 DEFAULT_CHUNK_SIZE = 500
 UPSERT_CONFLICT_RETRIES = 10
 WriteListener = Callable[[str, ResourceRef, KubeObject], None]
-APIResources = list[dict[str, Any]]  # metav1.APIResource dicts (core/apiresources.py)
+APIResources = list[dict[str, "Any"]]  # metav1.APIResource dicts (core/apiresources.py)
 
 
 class Client:
@@ -80,8 +83,16 @@ class Client:
         self.transport = Transport(self.settings, timeout=request_timeout)
         self.discovery = Discovery(self.transport)
         self.write_listeners: list[WriteListener] = []
-        socket_path = os.environ.get(coherence.ENV_VAR)
         self.permits: coherence.Permits | None = None
+        self.replaying = False
+        if in_hook(os.environ):  # else the coherence protocol has nothing to do here: not imported
+            self._join_hook()
+
+    def _join_hook(self) -> None:
+        """Inside a `kates watch` or `kates replay` hook: fence, refuse or report this client's writes."""
+        from . import coherence
+
+        socket_path = os.environ.get(ENV_VAR)
         self.replaying = coherence.replaying(os.environ)  # a `kates replay` hook: writes are refused (`_gate`)
         if coherence.fenced_writes(os.environ):  # a leader's hook: no write leaves without a permit
             self.permits = coherence.Permits(socket_path or None, coherence.cluster_id(self.settings))
@@ -217,6 +228,8 @@ class Client:
         if dry_run:
             return None
         if self.replaying:
+            from . import coherence
+
             raise coherence.replay_refused()
         return None if self.permits is None else self.permits.check
 
@@ -641,6 +654,8 @@ class Client:
 
 def _bad_selector(ref: ResourceRef, labels: str | None, fields: str | None, exc: ApiError) -> UsageError:
     """The server refused a list's selectors (400): a usage error, worded as kubectl words it."""
+    from .selectors import bad_selector_error  # its parser is of no use to a list the server accepts
+
     return bad_selector_error(ref.resource, labels, fields, exc)
 
 

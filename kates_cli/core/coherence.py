@@ -72,14 +72,13 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ..errors import ExitCode, Fenced, KatesError
+from .hookenv import ENV_VAR as ENV_VAR  # the hook's variables, re-exported (core/hookenv.py holds them)
+from .hookenv import FENCE_ENV as FENCE_ENV
+from .hookenv import REPLAY_ENV as REPLAY_ENV
 
 if TYPE_CHECKING:
     from .config import ConnectionSettings
     from .selection import Selection
-
-ENV_VAR = "KATES_WRITE_SOCKET"
-FENCE_ENV = "KATES_FENCED_WRITES"
-REPLAY_ENV = "KATES_REPLAY"  # set by `kates replay` for its hook (without --allow-writes): writes are refused
 REPORT_TIMEOUT = 2.0
 PERMIT_TIMEOUT = REPORT_TIMEOUT
 READ_DEADLINE = 5.0

@@ -1,8 +1,10 @@
 """Kubernetes connection settings, loaded the way kubectl (client-go clientcmd) loads them.
 
 Invariants:
-- Pure: reads files and parses YAML, never touches the network. Only `run_exec_plugin` starts a process, and only
-  a plugin the process's credential plugin policy allows (core/pluginpolicy.py, a kuberc's; it refuses before).
+- Pure: reads files and parses YAML (the plain block YAML kubectl writes without importing PyYAML:
+  core/simpleyaml.py; anything else with PyYAML's safe loader), never touches the network. Only `run_exec_plugin`
+  starts a process, and only a plugin the process's credential plugin policy allows (core/pluginpolicy.py, a
+  kuberc's; it refuses before).
 - Source order: explicit `kubeconfig` (exactly one file, must exist) > `KUBECONFIG` (os.pathsep list; empty
   entries and missing files skipped; when it names any path, ~/.kube/config is not consulted, as in client-go)
   > ~/.kube/config > in-cluster service account (KUBERNETES_SERVICE_HOST/PORT set and a token in the service
@@ -35,15 +37,16 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
-
-from kates_cli.core import pluginpolicy
+from kates_cli.core import simpleyaml
 from kates_cli.errors import ConfigError
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's loader is ~10x faster than pure Python
+TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B0)
+if TYPE_CHECKING:
+    from typing import Any
+
+_LOADER: Any = None  # PyYAML's loader class for what core/simpleyaml.py does not read (None: libyaml's, if built)
 
 DEFAULT_SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 # Where the in-cluster service account is read from instead of DEFAULT_SA_DIR: an override for tests and for pods
@@ -178,6 +181,8 @@ def run_exec_plugin(exec_config: dict[str, Any], *, cluster_server: str, interac
     if not isinstance(command, str) or not command:
         raise ConfigError("exec plugin has no command", hint=hint)
     check_exec(exec_config, f'exec plugin "{command}"')
+    from kates_cli.core import pluginpolicy  # a kubeconfig without an exec plugin never needs it
+
     pluginpolicy.check(command)  # the kuberc's credentialPluginPolicy: a refused plugin never runs
     args = [str(arg) for arg in exec_config.get("args") or []]
     api_version = exec_config.get("apiVersion")
@@ -429,20 +434,32 @@ def _in_cluster(context: str | None, namespace: str | None, env: Mapping[str, st
 def _parse_file(path: str) -> dict[str, Any]:
     raw = _read_bytes(path, "kubeconfig")
     try:
-        doc = yaml.load(raw.decode("utf-8"), Loader=_LOADER)
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise _invalid(path, "not UTF-8 text") from e
+    doc = simpleyaml.parse(text)  # the plain YAML kubectl writes, without importing PyYAML
+    if doc is simpleyaml.UNSUPPORTED:
+        doc = _parse_yaml(path, text)
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict):
+        raise _invalid(path, f"the top level is a {type(doc).__name__}, not a mapping")
+    return doc
+
+
+def _parse_yaml(path: str, text: str) -> Any:
+    import yaml
+
+    # libyaml's loader is ~10x faster than pure Python
+    loader = _LOADER or getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(text, Loader=loader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         reason = getattr(e, "problem", None) or " ".join(str(e).split())
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
         # not chained: a YAML error's text can quote the offending line, and that line may hold a token or key
         raise _invalid(path, f"{reason}{where}") from None
-    if doc is None:
-        return {}
-    if not isinstance(doc, dict):
-        raise _invalid(path, f"the top level is a {type(doc).__name__}, not a mapping")
-    return doc
 
 
 def _resolve_entry(kind: str, body: dict[str, Any], base_dir: str) -> dict[str, Any]:

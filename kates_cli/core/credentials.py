@@ -19,9 +19,12 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 from .config import ExecCredential, run_exec_plugin
+
+TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B0)
+if TYPE_CHECKING:
+    from typing import Any
 
 Runner = Callable[..., ExecCredential]
 

@@ -16,7 +16,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import IO
+
+TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B0)
+if TYPE_CHECKING:
+    from typing import IO
 
 Handler = Callable[[int, str, str], None]  # (code, agent, text)
 

@@ -40,7 +40,6 @@ import ssl
 import threading
 import zlib
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import orjson
@@ -50,6 +49,10 @@ from . import deepjson, server_warnings
 from .chunked import Dechunker
 from .config import ConnectionSettings, ExecCredential, read_token
 from .credentials import exec_authenticator
+
+TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B0)
+if TYPE_CHECKING:
+    from typing import Any
 
 JSON = "application/json"
 Params = Mapping[str, str | int | bool | None]
@@ -263,12 +266,11 @@ class Transport:
         host, port = (proxy.hostname or "", proxy.port or 3128) if proxy else (self.host, self.port)
         if self.scheme == "https":
             conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=self._context())
-            if self.settings.tls_server_name:
-                server_name = self.settings.tls_server_name
-                ctx = self._context()
-                conn._context = _ServerNameContext(ctx, server_name)  # type: ignore[attr-defined]
+            # tls-server-name, else the host dialled (the API server's, also through a proxy's tunnel)
+            conn._context = _ServerNameContext(self._context(), self.settings.tls_server_name)  # type: ignore[attr-defined]
         else:
             conn = http.client.HTTPConnection(host, port, timeout=timeout)
+        conn._create_connection = _create_connection  # type: ignore[attr-defined]  # http.client's hook for tests
         if proxy:
             conn.set_tunnel(self.host, self.port)
         return conn
@@ -614,14 +616,35 @@ def _remove_stale_key_dirs() -> None:
 
 
 class _ServerNameContext:
-    """Wraps an SSLContext so that TLS verifies `server_name` instead of the dialled host (tls-server-name)."""
+    """Wraps an SSLContext so that TLS verifies `server_name` (tls-server-name) instead of the dialled host when it is
+    set, and names the host to ssl as `_plain_host` spells it."""
 
-    def __init__(self, ctx: ssl.SSLContext, server_name: str):
+    def __init__(self, ctx: ssl.SSLContext, server_name: str | None):
         self._ctx = ctx
         self._name = server_name
 
     def wrap_socket(self, sock: socket.socket, server_hostname: str | None = None, **kw: Any) -> ssl.SSLSocket:
-        return self._ctx.wrap_socket(sock, server_hostname=self._name, **kw)
+        name = self._name or server_hostname
+        return self._ctx.wrap_socket(sock, server_hostname=_plain_host(name) if name else name, **kw)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._ctx, name)
+
+
+def _plain_host(host: str) -> str | bytes:
+    """`host` as its ASCII bytes where the idna codec would encode it to exactly those (an IP address, or a name of
+    ASCII labels of 1 to 63 characters), else `host`. socket's getaddrinfo and ssl encode a str host with the idna
+    codec, whose first use imports encodings.idna, stringprep and unicodedata and compiles a Unicode regular
+    expression: milliseconds of a one-shot command. Given bytes, they skip it, with the same name in the end."""
+    if not host.isascii():
+        return host
+    labels = host.split(".")
+    if any(not 0 < len(label) < 64 for label in labels[:-1]) or len(labels[-1]) >= 64:
+        return host  # the codec's error, as before
+    return host.encode("ascii")
+
+
+def _create_connection(address: tuple[str, int], *args: Any) -> socket.socket:
+    """socket.create_connection with the host as `_plain_host` spells it (http.client's `_create_connection`)."""
+    host: Any = _plain_host(address[0])  # getaddrinfo takes bytes (typeshed says str only)
+    return socket.create_connection((host, address[1]), *args)

@@ -138,3 +138,57 @@ def test_a_real_bash_completes_names_namespaces_and_manifest_files(
         term.completes("kates get -o custom-columns-f", "kates get -o custom-columns-file ")
     finally:
         term.close()
+
+
+def raw_protocol(env: dict[str, str], shell: str, words: str, *, full: bool) -> str:
+    """What kates prints for `shell`'s request on `words`, on the fast path (cli/fastcomplete.py) or the full one."""
+    parts = words.split(" ")
+    cword = parts[-1] if shell == "fish" else str(len(parts) - 1)
+    proc = subprocess.run(
+        [str(BIN / "kates")],
+        capture_output=True,
+        text=True,
+        env=dict(
+            env,
+            _KATES_COMPLETE=f"{shell}_complete",
+            COMP_WORDS=words,
+            COMP_CWORD=cword,
+            KATES_NO_FASTPATH="1" if full else "0",
+        ),
+        timeout=60,
+    )
+    assert proc.returncode == 0 and proc.stderr == "", proc
+    return proc.stdout
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_names_after_get_are_the_same_on_the_fast_and_full_paths(
+    cluster: ControlPlane, env: dict[str, str], ns: str, shell: str
+) -> None:
+    create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "complete-me-too"}})
+    lines = [
+        f"kates get cm -n {ns} ",
+        f"kates get cm -n {ns} comp",
+        f"kates get cm -n {ns} complete-me ",  # a name given already: the names again
+        f"kates -n {ns} get cm complete-me-",
+        f"kates get --namespace={ns} configmaps c",
+        f"kates get cm,secrets -n{ns} k",
+        f"kates get -n {ns} cm nothing-like-this",  # asked again on the server, then nothing
+        "kates get ns ",
+        "kates get namespaces def",
+        f"kates --context kates-admin get cm -n {ns} ",
+        f"kates --kubeconfig {env['KUBECONFIG']} get cm -n {ns} ",
+        f"kates get nosuchkind -n {ns} ",  # an unknown kind: nothing
+        # the full path's cases, answered through click by both
+        f"kates get cm -n {ns} -l a ",
+        "kates get -n ",
+        "kates get ",
+        "kates get c",
+        f"kates get cm -n {ns} --",
+        f"kates delete cm -n {ns} ",
+        f"kates get cm -n= {ns} ",
+    ]
+    for words in lines:
+        fast, full = raw_protocol(env, shell, words, full=False), raw_protocol(env, shell, words, full=True)
+        assert fast == full, (words, fast, full)
+    assert "complete-me-too" in raw_protocol(env, shell, f"kates get cm -n {ns} complete-me-", full=False)

@@ -1,0 +1,51 @@
+"""cli/app.py's `exit_now`: after a fast path the process ends at once, its output flushed, but never while a
+thread or an atexit callback could still need the interpreter's ordinary exit."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def run(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+
+
+def test_the_process_ends_with_the_code_and_the_buffered_output() -> None:
+    proc = run(
+        "import sys; from kates_cli.cli.app import exit_now\n"
+        "sys.stdout.write('buffered'); sys.stderr.write('err')\n"
+        "exit_now(7)\n"
+        "print('not reached')\n"
+    )
+    assert (proc.returncode, proc.stdout, proc.stderr) == (7, "buffered", "err")
+
+
+def test_an_atexit_callback_keeps_the_ordinary_exit() -> None:
+    proc = run(
+        "import atexit; from kates_cli.cli.app import exit_now\n"
+        "atexit.register(lambda: print('atexit ran'))\n"
+        "exit_now(7)\n"
+        "print('returned')\n"
+    )
+    assert (proc.returncode, proc.stdout) == (0, "returned\natexit ran\n")
+
+
+def test_a_running_thread_keeps_the_ordinary_exit() -> None:
+    proc = run(
+        "import threading; from kates_cli.cli.app import exit_now\n"
+        "done = threading.Event(); t = threading.Thread(target=done.wait); t.start()\n"
+        "exit_now(7)\n"
+        "print('returned'); done.set(); t.join()\n"
+    )
+    assert (proc.returncode, proc.stdout) == (0, "returned\n")
+
+
+def test_main_with_arguments_always_returns() -> None:
+    """Tests and library callers pass argv: main() returns its code, even when a fast path answered."""
+    proc = run(
+        "import os; os.environ['KUBECONFIG'] = '/nonexistent'; os.environ['KUBECTL_KUBERC'] = 'false'\n"
+        "from kates_cli.cli.app import main\n"
+        "print('code', main(['get', 'ns']))\n"
+    )
+    assert proc.stdout.startswith("code "), proc
