@@ -177,7 +177,8 @@ def exit_now(code: int) -> None:
     threading = sys.modules.get("threading")
     if threading is not None and threading.active_count() > 1:
         return
-    if atexit._ncallbacks():  # CPython's count of registered callbacks
+    count = getattr(atexit, "_ncallbacks", None)  # CPython's count of registered callbacks; elsewhere, never skip
+    if count is None or count():
         return
     try:
         sys.stdout.flush()

@@ -49,3 +49,13 @@ def test_main_with_arguments_always_returns() -> None:
         "print('code', main(['get', 'ns']))\n"
     )
     assert proc.stdout.startswith("code "), proc
+
+
+def test_an_interpreter_without_the_callback_count_keeps_the_ordinary_exit() -> None:
+    """`atexit._ncallbacks` is CPython's: where it is missing, exit_now cannot know, so it returns."""
+    proc = run(
+        "import atexit; del atexit._ncallbacks; from kates_cli.cli.app import exit_now\n"
+        "exit_now(7)\n"
+        "print('returned')\n"
+    )
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "returned\n", "")
