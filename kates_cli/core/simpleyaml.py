@@ -142,7 +142,7 @@ def _entry(content: str) -> tuple[str, str] | None:
         rest = rest.lstrip(" ")
     else:
         return None
-    if not _plain_string(key):
+    if not _plain_string(key) or key.endswith(" "):  # `key : v`: PyYAML strips the space; left to it
         raise _Unsupported
     return key, rest
 

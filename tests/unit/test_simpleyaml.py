@@ -195,7 +195,13 @@ def test_dumped_documents_are_read_as_pyyaml_reads_them(doc: Any, indent: int, s
 
 
 LINES = st.lists(
-    st.tuples(st.integers(0, 6), st.sampled_from(["", "- ", "-  "]), WORDS, st.sampled_from(["", ":", ": "]), WORDS),
+    st.tuples(
+        st.integers(0, 6),
+        st.sampled_from(["", "- ", "-  "]),
+        WORDS,
+        st.sampled_from(["", ":", ": "] * 4 + [" :", " : "]),
+        WORDS,
+    ),
     max_size=8,
 )
 
@@ -204,6 +210,13 @@ LINES = st.lists(
 @given(LINES)
 def test_any_arrangement_of_lines_is_read_as_pyyaml_reads_it_or_left_to_it(lines: list[Any]) -> None:
     same("".join(f"{' ' * ind}{dash}{key}{colon}{value}\n" for ind, dash, key, colon, value in lines))
+
+
+def test_a_space_before_the_colon_is_left_to_pyyaml() -> None:
+    """PyYAML strips it from the key (`current-context : prod` names the key current-context)."""
+    for text in ("a : b\n", "a :\n  b: c\n", "- a : b\n", "a:\n  b  : c\n"):
+        assert parse(text) is UNSUPPORTED, text
+        same(text)
 
 
 def test_reading_imports_nothing() -> None:
