@@ -307,7 +307,10 @@ class _WholeWrites(io.RawIOBase):
         view = memoryview(data).cast("B")
         done = 0
         while done < len(view):
-            done += os.write(self._fd, view[done:])
+            try:
+                done += os.write(self._fd, view[done:])
+            except ConnectionResetError as exc:  # stdout is a socket and its reader went away: a broken pipe too
+                raise BrokenPipeError(*exc.args) from exc
         return done
 
 
