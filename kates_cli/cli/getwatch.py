@@ -309,6 +309,7 @@ def watch_objects(
                 label_selector=query.label_selector,
                 field_selector=fields,
                 all_namespaces=ns is None and ref.namespaced,
+                chunk_size=opts["chunk_size"],  # get.page_size: --chunk-size exactly, else by output
             )
             if list_first and out_fmt.format in ("table", "wide"):
                 for page in pages(table=True):

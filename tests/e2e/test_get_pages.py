@@ -9,15 +9,17 @@ alike.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from kates_cli.cli.get import DEFAULT_CHUNK_SIZE, OBJECT_CHUNK_SIZE
 from tests.controlplane.launcher import ControlPlane
-from tests.e2e.conftest import Runner
+from tests.e2e.conftest import KATES, Runner, _env
 from tests.e2e.test_get_midlist import PageGate
 
 N = 1200  # with kube-root-ca.crt: 1,201 ConfigMaps, so 2 pages of 1,000 and 3 of 500
@@ -32,14 +34,16 @@ def gate(cluster: ControlPlane, ns: str) -> Iterator[PageGate]:
     g.close()
 
 
-def lists(gate: PageGate, ns: str) -> list[tuple[str | None, bool]]:
-    """The list requests on the namespace's ConfigMaps since the last call: (limit, whether a continuation)."""
-    out = []
+def lists(gate: PageGate, ns: str, with_watches: bool = False) -> list[Any]:
+    """The list requests on the namespace's ConfigMaps since the last call: (limit, whether a continuation), and
+    with `with_watches` every request, each with whether it is a watch."""
+    out: list[Any] = []
     for path in gate.paths:
         url = urlsplit(path)
         if url.path == f"/api/v1/namespaces/{ns}/configmaps":
             query = parse_qs(url.query)
-            out.append(((query.get("limit") or [None])[0], "continue" in query))
+            row = ((query.get("limit") or [None])[0], "continue" in query)
+            out.append((*row, query.get("watch") in (["1"], ["true"])) if with_watches else row)
     gate.paths.clear()
     return out
 
@@ -83,3 +87,24 @@ def test_get_pages_by_output_and_honours_chunk_size_exactly(
         r = kates("get", "cm", "-n", ns, *flags, "--chunk-size", "0", env=env)
         assert r.code == 0 and len(r.out.splitlines()) > N, r
         assert lists(gate, ns) == [(None, False)], flags
+
+
+def test_get_watch_lists_first_in_the_same_pages(
+    cluster: ControlPlane, cache_dir: Path, gate: PageGate, ns: str, tmp_path: Path
+) -> None:
+    """`get -w`'s first list takes --chunk-size as `get` does (kubectl's builder pages the watch's list too), and
+    without it the page size of its output."""
+    kc = str(gate.kubeconfig(tmp_path / "kubeconfig"))
+    for extra, want in ((["--chunk-size", "300"], pages_of(300)), ([], pages_of(OBJECT_CHUNK_SIZE))):
+        argv = [*KATES, "get", "cm", "-n", ns, "-w", "-o", "name", *extra]
+        env = _env(cluster, cache_dir, {"KUBECONFIG": kc}, argv)
+        proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert proc.stdout is not None
+            names = [proc.stdout.readline() for _ in range(N + 1)]  # the first list, whole
+            assert all(name.startswith("configmap/") for name in names), names[-3:]
+        finally:
+            proc.kill()
+            proc.communicate(timeout=30)
+        listed = [(limit, more) for limit, more, watching in lists(gate, ns, with_watches=True) if not watching]
+        assert listed == want, extra
