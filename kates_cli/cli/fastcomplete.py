@@ -15,7 +15,7 @@ Invariants:
   `--namespace=NS`), anywhere; the word being completed is a name: it does not start with "-" and a kind was given
   before it (a word equal to it does not count, as in completion.kinds_then_names). Anything else (another command,
   another option, `=` split off by bash, an option still waiting for its value) means the full path.
-- Importing this module imports nothing outside the standard library's `os`; it never imports click or typer.
+- Importing this module imports nothing outside the standard library's `os` and `sys`; it never imports click or typer.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 
 DISABLE_ENV = "KATES_NO_FASTPATH"
-HOOK_ENV = ("KATES_WRITE_SOCKET", "KATES_RUN")  # set for a `kates watch` hook (cli/watch.py lists them)
+RUN_ENV = "KATES_RUN"  # set for a hook run, recorded or replayed, beside core/hookenv's variables
 OUTPUTS = frozenset({"json", "yaml", "name", "wide"})
 GC_THRESHOLD = 20_000  # allocations between collections of the youngest generation (CPython's default: 700)
 
@@ -67,7 +67,9 @@ def enabled(environ: os._Environ[str] | dict[str, str] = os.environ) -> bool:
     """Whether the fast path may be taken at all in this environment."""
     if environ.get(DISABLE_ENV, "") not in ("", "0"):
         return False
-    return not any(environ.get(var) for var in HOOK_ENV)
+    from ..core.hookenv import in_hook  # imports nothing
+
+    return not (in_hook(environ) or environ.get(RUN_ENV))
 
 
 def parse(argv: list[str]) -> FastGet | None:

@@ -36,7 +36,7 @@ class TabWriter:
     @property
     def empty(self) -> bool:
         """Nothing is held: text of whole lines with no tab, `\\v` or `\\f` would pass through as it is."""
-        return self.lines == [[]] and not self.cell
+        return self.lines == [[]] and not any(self.cell)  # `write` leaves its empty tail as a cell part
 
     def write(self, text: str) -> str:
         out: list[str] = []

@@ -22,7 +22,6 @@ Invariants:
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import sys
 from typing import Any
 

@@ -265,9 +265,10 @@ class Transport:
         proxy = urlsplit(self.settings.proxy_url) if self.settings.proxy_url else None
         host, port = (proxy.hostname or "", proxy.port or 3128) if proxy else (self.host, self.port)
         if self.scheme == "https":
-            conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=self._context())
-            # tls-server-name, else the host dialled (the API server's, also through a proxy's tunnel)
-            conn._context = _ServerNameContext(self._context(), self.settings.tls_server_name)  # type: ignore[attr-defined]
+            # tls-server-name, else the host dialled (the API server's, also through a proxy's tunnel); one context
+            # per connection (_context asks an exec plugin's cache each time)
+            ctx = _ServerNameContext(self._context(), self.settings.tls_server_name)
+            conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=ctx)  # type: ignore[call-overload]
         else:
             conn = http.client.HTTPConnection(host, port, timeout=timeout)
         conn._create_connection = _create_connection  # type: ignore[attr-defined]  # http.client's hook for tests

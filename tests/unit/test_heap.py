@@ -56,8 +56,10 @@ def test_trim_returns_the_memory_freed_inside_the_heap() -> None:
     trimmed = probe("trim")
     assert trimmed["trimmed"]
     # the temporaries' memory freed between long-lived bytes stays in the process without a trim, and goes with one
-    assert trimmed["before"] - trimmed["after"] > 8, trimmed
-    assert trimmed["after"] < untrimmed["after"], (untrimmed, trimmed)
+    # (at least 4 MiB of the 20 MB of temporaries: measured 5.4 to 14.6 MiB, as what the interpreter had allocated
+    # before moves the heap's layout, and 5.5 MiB below the untrimmed process's RSS)
+    assert trimmed["before"] - trimmed["after"] > 4, trimmed
+    assert trimmed["after"] < untrimmed["after"] - 4, (untrimmed, trimmed)
 
 
 @needs_glibc
