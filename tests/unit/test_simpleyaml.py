@@ -188,27 +188,33 @@ def documents() -> st.SearchStrategy[Any]:
     )
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
 @given(documents(), st.integers(1, 4), st.booleans())
 def test_dumped_documents_are_read_as_pyyaml_reads_them(doc: Any, indent: int, sort: bool) -> None:
     same(yaml.dump(doc, Dumper=yaml.SafeDumper, indent=max(2, indent), sort_keys=sort, default_flow_style=False))
 
 
 LINES = st.lists(
-    st.tuples(
-        st.integers(0, 6),
-        st.sampled_from(["", "- ", "-  "]),
-        WORDS,
-        st.sampled_from(["", ":", ": "] * 4 + [" :", " : "]),
-        WORDS,
-    ),
+    st.tuples(st.integers(0, 6), st.sampled_from(["", "- ", "-  "]), WORDS, st.sampled_from(["", ":", ": "]), WORDS),
     max_size=8,
 )
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
 @given(LINES)
 def test_any_arrangement_of_lines_is_read_as_pyyaml_reads_it_or_left_to_it(lines: list[Any]) -> None:
+    same("".join(f"{' ' * ind}{dash}{key}{colon}{value}\n" for ind, dash, key, colon, value in lines))
+
+
+SPACED = st.lists(
+    st.tuples(st.integers(0, 6), st.sampled_from(["", "- "]), WORDS, st.sampled_from([" :", " : ", ": "]), WORDS),
+    max_size=6,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
+@given(SPACED)
+def test_keys_with_a_space_before_the_colon_are_read_as_pyyaml_reads_them_or_left_to_it(lines: list[Any]) -> None:
     same("".join(f"{' ' * ind}{dash}{key}{colon}{value}\n" for ind, dash, key, colon, value in lines))
 
 
