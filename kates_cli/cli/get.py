@@ -409,17 +409,18 @@ def _namespaces(ref: ResourceRef, opts: dict[str, Any]) -> list[str | None]:
 
 def _list_pages(source: Any, ref: ResourceRef, opts: dict[str, Any], **extra: Any) -> Iterator[dict[str, Any]]:
     """A list's pages: those of each namespace in turn when several are asked for (kubectl's -A order). From the
-    API server, each page is asked for while the one before is printed (core/readahead.py)."""
+    API server, each page's bytes are asked for while the one before is parsed and printed (Client.list_pages's
+    `ahead`)."""
     from ..core.client import Client
-    from ..core.readahead import read_ahead
 
     rest = {key: value for key, value in opts.items() if key != "namespaces"}
+    if isinstance(source, Client):
+        rest["ahead"] = True
     for ns in _namespaces(ref, opts):
         if ns is None:
-            pages = source.list_pages(ref, **rest, **extra)
+            yield from source.list_pages(ref, **rest, **extra)
         else:
-            pages = source.list_pages(ref, ns, **rest, **extra)
-        yield from read_ahead(pages) if isinstance(source, Client) else pages
+            yield from source.list_pages(ref, ns, **rest, **extra)
 
 
 def _named(

@@ -171,36 +171,68 @@ class Client:
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         table: bool = False,
         include_object: bool = False,
+        ahead: bool = False,
     ) -> Iterator[KubeObject]:
         """Yield each page of a chunked list (a List, or a Table when `table`) as it arrives. With
-        `include_object`, Table rows carry the whole object rather than its metadata."""
+        `include_object`, Table rows carry the whole object rather than its metadata. With `ahead`, a thread asks
+        for each page's bytes while the caller uses the page before (core/readahead.py), and each page is parsed in
+        the caller's thread: the server encodes the next page while this one is parsed and used."""
         ref = self.resolve(kind)
-        ns = None if all_namespaces else self._ns(ref, namespace)
-        cont: str | None = None
-        while True:
-            params = {
+        bodies = self._page_bodies(
+            ref,
+            None if all_namespaces else self._ns(ref, namespace),
+            table,
+            params={
                 "labelSelector": label_selector or None,
                 "fieldSelector": field_selector or None,
                 "limit": chunk_size if chunk_size > 0 else None,
-                "continue": cont,
                 "includeObject": "Object" if table and include_object else None,
-            }
-            try:
-                page = self._read(
-                    ref, ref.path(ns), params=params, accept=TABLE_ACCEPT if table else "application/json"
-                )
-            except ApiError as exc:
-                if exc.code == 400 and (label_selector or field_selector):
-                    raise _bad_selector(ref, label_selector, field_selector, exc) from exc
-                raise
+            },
+        )
+        if ahead:
+            from .readahead import read_ahead
+
+            bodies = read_ahead(bodies)
+        for body in bodies:
+            page: KubeObject = deepjson.loads(body) if isinstance(body, bytes) else body
             if not table:
                 for item in page.get("items") or ():
                     item.setdefault("apiVersion", ref.api_version)
                     item.setdefault("kind", ref.kind)
             yield page
-            cont = (page.get("metadata") or {}).get("continue") or None
-            if not cont:
+
+    def _page_bodies(
+        self, ref: ResourceRef, ns: str | None, table: bool, params: dict[str, Any]
+    ) -> Iterator[bytes | KubeObject]:
+        """The pages of a list, each as its bytes, or parsed when its continue token could not be read without
+        parsing it (core/listpage.py)."""
+        from .listpage import UNKNOWN, continue_token
+
+        cont: str | None = None
+        while True:
+            try:
+                body = self.transport.request(
+                    "GET",
+                    ref.path(ns),
+                    params={**params, "continue": cont},
+                    accept=TABLE_ACCEPT if table else "application/json",
+                )
+            except NotFound as exc:
+                raise self._kind_gone(ref, exc) from None
+            except ApiError as exc:
+                if exc.code == 400 and (params["labelSelector"] or params["fieldSelector"]):
+                    raise _bad_selector(ref, params["labelSelector"], params["fieldSelector"], exc) from exc
+                raise
+            token = continue_token(body)
+            if token is UNKNOWN:
+                page: KubeObject = deepjson.loads(body)
+                yield page
+                token = (page.get("metadata") or {}).get("continue") or None
+            else:
+                yield body
+            if not token:
                 return
+            cont = str(token)
 
     def list(self, kind: str | ResourceRef, namespace: str | None = None, **kwargs: Any) -> KubeObject:
         """All pages of a list joined into one `<Kind>List` (metadata from the last page)."""
