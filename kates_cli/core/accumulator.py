@@ -165,9 +165,10 @@ def canonical_json(obj: KubeObject) -> bytes:
     answer, a hook's report): keys sorted at every level, as kubectl -o json prints them, and `<`, `>`, `&`, U+2028
     and U+2029 escaped as Go's encoding/json escapes them (the API server's own bytes). Equal objects, equal bytes."""
     raw = deepjson.dumps(obj, sort_keys=True)
-    for char, escaped in _GO_ESCAPES:
-        if char in raw:  # only inside strings: none of these is JSON syntax
-            raw = raw.replace(char, escaped)
+    if b"<" in raw or b">" in raw or b"&" in raw or b"\xe2\x80" in raw:  # rare: one scan each, then the exact ones
+        for char, escaped in _GO_ESCAPES:
+            if char in raw:  # only inside strings: none of these is JSON syntax
+                raw = raw.replace(char, escaped)
     # orjson returns its whole write buffer, several times the length for a small object (8 KB of memory for a
     # 1.5 KB ConfigMap): a copy of exactly the bytes is what an Entry keeps, and the buffer is freed at once
     return bytes(memoryview(raw))
