@@ -191,11 +191,16 @@ def to_json(obj: Any) -> str:
 
 def json_bytes(obj: Any, depth: int = 0) -> bytes:
     """to_json's text as UTF-8, without the final newline, every line `depth` levels (4 spaces each) further in.
-    orjson writes 2-space indents about 3x faster than the json module; `_four_spaces` turns them into 4."""
+    orjson writes 2-space indents about 3x faster than the json module; they are made 4 by doubling every two
+    spaces where no string holds two in a row, else by `_four_spaces`. One level further in, the object is written
+    as the one item of a list, and the list's first and last lines are cut."""
     import orjson
 
+    wrap = depth == 1
     try:
-        data = orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+        data = orjson.dumps(
+            [obj] if wrap else obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+        )
     except orjson.JSONEncodeError as exc:
         # orjson stops at 255 levels (the API server takes far deeper objects) and at integers past 64 bits (a
         # local manifest may hold one): the slower writer below has neither limit
@@ -208,7 +213,13 @@ def json_bytes(obj: Any, depth: int = 0) -> bytes:
             return data
         pad = b"    " * depth
         return pad + data.replace(b"\n", b"\n" + pad)
-    return _four_spaces(data, depth)
+    if depth <= 1 and b"  " not in orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS):
+        # every two spaces are indentation: doubling each pair, one pass in C, doubles every line's indent (about
+        # 2x faster than `_four_spaces`, which splits the text into lines)
+        text = data.replace(b"  ", b"    ")
+    else:
+        text = _four_spaces(data, 0 if wrap else depth)
+    return text[2:-2] if wrap else text  # without the list's "[\n" and "\n]"
 
 
 def _four_spaces(data: bytes, depth: int) -> bytes:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kates_cli.cli.render import (
     PagedTable,
@@ -12,6 +16,7 @@ from kates_cli.cli.render import (
     bold_first_line,
     cell_text,
     format_labels,
+    json_bytes,
     to_json,
 )
 
@@ -120,3 +125,30 @@ def test_paged_table_widens_to_a_pages_whole_cells_in_bytes() -> None:
     table = PagedTable(bold_header=True)
     table.page(view.rows(page), view.widest(page), view.headers(page))
     assert table.flush() == "\x1b[1mNAME   NOTE      AGE\x1b[0m\né      one...    1s\n"
+
+
+_SPACED = st.text(st.sampled_from(["a", " ", "\n", "é", '"', "\\"]), max_size=6)
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | _SPACED,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_SPACED, inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
+@given(_VALUES, st.integers(0, 2))
+def test_json_bytes_is_the_json_modules_4_space_text_on_both_paths(obj: Any, depth: int) -> None:
+    """Whether strings hold two spaces in a row (the split path) or not (the doubling path), at depths 0, 1 and 2,
+    the text is the json module's with indent=4, sorted keys and UTF-8 kept, every line `depth` levels in."""
+    want = json.dumps(obj, indent=4, sort_keys=True, ensure_ascii=False, separators=(",", ": ")).encode()
+    pad = b"    " * depth
+    assert json_bytes(obj, depth) == pad + want.replace(b"\n", b"\n" + pad)
+
+
+def test_json_bytes_takes_both_paths() -> None:
+    """The property above covers both ways of widening the indent: one object for each, at depth 0 and 1."""
+    for obj in ({"a": {"b": ["x y"]}}, {"a": {"b": ["x  y"]}}, {"a  b": [{}]}, [[], {}, "  "]):
+        for depth in (0, 1):
+            want = json.dumps(obj, indent=4, sort_keys=True, ensure_ascii=False).encode()
+            pad = b"    " * depth
+            assert json_bytes(obj, depth) == pad + want.replace(b"\n", b"\n" + pad)
