@@ -161,3 +161,40 @@ def test_a_hook_the_kernel_cannot_execute_is_a_failed_run_naming_why(tmp_path: P
     hook.chmod(0o755)
     result = HookRunner([str(hook)]).run(b"{}", dict(os.environ))
     assert (result.ok, result.error) == (False, f"{hook}: Exec format error")
+
+
+# -- the end of a hook -----------------------------------------------------------------------------------------------
+
+
+def test_the_end_of_a_hook_is_awaited_on_its_pidfd_not_in_a_sleep_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Popen.wait(timeout) sleeps in a loop whose sleeps double up to 50 ms, so a hook's end was seen up to 50 ms
+    late. On Linux 5.3+ (this machine) the run waits on the hook's pidfd: no sleep at all, so time.sleep may fail."""
+    import time
+
+    from kates_cli.cli import hook
+
+    def no_sleep(seconds: float) -> None:
+        raise AssertionError(f"slept {seconds} s")
+
+    proc = subprocess.Popen(["sleep", "0.3"])
+    pidfd = hook._pidfd(proc.pid)
+    assert pidfd is not None, "no pidfd_open on this machine"
+    try:
+        monkeypatch.setattr(time, "sleep", no_sleep)
+        assert not hook._ended(proc, pidfd, 0.01)  # still running: the wait times out, without a sleep
+        assert hook._ended(proc, pidfd, 60)
+        assert proc.returncode == 0
+    finally:
+        os.close(pidfd)
+    result = HookRunner(["sh", "-c", "sleep 0.1; exit 3"]).run(b"", dict(os.environ))
+    assert result.code == 3
+
+
+def test_without_a_pidfd_the_end_is_still_awaited() -> None:
+    """Where the system has no pidfd (not Linux, or older than 5.3) the ordinary wait serves."""
+    from kates_cli.cli import hook
+
+    proc = subprocess.Popen(["sleep", "0.2"])
+    assert not hook._ended(proc, None, 0.01)
+    assert hook._ended(proc, None, 60)
+    assert proc.returncode == 0
