@@ -146,11 +146,14 @@ class Reaper:
                     pass
                 self._stdin = None
         if self.proc is not None:
+            pidfd = _pidfd(self.proc.pid)
             try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+                if not _ended(self.proc, pidfd, 5):
+                    self.proc.kill()
+                    self.proc.wait()
+            finally:
+                if pidfd is not None:
+                    os.close(pidfd)
 
 
 @dataclass

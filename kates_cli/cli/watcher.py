@@ -37,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
     from .schedule import Debounce
 
 TRIM_AFTER = 1 << 20  # a snapshot this large, once freed, is followed by a heap trim (core/heap.py)
+DIGEST_IN_THREAD = 1 << 20  # a snapshot this large is hashed in a thread while its deltas are made (`_Digest`)
 
 
 class Watcher:
@@ -410,6 +412,7 @@ class Watcher:
                 continue
             if self.leader is not None:
                 self._term = self.leader.gains
+            digest = _Digest(data) if self.runner is not None else None  # hashed while the deltas are made
             deltas = net.deltas()
             if self.runner is None:
                 line = orjson.dumps([d.to_dict() for d in deltas]) if self.output_deltas else data
@@ -427,7 +430,8 @@ class Watcher:
             if self.runner.fenced:  # leadership ended since the check above: the next term's first run takes these
                 continue
             assert view is not None
-            result = self._run(data, deltas, tmp, socket_path, view)
+            assert digest is not None
+            result = self._run(data, deltas, tmp, socket_path, view, digest)
             self._last_run = time.monotonic()
             if result.stopped or self.stop_signal is not None:
                 break
@@ -460,14 +464,16 @@ class Watcher:
             self._sleep(delay)
         return int(ExitCode.INTERRUPTED)
 
-    def _run(self, data: bytes, deltas: list[Delta], tmp: RunDir, socket_path: str | None, view: RunView) -> RunResult:
-        """One hook run on `data`, its deltas in a private file, its reads answered from `view`; emits run.started
-        and run.ended."""
+    def _run(
+        self, data: bytes, deltas: list[Delta], tmp: RunDir, socket_path: str | None, view: RunView, digest: _Digest
+    ) -> RunResult:
+        """One hook run on `data` (whose SHA-256 `digest` holds), its deltas in a private file, its reads answered
+        from `view`; emits run.started and run.ended."""
         assert self.runner is not None
         self.status.stop()  # the hook owns the terminal while it runs
         deltas_file = f"deltas-{self.runs}.json"
         env = self._env(tmp.write(deltas_file, orjson.dumps([d.to_dict() for d in deltas])), socket_path)
-        env["KATES_SNAPSHOT_SHA256"] = hashlib.sha256(data).hexdigest()  # of the very bytes on its stdin
+        env["KATES_SNAPSHOT_SHA256"] = digest.hexdigest()  # of the very bytes on its stdin
         run = self.runs
         began = self._began()
         self.events.emit("run.started", None, run=run, deltas=len(deltas), snapshot_bytes=len(data))
@@ -595,3 +601,25 @@ class StatusLine:
         if self._status is not None:
             self._status.stop()
             self._status = None
+
+
+class _Digest:
+    """The SHA-256 of a snapshot's bytes. A large one is hashed in a thread (hashlib lets go of the GIL while it
+    hashes), started before the deltas are made and written, so the two overlap; `hexdigest` waits for it."""
+
+    def __init__(self, data: bytes) -> None:
+        self._value = ""
+        self._thread: threading.Thread | None = None
+        if len(data) < DIGEST_IN_THREAD:
+            self._value = hashlib.sha256(data).hexdigest()
+            return
+        self._thread = threading.Thread(target=self._hash, args=(data,), name="kates-digest", daemon=True)
+        self._thread.start()
+
+    def _hash(self, data: bytes) -> None:
+        self._value = hashlib.sha256(data).hexdigest()
+
+    def hexdigest(self) -> str:
+        if self._thread is not None:
+            self._thread.join()
+        return self._value

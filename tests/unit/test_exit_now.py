@@ -1,5 +1,6 @@
-"""cli/app.py's `exit_now`: after a fast path the process ends at once, its output flushed, but never while a
-thread or an atexit callback could still need the interpreter's ordinary exit."""
+"""cli/app.py's `exit_now`: once the command has returned, the process ends at once, its output flushed and its
+atexit callbacks run, but never while a thread that is not a daemon could still need the interpreter's ordinary
+exit (which waits for it)."""
 
 from __future__ import annotations
 
@@ -21,14 +22,16 @@ def test_the_process_ends_with_the_code_and_the_buffered_output() -> None:
     assert (proc.returncode, proc.stdout, proc.stderr) == (7, "buffered", "err")
 
 
-def test_an_atexit_callback_keeps_the_ordinary_exit() -> None:
+def test_atexit_callbacks_run_once_before_the_end() -> None:
     proc = run(
-        "import atexit; from kates_cli.cli.app import exit_now\n"
+        "import atexit, tempfile, os; from kates_cli.cli.app import exit_now\n"
         "atexit.register(lambda: print('atexit ran'))\n"
+        "d = tempfile.TemporaryDirectory(); print(os.path.isdir(d.name)); open('/dev/stderr', 'w').write(d.name)\n"
         "exit_now(7)\n"
-        "print('returned')\n"
+        "print('not reached')\n"
     )
-    assert (proc.returncode, proc.stdout) == (0, "returned\natexit ran\n")
+    assert (proc.returncode, proc.stdout) == (7, "True\natexit ran\n"), proc
+    assert not __import__("os").path.exists(proc.stderr)  # weakref.finalize's cleanup ran too
 
 
 def test_a_running_thread_keeps_the_ordinary_exit() -> None:
@@ -41,6 +44,17 @@ def test_a_running_thread_keeps_the_ordinary_exit() -> None:
     assert (proc.returncode, proc.stdout) == (0, "returned\n")
 
 
+def test_a_daemon_thread_does_not_keep_it() -> None:
+    """The ordinary exit would not wait for a daemon thread either."""
+    proc = run(
+        "import threading; from kates_cli.cli.app import exit_now\n"
+        "threading.Thread(target=threading.Event().wait, daemon=True).start()\n"
+        "exit_now(7)\n"
+        "print('returned')\n"
+    )
+    assert (proc.returncode, proc.stdout) == (7, "")
+
+
 def test_main_with_arguments_always_returns() -> None:
     """Tests and library callers pass argv: main() returns its code, even when a fast path answered."""
     proc = run(
@@ -51,11 +65,12 @@ def test_main_with_arguments_always_returns() -> None:
     assert proc.stdout.startswith("code "), proc
 
 
-def test_an_interpreter_without_the_callback_count_keeps_the_ordinary_exit() -> None:
-    """`atexit._ncallbacks` is CPython's: where it is missing, exit_now cannot know, so it returns."""
+def test_an_interpreter_without_the_atexit_internals_keeps_the_ordinary_exit() -> None:
+    """`atexit._run_exitfuncs` is CPython's: where it is missing, exit_now cannot run the callbacks, so it returns."""
     proc = run(
-        "import atexit; del atexit._ncallbacks; from kates_cli.cli.app import exit_now\n"
+        "import atexit; del atexit._run_exitfuncs; from kates_cli.cli.app import exit_now\n"
+        "atexit.register(lambda: print('atexit ran'))\n"
         "exit_now(7)\n"
         "print('returned')\n"
     )
-    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "returned\n", "")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "returned\natexit ran\n", "")
