@@ -210,8 +210,6 @@ def _kuberc_may_apply(argv: list[str]) -> bool:
     return os.path.exists(os.path.join(os.path.expanduser("~"), ".kube", "kuberc"))
 
 
-
-
 def _run(argv: list[str]) -> int:
     global _json_errors
     _json_errors = False
