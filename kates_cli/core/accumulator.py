@@ -165,7 +165,7 @@ def canonical_json(obj: KubeObject) -> bytes:
     answer, a hook's report): keys sorted at every level, as kubectl -o json prints them, and `<`, `>`, `&`, U+2028
     and U+2029 escaped as Go's encoding/json escapes them (the API server's own bytes). Equal objects, equal bytes."""
     raw = deepjson.dumps(obj, sort_keys=True)
-    if b"<" in raw or b">" in raw or b"&" in raw or b"\xe2\x80" in raw:  # rare: one scan each, then the exact ones
+    if not raw.isascii() or b"<" in raw or b">" in raw or b"&" in raw:  # rare: cheap scans first, then the exact ones
         for char, escaped in _GO_ESCAPES:
             if char in raw:  # only inside strings: none of these is JSON syntax
                 raw = raw.replace(char, escaped)
