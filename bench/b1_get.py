@@ -13,6 +13,10 @@ from . import fixtures
 from .harness import BenchError, Context, Measured, median, rotate, run_measured
 from .report import Row
 
+RSS_TARGET_FROM = 10_000  # the peak RSS target holds from this size up
+RSS_TARGET = {"target": "<= 0.25x", "check": "ratio<=0.25"}
+RSS_NOTE = "<= 0.25x from N=10k"
+
 
 def commands(ctx: Context, ns: str) -> dict[str, list[str]]:
     return {
@@ -90,7 +94,8 @@ def run(ctx: Context) -> list[Row]:
         wall_vs_kubectl.note = f"output differs: kates {out_bytes['kates']:,} bytes, kubectl {out_bytes['kubectl']:,}"
     rows = [
         wall_vs_kubectl,
-        row("peak RSS", "maxrss_mb", "MiB", "kubectl", target="<= 0.25x", check="ratio<=0.25"),
+        # issue 16 sets the RSS target at 10k and 50k objects: at 1k the interpreter's own 30 MiB is most of it
+        row("peak RSS", "maxrss_mb", "MiB", "kubectl", **RSS_TARGET if n >= RSS_TARGET_FROM else {"target": RSS_NOTE}),
         row("wall", "wall", "s", "naive", ratio_kind="peer/kates", target=">= 10x faster", check="ratio>=10"),
         row("wall", "wall", "s", "raw", ratio_kind="peer/kates"),
         row("client CPU-s", "cpu", "CPU-s", "kubectl"),
