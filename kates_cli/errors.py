@@ -153,6 +153,11 @@ class Interrupted(KatesError):
     exit_code = ExitCode.INTERRUPTED
 
 
+class OutputError(KatesError):
+    """The output could not be written: stdout refused it (ENOSPC, EIO, EFBIG: not a reader that went away, which
+    is a broken pipe), or the temporary file a list is spooled to on its way there did."""
+
+
 _BY_CODE: dict[int, type[ApiError]] = {
     401: Unauthorized,
     403: Forbidden,

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from types import FrameType
 
 from .. import _exit_interrupted
-from ..errors import ExitCode, KatesError
+from ..errors import ExitCode, KatesError, OutputError
 from . import fastget
 
 TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B0)
@@ -254,6 +254,8 @@ def _run(argv: list[str]) -> int:
 
             traceback.print_exc()
         _error(exc.message, exc.hint)
+        if isinstance(exc, OutputError):
+            _stdout_to_devnull()  # what is still buffered is dropped, not written again (and failed) at the end
         return int(exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")
@@ -315,6 +317,14 @@ class _WholeWrites(io.RawIOBase):
                 done += os.write(self._fd, view[done:])
             except ConnectionResetError as exc:  # stdout is a socket and its reader went away: a broken pipe too
                 raise BrokenPipeError(*exc.args) from exc
+            except BrokenPipeError:
+                raise
+            except BlockingIOError:  # a non-blocking stdout that is full: wait until it takes more
+                import select
+
+                select.select([], [self._fd], [])
+            except OSError as exc:  # the output itself failed (a full disk, an I/O error): one line, exit 1
+                raise OutputError(f"cannot write the output: {exc.strerror or exc}") from None
         return done
 
 
@@ -354,9 +364,14 @@ def _argv_bytes_to_stderr() -> None:
 
 
 def _broken_pipe() -> int:
-    """The reader of stdout went away (`kates get ... | head`): nothing more can be written, so stop quietly. stdout
-    is pointed at /dev/null, as the Python docs advise, so that the interpreter's flush at exit finds no pipe and
-    prints no "Exception ignored" message."""
+    """The reader of stdout went away (`kates get ... | head`): nothing more can be written, so stop quietly."""
+    _stdout_to_devnull()
+    return int(ExitCode.BROKEN_PIPE)
+
+
+def _stdout_to_devnull() -> None:
+    """Point stdout at /dev/null, as the Python docs advise after a broken pipe, so that the interpreter's flush at
+    exit finds nothing to fail on and prints no "Exception ignored" message."""
     try:
         null = os.open(os.devnull, os.O_WRONLY)
         try:
@@ -365,17 +380,22 @@ def _broken_pipe() -> int:
             os.close(null)
     except (OSError, ValueError, AttributeError):  # not a real file (a test's capture): replace the object
         sys.stdout = open(os.devnull, "w")
-    return int(ExitCode.BROKEN_PIPE)
 
 
 def _flushed(code: int) -> int:
     """`code`, once stdout's buffer is written: a reader that left before the last buffered bytes is a broken pipe
-    too, found here rather than by the interpreter at exit."""
+    too, and output that cannot be written is an error (exit 1 unless the command failed already), each found here
+    rather than by the interpreter at exit."""
     try:
         sys.stdout.flush()
     except BrokenPipeError:
         return _broken_pipe()
-    except (OSError, ValueError):
+    except (OutputError, OSError) as exc:
+        message = exc.message if isinstance(exc, OutputError) else f"cannot write the output: {exc.strerror or exc}"
+        _error(message)
+        _stdout_to_devnull()
+        return code or int(ExitCode.ERROR)
+    except ValueError:  # stdout closed by the command: nothing to flush
         pass
     return code
 

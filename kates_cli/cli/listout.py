@@ -23,9 +23,11 @@ import tempfile
 from collections.abc import Sequence
 from typing import IO, Any
 
+from ..errors import OutputError
 from . import render
 
 SPOOL_IN_MEMORY = 1 << 20  # a spool smaller than this never touches the disk
+SPOOL_HINT = "a list is kept in a temporary file until it is whole (in $TMPDIR): give that directory room"
 _COPY_CHUNK = 1 << 20
 
 _JSON_HEAD = b'{\n    "apiVersion": "v1",\n    "items": [\n'
@@ -50,6 +52,13 @@ class ListWriter:
         """Append one page's items (rendered now: the caller may drop them)."""
         if not items:
             return
+        try:
+            self._add(items)
+        except OSError as exc:  # the spool's file system is full, or failing: one line, never a traceback
+            raise OutputError(f"cannot spool the list: {exc.strerror or exc}", hint=SPOOL_HINT) from None
+        self.count += len(items)
+
+    def _add(self, items: Sequence[dict[str, Any]]) -> None:
         if self.fmt == "json":
             # the items as they stand inside the List's array, two levels in: "    [\n        {...}\n    ]" cut
             text = render.json_bytes(list(items), depth=1)
@@ -62,7 +71,6 @@ class ListWriter:
 
             # a printer per page: its memos of strings and key orders would otherwise grow with the list
             self._spool.write(Printer().dump(items).encode())
-        self.count += len(items)
 
     def finish(self, out: IO[str]) -> None:
         """Write the whole List to `out`, and drop the spool."""
@@ -73,6 +81,10 @@ class ListWriter:
                 return
             self._spool.seek(0)
             _write(out, [_JSON_HEAD if json else _YAML_HEAD, self._spool, _JSON_TAIL if json else _YAML_TAIL])
+        except BrokenPipeError:
+            raise
+        except OSError as exc:  # reading the spool back failed (stdout's own failures are OutputErrors already)
+            raise OutputError(f"cannot spool the list: {exc.strerror or exc}", hint=SPOOL_HINT) from None
         finally:
             self.close()
 
