@@ -59,19 +59,20 @@ class Change(NamedTuple):
         return self.source or self.query
 
     def deltas(self) -> list[Delta]:
-        def delta(kind: str) -> Delta:
-            return Delta(kind, self.query, self.api_version, self.kind, self.key[0], self.key[1])
-
         before, after = self.before, self.after
         if before == after:
             return []
         if before is None:
-            return [delta("add")]
+            return [_delta(self, "add")]
         if after is None:
-            return [delta("delete")]
+            return [_delta(self, "delete")]
         if before[1] != after[1] and before[1] and after[1]:
-            return [delta("delete"), delta("add")]
-        return [delta("update")]
+            return [_delta(self, "delete"), _delta(self, "add")]
+        return [_delta(self, "update")]
+
+
+def _delta(change: Change, kind: str) -> Delta:
+    return Delta(kind, change.query, change.api_version, change.kind, change.key[0], change.key[1])
 
 
 def diff(
@@ -96,21 +97,22 @@ class NetChanges:
 
     def __init__(self, queries: Iterable[str]):
         self._order = {name: i for i, name in enumerate(queries)}
-        self._changes: dict[tuple[str, Key], Change] = {}
+        # (the query's place in the order, the origin, the object's key) -> its net change: the key sorts as the
+        # deltas are ordered, so `deltas` sorts the keys themselves (in C) and calls nothing per object
+        self._changes: dict[tuple[int, str, Key], Change] = {}
 
     def add(self, changes: Iterable[Change]) -> None:
+        last = len(self._order)
         for c in changes:
-            id_ = (c.origin, c.key)
+            id_ = (self._order.get(c.query, last), c.origin, c.key)
             first = self._changes.get(id_)
             self._changes[id_] = (
                 c if first is None else Change(c.query, c.api_version, c.kind, c.key, first.before, c.after, c.source)
             )
 
     def deltas(self) -> list[Delta]:
-        ordered = sorted(
-            self._changes.values(), key=lambda c: (self._order.get(c.query, len(self._order)), c.origin, c.key)
-        )
-        return deltas_of(ordered)
+        changes = self._changes
+        return deltas_of([changes[k] for k in sorted(changes)])
 
     def commit(self) -> None:
         """The consumer has seen the current state: it becomes the baseline."""
