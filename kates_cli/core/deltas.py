@@ -15,15 +15,18 @@ Invariants:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import NamedTuple
 
 Key = tuple[str, str]  # (namespace, name)
 Version = tuple[str, str]  # (resourceVersion, uid)
 
 
-class Delta(NamedTuple):
-    """What changed for one object (metadata only, as the Go kates reports it). Immutable; a named tuple rather than
-    a frozen dataclass, which took three times as long to make (a first snapshot makes one per object)."""
+@dataclass(frozen=True)
+class Delta:
+    """What changed for one object (metadata only, as the Go kates reports it). Part of the library's API: a frozen
+    dataclass (orjson and `dataclasses.asdict` write it as an object). kates makes its own through `_delta`, which
+    skips the frozen `__init__` (half the time, and a first snapshot makes one per object)."""
 
     type: str  # "add" | "update" | "delete"
     query: str
@@ -44,7 +47,8 @@ class Delta(NamedTuple):
 
 
 class Change(NamedTuple):
-    """One object's version before and after (None: absent) in one query (a named tuple, as Delta)."""
+    """One object's version before and after (None: absent) in one query. Internal: a named tuple, three times
+    quicker to make than a frozen dataclass (a first snapshot makes one per object)."""
 
     query: str
     api_version: str
@@ -72,7 +76,25 @@ class Change(NamedTuple):
 
 
 def _delta(change: Change, kind: str) -> Delta:
-    return Delta(kind, change.query, change.api_version, change.kind, change.key[0], change.key[1])
+    """Delta(kind, ...) for `change`, made without the frozen dataclass's `__init__`: the same fields, the same
+    object (equal, hashable, immutable), in about half the time."""
+    delta = _new(Delta)
+    _set(
+        delta,
+        "__dict__",
+        {
+            "type": kind,
+            "query": change.query,
+            "api_version": change.api_version,
+            "kind": change.kind,
+            "namespace": change.key[0],
+            "name": change.key[1],
+        },
+    )
+    return delta
+
+
+_new, _set = object.__new__, object.__setattr__
 
 
 def diff(

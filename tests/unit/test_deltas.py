@@ -151,3 +151,20 @@ def test_a_write_then_its_watch_event_leave_the_snapshot_bytes_unchanged() -> No
     assert (changed, deltas) == (False, [])
     assert after_watch == after_write
     assert b"\\u003cb\\u003e\\u0026amp;\\u003c/b\\u003e" in after_write
+
+
+def test_deltas_made_by_the_fast_path_are_the_librarys_frozen_dataclass() -> None:
+    """`Delta` is public: kates's own (made without the frozen __init__) equal, hash, freeze and serialise as one
+    made by hand."""
+    import dataclasses
+
+    import orjson
+    import pytest
+
+    made = ch(None, ("1", "u")).deltas()[0]
+    by_hand = Delta("add", "q", "v1", "ConfigMap", "ns", "a")
+    assert made == by_hand and hash(made) == hash(by_hand) and made != tuple(dataclasses.astuple(by_hand))
+    assert dataclasses.asdict(made) == dataclasses.asdict(by_hand)
+    assert orjson.loads(orjson.dumps(made))["api_version"] == "v1"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.name = "b"  # type: ignore[misc]
