@@ -46,7 +46,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from ..core.hookenv import ENV_VAR
-from ..errors import ApiError, ExitCode, KatesError, NotFound, ResourceTypeNotFound, UsageError
+from ..errors import ApiError, ExitCode, KatesError, NotFound, OutputError, ResourceTypeNotFound, UsageError
 from . import render
 from .state import State
 
@@ -514,6 +514,8 @@ def _print_objects(
                         objects += items
                     read += len(items)
                     last = items[-1]["metadata"]["name"] if items else last
+            except OutputError:
+                raise  # the output failed, not the list: said as it is (cli/app.py), never as a list cut short
             except KatesError as exc:
                 if read:  # a later page failed: never print a partial list as if it were whole
                     raise ListCutShort(ref, read, last, exc, printed=stream_names) from exc
@@ -629,6 +631,8 @@ def _print_tables(
                 printed_any = True
                 read += len(rows)
                 last = _row_name(page["rows"][-1]) or last
+        except OutputError:
+            raise  # the output failed, not the list (cli/app.py says so)
         except KatesError as exc:  # a later page failed: what printed stays (flushed below), and the error says so
             cut = ListCutShort(ref, read, last, exc, printed=True)
             if not isinstance(exc, ApiError):

@@ -18,9 +18,9 @@ Invariants:
 from __future__ import annotations
 
 import codecs
-import shutil
+import itertools
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any
 
 from ..errors import OutputError
@@ -80,35 +80,41 @@ class ListWriter:
                 _write(out, [_JSON_EMPTY if json else _YAML_EMPTY])
                 return
             self._spool.seek(0)
-            _write(out, [_JSON_HEAD if json else _YAML_HEAD, self._spool, _JSON_TAIL if json else _YAML_TAIL])
-        except BrokenPipeError:
-            raise
-        except OSError as exc:  # reading the spool back failed (stdout's own failures are OutputErrors already)
-            raise OutputError(f"cannot spool the list: {exc.strerror or exc}", hint=SPOOL_HINT) from None
+            _write(
+                out,
+                itertools.chain(
+                    [_JSON_HEAD if json else _YAML_HEAD], self._chunks(), [_JSON_TAIL if json else _YAML_TAIL]
+                ),
+            )
         finally:
             self.close()
+
+    def _chunks(self) -> Iterator[bytes]:
+        """The spool's bytes, a chunk at a time; a failure to read them back is the spool's error (a failure to
+        write them is stdout's, raised by `_write` as it is)."""
+        while True:
+            try:
+                chunk = self._spool.read(_COPY_CHUNK)
+            except OSError as exc:
+                raise OutputError(f"cannot spool the list: {exc.strerror or exc}", hint=SPOOL_HINT) from None
+            if not chunk:
+                return
+            yield chunk
 
     def close(self) -> None:
         self._spool.close()
 
 
-def _write(out: IO[str], parts: list[bytes | IO[bytes]]) -> None:
-    """Write bytes and the contents of binary files to a text stream, through its buffer when it has one."""
+def _write(out: IO[str], parts: Iterable[bytes]) -> None:
+    """Write bytes to a text stream, through its buffer when it has one."""
     buffer = getattr(out, "buffer", None)
     if buffer is not None:
         out.flush()
         for part in parts:
-            if isinstance(part, bytes):
-                buffer.write(part)
-            else:
-                shutil.copyfileobj(part, buffer, _COPY_CHUNK)
+            buffer.write(part)
         buffer.flush()
         return
     decoder = codecs.getincrementaldecoder("utf-8")()
     for part in parts:
-        if isinstance(part, bytes):
-            out.write(decoder.decode(part))
-        else:
-            for chunk in iter(lambda: part.read(_COPY_CHUNK), b""):  # noqa: B023 (used at once)
-                out.write(decoder.decode(chunk))
+        out.write(decoder.decode(part))
     out.write(decoder.decode(b"", final=True))

@@ -106,3 +106,31 @@ def test_any_objects_split_anyhow_stream_with_the_bytes_of_the_whole_list() -> N
         assert _streamed(fmt, pages) == render(as_list(objs))
 
     check()
+
+
+def test_a_failing_output_and_a_failing_spool_are_told_apart() -> None:
+    """stdout's own failure comes out as it is (in a kates process it is already an OutputError, cli/app.py); only a
+    failure to read the spool back is the spool's error."""
+    import errno
+
+    from kates_cli.errors import OutputError
+
+    class Full(io.BytesIO):
+        def write(self, data: object) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    writer = listout.ListWriter("json")
+    writer.add([{"a": 1}])
+    with pytest.raises(OSError) as raised:
+        writer.finish(io.TextIOWrapper(Full()))
+    assert not isinstance(raised.value, OutputError)
+
+    class Unreadable(io.BytesIO):
+        def read(self, size: int | None = -1) -> bytes:
+            raise OSError(errno.EIO, "Input/output error")
+
+    writer = listout.ListWriter("json")
+    writer.add([{"a": 1}])
+    writer._spool = Unreadable()
+    with pytest.raises(OutputError, match="cannot spool the list: Input/output error"):
+        writer.finish(io.TextIOWrapper(io.BytesIO()))
