@@ -315,13 +315,8 @@ def _ended(proc: subprocess.Popen[bytes], pidfd: int | None, timeout: float) -> 
             readable = [pidfd]
         if not readable:
             return proc.poll() is not None
-        try:
-            proc.wait(timeout=timeout)  # it has ended: this reaps it at once
-            return True
-        except subprocess.TimeoutExpired:
-            return False
     try:
-        proc.wait(timeout=timeout)
+        proc.wait(timeout=timeout)  # after the pidfd said it ended, this reaps it at once
         return True
     except subprocess.TimeoutExpired:
         return False
