@@ -8,8 +8,6 @@ The Python API is re-exported here and imported lazily, so `import kates_cli` st
             print(svc["metadata"]["name"])
 """
 
-from __future__ import annotations
-
 import _signal  # type: ignore[import-not-found]  # not signal: that imports enum, milliseconds at every start
 import os as _os
 import sys as _sys
@@ -17,7 +15,9 @@ import sys as _sys
 # Run as the kates program, a Ctrl-C or SIGTERM from here until cli.app.main() takes over ends the process quietly
 # with status 130: this is the first code of kates that runs, so start-up (imports included) never shows a
 # KeyboardInterrupt traceback. Imported as a library, kates changes no signal handler. Before any other import, as
-# each import widens the window.
+# each import widens the window: so no `from __future__ import annotations` here, which imports __future__ and searched
+# the path for it while a signal could land in this module's first line (a CI run saw that traceback once). _signal is
+# built in; os and sys are loaded before any program's first line.
 _PROGRAMS = ("kates", "kubectl-kates", "kubectl_complete-kates")
 
 
@@ -101,7 +101,7 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> "Any":
     if name in _HOMES:
         import importlib
 
