@@ -9,9 +9,8 @@ from collections.abc import Callable
 import click
 import typer
 
-from ..errors import UsageError
 from .leadership import HELP as LEADER_HELP
-from .queries import QUERY_FORM, parse_query
+from .queries import QUERY_FORM
 from .state import State
 
 
@@ -175,91 +174,37 @@ def watch(
     every query has listed everything, then runs HOOK with the whole snapshot on stdin; while a run is going, changes
     coalesce into one next run with the newest state. Without --exec each snapshot is printed as one JSON line.
     """
-    from . import durations
-    from .app import parse_duration
+    from .watchrun import run
 
-    state: State = ctx.obj
-    if log_format not in ("text", "json"):
-        raise UsageError(f'invalid --log-format "{log_format}"', hint="expected text or json")
-    if log_format == "json":
-        from .app import json_errors
-
-        json_errors()
-    addr = None
-    if metrics_addr is not None:
-        from .probes import parse_addr
-
-        addr = parse_addr(metrics_addr)
-    if not queries:
-        raise UsageError("at least one -q/--query is required", hint=f"expected {QUERY_FORM}")
-    if max_dependencies < 0:
-        raise UsageError(f"--max-dependencies must be 0 or more, not {max_dependencies}")
-    resync_period = parse_duration(resync, "--resync") if resync is not None else None
-    if resync_period is not None and resync_period <= 0:
-        raise UsageError(f"--resync must be longer than 0, not {resync}")
-    default_ns = None if all_namespaces else (state.namespace or None)
-    if not all_namespaces and state.namespace_explicit and len(set(state.namespaces)) > 1:
-        default_ns = ",".join(sorted(set(state.namespaces)))  # -n a,b: a query without ns= watches both
-    client = state.client()
-    if default_ns is None and not all_namespaces:
-        default_ns = client.namespace
-    parsed = [parse_query(q, default_ns) for q in queries]
-    from .leadership import parse_options
-
-    lease_options = parse_options(
-        leader_elect,
-        lease,
-        lease_namespace,
-        identity,
-        {"--lease-duration": lease_duration, "--renew-deadline": renew_deadline, "--retry-period": retry_period},
-        state.namespace or client.namespace,
-    )
-    stall = durations.parse_stall_timeout(stall_timeout)
-    argv: list[str] | None = None
-    if exec_:
-        from .hook import check_runnable
-
-        argv = [check_runnable(exec_), *(hook_args or [])]
-    elif hook_args:
-        raise UsageError("extra arguments are only allowed as hook arguments, with --exec")
-    from .schedule import Debounce
-
-    quiet = parse_duration(debounce, "--debounce") if debounce else 0.0
-    bound = parse_duration(debounce_max, "--debounce-max") if debounce_max else None
-    if bound is not None and bound < quiet:
-        raise UsageError(f"--debounce-max ({debounce_max}) is shorter than --debounce ({debounce})")
-    if bound is not None and not quiet:
-        raise UsageError("--debounce-max needs --debounce")
-    from .watcher import Watcher
-
-    recorder = None
-    if record is not None:
-        from .recording import Recorder
-
-        recorder = Recorder(record)  # a file that cannot be written fails here, before the bootstrap
-    try:
-        code = Watcher(
-            state,
-            parsed,
-            argv,
+    raise typer.Exit(
+        run(
+            ctx.obj,
+            queries,
+            hook_args,
+            exec_=exec_,
+            all_namespaces=all_namespaces,
             once=once,
+            debounce=debounce,
+            debounce_max=debounce_max,
+            hook_timeout=hook_timeout,
             max_failures=max_failures,
+            backoff_cap=backoff_cap,
+            grace_period=grace_period,
             output_deltas=output_deltas,
             wait_for_kinds=wait_for_kinds,
-            debounce=Debounce.of(quiet, bound),
-            hook_timeout=parse_duration(hook_timeout, "--hook-timeout") if hook_timeout else None,
-            backoff_cap=parse_duration(backoff_cap, "--max-backoff"),
-            grace=parse_duration(grace_period, "--grace-period"),
-            bootstrap_timeout=parse_duration(bootstrap_timeout, "--bootstrap-timeout") if bootstrap_timeout else None,
-            stall_timeout=stall,
-            metrics_addr=addr,
+            bootstrap_timeout=bootstrap_timeout,
+            stall_timeout=stall_timeout,
+            metrics_addr=metrics_addr,
             log_format=log_format,
-            lease=lease_options,
+            leader_elect=leader_elect,
+            lease=lease,
+            lease_namespace=lease_namespace,
+            identity=identity,
+            lease_duration=lease_duration,
+            renew_deadline=renew_deadline,
+            retry_period=retry_period,
             max_dependencies=max_dependencies,
-            recorder=recorder,
-            resync=resync_period,
-        ).run()
-    finally:
-        if recorder is not None:
-            recorder.close()
-    raise typer.Exit(code)
+            record=record,
+            resync=resync,
+        )
+    )
