@@ -9,10 +9,9 @@ returns None from `parse`, and cli/app.py takes the full path.
 Invariants:
 - A command line `parse` accepts gives the same values to `get.run` as the full path would: the same stdout, stderr
   and exit code. The parity tests of `get` run on both paths (tests/e2e/conftest.py, `get_path`).
-- `parse` accepts only what it knows: the word `get`, then kinds and names, and these options, anywhere (global ones
-  included): -n/--namespace, --context, --kubeconfig, -A/--all-namespaces, -l/--selector, --field-selector, and
-  -o/--output with json, yaml, name or wide. Any other option, a boolean given a value (`-A=false`), grouped
-  shorthands (`-Ao`), a missing value, `--` or a help flag mean the full path.
+- `parse` accepts only what it knows (cli/fastargs.py's grammar): the word `get`, then kinds and names, and these
+  options, anywhere (global ones included): -n/--namespace, --context, --kubeconfig, -A/--all-namespaces,
+  -l/--selector, --field-selector, and -o/--output with json, yaml, name or wide. Anything else means the full path.
 - Never the fast path: with KATES_NO_FASTPATH=1 (the tests' switch), inside a `kates watch` hook (its reads are
   answered by the watcher: cli/hookreads.py) and when a kuberc may apply (cli/app.py decides that, before `parse`).
 - Importing this module imports nothing outside the standard library's `os`; `run` imports only what `get` needs.
@@ -23,6 +22,8 @@ Invariants:
 from __future__ import annotations
 
 import os
+
+from .fastargs import scan  # imports nothing
 
 DISABLE_ENV = "KATES_NO_FASTPATH"
 RUN_ENV = "KATES_RUN"  # set for a hook run, recorded or replayed, beside core/hookenv's variables
@@ -42,6 +43,7 @@ _VALUES = {
     "--output": "output",
 }
 _FLAGS = {"-A": "all_namespaces", "--all-namespaces": "all_namespaces"}
+_LISTS = frozenset({"namespace"})
 
 
 class FastGet:
@@ -74,57 +76,17 @@ def enabled(environ: os._Environ[str] | dict[str, str] = os.environ) -> bool:
 
 def parse(argv: list[str]) -> FastGet | None:
     """`argv` (without the program name) as a plain `get`, or None when the full path must read it."""
+    scanned = scan(argv, "get", _VALUES, _FLAGS, lists=_LISTS)
+    if scanned is None:
+        return None
+    found, args = scanned
+    if found.get("output", "json") not in OUTPUTS:
+        return None
     out = FastGet()
-    command = False
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        i += 1
-        if not arg.startswith("-"):
-            if command:
-                out.args.append(arg)
-            elif arg == "get":
-                command = True
-            else:
-                return None
-            continue
-        name, eq, value = arg.partition("=")
-        if arg.startswith("--"):
-            if name in _FLAGS and not eq:
-                setattr(out, _FLAGS[name], True)
-                continue
-            key = _VALUES.get(name)
-            if key is None:
-                return None
-            if not eq:  # `--name VALUE`
-                if i >= len(argv) or argv[i].startswith("-"):
-                    return None
-                value, i = argv[i], i + 1
-        else:
-            short = arg[:2]
-            if short in _FLAGS and len(arg) == 2:
-                setattr(out, _FLAGS[short], True)
-                continue
-            key = _VALUES.get(short)
-            if key is None:
-                return None
-            if len(arg) == 2:  # `-n VALUE`
-                if i >= len(argv) or argv[i].startswith("-"):
-                    return None
-                value, i = argv[i], i + 1
-            elif arg[2] == "=":  # `-n=VALUE`; pflag reads a bare `-n=` as the value "="
-                value = arg[3:]
-                if not value:
-                    return None
-            else:  # `-nVALUE`
-                value = arg[2:]
-        if key == "namespace":
-            out.namespace.append(value)
-        elif key == "output" and value not in OUTPUTS:
-            return None
-        else:
-            setattr(out, key, value)
-    return out if command else None
+    out.args = args
+    for key, value in found.items():
+        setattr(out, key, value)
+    return out
 
 
 def run(fast: FastGet) -> int:

@@ -1,0 +1,79 @@
+"""The argv scanner of the fast paths (cli/fastget.py, cli/fastwatch.py): a command line read without typer or click.
+
+Invariants:
+- `scan` accepts only what its tables name: global and command options anywhere, the command word first among the
+  words, then (if the caller allows them) more words. A value option is read in pflag's forms, as cli/argv.py rewrites
+  them for click: `--name VALUE`, `--name=VALUE`, `-x VALUE`, `-x=VALUE` and `-xVALUE`; a boolean is only bare.
+- Anything else returns None and the caller takes the full path: an unknown option, a boolean given a value
+  (`-A=false`), grouped shorthands (`-Ao`), a missing value or one that starts with `-`, `-x=` with nothing after,
+  `--`, a lone `-`, a help flag, a word where none is allowed, or no command word.
+- A key in `lists` collects every value given, in order; any other key keeps the last, as click does.
+- Imports nothing.
+"""
+
+from __future__ import annotations
+
+__all__ = ["scan"]
+
+
+def scan(
+    argv: list[str],
+    command: str,
+    values: dict[str, str],
+    flags: dict[str, str],
+    lists: frozenset[str] = frozenset(),
+    words: bool = True,
+) -> tuple[dict[str, object], list[str]] | None:
+    """`argv` (without the program name) as ({key: value}, the words after `command`), or None (see the module)."""
+    found: dict[str, object] = {}
+    args: list[str] = []
+    seen = False
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        i += 1
+        if not arg.startswith("-"):
+            if seen and words:
+                args.append(arg)
+            elif not seen and arg == command:
+                seen = True
+            else:
+                return None
+            continue
+        name, eq, value = arg.partition("=")
+        if arg.startswith("--"):
+            if name in flags and not eq:
+                found[flags[name]] = True
+                continue
+            key = values.get(name)
+            if key is None:
+                return None
+            if not eq:  # `--name VALUE`
+                if i >= len(argv) or argv[i].startswith("-"):
+                    return None
+                value, i = argv[i], i + 1
+        else:
+            short = arg[:2]
+            if short in flags and len(arg) == 2:
+                found[flags[short]] = True
+                continue
+            key = values.get(short)
+            if key is None:
+                return None
+            if len(arg) == 2:  # `-n VALUE`
+                if i >= len(argv) or argv[i].startswith("-"):
+                    return None
+                value, i = argv[i], i + 1
+            elif arg[2] == "=":  # `-n=VALUE`; pflag reads a bare `-n=` as the value "="
+                value = arg[3:]
+                if not value:
+                    return None
+            else:  # `-nVALUE`
+                value = arg[2:]
+        if key in lists:
+            collected = found.setdefault(key, [])
+            assert isinstance(collected, list)
+            collected.append(value)
+        else:
+            found[key] = value
+    return (found, args) if seen else None
