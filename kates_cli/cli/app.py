@@ -31,7 +31,7 @@ from types import FrameType
 
 from .. import _exit_interrupted
 from ..errors import ExitCode, KatesError, OutputError
-from . import fastget
+from . import fastget, fastwatch
 
 TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B0)
 if TYPE_CHECKING:
@@ -227,9 +227,13 @@ def _run(argv: list[str]) -> int:
 
             return completion.run_shell_completion(instruction)
         kuberc = _kuberc_may_apply(argv)
-        fast = fastget.parse(argv) if not kuberc and fastget.enabled() else None
+        fast_paths = not kuberc and fastget.enabled()
+        fast = fastget.parse(argv) if fast_paths else None
         if fast is not None:
             return fastget.run(fast)
+        watch = fastwatch.parse(argv) if fast_paths else None
+        if watch is not None:
+            return fastwatch.run(watch)
         import click
         import typer
 
