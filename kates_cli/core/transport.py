@@ -38,6 +38,7 @@ import select
 import socket
 import ssl
 import threading
+import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from urllib.parse import quote, urlencode, urlsplit
@@ -49,12 +50,14 @@ from . import deepjson, server_warnings
 from .chunked import Dechunker
 from .config import ConnectionSettings, ExecCredential, read_token
 from .credentials import exec_authenticator
+from .tlsbio import TLSSocket
 
 TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B0)
 if TYPE_CHECKING:
     from typing import Any
 
 JSON = "application/json"
+BATCH_BYTES = 16384  # line_batches(window): a read bringing less than this waits for the window before the next
 Params = Mapping[str, str | int | bool | None]
 
 
@@ -135,7 +138,7 @@ class Response:
         for batch in self.line_batches():
             yield from batch
 
-    def line_batches(self) -> Iterator[list[bytes]]:
+    def line_batches(self, window: float = 0.0) -> Iterator[list[bytes]]:
         """Yield, for each read, the lines it completed (never an empty list; a line without its newline at the end
         of the body comes last). Ends when the server closes the stream.
 
@@ -143,9 +146,17 @@ class Response:
         http.client's readline costs a chunk-header parse per line, which was half of a watch's CPU. A chunked body
         that is not gzipped is read from the socket's buffer directly and decoded in bulk (core/chunked.py): a
         watch sends one chunk per event, and http.client's chunk-by-chunk decoding was most of what is left. A
-        line is yielded as soon as its newline arrives, so streams stay live."""
+        line is yielded as soon as its newline arrives, so streams stay live.
+
+        With a `window` (seconds), a stream under a storm is read at most once per window: a read that starts within
+        `window` of the previous one, which brought less than BATCH_BYTES, first sleeps until the window is over, so
+        that the events arriving meanwhile are taken in by one read (and one wake-up of the reader, and one hand-off
+        of the caller's). A line then waits at most `window` longer; the first line after a quiet spell, and every
+        read after a large one, are not delayed. Only where a read returns everything that has arrived (the
+        dechunked path, on a core/tlsbio.py TLSSocket or a plain socket); elsewhere `window` is ignored."""
         pending = b""
         read: Callable[[int], bytes] = self._read1
+        drains = False
         if self._gunzip is None and self.raw.chunked and self.raw.chunk_left is None and self.raw.fp is not None:
             dechunker, fp = Dechunker(), self.raw.fp
 
@@ -160,9 +171,20 @@ class Response:
                 return b""
 
             read = dechunked
+            drains = not isinstance(self._conn.sock, ssl.SSLSocket)  # a TLSSocket or a plain one: all that arrived
+        if not drains:
+            window = 0.0  # a read that returns one record, or one chunk, would be one event per window
+        started, got = -window, BATCH_BYTES
         try:
             while True:
+                if window:
+                    now = time.monotonic()
+                    if got < BATCH_BYTES and now - started < window:  # a storm of small reads: let events queue up
+                        time.sleep(window - (now - started))
+                        now = time.monotonic()
+                    started = now
                 data = read(65536)
+                got = len(data)
                 if not data:
                     if pending:
                         yield [pending.rstrip(b"\r")]
@@ -624,9 +646,10 @@ class _ServerNameContext:
         self._ctx = ctx
         self._name = server_name
 
-    def wrap_socket(self, sock: socket.socket, server_hostname: str | None = None, **kw: Any) -> ssl.SSLSocket:
+    def wrap_socket(self, sock: socket.socket, server_hostname: str | None = None, **kw: Any) -> TLSSocket:
+        """TLS as core/tlsbio.py runs it (http.client's HTTPSConnection.connect calls this)."""
         name = self._name or server_hostname
-        return self._ctx.wrap_socket(sock, server_hostname=_plain_host(name) if name else name, **kw)
+        return TLSSocket(self._ctx, sock, _plain_host(name) if name else name)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._ctx, name)

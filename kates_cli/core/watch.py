@@ -21,6 +21,10 @@ Invariants:
   `event_batch` where it has one (the Accumulator: one lock, at most one wake-up), else one by one; events that
   came before an ERROR or BOOKMARK line of the same read are delivered before it is handled, and those before a
   line that fails to decode before the failure.
+- Under a storm of events (reads less than BATCH_WINDOW apart, each bringing little), a watch after the initial set
+  reads at most once per BATCH_WINDOW (50 ms), so each read takes in every event that arrived meanwhile: an event
+  is delivered at most 50 ms later than it could be, and the stream's CPU per event falls about threefold (bench
+  B3). The first event after a quiet spell is not delayed, nor is the initial set, nor a read after a large one.
 - 410 Gone (or an ERROR event with code 410) relists; the accumulator turns the difference into deltas.
 - A kind that stops being served (404 on its collection: a deleted CRD) empties the query (its objects are reported
   deleted); with `wait_for_kind` the stream then waits for the kind to come back and bootstraps it again, else it
@@ -70,6 +74,7 @@ DEFAULT_STALL_TIMEOUT = 30.0
 MIN_STALL_TIMEOUT = 2.0  # the server's timeoutSeconds is whole seconds, at least 1, and must end before the deadline
 INITIAL_SERVER_TIMEOUT = 1800  # the initial streaming list: long enough for any initial set to arrive
 LIST_CHUNK_SIZE = 500  # the page of a plain list (a server without streaming lists, or a relist)
+BATCH_WINDOW = 0.05  # under a storm, a watch reads at most this often (seconds; Response.line_batches' window)
 _REFUSED_VERB = re.compile(r'cannot (\w+) resource "')
 
 
@@ -375,7 +380,7 @@ class Stream:
         try:
             if self._stop.is_set():
                 return
-            for lines in resp.line_batches():
+            for lines in resp.line_batches(0.0 if initial else BATCH_WINDOW):
                 self._alive()
                 batch: list[tuple[str, Entry]] = []  # the events of this read, delivered together
                 try:
