@@ -1,0 +1,146 @@
+"""Response.line_batches' window (core/transport.py): under a storm of small reads a stream reads at most once per
+window; the first read after a quiet spell, a read after a large one, and streams whose reads do not bring everything
+that arrived (an SSLSocket, gzip) are never delayed. Time is a fake clock: each read advances it by the time its bytes
+took to arrive, and every sleep is recorded, so the assertions hold on any machine."""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import io
+import itertools
+import socket
+import ssl
+from typing import Any
+
+import pytest
+
+from kates_cli.core import transport as transport_module
+from kates_cli.core.config import ConnectionSettings
+from kates_cli.core.transport import BATCH_BYTES, Response, Transport
+
+WINDOW = 0.05
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(round(seconds, 6))
+        self.now += seconds
+
+
+class Arrivals:
+    """A response body's file on the fake clock: each piece arrives at its time (seconds after the clock's start);
+    read1 returns every piece that has arrived, or blocks (advancing the clock) until the next one does."""
+
+    def __init__(self, clock: Clock, pieces: list[tuple[float, bytes]]):
+        self.clock = clock
+        self.pieces = [(clock.now + at, data) for at, data in pieces]
+        self.read_at: list[float] = []
+
+    def read1(self, size: int) -> bytes:
+        self.read_at.append(self.clock.now)
+        if not self.pieces:
+            return b""
+        self.clock.now = max(self.clock.now, self.pieces[0][0])
+        arrived = [data for at, data in self.pieces if at <= self.clock.now]
+        del self.pieces[: len(arrived)]
+        return b"".join(arrived)
+
+    def close(self) -> None:
+        pass
+
+
+def chunk(data: bytes) -> bytes:
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+def stream(
+    clock: Clock, pieces: list[tuple[float, bytes]], *, gzipped: bool = False, sock: Any = None, timed: bool = True
+) -> Response:
+    """A chunked response of `pieces` (time of arrival, chunk); timed=False: the whole body at once, read through
+    http.client's own file (as the paths without a window read it)."""
+    head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+    head += b"Content-Encoding: gzip\r\n\r\n" if gzipped else b"\r\n"
+    wire = head if timed else head + b"".join(data for _, data in pieces) + b"0\r\n\r\n"
+
+    class Sock:
+        def makefile(self, mode: str) -> io.BytesIO:
+            return io.BytesIO(wire)
+
+    raw = http.client.HTTPResponse(Sock())  # type: ignore[arg-type]
+    raw.begin()
+    if timed:
+        last = pieces[-1][0] if pieces else 0.0
+        raw.fp = Arrivals(clock, [*pieces, (last + 1.0, b"0\r\n\r\n")])  # type: ignore[assignment]
+    transport = Transport(ConnectionSettings(server="https://127.0.0.1:1", context="c", namespace="default"))
+    conn = http.client.HTTPConnection("127.0.0.1", 1)
+    conn.sock = sock
+    return Response(transport, conn, raw)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    fake = Clock()
+    monkeypatch.setattr(transport_module, "time", fake)
+    return fake
+
+
+def event(n: int, size: int = 100) -> bytes:
+    return b'{"n":%d,"pad":"%s"}\n' % (n, b"x" * size)
+
+
+def test_a_storm_of_small_reads_is_read_once_per_window(clock: Clock) -> None:
+    """A quiet spell, then an event every millisecond for 0.2 s."""
+    resp = stream(clock, [(10.0 + i * 0.001, chunk(event(i))) for i in range(200)])
+    lines = [line for batch in resp.line_batches(WINDOW) for line in batch]
+    assert lines == [event(i).rstrip(b"\n") for i in range(200)]
+    reads = resp.raw.fp.read_at[:-1]  # type: ignore[attr-defined]  # the last one reads the end of the body
+    start = 100.0
+    # the first event is read as it arrives, and the read after it starts at once (its predecessor waited 10 s)
+    assert reads[:2] == [start, start + 10.0]
+    # then the storm: one read per window, each taking in the events of the window before
+    assert all(b - a == pytest.approx(WINDOW) for a, b in itertools.pairwise(reads[1:]))
+    assert len(reads) <= 2 + 0.2 / WINDOW + 1
+    assert clock.sleeps and all(0 < nap <= WINDOW for nap in clock.sleeps)
+
+
+def test_without_a_window_nothing_waits(clock: Clock) -> None:
+    resp = stream(clock, [(i * 0.001, chunk(event(i))) for i in range(50)])
+    assert sum(len(batch) for batch in resp.line_batches()) == 50
+    assert clock.sleeps == []
+    assert len(resp.raw.fp.read_at) == 51  # type: ignore[attr-defined]  # one read per event, and the end
+
+
+def test_a_large_read_is_followed_at_once(clock: Clock) -> None:
+    big = b"".join(event(i, 500) for i in range(1, 41))
+    assert len(big) >= BATCH_BYTES
+    pieces = [(0.02, chunk(event(0))), (0.03, chunk(big)), (0.06, chunk(event(99)))]
+    resp = stream(clock, pieces)
+    assert sum(len(batch) for batch in resp.line_batches(WINDOW)) == 42
+    reads = resp.raw.fp.read_at  # type: ignore[attr-defined]
+    assert reads[1] == pytest.approx(100.0 + WINDOW)  # a small read 20 ms after the previous began: a nap
+    assert reads[2] == reads[1]  # the large one brought: the next read at once
+
+
+def test_an_sslsocket_or_a_gzip_stream_is_never_held_back(clock: Clock) -> None:
+    """There a read returns one record or one gzip chunk, not everything that arrived: a window would be one event
+    per window."""
+    sslsock = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).wrap_socket(
+        socket.socket(), server_hostname="x", do_handshake_on_connect=False
+    )
+    try:
+        resp = stream(clock, [(i * 0.001, chunk(event(i))) for i in range(20)], sock=sslsock, timed=False)
+        assert sum(len(batch) for batch in resp.line_batches(WINDOW)) == 20
+    finally:
+        sslsock.close()
+    body = b"".join(event(i) for i in range(20))
+    resp = stream(clock, [(0.001, chunk(gzip.compress(body)))], gzipped=True, timed=False)
+    assert sum(len(batch) for batch in resp.line_batches(WINDOW)) == 20
+    assert clock.sleeps == []
