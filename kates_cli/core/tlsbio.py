@@ -1,11 +1,12 @@
 """TLS over memory BIOs: one system call brings in everything the server has sent so far.
 
 An `ssl.SSLSocket` reads one TLS record per read, with two system calls (the record's 5-byte header, then its body),
-plus a poll and a failed read whenever the socket has a timeout and nothing is there yet. A watch event is one record,
-so under a storm of events most of a watch's CPU was the kernel's (bench B3). `TLSSocket` runs the same TLS, from the
-same `ssl.SSLContext` (its verification, certificates and protocol limits), over an `ssl.SSLObject`: it reads the
-plain socket in blocks of up to `BLOCK` bytes and decrypts the records from memory, and one read returns every byte
-already decrypted or received, so a burst of events is one read.
+and a watch event is one record: however many events have arrived, a read returns one. `TLSSocket` runs the same
+TLS, from the same `ssl.SSLContext` (its verification, certificates and protocol limits), over an `ssl.SSLObject`: it
+reads the plain socket in blocks of up to `BLOCK` bytes (one buffer per connection) and decrypts the records from
+memory, and one read returns every byte already decrypted or received. That is what lets a watch under a storm read
+once per window and take in every event that arrived meanwhile (core/transport.py, `Response.line_batches`). On its
+own, with events arriving one at a time, it changed nothing measurable (bench B3, B1 and B2 within noise).
 
 Invariants:
 - It offers what http.client and core/transport.py use of a socket: `sendall`, `makefile("rb")`, `recv`,
@@ -31,7 +32,7 @@ import ssl
 
 __all__ = ["BLOCK", "TLSSocket"]
 
-BLOCK = 256 * 1024  # bytes asked of the kernel per read: a burst of events, or a large part of a list's page
+BLOCK = 64 * 1024  # bytes asked of the kernel per read (a burst of events, or four full records), held per connection
 
 
 class TLSSocket:
@@ -41,6 +42,7 @@ class TLSSocket:
         self._sock = sock
         self._incoming = ssl.MemoryBIO()
         self._outgoing = ssl.MemoryBIO()
+        self._block: memoryview | None = None
         # bytes as core/transport.py's _plain_host spells a name: ssl takes them as they are (a str goes through idna)
         self._tls = ctx.wrap_bio(self._incoming, self._outgoing, server_side=False, server_hostname=server_hostname)
         try:
@@ -62,9 +64,11 @@ class TLSSocket:
 
     def _receive(self) -> None:
         """Block until the server sends something (or ends the stream), and hand it to TLS."""
-        data = self._sock.recv(BLOCK)
-        if data:
-            self._incoming.write(data)
+        if self._block is None:
+            self._block = memoryview(bytearray(BLOCK))  # one buffer for the connection's life, not one per read
+        n = self._sock.recv_into(self._block)
+        if n:
+            self._incoming.write(self._block[:n])
         else:
             self._incoming.write_eof()
 

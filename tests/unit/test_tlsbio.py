@@ -45,9 +45,9 @@ class Counting:
         self.sock = sock
         self.reads = 0
 
-    def recv(self, size: int) -> bytes:
+    def recv_into(self, buffer: memoryview) -> int:
         self.reads += 1
-        return self.sock.recv(size)
+        return self.sock.recv_into(buffer)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.sock, name)
