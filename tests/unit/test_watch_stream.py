@@ -13,7 +13,7 @@ import pytest
 
 from kates_cli.core.accumulator import Accumulator, Query, QueryState
 from kates_cli.core.mapping import ResourceRef
-from kates_cli.core.watch import DEFAULT_STALL_TIMEOUT, Stream, server_timeout_for
+from kates_cli.core.watch import BATCH_WINDOW, DEFAULT_STALL_TIMEOUT, Stream, server_timeout_for
 from kates_cli.errors import ApiError, Forbidden, NotFound, Unreachable, UsageError, from_status
 from tests.conftest import wait_for
 
@@ -50,12 +50,14 @@ class FakeResponse:
 
     def __init__(self, lines: list[bytes | list[bytes]], then: BaseException | None) -> None:
         self._lines, self._then = lines, then
+        self.windows: list[float] = []  # each line_batches call's window
 
     def lines(self) -> Iterator[bytes]:
         for batch in self.line_batches():
             yield from batch
 
-    def line_batches(self) -> Iterator[list[bytes]]:
+    def line_batches(self, window: float = 0.0) -> Iterator[list[bytes]]:
+        self.windows.append(window)
         for item in self._lines:
             yield item if isinstance(item, list) else [item]
         if self._then is not None:
@@ -74,6 +76,7 @@ class FakeTransport:
     def __init__(self, script: list[tuple[list[bytes], BaseException | None] | BaseException]) -> None:
         self.script = script
         self.calls: list[dict[str, Any]] = []
+        self.responses: list[FakeResponse] = []
         self.done = threading.Event()
 
     def open(self, method: str, path: str, *, params: dict[str, Any], timeout: float) -> FakeResponse:
@@ -85,7 +88,8 @@ class FakeTransport:
         step = self.script.pop(0)
         if isinstance(step, BaseException):
             raise step
-        return FakeResponse(*step)
+        self.responses.append(FakeResponse(*step))
+        return self.responses[-1]
 
     def request_json(self, *args: Any, **kwargs: Any) -> Any:
         raise AssertionError("no plain list expected: streaming lists are scripted")
@@ -347,6 +351,19 @@ def test_the_events_one_read_brought_are_delivered_at_once() -> None:
     ]
     assert ("event", "cms") not in sink.calls  # nothing one by one
     assert stream.rv == "10"
+
+
+def test_the_initial_set_is_read_at_once_and_later_watches_in_windows() -> None:
+    """The storm window (Response.line_batches) never delays the initial set: the streaming list is read without
+    one, each later watch with BATCH_WINDOW."""
+    sink = Batches()
+    stream = batch_stream([(INITIAL, None), ([event("MODIFIED", "a", 7)], None)], sink)
+    wait_for(lambda: len(sink.batches) == 1, 5, "the event delivered")
+    stream.stop()
+    transport = stream.transport
+    assert isinstance(transport, FakeTransport)
+    assert [r.windows for r in transport.responses] == [[0.0], [BATCH_WINDOW]]
+    assert 0 < BATCH_WINDOW <= 0.05
 
 
 def test_the_events_before_an_error_in_the_same_read_come_first() -> None:
