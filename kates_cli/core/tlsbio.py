@@ -3,10 +3,10 @@
 An `ssl.SSLSocket` reads one TLS record per read, with two system calls (the record's 5-byte header, then its body),
 and a watch event is one record: however many events have arrived, a read returns one. `TLSSocket` runs the same
 TLS, from the same `ssl.SSLContext` (its verification, certificates and protocol limits), over an `ssl.SSLObject`: it
-reads the plain socket in blocks of up to `BLOCK` bytes (one buffer per connection) and decrypts the records from
-memory, and one read returns every byte already decrypted or received. That is what lets a watch under a storm read
-once per window and take in every event that arrived meanwhile (core/transport.py, `Response.line_batches`). On its
-own, with events arriving one at a time, it changed nothing measurable (bench B3, B1 and B2 within noise).
+reads the plain socket in blocks of up to `BLOCK` bytes and decrypts the records from memory, and one read returns
+every byte already decrypted or received. That is what lets a watch under a storm read once per window and take in
+every event that arrived meanwhile (core/transport.py, `Response.line_batches`). On its own, with events arriving one
+at a time, it changed nothing measurable (bench B3, B1 and B2 within noise).
 
 Invariants:
 - It offers what http.client and core/transport.py use of a socket: `sendall`, `makefile("rb")`, `recv`,
@@ -32,7 +32,7 @@ import ssl
 
 __all__ = ["BLOCK", "TLSSocket"]
 
-BLOCK = 64 * 1024  # bytes asked of the kernel per read (a burst of events, or four full records), held per connection
+BLOCK = 64 * 1024  # bytes asked of the kernel per read: a burst of events, or four full records
 
 
 class TLSSocket:
@@ -42,7 +42,6 @@ class TLSSocket:
         self._sock = sock
         self._incoming = ssl.MemoryBIO()
         self._outgoing = ssl.MemoryBIO()
-        self._block: memoryview | None = None
         # bytes as core/transport.py's _plain_host spells a name: ssl takes them as they are (a str goes through idna)
         self._tls = ctx.wrap_bio(self._incoming, self._outgoing, server_side=False, server_hostname=server_hostname)
         try:
@@ -64,11 +63,9 @@ class TLSSocket:
 
     def _receive(self) -> None:
         """Block until the server sends something (or ends the stream), and hand it to TLS."""
-        if self._block is None:
-            self._block = memoryview(bytearray(BLOCK))  # one buffer for the connection's life, not one per read
-        n = self._sock.recv_into(self._block)
-        if n:
-            self._incoming.write(self._block[:n])
+        data = self._sock.recv(BLOCK)  # a buffer per read, freed after it: a connection holds none while idle
+        if data:
+            self._incoming.write(data)
         else:
             self._incoming.write_eof()
 

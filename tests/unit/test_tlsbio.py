@@ -45,9 +45,9 @@ class Counting:
         self.sock = sock
         self.reads = 0
 
-    def recv_into(self, buffer: memoryview) -> int:
+    def recv(self, size: int) -> bytes:
         self.reads += 1
-        return self.sock.recv_into(buffer)
+        return self.sock.recv(size)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.sock, name)
