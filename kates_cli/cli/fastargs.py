@@ -7,6 +7,9 @@ Invariants:
 - Anything else returns None and the caller takes the full path: an unknown option, a boolean given a value
   (`-A=false`), grouped shorthands (`-Ao`), a missing value or one that starts with `-`, `-x=` with nothing after,
   `--`, a lone `-`, a help flag, a word where none is allowed, or no command word.
+- Before the command word, no boolean flag (cli/argv.py's `find_command`, as cobra, takes any unknown option there
+  to have a value, so `-A get` is not `get -A`), and only the value options whose keys are in `leading` (all of
+  them when it is None).
 - A key in `lists` collects every value given, in order; any other key keeps the last, as click does.
 - Imports nothing.
 """
@@ -23,6 +26,7 @@ def scan(
     flags: dict[str, str],
     lists: frozenset[str] = frozenset(),
     words: bool = True,
+    leading: frozenset[str] | None = None,
 ) -> tuple[dict[str, object], list[str]] | None:
     """`argv` (without the program name) as ({key: value}, the words after `command`), or None (see the module)."""
     found: dict[str, object] = {}
@@ -43,6 +47,8 @@ def scan(
         name, eq, value = arg.partition("=")
         if arg.startswith("--"):
             if name in flags and not eq:
+                if not seen:
+                    return None
                 found[flags[name]] = True
                 continue
             key = values.get(name)
@@ -55,6 +61,8 @@ def scan(
         else:
             short = arg[:2]
             if short in flags and len(arg) == 2:
+                if not seen:
+                    return None
                 found[flags[short]] = True
                 continue
             key = values.get(short)
@@ -70,6 +78,8 @@ def scan(
                     return None
             else:  # `-nVALUE`
                 value = arg[2:]
+        if not seen and leading is not None and key not in leading:
+            return None
         if key in lists:
             collected = found.setdefault(key, [])
             assert isinstance(collected, list)

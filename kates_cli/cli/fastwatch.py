@@ -9,11 +9,11 @@ calls, with the same `State`. Anything else returns None from `parse`, and cli/a
 Invariants:
 - A command line `parse` accepts gives `watchrun.run` the same values as the full path would
   (tests/unit/test_fastwatch.py runs every accepted line on both paths and compares them).
-- `parse` accepts only: the word `watch`, no other word (hook arguments after `--` take the full path), and these
-  options anywhere: -n/--namespace, --context, --kubeconfig, -q/--query, --exec, -A/--all-namespaces, --once,
-  --output-deltas, --wait-for-kinds, and the string-valued --debounce, --debounce-max, --hook-timeout,
-  --max-backoff, --grace-period, --bootstrap-timeout, --stall-timeout, --log-format, --metrics-addr and --resync
-  (read by `watchrun.run` itself, as click passes them through unchanged).
+- `parse` accepts only: the word `watch`, no other word (hook arguments after `--` take the full path), the global
+  -n/--namespace, --context and --kubeconfig anywhere, and after `watch` these options: -q/--query, --exec,
+  -A/--all-namespaces, --once, --output-deltas, --wait-for-kinds, and the string-valued --debounce, --debounce-max,
+  --hook-timeout, --max-backoff, --grace-period, --bootstrap-timeout, --stall-timeout, --log-format, --metrics-addr
+  and --resync (read by `watchrun.run` itself, as click passes them through unchanged).
 - Never the fast path where cli/fastget.py's is not taken (`fastget.enabled`, and a kuberc that may apply).
 - Importing this module imports nothing outside the standard library's `os`.
 """
@@ -56,7 +56,7 @@ _GLOBAL = ("namespace", "context", "kubeconfig")  # the root command's, for the 
 def parse(argv: list[str]) -> dict[str, object] | None:
     """`argv` (without the program name) as `watchrun.run`'s keyword arguments plus the global options' values, or
     None when the full path must read it."""
-    scanned = scan(argv, "watch", _VALUES, _FLAGS, lists=_LISTS, words=False)
+    scanned = scan(argv, "watch", _VALUES, _FLAGS, lists=_LISTS, words=False, leading=frozenset(_GLOBAL))
     return None if scanned is None else scanned[0]
 
 

@@ -13,10 +13,14 @@ Invariants:
   `recv_into`, `settimeout`, `gettimeout`, `shutdown`, `close`, `fileno`, `pending`, `getpeercert`, `version` and
   `cipher`; anything else is refused (AttributeError), never silently done in clear text.
 - The handshake runs in the constructor, as `SSLContext.wrap_socket` runs it, and fails with the same exceptions
-  (`ssl.SSLCertVerificationError` with its `verify_message`, `ssl.SSLError`, `OSError`, `TimeoutError`), closing the
-  socket.
-- A read blocks only when nothing is decrypted or received yet; it then returns everything available, up to the size
-  asked. The end of the stream, with or without the server's close_notify, reads as 0 bytes, as an SSLSocket's does
+  (`ssl.SSLCertVerificationError` with its `verify_message`, `ssl.SSLError`, `OSError`, `TimeoutError`, and
+  `ValueError` for a server name ssl refuses), sending the server its alert and closing the socket.
+- `close` closes the socket once every file `makefile` made is closed too, as a socket's does (http.client closes
+  the connection of a `Connection: close` response before it reads the body). A large `sendall` is encrypted a
+  block at a time, so no buffer grows with what is sent.
+- A read blocks only when nothing is decrypted or received yet; it then returns everything available, in TLS's
+  memory and in the kernel, up to the size asked (a backlog is read in full reads, never a leftover at a time). The
+  end of the stream, with or without the server's close_notify, reads as 0 bytes, as an SSLSocket's does
   (suppress_ragged_eofs).
 - The plain socket's timeout bounds every blocking read and write (`TimeoutError`); `shutdown` from another thread
   ends a blocked read with the end of the stream.
@@ -27,6 +31,7 @@ Invariants:
 from __future__ import annotations
 
 import io
+import select
 import socket
 import ssl
 
@@ -40,11 +45,14 @@ class TLSSocket:
 
     def __init__(self, ctx: ssl.SSLContext, sock: socket.socket, server_hostname: str | bytes | None):
         self._sock = sock
+        self._readers = 0  # files from makefile not closed yet: close() waits for them, as a socket's does
+        self._closed = False
         self._incoming = ssl.MemoryBIO()
         self._outgoing = ssl.MemoryBIO()
-        # bytes as core/transport.py's _plain_host spells a name: ssl takes them as they are (a str goes through idna)
-        self._tls = ctx.wrap_bio(self._incoming, self._outgoing, server_side=False, server_hostname=server_hostname)
         try:
+            # bytes as core/transport.py's _plain_host spells a name: ssl takes them as they are (a str goes
+            # through the idna codec)
+            self._tls = ctx.wrap_bio(self._incoming, self._outgoing, server_side=False, server_hostname=server_hostname)
             while True:
                 try:
                     self._tls.do_handshake()
@@ -54,6 +62,10 @@ class TLSSocket:
                     self._receive()
             self._send_out()
         except BaseException:
+            try:
+                self._send_out()  # the alert saying why (an unknown authority, a wrong name), as an SSLSocket sends it
+            except OSError:
+                pass
             sock.close()
             raise
 
@@ -69,6 +81,15 @@ class TLSSocket:
         else:
             self._incoming.write_eof()
 
+    def _waiting(self) -> bool:
+        """Whether the kernel holds bytes for this connection (or its end), without blocking: a socket with a
+        timeout would wait in its own poll before a non-blocking recv."""
+        try:
+            readable, _, _ = select.select([self._sock], [], [], 0)
+        except (OSError, ValueError):
+            return False
+        return bool(readable)
+
     def recv_into(self, buffer: bytearray | memoryview, nbytes: int = 0) -> int:
         view = memoryview(buffer).cast("B")
         want = nbytes or len(view)
@@ -77,8 +98,8 @@ class TLSSocket:
             try:
                 n: int = self._tls.read(want - got, view[got:want])  # type: ignore[assignment]  # an int, given a buffer
             except ssl.SSLWantReadError:
-                if got:
-                    break  # what has arrived, now; the rest on the next read
+                if got and not self._waiting():
+                    break  # everything that has arrived; the rest on the next read
                 self._send_out()  # anything TLS owes the server first (a key update's answer)
                 self._receive()
                 continue
@@ -98,7 +119,7 @@ class TLSSocket:
         view = memoryview(data).cast("B")
         while view:
             try:
-                sent = self._tls.write(view)
+                sent = self._tls.write(view[:BLOCK])  # a block at a time: the outgoing BIO never grows past one
             except ssl.SSLWantReadError:  # not in TLS 1.2 or 1.3 without renegotiation, but the API allows it
                 self._send_out()
                 self._receive()
@@ -106,10 +127,19 @@ class TLSSocket:
             view = view[sent:]
             self._send_out()
 
-    def makefile(self, mode: str = "rb", buffering: int | None = None, **_: object) -> io.BufferedReader:
+    def makefile(self, mode: str = "rb", buffering: int | None = None, **_: object) -> io.BufferedIOBase | _Reader:
         if mode not in ("r", "rb"):
             raise ValueError(f"TLSSocket.makefile: mode {mode!r} is not supported")
-        return io.BufferedReader(_Reader(self), buffering or io.DEFAULT_BUFFER_SIZE)
+        self._readers += 1
+        raw = _Reader(self)
+        if buffering == 0:
+            return raw
+        return io.BufferedReader(raw, buffering if buffering and buffering > 0 else io.DEFAULT_BUFFER_SIZE)
+
+    def _reader_closed(self) -> None:
+        self._readers -= 1
+        if self._closed and not self._readers:
+            self._sock.close()
 
     def pending(self) -> int:
         return self._tls.pending()
@@ -124,7 +154,11 @@ class TLSSocket:
         self._sock.shutdown(how)
 
     def close(self) -> None:
-        self._sock.close()
+        """Close the connection, once every file made by makefile is closed too: http.client closes the connection
+        of a response marked `Connection: close` as soon as it has read the headers, and reads the body after."""
+        self._closed = True
+        if not self._readers:
+            self._sock.close()
 
     def fileno(self) -> int:
         return self._sock.fileno()
@@ -140,7 +174,8 @@ class TLSSocket:
 
 
 class _Reader(io.RawIOBase):
-    """The raw stream under a TLSSocket's makefile: closing it leaves the connection open (http.client closes that)."""
+    """The raw stream under a TLSSocket's makefile. Closing it closes the connection only if the connection was
+    closed while it was open."""
 
     def __init__(self, sock: TLSSocket):
         self._tls_sock = sock
@@ -153,3 +188,8 @@ class _Reader(io.RawIOBase):
 
     def fileno(self) -> int:
         return self._tls_sock.fileno()
+
+    def close(self) -> None:
+        if not self.closed:
+            super().close()
+            self._tls_sock._reader_closed()

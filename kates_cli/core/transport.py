@@ -138,7 +138,9 @@ class Response:
         for batch in self.line_batches():
             yield from batch
 
-    def line_batches(self, window: float = 0.0) -> Iterator[list[bytes]]:
+    def line_batches(
+        self, window: float = 0.0, pause: Callable[[float], object] | None = None
+    ) -> Iterator[list[bytes]]:
         """Yield, for each read, the lines it completed (never an empty list; a line without its newline at the end
         of the body comes last). Ends when the server closes the stream.
 
@@ -149,10 +151,12 @@ class Response:
         line is yielded as soon as its newline arrives, so streams stay live.
 
         With a `window` (seconds), a stream under a storm is read at most once per window: a read that starts within
-        `window` of the previous one, which brought less than BATCH_BYTES, first sleeps until the window is over, so
-        that the events arriving meanwhile are taken in by one read (and one wake-up of the reader, and one hand-off
-        of the caller's). A line then waits at most `window` longer; the first line after a quiet spell, and every
-        read after a large one, are not delayed. Only where a read returns everything that has arrived (the
+        `window` of the previous one, which brought less than BATCH_BYTES and ended on a whole line, first waits
+        (`pause`, time.sleep by default: a caller passes its stop event's wait to be stopped at once) until the
+        window is over, so that the events arriving meanwhile are taken in by one read (and one wake-up of the
+        reader, and one hand-off of the caller's). A line then waits at most `window` longer; the first line after
+        a quiet spell, the rest of a line already begun, and every read after a large one are not delayed, and a
+        backlog is read in full reads without a pause. Only where a read returns everything that has arrived (the
         dechunked path, on a core/tlsbio.py TLSSocket or a plain socket); elsewhere `window` is ignored."""
         pending = b""
         read: Callable[[int], bytes] = self._read1
@@ -179,8 +183,8 @@ class Response:
             while True:
                 if window:
                     now = time.monotonic()
-                    if got < BATCH_BYTES and now - started < window:  # a storm of small reads: let events queue up
-                        time.sleep(window - (now - started))
+                    if got < BATCH_BYTES and not pending and now - started < window:  # a storm of small reads
+                        (pause or time.sleep)(window - (now - started))  # let the next events queue up
                         now = time.monotonic()
                     started = now
                 data = read(65536)

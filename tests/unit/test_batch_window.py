@@ -129,6 +129,26 @@ def test_a_large_read_is_followed_at_once(clock: Clock) -> None:
     assert reads[2] == reads[1]  # the large one brought: the next read at once
 
 
+def test_the_rest_of_a_line_already_begun_is_not_held_back(clock: Clock) -> None:
+    """One large event after a quiet spell, arriving in three pieces a millisecond apart (records of a few KB): it is
+    read as it comes, with no pause inside it."""
+    line = event(1, 6000)
+    pieces = [(10.0, chunk(line[:2000])), (10.001, chunk(line[2000:4000])), (10.002, chunk(line[4000:]))]
+    resp = stream(clock, pieces)
+    batches = resp.line_batches(WINDOW)
+    assert next(batches) == [line.rstrip(b"\n")]
+    assert clock.now == pytest.approx(100.0 + 10.002)
+    assert clock.sleeps == []
+
+
+def test_a_pause_is_the_callers_own_wait(clock: Clock) -> None:
+    """A stream passes its stop event's wait, so that stopping it ends a pause at once."""
+    waits: list[float] = []
+    resp = stream(clock, [(i * 0.001, chunk(event(i))) for i in range(5)])
+    assert sum(len(batch) for batch in resp.line_batches(WINDOW, waits.append)) == 5
+    assert waits and clock.sleeps == []
+
+
 def test_an_sslsocket_or_a_gzip_stream_is_never_held_back(clock: Clock) -> None:
     """There a read returns one record or one gzip chunk, not everything that arrived: a window would be one event
     per window."""

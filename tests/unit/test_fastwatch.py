@@ -101,6 +101,10 @@ REFUSED = [
     ["watch", "-q", "cm", "-"],
     ["get", "cm"],
     ["x", "watch", "-q", "cm"],
+    ["--once", "watch", "-q", "cm"],  # the full path finds no command: a leading unknown option takes a value
+    ["-A", "watch", "-q", "cm"],
+    ["-q", "cm", "--output-deltas", "watch"],
+    ["--exec=cat", "watch", "-q", "cm"],
 ]
 
 
@@ -149,7 +153,11 @@ WORDS = [
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(argv=st.lists(st.sampled_from(WORDS), max_size=8).map(lambda words: ["watch", *words]))
+@given(
+    argv=st.tuples(st.lists(st.sampled_from(WORDS), max_size=3), st.lists(st.sampled_from(WORDS), max_size=8)).map(
+        lambda words: [*words[0], "watch", *words[1]]
+    )
+)
 def test_fast_and_full_paths_agree_on_any_command_line(
     argv: list[str], calls: list[tuple[str, dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
 ) -> None:

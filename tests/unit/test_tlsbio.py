@@ -245,3 +245,88 @@ def test_only_reading_files_are_made(pki: LocalPKI, serve: Any) -> None:
     with pytest.raises(ValueError):
         client.makefile("wb")
     client.close()
+
+
+def test_a_connection_closed_before_its_body_is_read_still_reads_it(pki: LocalPKI, serve: Any) -> None:
+    """http.client closes the connection of a `Connection: close` response as soon as it has read the headers, and
+    reads the body from the file it made before: the socket closes when that file does, as a socket's would."""
+    body = b"x" * 100_000
+
+    def handler(conn: ssl.SSLSocket) -> None:
+        conn.sendall(body[:10])
+        time.sleep(0.05)  # the rest comes after the client has closed its connection object
+        conn.sendall(body[10:])
+
+    plain = serve(handler)
+    client = tls(client_ctx(pki), plain)
+    stream = client.makefile("rb")
+    client.close()
+    assert plain.fileno() != -1  # a file is still open on it
+    got = b""
+    while len(got) < len(body):
+        piece = stream.read1(65536)
+        assert piece, "the body was cut short"
+        got += piece
+    assert got == body
+    stream.close()
+    assert plain.fileno() == -1
+
+
+def test_a_backlog_is_read_in_full_reads(pki: LocalPKI, serve: Any) -> None:
+    """Bytes waiting in the kernel are taken in before a read returns: a read never stops at what one receive brought
+    while more has arrived (a watch's window would otherwise pause on every leftover)."""
+    import fcntl
+    import termios
+
+    sent = threading.Event()
+
+    def handler(conn: ssl.SSLSocket) -> None:
+        for _ in range(50):
+            conn.sendall(b"y" * 4000)
+        sent.set()
+        conn.recv(1)
+
+    plain = serve(handler)
+    client = tls(client_ctx(pki), plain)
+    assert sent.wait(10)
+    deadline = time.monotonic() + 10
+    waiting = bytearray(4)
+    while time.monotonic() < deadline:  # until the kernel holds more than one read's worth (it holds about 128 KB)
+        fcntl.ioctl(plain.fileno(), termios.FIONREAD, waiting)
+        if int.from_bytes(waiting, "little") >= 100_000:
+            break
+        time.sleep(0.01)
+    buffer = bytearray(65536)
+    assert client.recv_into(buffer) == 65536  # one receive brings at most BLOCK bytes of records, less payload
+    client.close()
+
+
+def test_a_refused_certificate_is_told_to_the_server(pki: LocalPKI, tmp_path: Path, server_ctx: ssl.SSLContext) -> None:
+    """The alert goes out before the socket closes, as an SSLSocket sends it: the server logs why."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    seen: list[BaseException] = []
+
+    def run() -> None:
+        conn, _ = listener.accept()
+        try:
+            server_ctx.wrap_socket(conn, server_side=True).recv(1)
+        except (OSError, ssl.SSLError) as exc:
+            seen.append(exc)
+        finally:
+            conn.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    plain = Counting(socket.create_connection(listener.getsockname(), timeout=10))
+    with pytest.raises(ssl.SSLCertVerificationError):
+        tls(client_ctx(LocalPKI(tmp_path / "other")), plain)
+    thread.join(10)
+    listener.close()
+    assert seen and "ALERT" in str(seen[0]), seen  # not an unexpected EOF: the reason reached the server
+
+
+def test_a_server_name_ssl_refuses_closes_the_socket(pki: LocalPKI, serve: Any) -> None:
+    plain = serve(lambda conn: None)
+    with pytest.raises(ValueError):
+        tls(client_ctx(pki), plain, b".leading-dot")
+    assert plain.fileno() == -1

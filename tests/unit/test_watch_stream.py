@@ -56,7 +56,7 @@ class FakeResponse:
         for batch in self.line_batches():
             yield from batch
 
-    def line_batches(self, window: float = 0.0) -> Iterator[list[bytes]]:
+    def line_batches(self, window: float = 0.0, pause: Any = None) -> Iterator[list[bytes]]:
         self.windows.append(window)
         for item in self._lines:
             yield item if isinstance(item, list) else [item]
