@@ -11,12 +11,21 @@ Invariants:
   to have a value, so `-A get` is not `get -A`), and only the value options whose keys are in `leading` (all of
   them when it is None).
 - A key in `lists` collects every value given, in order; any other key keeps the last, as click does.
-- Imports nothing.
+- Imports nothing when imported; `run` imports what every command needs (warnings, the State).
+- `run` is the one way a fast path runs its command: the same State as the root command builds, and an
+  interruption ends as it does through click (Typer's main): Ctrl-C with 130 and no word; end of input with a blank
+  line, then cli/app.py's `error: interrupted`.
 """
 
 from __future__ import annotations
 
-__all__ = ["scan"]
+__all__ = ["run", "scan"]
+
+TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .state import State
 
 
 def scan(
@@ -87,3 +96,27 @@ def scan(
         else:
             found[key] = value
     return (found, args) if seen else None
+
+
+def run(
+    kubeconfig: str | None, context: str | None, namespace: list[str] | None, command: Callable[[State], int]
+) -> int:
+    """Run `command` with the State of these global options (see the module's invariants), inside cli/app.py's
+    error boundary; returns its exit code."""
+    from ..errors import ExitCode
+    from . import warning
+    from .state import from_options
+
+    warning.install()
+    state = from_options(kubeconfig, context, namespace)
+    try:
+        return command(state)
+    except KeyboardInterrupt:
+        return int(ExitCode.INTERRUPTED)
+    except EOFError:
+        import sys
+
+        sys.stderr.write("\n")
+        raise KeyboardInterrupt from None
+    finally:
+        state.close()

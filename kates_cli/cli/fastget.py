@@ -25,6 +25,10 @@ import os
 
 from .fastargs import scan  # imports nothing
 
+TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start
+if TYPE_CHECKING:
+    from typing import Any
+
 DISABLE_ENV = "KATES_NO_FASTPATH"
 RUN_ENV = "KATES_RUN"  # set for a hook run, recorded or replayed, beside core/hookenv's variables
 OUTPUTS = frozenset({"json", "yaml", "name", "wide"})
@@ -90,23 +94,18 @@ def parse(argv: list[str]) -> FastGet | None:
 
 
 def run(fast: FastGet) -> int:
-    """Run a parsed `get` as the click command would (cli/getcommand.py), with cli/app.py's error boundary around it.
-    An interruption ends as it does through click (Typer's main): Ctrl-C with 130 and no word; end of input with a
-    blank line, then cli/app.py's `error: interrupted`."""
+    """Run a parsed `get` as the click command would (cli/getcommand.py), through `fastargs.run` (the State, and
+    interruptions as click ends them)."""
     import gc
 
     # A one-shot command allocates mostly what it keeps (modules, classes) or frees by reference counting (pages of
     # JSON dicts, which hold no cycles): collecting every 700 allocations only rescans the imports, several
     # milliseconds of a start-up this path exists to shorten.
     gc.set_threshold(GC_THRESHOLD, 10, 10)
-    from ..errors import ExitCode
-    from . import warning
+    from . import fastargs
     from .get import run as get
-    from .state import from_options
 
-    warning.install()
-    state = from_options(fast.kubeconfig, fast.context, fast.namespace)
-    try:
+    def command(state: Any) -> int:
         get(
             state,
             fast.args,
@@ -115,13 +114,6 @@ def run(fast: FastGet) -> int:
             field_selector=fast.field_selector,
             output=fast.output,
         )
-    except KeyboardInterrupt:
-        return int(ExitCode.INTERRUPTED)
-    except EOFError:
-        import sys
+        return 0
 
-        sys.stderr.write("\n")
-        raise KeyboardInterrupt from None
-    finally:
-        state.close()
-    return 0
+    return fastargs.run(fast.kubeconfig, fast.context, fast.namespace, command)

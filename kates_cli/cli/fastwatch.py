@@ -61,25 +61,16 @@ def parse(argv: list[str]) -> dict[str, object] | None:
 
 
 def run(found: dict[str, object]) -> int:
-    """Run a parsed `watch` as the click command would (cli/watch.py), inside cli/app.py's error boundary; an
-    interruption ends as it does through click (see cli/fastget.py's `run`)."""
-    from ..errors import ExitCode
-    from . import warning
-    from .state import from_options
+    """Run a parsed `watch` as the click command would (cli/watch.py), inside cli/app.py's error boundary."""
+    from . import fastargs
     from .watchrun import run as watch
 
     options = dict(found)
     namespace, context, kubeconfig = (options.pop(key, None) for key in _GLOBAL)
-    warning.install()
-    state = from_options(kubeconfig, context, namespace)  # type: ignore[arg-type]
-    try:
-        return watch(state, options.pop("queries", None), **options)  # type: ignore[arg-type]
-    except KeyboardInterrupt:
-        return int(ExitCode.INTERRUPTED)
-    except EOFError:
-        import sys
-
-        sys.stderr.write("\n")
-        raise KeyboardInterrupt from None
-    finally:
-        state.close()
+    queries = options.pop("queries", None)
+    return fastargs.run(
+        kubeconfig,  # type: ignore[arg-type]
+        context,  # type: ignore[arg-type]
+        namespace,  # type: ignore[arg-type]
+        lambda state: watch(state, queries, **options),  # type: ignore[arg-type]
+    )
