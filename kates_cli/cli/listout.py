@@ -12,12 +12,14 @@ Invariants:
   only while it is small), so a list that fails after its first page is never printed in part (cli/get.py), and the
   memory held is one page's objects and text, whatever the list's length.
 - The spool holds UTF-8 bytes, written to the output's binary buffer when it has one (a real stdout: no decoding
-  and encoding again), else decoded. A page's text goes to the spool as a view of the rendered bytes, not a copy.
+  and encoding again), else decoded; a spool on disk goes to a real stdout by sendfile where the kernel takes it.
+  A page's text goes to the spool as a view of the rendered bytes, not a copy.
 """
 
 from __future__ import annotations
 
 import codecs
+import errno
 import itertools
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -29,6 +31,8 @@ from . import render
 SPOOL_IN_MEMORY = 1 << 20  # a spool smaller than this never touches the disk
 SPOOL_HINT = "a list is kept in a temporary file until it is whole (in $TMPDIR): give that directory room"
 _COPY_CHUNK = 1 << 20
+# sendfile's refusals of an output it cannot write to (man 2 sendfile), where a write would do
+_NO_SENDFILE = frozenset({errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSOCK, errno.ESPIPE})
 
 _JSON_HEAD = b'{\n    "apiVersion": "v1",\n    "items": [\n'
 _JSON_TAIL = b'\n    ],\n    "kind": "List",\n    "metadata": {\n        "resourceVersion": ""\n    }\n}\n'
@@ -46,6 +50,7 @@ class ListWriter:
             raise ValueError(fmt)
         self.fmt = fmt
         self.count = 0
+        self._size = 0  # bytes in the spool: past SPOOL_IN_MEMORY it is a file on disk
         self._spool: IO[bytes] = tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY)
 
     def add(self, items: Sequence[dict[str, Any]]) -> None:
@@ -63,14 +68,14 @@ class ListWriter:
             # the items as they stand inside the List's array, two levels in: "    [\n        {...}\n    ]" cut
             text = render.json_bytes(list(items), depth=1)
             if self.count:
-                self._spool.write(b",\n")
+                self._size += self._spool.write(b",\n")
             with memoryview(text) as view:  # the cut without a copy of the page's text
-                self._spool.write(view[6:-6])
+                self._size += self._spool.write(view[6:-6])
         else:
             from .yamlout import Printer
 
             # a printer per page: its memos of strings and key orders would otherwise grow with the list
-            self._spool.write(Printer().dump(items).encode())
+            self._size += self._spool.write(Printer().dump(items).encode())
 
     def finish(self, out: IO[str]) -> None:
         """Write the whole List to `out`, and drop the spool."""
@@ -79,15 +84,50 @@ class ListWriter:
             if not self.count:
                 _write(out, [_JSON_EMPTY if json else _YAML_EMPTY])
                 return
+            head, tail = (_JSON_HEAD, _JSON_TAIL) if json else (_YAML_HEAD, _YAML_TAIL)
             self._spool.seek(0)
-            _write(
-                out,
-                itertools.chain(
-                    [_JSON_HEAD if json else _YAML_HEAD], self._chunks(), [_JSON_TAIL if json else _YAML_TAIL]
-                ),
-            )
+            if self._size > SPOOL_IN_MEMORY and self._sent(out, head, tail):
+                return
+            _write(out, itertools.chain([head], self._chunks(), [tail]))
         finally:
             self.close()
+
+    def _sent(self, out: IO[str], head: bytes, tail: bytes) -> bool:
+        """Write `head`, the spool's bytes and `tail` to the output's file descriptor, the spool's by sendfile: the
+        kernel copies them from the file's pages (reading them into Python and writing them out copied each byte
+        twice more). False, with nothing written, where the output has no file descriptor; where the kernel refuses
+        sendfile to it (a terminal, a file opened for appending), the rest is written as `_write` writes it."""
+        buffer = getattr(out, "buffer", None)
+        if buffer is None:
+            return False
+        try:
+            target = buffer.fileno()
+            source = self._spool.fileno()
+        except (OSError, ValueError):  # io.UnsupportedOperation is both
+            return False
+        import os
+
+        out.flush()
+        buffer.write(head)
+        buffer.flush()
+        sent = 0
+        while sent < self._size:
+            try:
+                step = os.sendfile(target, source, sent, self._size - sent)
+            except OSError as exc:
+                if sent or exc.errno not in _NO_SENDFILE:
+                    raise
+                break
+            if not step:  # the spool is shorter than written: never expected; the copy below says what is there
+                break
+            sent += step
+        if sent < self._size:
+            self._spool.seek(sent)
+            for chunk in self._chunks():
+                buffer.write(chunk)
+        buffer.write(tail)
+        buffer.flush()
+        return True
 
     def _chunks(self) -> Iterator[bytes]:
         """The spool's bytes, a chunk at a time; a failure to read them back is the spool's error (a failure to

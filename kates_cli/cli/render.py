@@ -213,13 +213,20 @@ def json_bytes(obj: Any, depth: int = 0) -> bytes:
             return data
         pad = b"    " * depth
         return pad + data.replace(b"\n", b"\n" + pad)
-    if depth <= 1 and b"  " not in orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS):
+    if depth <= 1 and _no_double_space(orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS)):
         # every two spaces are indentation: doubling each pair, one pass in C, doubles every line's indent (about
         # 2x faster than `_four_spaces`, which splits the text into lines)
         text = data.replace(b"  ", b"    ")
     else:
         text = _four_spaces(data, 0 if wrap else depth)
     return text[2:-2] if wrap else text  # without the list's "[\n" and "\n]"
+
+
+def _no_double_space(compact: bytes) -> bool:
+    """Whether no string in this compact JSON holds two spaces in a row (compact JSON has no space outside its
+    strings). A single byte is looked for first: memchr, about 10x faster than the search for two, settles the
+    common case of strings without any space."""
+    return b" " not in compact or b"  " not in compact
 
 
 def _four_spaces(data: bytes, depth: int) -> bytes:

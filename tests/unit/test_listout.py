@@ -134,3 +134,100 @@ def test_a_failing_output_and_a_failing_spool_are_told_apart() -> None:
     writer._spool = Unreadable()
     with pytest.raises(OutputError, match="cannot spool the list: Input/output error"):
         writer.finish(io.TextIOWrapper(io.BytesIO()))
+
+
+def _big_pages() -> tuple[list[list[dict[str, Any]]], str]:
+    """Pages of a list past SPOOL_IN_MEMORY (its spool on disk: the sendfile path), and the whole list's text."""
+    objs = _objects(2400)
+    text = to_json(as_list(objs))
+    assert len(text) > 2 * listout.SPOOL_IN_MEMORY
+    return [objs[:1000], objs[1000:2000], objs[2000:]], text
+
+
+def _finish_to_fd(pages: list[list[dict[str, Any]]], fd: int) -> None:
+    writer = listout.ListWriter("json")
+    for page in pages:
+        writer.add(page)
+    out = io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), encoding="utf-8")
+    writer.finish(out)
+    out.flush()
+
+
+@pytest.mark.parametrize("target", ["pipe", "file", "appending file"])
+def test_a_spool_on_disk_reaches_a_real_output_whole(target: str, tmp_path: Any, monkeypatch: Any) -> None:
+    """A pipe and a file take the spool by sendfile; a file opened for appending (which sendfile refuses on Linux)
+    gets it by plain writes. Either way the bytes are the whole list's, once."""
+    import os
+    import threading
+
+    calls: list[int] = []
+    real = os.sendfile
+
+    def counting(out: int, src: int, offset: int | None, count: int) -> int:
+        calls.append(count)
+        return real(out, src, offset, count)
+
+    monkeypatch.setattr(os, "sendfile", counting)
+    pages, want = _big_pages()
+    if target == "pipe":
+        read_fd, write_fd = os.pipe()
+        got: list[bytes] = []
+        reader = threading.Thread(target=lambda: got.append(b"".join(iter(lambda: os.read(read_fd, 1 << 16), b""))))
+        reader.start()
+        try:
+            _finish_to_fd(pages, write_fd)
+        finally:
+            os.close(write_fd)
+            reader.join(30)
+            os.close(read_fd)
+        assert got[0].decode() == want
+    else:
+        path = tmp_path / "out.json"
+        path.write_bytes(b"before\n")
+        fd = os.open(path, os.O_WRONLY | (os.O_APPEND if target == "appending file" else 0))
+        if target == "file":
+            os.lseek(fd, 0, os.SEEK_END)
+        try:
+            _finish_to_fd(pages, fd)
+        finally:
+            os.close(fd)
+        assert path.read_bytes().decode() == "before\n" + want
+    assert calls, "the sendfile path was not taken"
+
+
+def test_sendfile_failing_midway_is_the_outputs_failure(monkeypatch: Any) -> None:
+    """Past the first byte sent, a sendfile failure is stdout's error as a write's would be (never a second copy of
+    what was sent); a refusal before the first byte falls back to writes (the appending file above)."""
+    import errno
+    import os
+
+    state = {"sent": 0}
+
+    def failing(out: int, src: int, offset: int | None, count: int) -> int:
+        if state["sent"]:
+            raise OSError(errno.EINVAL, "Invalid argument")
+        state["sent"] = 4096
+        return 4096
+
+    monkeypatch.setattr(os, "sendfile", failing)
+    pages, _ = _big_pages()
+    read_fd, write_fd = os.pipe()
+    try:
+        with pytest.raises(OSError, match="Invalid argument"):
+            _finish_to_fd(pages, write_fd)
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+
+
+def test_a_closed_pipe_is_a_broken_pipe_on_the_sendfile_path() -> None:
+    import os
+
+    pages, _ = _big_pages()
+    read_fd, write_fd = os.pipe()
+    os.close(read_fd)
+    try:
+        with pytest.raises(BrokenPipeError):
+            _finish_to_fd(pages, write_fd)
+    finally:
+        os.close(write_fd)

@@ -146,8 +146,9 @@ def test_json_bytes_is_the_json_modules_4_space_text_on_both_paths(obj: Any, dep
 
 
 def test_json_bytes_takes_both_paths() -> None:
-    """The property above covers both ways of widening the indent: one object for each, at depth 0 and 1."""
-    for obj in ({"a": {"b": ["x y"]}}, {"a": {"b": ["x  y"]}}, {"a  b": [{}]}, [[], {}, "  "]):
+    """The property above covers both ways of widening the indent (and the doubling path's two checks: no space at
+    all, single spaces only): objects for each, at depth 0 and 1."""
+    for obj in ({"a": {"b": ["xy"]}}, {"a": {"b": ["x y"]}}, {"a": {"b": ["x  y"]}}, {"a  b": [{}]}, [[], {}, "  "]):
         for depth in (0, 1):
             want = json.dumps(obj, indent=4, sort_keys=True, ensure_ascii=False).encode()
             pad = b"    " * depth
