@@ -9,8 +9,9 @@ Invariants:
 - `feed(data)` returns the payload bytes that `data` completes, in order; framing split anywhere across reads (a size
   line, a chunk's data, the CRLF after it) is carried to the next call. Concatenating every result gives exactly
   the body.
-- `done` is True once the last chunk (size 0) has arrived; what follows it (trailers) is ignored, and nothing is
-  returned after it.
+- `done` is True once the last chunk (size 0) has arrived; nothing is returned after it, and `rest` holds the bytes
+  that came after the last chunk's size line in the same feed (the start of the trailer section, for the caller to
+  read past).
 - Malformed framing (a size that is not hexadecimal, a chunk not followed by CRLF, a size line longer than
   MAX_SIZE_LINE) raises ValueError; the caller treats it as a broken connection.
 - Pure: no I/O.
@@ -27,13 +28,14 @@ _HEX = b"0123456789abcdefABCDEF"
 class Dechunker:
     """One chunked body, decoded as it arrives (see the module's invariants)."""
 
-    __slots__ = ("_carry", "_crlf", "_left", "done")
+    __slots__ = ("_carry", "_crlf", "_left", "done", "rest")
 
     def __init__(self) -> None:
         self._carry = b""  # an incomplete size line, or part of the CRLF after a chunk's data
         self._left = 0  # bytes of the current chunk's data still to come
         self._crlf = 0  # bytes of the CRLF after the current chunk's data still to come (2, 1 or 0)
         self.done = False
+        self.rest = b""  # after `done`: what followed the last chunk's size line
 
     def feed(self, data: bytes) -> bytes:
         if self.done:
@@ -71,6 +73,7 @@ class Dechunker:
             pos = eol + 2
             if size == 0:
                 self.done = True
+                self.rest = buf[pos:]
                 break
             self._left = size
         return out[0] if len(out) == 1 else b"".join(out)

@@ -2,8 +2,8 @@
 
 Invariants:
 - This is the only module that imports the `kubernetes` package, and only lazily: to turn a typed model object
-  into a plain dict at the edge (`to_plain`). Requests go through the standard library's `http.client`, so a command
-  that never converts a model never pays for importing `kubernetes`.
+  into a plain dict at the edge (`to_plain`). Requests go through core/http11.py (HTTP/1.1 over the standard
+  library's sockets and ssl), so a command that never converts a model never pays for importing `kubernetes`.
 - Every failure leaves as a `KatesError`: HTTP errors through `errors.from_status` with the server's Status,
   network and TLS failures as `Unreachable`, credential problems as `ConfigError`.
 - Responses are asked for gzip (`Accept-Encoding: gzip`, as client-go asks unless the cluster sets
@@ -32,7 +32,6 @@ Invariants:
 from __future__ import annotations
 
 import contextlib
-import http.client
 import os
 import select
 import socket
@@ -46,8 +45,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import orjson
 
 from ..errors import ConfigError, KatesError, TLSVerifyError, Uncertain, Unreachable, from_status
-from . import deepjson, server_warnings
-from .chunked import Dechunker
+from . import deepjson, http11, server_warnings
 from .config import ConnectionSettings, ExecCredential, read_token
 from .credentials import exec_authenticator
 from .tlsbio import TLSSocket
@@ -83,7 +81,7 @@ def build_url(path: str, params: Params | None = None) -> str:
 class Response:
     """A streaming response: read it whole with `read()` or line by line with `lines()`; always `close()` it."""
 
-    def __init__(self, transport: Transport, conn: http.client.HTTPConnection, resp: http.client.HTTPResponse):
+    def __init__(self, transport: Transport, conn: http11.Connection, resp: http11.Response):
         self._transport = transport
         self._conn = conn
         self.raw = resp
@@ -97,7 +95,7 @@ class Response:
     def read(self) -> bytes:
         try:
             data = self.raw.read()
-        except (OSError, http.client.HTTPException) as exc:
+        except (OSError, http11.HTTPException) as exc:
             raise self._transport.unreachable(exc) from exc
         return data if self._gunzip is None else self._inflate(data) + self._inflate(b"")
 
@@ -145,10 +143,10 @@ class Response:
         of the body comes last). Ends when the server closes the stream.
 
         Reads whatever has arrived (up to 64 KiB) and splits it in bulk, so a consumer can handle a burst at once:
-        http.client's readline costs a chunk-header parse per line, which was half of a watch's CPU. A chunked body
-        that is not gzipped is read from the socket's buffer directly and decoded in bulk (core/chunked.py): a
-        watch sends one chunk per event, and http.client's chunk-by-chunk decoding was most of what is left. A
-        line is yielded as soon as its newline arrives, so streams stay live.
+        a readline per line cost a chunk-header parse per line, which was half of a watch's CPU. A chunked body is
+        decoded in bulk (core/http11.py, core/chunked.py): a watch sends one chunk per event, and http.client's
+        chunk-by-chunk decoding was most of what was left. A line is yielded as soon as its newline arrives, so
+        streams stay live.
 
         With a `window` (seconds), a stream under a storm is read at most once per window: a read that starts within
         `window` of the previous one, which brought less than BATCH_BYTES and ended on a whole line, first waits
@@ -160,22 +158,9 @@ class Response:
         dechunked path, on a core/tlsbio.py TLSSocket or a plain socket); elsewhere `window` is ignored."""
         pending = b""
         read: Callable[[int], bytes] = self._read1
-        drains = False
-        if self._gunzip is None and self.raw.chunked and self.raw.chunk_left is None and self.raw.fp is not None:
-            dechunker, fp = Dechunker(), self.raw.fp
-
-            def dechunked(size: int) -> bytes:
-                while not dechunker.done:
-                    data = fp.read1(size)
-                    if not data:
-                        raise http.client.IncompleteRead(b"")  # cut before the last chunk, as http.client says
-                    out = dechunker.feed(data)
-                    if out:
-                        return out
-                return b""
-
-            read = dechunked
-            drains = not isinstance(self._conn.sock, ssl.SSLSocket)  # a TLSSocket or a plain one: all that arrived
+        # a chunked body off a TLSSocket or a plain socket: a read takes in all that has arrived (an SSLSocket's
+        # takes one record; a gzip member may end anywhere)
+        drains = self._gunzip is None and self.raw.chunked and not isinstance(self._conn.sock, ssl.SSLSocket)
         if not drains:
             window = 0.0  # a read that returns one record, or one chunk, would be one event per window
         started, got = -window, BATCH_BYTES
@@ -198,7 +183,7 @@ class Response:
                 pending = parts.pop()
                 if parts:
                     yield [line.rstrip(b"\r") for line in parts] if b"\r" in data else parts
-        except (OSError, ValueError, http.client.HTTPException) as exc:
+        except (OSError, ValueError, http11.HTTPException) as exc:
             raise self._transport.unreachable(exc) from exc
 
     def chunks(self, size: int = 65536) -> Iterator[bytes]:
@@ -208,7 +193,7 @@ class Response:
                 if not data:
                     return
                 yield data
-        except (OSError, http.client.HTTPException) as exc:
+        except (OSError, http11.HTTPException) as exc:
             raise self._transport.unreachable(exc) from exc
 
     def abort(self) -> None:
@@ -221,7 +206,7 @@ class Response:
                 pass
 
     def close(self, reuse: bool = False) -> None:
-        if reuse and self.raw.isclosed():
+        if reuse and self.raw.isclosed() and not self.raw.will_close:
             self._transport.release(self._conn)
         else:
             self.raw.close()
@@ -251,7 +236,7 @@ class Transport:
         self.host = url.hostname
         self.port = port or (443 if url.scheme == "https" else 80)
         self.prefix = url.path.rstrip("/")
-        self._pool: list[http.client.HTTPConnection] = []
+        self._pool: list[http11.Connection] = []
         self._lock = threading.Lock()
         self._ssl: ssl.SSLContext | None = None
         self._ssl_cert: tuple[bytes, bytes] | None = None  # the client certificate self._ssl presents
@@ -286,23 +271,20 @@ class Transport:
         self._ssl, self._ssl_cert = ctx, cert
         return ctx
 
-    def _connect(self, timeout: float | None) -> http.client.HTTPConnection:
-        conn: http.client.HTTPConnection
+    def _connect(self, timeout: float | None) -> http11.Connection:
         proxy = urlsplit(self.settings.proxy_url) if self.settings.proxy_url else None
         host, port = (proxy.hostname or "", proxy.port or 3128) if proxy else (self.host, self.port)
+        ctx = None
         if self.scheme == "https":
             # tls-server-name, else the host dialled (the API server's, also through a proxy's tunnel); one context
             # per connection (_context asks an exec plugin's cache each time)
             ctx = _ServerNameContext(self._context(), self.settings.tls_server_name)
-            conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=ctx)  # type: ignore[call-overload]
-        else:
-            conn = http.client.HTTPConnection(host, port, timeout=timeout)
-        conn._create_connection = _create_connection  # type: ignore[attr-defined]  # http.client's hook for tests
+        conn = http11.Connection(host, port, timeout=timeout, context=ctx, dial=_create_connection)
         if proxy:
             conn.set_tunnel(self.host, self.port)
         return conn
 
-    def _acquire(self, timeout: float | None) -> tuple[http.client.HTTPConnection, bool]:
+    def _acquire(self, timeout: float | None) -> tuple[http11.Connection, bool]:
         """A pooled connection that still looks open (reused=True), else a new one. A pooled connection with
         something to read has been closed by the server (an idle timeout): drop it before sending on it, as Go's
         transport notices it in its read loop and urllib3 in `is_connection_dropped`, so that a write rarely meets
@@ -319,7 +301,7 @@ class Transport:
             conn.timeout = timeout
             return conn, True
 
-    def release(self, conn: http.client.HTTPConnection) -> None:
+    def release(self, conn: http11.Connection) -> None:
         with self._lock:
             if len(self._pool) < 8:
                 self._pool.append(conn)
@@ -442,7 +424,7 @@ class Transport:
                                 raise self.uncertain(method, path, exc) from exc
                             raise
                     conn.request(method, url, body=body, headers=headers)
-                except (OSError, http.client.HTTPException):
+                except (OSError, http11.HTTPException):
                     # The server may answer before it has read the whole body, and close: an oversize request's 413
                     # is waiting to be read (Go's transport reads it too). Without one, the send's error stands.
                     early = _early_answer(conn) if body is not None else None
@@ -452,7 +434,7 @@ class Transport:
                 else:
                     sent = True
                     resp = conn.getresponse()
-            except (OSError, http.client.HTTPException) as exc:
+            except (OSError, http11.HTTPException) as exc:
                 conn.close()
                 if repeated and method not in ("GET", "HEAD"):
                     raise self.uncertain(method, path, exc) from exc  # the first attempt's fate is unknown
@@ -526,10 +508,10 @@ def _repeatable(method: str, content_type: str) -> bool:
 
 def _lost_connection(exc: BaseException) -> bool:
     """The connection died under an unanswered request (not a timeout: a slow server may still be at work)."""
-    return isinstance(exc, (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError))
+    return isinstance(exc, (http11.RemoteDisconnected, ConnectionResetError, BrokenPipeError))
 
 
-def _last_check(conn: http.client.HTTPConnection, check: Callable[[], None]) -> None:
+def _last_check(conn: http11.Connection, check: Callable[[], None]) -> None:
     """Connect (a failure here is a send that never left), then run `check`; the connection is closed if `check`
     refuses, as nothing was sent on it."""
     if conn.sock is None:
@@ -541,11 +523,11 @@ def _last_check(conn: http.client.HTTPConnection, check: Callable[[], None]) -> 
         raise
 
 
-def _early_answer(conn: http.client.HTTPConnection) -> http.client.HTTPResponse | None:
+def _early_answer(conn: http11.Connection) -> http11.Response | None:
     """The answer a server gave before reading a whole request body, if there is one to read."""
     try:
         return conn.getresponse()
-    except (OSError, http.client.HTTPException):
+    except (OSError, http11.HTTPException):
         return None
 
 
@@ -651,7 +633,7 @@ class _ServerNameContext:
         self._name = server_name
 
     def wrap_socket(self, sock: socket.socket, server_hostname: str | None = None, **kw: Any) -> TLSSocket:
-        """TLS as core/tlsbio.py runs it (http.client's HTTPSConnection.connect calls this)."""
+        """TLS as core/tlsbio.py runs it (http11.Connection.connect calls this)."""
         name = self._name or server_hostname
         return TLSSocket(self._ctx, sock, _plain_host(name) if name else name)
 
@@ -673,6 +655,6 @@ def _plain_host(host: str) -> str | bytes:
 
 
 def _create_connection(address: tuple[str, int], *args: Any) -> socket.socket:
-    """socket.create_connection with the host as `_plain_host` spells it (http.client's `_create_connection`)."""
+    """socket.create_connection with the host as `_plain_host` spells it (http11.Connection's `dial`)."""
     host: Any = _plain_host(address[0])  # getaddrinfo takes bytes (typeshed says str only)
     return socket.create_connection((host, address[1]), *args)

@@ -6,7 +6,6 @@ took to arrive, and every sleep is recorded, so the assertions hold on any machi
 from __future__ import annotations
 
 import gzip
-import http.client
 import io
 import itertools
 import socket
@@ -15,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from kates_cli.core import http11
 from kates_cli.core import transport as transport_module
 from kates_cli.core.config import ConnectionSettings
 from kates_cli.core.transport import BATCH_BYTES, Response, Transport
@@ -65,24 +65,22 @@ def stream(
     clock: Clock, pieces: list[tuple[float, bytes]], *, gzipped: bool = False, sock: Any = None, timed: bool = True
 ) -> Response:
     """A chunked response of `pieces` (time of arrival, chunk); timed=False: the whole body at once, read through
-    http.client's own file (as the paths without a window read it)."""
+    the response's own file (as the paths without a window read it)."""
     head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
     head += b"Content-Encoding: gzip\r\n\r\n" if gzipped else b"\r\n"
     wire = head if timed else head + b"".join(data for _, data in pieces) + b"0\r\n\r\n"
 
-    class Sock:
-        def makefile(self, mode: str) -> io.BytesIO:
-            return io.BytesIO(wire)
-
-    raw = http.client.HTTPResponse(Sock())  # type: ignore[arg-type]
-    raw.begin()
+    raw = http11.Response(io.BytesIO(wire), "GET")  # type: ignore[arg-type]
     if timed:
         last = pieces[-1][0] if pieces else 0.0
         raw.fp = Arrivals(clock, [*pieces, (last + 1.0, b"0\r\n\r\n")])  # type: ignore[assignment]
+    arrivals = raw.fp  # the response lets go of its file at the end of the body; the tests look at its reads after
     transport = Transport(ConnectionSettings(server="https://127.0.0.1:1", context="c", namespace="default"))
-    conn = http.client.HTTPConnection("127.0.0.1", 1)
+    conn = http11.Connection("127.0.0.1", 1)
     conn.sock = sock
-    return Response(transport, conn, raw)
+    response = Response(transport, conn, raw)
+    response.arrivals = arrivals  # type: ignore[attr-defined]
+    return response
 
 
 @pytest.fixture
@@ -101,7 +99,7 @@ def test_a_storm_of_small_reads_is_read_once_per_window(clock: Clock) -> None:
     resp = stream(clock, [(10.0 + i * 0.001, chunk(event(i))) for i in range(200)])
     lines = [line for batch in resp.line_batches(WINDOW) for line in batch]
     assert lines == [event(i).rstrip(b"\n") for i in range(200)]
-    reads = resp.raw.fp.read_at[:-1]  # type: ignore[attr-defined]  # the last one reads the end of the body
+    reads = resp.arrivals.read_at[:-1]  # type: ignore[attr-defined]  # the last one reads the end of the body
     start = 100.0
     # the first event is read as it arrives, and the read after it starts at once (its predecessor waited 10 s)
     assert reads[:2] == [start, start + 10.0]
@@ -115,7 +113,7 @@ def test_without_a_window_nothing_waits(clock: Clock) -> None:
     resp = stream(clock, [(i * 0.001, chunk(event(i))) for i in range(50)])
     assert sum(len(batch) for batch in resp.line_batches()) == 50
     assert clock.sleeps == []
-    assert len(resp.raw.fp.read_at) == 51  # type: ignore[attr-defined]  # one read per event, and the end
+    assert len(resp.arrivals.read_at) == 51  # type: ignore[attr-defined]  # one read per event, and the end
 
 
 def test_a_large_read_is_followed_at_once(clock: Clock) -> None:
@@ -124,7 +122,7 @@ def test_a_large_read_is_followed_at_once(clock: Clock) -> None:
     pieces = [(0.02, chunk(event(0))), (0.03, chunk(big)), (0.06, chunk(event(99)))]
     resp = stream(clock, pieces)
     assert sum(len(batch) for batch in resp.line_batches(WINDOW)) == 42
-    reads = resp.raw.fp.read_at  # type: ignore[attr-defined]
+    reads = resp.arrivals.read_at  # type: ignore[attr-defined]
     assert reads[1] == pytest.approx(100.0 + WINDOW)  # a small read 20 ms after the previous began: a nap
     assert reads[2] == reads[1]  # the large one brought: the next read at once
 

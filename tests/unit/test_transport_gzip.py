@@ -1,27 +1,19 @@
 """kates_cli.core.transport.Response: a gzip body is inflated as it streams, whole or line by line, and a gzip
 stream that ends early or is corrupt is an error, never silently short output. The HTTP bytes are made here and
-parsed by http.client, as they would be off a socket."""
+parsed by core/http11.py, as they would be off a socket."""
 
 from __future__ import annotations
 
 import gzip
-import http.client
 import io
 import zlib
 
 import pytest
 
+from kates_cli.core import http11
 from kates_cli.core.config import ConnectionSettings
 from kates_cli.core.transport import Response, Transport
 from kates_cli.errors import Unreachable
-
-
-class _Sock:
-    def __init__(self, data: bytes):
-        self.data = data
-
-    def makefile(self, mode: str) -> io.BytesIO:
-        return io.BytesIO(self.data)
 
 
 def response(body: bytes, *, gzipped: bool, pieces: int = 7) -> Response:
@@ -34,11 +26,17 @@ def response(body: bytes, *, gzipped: bool, pieces: int = 7) -> Response:
     return _wrap(head + b"\r\n" + chunks + b"0\r\n\r\n")
 
 
+class _Trickle(io.BytesIO):
+    """A socket's file where bytes arrive a little at a time: a read returns at most 512 of them."""
+
+    def read1(self, size: int = -1) -> bytes:
+        return super().read1(512 if size < 0 else min(size, 512))
+
+
 def _wrap(raw: bytes) -> Response:
-    resp = http.client.HTTPResponse(_Sock(raw))  # type: ignore[arg-type]
-    resp.begin()
+    resp = http11.Response(_Trickle(raw), "GET")  # type: ignore[arg-type]
     transport = Transport(ConnectionSettings(server="https://127.0.0.1:1", context="c", namespace="default"))
-    return Response(transport, http.client.HTTPConnection("127.0.0.1", 1), resp)
+    return Response(transport, http11.Connection("127.0.0.1", 1), resp)
 
 
 BODY = b"".join(b'{"type":"ADDED","object":{"n":%d,"pad":"%s"}}\n' % (i, b"x" * (i % 300)) for i in range(3000))
