@@ -66,11 +66,12 @@ class ListWriter:
     def _add(self, items: Sequence[dict[str, Any]]) -> None:
         if self.fmt == "json":
             # the items as they stand inside the List's array, two levels in: "    [\n        {...}\n    ]" cut
-            text = render.json_bytes(list(items), depth=1)
+            text, cut = render.json_parts(list(items), depth=1)
+            cut += 6  # and the array's own "    [\n" and "\n    ]"
             if self.count:
                 self._size += self._spool.write(b",\n")
             with memoryview(text) as view:  # the cut without a copy of the page's text
-                self._size += self._spool.write(view[6:-6])
+                self._size += self._spool.write(view[cut : len(text) - cut])
         else:
             from .yamlout import Printer
 

@@ -78,16 +78,18 @@ def run(
     if default_ns is None and not all_namespaces:
         default_ns = client.namespace
     parsed = [parse_query(q, default_ns) for q in queries]
-    from .leadership import parse_options
+    lease_flags = {
+        "--lease-duration": lease_duration,
+        "--renew-deadline": renew_deadline,
+        "--retry-period": retry_period,
+    }
+    lease_options = None
+    if leader_elect or any(v is not None for v in (lease, lease_namespace, identity, *lease_flags.values())):
+        from .leadership import parse_options  # only with leader election's flags: its imports cost a watch's start
 
-    lease_options = parse_options(
-        leader_elect,
-        lease,
-        lease_namespace,
-        identity,
-        {"--lease-duration": lease_duration, "--renew-deadline": renew_deadline, "--retry-period": retry_period},
-        state.namespace or client.namespace,
-    )
+        lease_options = parse_options(
+            leader_elect, lease, lease_namespace, identity, lease_flags, state.namespace or client.namespace
+        )
     stall = durations.parse_stall_timeout(stall_timeout)
     argv: list[str] | None = None
     if exec_:

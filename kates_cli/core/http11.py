@@ -145,7 +145,7 @@ class Response:
         if self.length is not None and self._dechunker is None:
             data = self.fp.read(self.length)
             if len(data) < self.length:
-                self._done()
+                self._fail()
                 raise IncompleteRead(data, self.length - len(data))
             self._done()
             return data
@@ -166,18 +166,21 @@ class Response:
             return b""
         dechunker = self._dechunker
         if dechunker is not None:
+            if dechunker.done:  # the last chunk came with data, returned before the trailer section was read
+                self._trailer(dechunker.rest)
+                return b""
             while True:
                 data = fp.read1(size)
                 if not data:
-                    self._done()
+                    self._fail()
                     raise IncompleteRead()  # cut before the last chunk
                 try:
                     out = dechunker.feed(data)
                 except ValueError as exc:
-                    self._done()
+                    self._fail()
                     raise HTTPException(f"invalid chunked body: {exc}") from None
-                if dechunker.done:
-                    self._trailer(dechunker.rest)
+                if dechunker.done and (not out or _trailer_ends(dechunker.rest)):
+                    self._trailer(dechunker.rest)  # never waits with data in hand: read later if it must
                 if out or self.fp is None:
                     return out
         if self.length is None:  # until the server closes
@@ -187,7 +190,7 @@ class Response:
             return data
         data = fp.read1(min(size, self.length))
         if not data:
-            self._done()
+            self._fail()
             raise IncompleteRead(b"", self.length)
         self.length -= len(data)
         if not self.length:
@@ -195,19 +198,21 @@ class Response:
         return data
 
     def _trailer(self, rest: bytes) -> None:
-        """Read past the trailer section after the last chunk (its fields are dropped, as http.client drops them)."""
+        """Read past the trailer section after the last chunk (its fields are dropped, as http.client drops them).
+        A server that closes instead of ending it has still sent the whole body (http.client takes that too); the
+        connection is not used again."""
         assert self.fp is not None
         buf = rest
         for _ in range(MAX_HEADERS + 1):
             end = buf.find(b"\n")
             while end < 0:
                 if len(buf) > MAX_LINE:
-                    self._done()
+                    self._fail()
                     raise HTTPException("a trailer line is too long")
                 more = self.fp.read1(MAX_LINE)
                 if not more:
-                    self._done()
-                    raise IncompleteRead()
+                    self._fail()
+                    return
                 buf += more
                 end = buf.find(b"\n")
             line, buf = buf[:end], buf[end + 1 :]
@@ -216,7 +221,7 @@ class Response:
                     self.will_close = True
                 self._done()
                 return
-        self._done()
+        self._fail()
         raise HTTPException(f"more than {MAX_HEADERS} trailer fields")
 
     def _done(self) -> None:
@@ -224,8 +229,18 @@ class Response:
         if fp is not None:
             fp.close()
 
+    def _fail(self) -> None:
+        """The body is over, cut or broken: the connection may hold anything, so it is not used again."""
+        self.will_close = True
+        self._done()
+
     def close(self) -> None:
         self._done()
+
+
+def _trailer_ends(rest: bytes) -> bool:
+    """Whether the trailer section's end (an empty line) is already in `rest`."""
+    return rest[:1] == b"\n" or rest[:2] == b"\r\n" or b"\n\r\n" in rest or b"\n\n" in rest
 
 
 class Connection:
@@ -249,6 +264,7 @@ class Connection:
         self._dial = dial or socket.create_connection
         self._tunnel: tuple[str, int] | None = None
         self._method = ""
+        self._sending = False  # a request began to go out and its response was not read yet
         self._response: Response | None = None
 
     def set_tunnel(self, host: str, port: int) -> None:
@@ -296,6 +312,7 @@ class Connection:
             self.connect()
         self._method = method
         self._response = None
+        self._sending = True  # from here a response may be read, even if the send fails (an early answer)
         if body is not None and len(body) < 65536:
             self.sock.sendall(head + body)  # one write: a small request in one TLS record, one segment
         else:
@@ -305,8 +322,9 @@ class Connection:
 
     def getresponse(self) -> Response:
         """The response to the request sent (also after its body failed to send: a server may answer early)."""
-        if self.sock is None:
-            raise HTTPException("no connection to read a response from")
+        if self.sock is None or not self._sending:
+            raise HTTPException("no request sent to read a response to")
+        self._sending = False
         fp = self.sock.makefile("rb")
         try:
             response = Response(fp, self._method)
@@ -348,7 +366,7 @@ def _status_line(fp: BinaryIO) -> tuple[int, str, int]:
     text = line.decode("latin-1").rstrip("\r\n")
     version, _, rest = text.partition(" ")
     code, _, reason = rest.partition(" ")
-    if version not in ("HTTP/1.1", "HTTP/1.0") or len(code) != 3 or not code.isdigit() or not 100 <= int(code) <= 999:
+    if version not in ("HTTP/1.1", "HTTP/1.0") or len(code) != 3 or not _digits(code) or int(code) < 100:
         raise HTTPException(f"bad status line: {text[:80]!r}")
     return int(code), reason.strip(), 11 if version == "HTTP/1.1" else 10
 
@@ -381,6 +399,11 @@ def _content_length(headers: Headers) -> int | None:
     if not found:
         return None
     values = {v.strip() for value in found for v in value.split(",")}
-    if len(values) != 1 or not next(iter(values)).isdigit():
+    if len(values) != 1 or not _digits(next(iter(values))):
         raise HTTPException(f"bad Content-Length: {', '.join(found)!r}")
     return int(values.pop())
+
+
+def _digits(text: str) -> bool:
+    """ASCII digits only (str.isdigit also takes "²", which int() refuses)."""
+    return text.isascii() and text.isdigit()

@@ -198,3 +198,36 @@ def test_without_a_pidfd_the_end_is_still_awaited() -> None:
     assert not hook._ended(proc, None, 0.01)
     assert hook._ended(proc, None, 60)
     assert proc.returncode == 0
+
+
+def test_which_answers_as_shutil_which(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """hook.which (kept out of shutil for start-up) against shutil.which, on PATHs with a directory of the name, a
+    file without the execute bit, an executable, repeated and empty entries (the current directory), no PATH."""
+    import shutil
+
+    from kates_cli.cli.hook import which
+
+    plain, execs, dirs, cwd = (tmp_path / n for n in ("plain", "execs", "dirs", "cwd"))
+    for d in (plain, execs, dirs, cwd):
+        d.mkdir()
+    (plain / "tool").write_text("#!/bin/sh\n")
+    (execs / "tool").write_text("#!/bin/sh\n")
+    (execs / "tool").chmod(0o755)
+    (dirs / "tool").mkdir()
+    (cwd / "here").write_text("#!/bin/sh\n")
+    (cwd / "here").chmod(0o755)
+    monkeypatch.chdir(cwd)
+    paths = [
+        f"{dirs}:{plain}:{execs}",
+        f"{plain}:{plain}",
+        f":{execs}",
+        f"{execs}::{dirs}",
+        "",
+        str(tmp_path / "missing"),
+    ]
+    for path in paths:
+        monkeypatch.setenv("PATH", path)
+        for name in ("tool", "here", "absent", "sh"):
+            assert which(name) == shutil.which(name), (path, name)
+    monkeypatch.delenv("PATH")
+    assert which("sh") == shutil.which("sh")
