@@ -239,6 +239,7 @@ class Transport:
         self._pool: list[http11.Connection] = []
         self._lock = threading.Lock()
         self._ssl: ssl.SSLContext | None = None
+        self._ssl_lock = threading.Lock()  # a context is made (CA and client certificate loaded) once, not per thread
         self._ssl_cert: tuple[bytes, bytes] | None = None  # the client certificate self._ssl presents
         self._exec = exec_authenticator(settings.exec_config, settings.server) if settings.exec_config else None
         self._token_cache: tuple[float, str | None] | None = None
@@ -247,6 +248,10 @@ class Transport:
 
     def _context(self) -> ssl.SSLContext:
         cert = self._client_cert(self._exec.get() if self._exec is not None else None)
+        with self._ssl_lock:  # threads connecting at once (a watch's queries) share the one context
+            return self._context_for(cert)
+
+    def _context_for(self, cert: tuple[bytes, bytes] | None) -> ssl.SSLContext:
         if self._ssl is not None and cert == self._ssl_cert:
             return self._ssl
         s = self.settings

@@ -330,3 +330,47 @@ def test_a_server_name_ssl_refuses_closes_the_socket(pki: LocalPKI, serve: Any) 
     with pytest.raises(ValueError):
         tls(client_ctx(pki), plain, b".leading-dot")
     assert plain.fileno() == -1
+
+
+def test_threads_connecting_at_once_share_one_context(pki: LocalPKI, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A watch's queries connect at once: the CA and the client certificate are loaded once, into one context (each
+    thread made its own before, 3 loads of the certificate chain for a watch of 3 kinds)."""
+    import threading
+    import time
+
+    from kates_cli.core import transport as transport_module
+    from kates_cli.core.config import ConnectionSettings
+
+    cert, key = pki.issue("client", "kates-client")
+    settings = ConnectionSettings(
+        server="https://127.0.0.1:1",
+        context="c",
+        namespace="default",
+        ca_data=pki.ca_cert.read_bytes(),
+        client_cert_data=cert.read_bytes(),
+        client_key_data=key.read_bytes(),
+    )
+    loads: list[str] = []
+    real = transport_module._load_cert_chain
+
+    def slow_load(ctx: ssl.SSLContext, cert: bytes, key: bytes) -> None:
+        loads.append(threading.current_thread().name)
+        time.sleep(0.05)  # long enough for every thread to arrive while the first loads
+        real(ctx, cert, key)
+
+    monkeypatch.setattr(transport_module, "_load_cert_chain", slow_load)
+    transport = transport_module.Transport(settings)
+    start = threading.Barrier(3)
+    made: list[ssl.SSLContext] = []
+
+    def connect() -> None:
+        start.wait()
+        made.append(transport._context())
+
+    threads = [threading.Thread(target=connect) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert len(made) == 3 and made[0] is made[1] is made[2]
+    assert len(loads) == 1
