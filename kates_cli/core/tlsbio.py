@@ -9,15 +9,15 @@ every event that arrived meanwhile (core/transport.py, `Response.line_batches`).
 at a time, it changed nothing measurable (bench B3, B1 and B2 within noise).
 
 Invariants:
-- It offers what http.client and core/transport.py use of a socket: `sendall`, `makefile("rb")`, `recv`,
+- It offers what core/http11.py and core/transport.py use of a socket: `sendall`, `makefile("rb")`, `recv`,
   `recv_into`, `settimeout`, `gettimeout`, `shutdown`, `close`, `fileno`, `pending`, `getpeercert`, `version` and
   `cipher`; anything else is refused (AttributeError), never silently done in clear text.
 - The handshake runs in the constructor, as `SSLContext.wrap_socket` runs it, and fails with the same exceptions
   (`ssl.SSLCertVerificationError` with its `verify_message`, `ssl.SSLError`, `OSError`, `TimeoutError`, and
   `ValueError` for a server name ssl refuses), sending the server its alert and closing the socket.
-- `close` closes the socket once every file `makefile` made is closed too, as a socket's does (http.client closes
-  the connection of a `Connection: close` response before it reads the body). A large `sendall` is encrypted a
-  block at a time, so no buffer grows with what is sent.
+- `close` closes the socket once every file `makefile` made is closed too, as a socket's does (core/http11.py, as
+  http.client, closes the connection of a `Connection: close` response before it reads the body). A large
+  `sendall` is encrypted a block at a time, so no buffer grows with what is sent.
 - A read blocks only when nothing is decrypted or received yet; it then returns everything available, in TLS's
   memory and in the kernel, up to the size asked (a backlog is read in full reads, never a leftover at a time). The
   end of the stream, with or without the server's close_notify, reads as 0 bytes, as an SSLSocket's does
@@ -154,8 +154,9 @@ class TLSSocket:
         self._sock.shutdown(how)
 
     def close(self) -> None:
-        """Close the connection, once every file made by makefile is closed too: http.client closes the connection
-        of a response marked `Connection: close` as soon as it has read the headers, and reads the body after."""
+        """Close the connection, once every file made by makefile is closed too: core/http11.py (as http.client)
+        closes the connection of a response marked `Connection: close` as soon as it has read the headers, and
+        reads the body after."""
         self._closed = True
         if not self._readers:
             self._sock.close()
