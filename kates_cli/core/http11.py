@@ -97,12 +97,6 @@ class Headers:
         found = [value for key, value in self._fields if key.lower() == name]
         return found or None
 
-    def items(self) -> list[tuple[str, str]]:
-        return list(self._fields)
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and self.get(name) is not None
-
 
 class Response:
     """One response: status line and headers read, body read on demand (see the module's invariants)."""
@@ -265,7 +259,6 @@ class Connection:
         self._tunnel: tuple[str, int] | None = None
         self._method = ""
         self._sending = False  # a request began to go out and its response was not read yet
-        self._response: Response | None = None
 
     def set_tunnel(self, host: str, port: int) -> None:
         """Reach `host`:`port` through the proxy this connection dials, by CONNECT."""
@@ -311,7 +304,6 @@ class Connection:
         if self.sock is None:
             self.connect()
         self._method = method
-        self._response = None
         self._sending = True  # from here a response may be read, even if the send fails (an early answer)
         if body is not None and len(body) < 65536:
             self.sock.sendall(head + body)  # one write: a small request in one TLS record, one segment
@@ -334,7 +326,6 @@ class Connection:
             raise
         if response.will_close:
             self.close()  # the response reads on from its own file; the connection is not used again
-        self._response = response
         return response
 
     def close(self) -> None:
