@@ -92,6 +92,14 @@ def answering(peers: list[Peer], *answers: bytes | list[bytes]) -> Peer:
     return made
 
 
+def asked(peers: list[Peer], answer: bytes) -> tuple[Peer, http11.Connection]:
+    """A peer that will send `answer`, and a connection to it that has sent it `GET /`."""
+    peer = answering(peers, answer)
+    conn = peer.connection()
+    conn.request("GET", "/")
+    return peer, conn
+
+
 OK_HELLO = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Seen: a\r\nx-seen: b\r\n\r\nhello"
 
 
@@ -145,24 +153,18 @@ def test_chunks_that_arrived_together_come_out_of_one_read(peers: list[Peer]) ->
 
 
 def test_a_body_until_close_and_a_connection_close_answer_end_the_connection(peers: list[Peer]) -> None:
-    peer = answering(peers, b"HTTP/1.1 200 OK\r\n\r\nuntil the end")
-    conn = peer.connection()
-    conn.request("GET", "/")
+    peer, conn = asked(peers, b"HTTP/1.1 200 OK\r\n\r\nuntil the end")
     resp = conn.getresponse()
     assert resp.will_close and conn.sock is None  # the response reads on from its own file
     assert resp.read() == b"until the end"
     peer.join()
 
-    peer = answering(peers, b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 3\r\n\r\nbye")
-    conn = peer.connection()
-    conn.request("GET", "/")
+    peer, conn = asked(peers, b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 3\r\n\r\nbye")
     resp = conn.getresponse()
     assert conn.sock is None and resp.read() == b"bye"
     peer.join()
 
-    peer = answering(peers, b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nold")
-    conn = peer.connection()
-    conn.request("GET", "/")
+    peer, conn = asked(peers, b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nold")
     resp = conn.getresponse()
     assert resp.will_close and resp.read() == b"old"
     peer.join()
@@ -189,18 +191,14 @@ def test_answers_without_a_body(peers: list[Peer], method: str, answer: bytes) -
 
 
 def test_interim_answers_are_skipped(peers: list[Peer]) -> None:
-    peer = answering(peers, b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\nX: y\r\n\r\n" + OK_HELLO)
-    conn = peer.connection()
-    conn.request("GET", "/")
+    peer, conn = asked(peers, b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\nX: y\r\n\r\n" + OK_HELLO)
     resp = conn.getresponse()
     assert (resp.status, resp.read()) == (200, b"hello")
     peer.join()
 
 
 def test_no_answer_is_remote_disconnected(peers: list[Peer]) -> None:
-    peer = answering(peers, b"")
-    conn = peer.connection()
-    conn.request("GET", "/")
+    peer, conn = asked(peers, b"")
     with pytest.raises(http11.RemoteDisconnected) as raised:
         conn.getresponse()
     assert isinstance(raised.value, ConnectionResetError)
@@ -217,9 +215,7 @@ def test_no_answer_is_remote_disconnected(peers: list[Peer]) -> None:
     ids=["length", "chunks"],
 )
 def test_a_body_cut_short_is_incomplete(peers: list[Peer], answer: bytes) -> None:
-    peer = answering(peers, answer)
-    conn = peer.connection()
-    conn.request("GET", "/")
+    peer, conn = asked(peers, answer)
     resp = conn.getresponse()
     with pytest.raises(http11.IncompleteRead):
         resp.read()
@@ -240,9 +236,7 @@ def test_a_body_cut_short_is_incomplete(peers: list[Peer], answer: bytes) -> Non
     ids=["version", "code", "garbage", "header", "too many headers", "long line", "two lengths"],
 )
 def test_a_malformed_answer_is_an_http_exception(peers: list[Peer], answer: bytes) -> None:
-    peer = answering(peers, answer)
-    conn = peer.connection()
-    conn.request("GET", "/")
+    peer, conn = asked(peers, answer)
     with pytest.raises(http11.HTTPException):
         conn.getresponse()
     assert conn.sock is None
@@ -250,9 +244,7 @@ def test_a_malformed_answer_is_an_http_exception(peers: list[Peer], answer: byte
 
 
 def test_bad_chunk_framing_is_an_http_exception(peers: list[Peer]) -> None:
-    peer = answering(peers, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n")
-    conn = peer.connection()
-    conn.request("GET", "/")
+    peer, conn = asked(peers, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n")
     with pytest.raises(http11.HTTPException, match="chunked"):
         conn.getresponse().read()
     peer.join()
@@ -326,9 +318,7 @@ def test_a_connect_tunnel_through_a_proxy(peers: list[Peer], refused: bool) -> N
 
 def test_bytes_after_the_last_chunk_make_the_connection_unfit_for_reuse(peers: list[Peer]) -> None:
     wire = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\nunasked"
-    peer = answering(peers, wire)
-    conn = peer.connection()
-    conn.request("GET", "/")
+    peer, conn = asked(peers, wire)
     resp = conn.getresponse()
     assert not resp.will_close
     assert resp.read() == b"ok" and resp.will_close  # the transport does not pool it (Response.close)
@@ -337,9 +327,7 @@ def test_bytes_after_the_last_chunk_make_the_connection_unfit_for_reuse(peers: l
 
 def test_a_chunked_body_whose_server_closes_instead_of_ending_the_trailers_is_whole(peers: list[Peer]) -> None:
     """http.client takes it (a few servers close after the last chunk); the connection is not used again."""
-    peer = answering(peers, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n")
-    conn = peer.connection()
-    conn.request("GET", "/")
+    peer, conn = asked(peers, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n")
     resp = conn.getresponse()
     assert resp.read() == b"hello" and resp.isclosed() and resp.will_close
     peer.join()
@@ -375,9 +363,7 @@ def test_the_last_events_are_not_held_back_until_the_trailers_end(peers: list[Pe
     ids=["status", "length"],
 )
 def test_digits_that_are_not_ascii_are_malformed(peers: list[Peer], answer: bytes) -> None:
-    peer = answering(peers, answer)
-    conn = peer.connection()
-    conn.request("GET", "/")
+    peer, conn = asked(peers, answer)
     with pytest.raises(http11.HTTPException):
         conn.getresponse()
     peer.join()
@@ -398,9 +384,7 @@ def test_no_response_is_read_for_a_request_never_sent(peers: list[Peer]) -> None
 
 
 def test_a_cut_body_leaves_the_connection_unfit_for_reuse(peers: list[Peer]) -> None:
-    peer = answering(peers, b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort")
-    conn = peer.connection()
-    conn.request("GET", "/")
+    peer, conn = asked(peers, b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort")
     resp = conn.getresponse()
     with pytest.raises(http11.IncompleteRead):
         resp.read()
