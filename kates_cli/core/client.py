@@ -205,34 +205,44 @@ class Client:
         self, ref: ResourceRef, ns: str | None, table: bool, params: dict[str, Any]
     ) -> Iterator[bytes | KubeObject]:
         """The pages of a list, each as its bytes, or parsed when its continue token could not be read without
-        parsing it (core/listpage.py)."""
+        parsing it (core/listpage.py). Each page's successor is asked for before the page is handed on
+        (`Transport.send_get`): the server reads and encodes it while this one is used, and that request does not
+        wait for a thread busy parsing to be let in."""
         from .listpage import UNKNOWN, continue_token
 
-        cont: str | None = None
-        while True:
-            try:
-                body = self.transport.request(
-                    "GET",
-                    ref.path(ns),
-                    params={**params, "continue": cont},
-                    accept=TABLE_ACCEPT if table else "application/json",
-                )
-            except NotFound as exc:
-                raise self._kind_gone(ref, exc) from None
-            except ApiError as exc:
-                if exc.code == 400 and (params["labelSelector"] or params["fieldSelector"]):
-                    raise _bad_selector(ref, params["labelSelector"], params["fieldSelector"], exc) from exc
-                raise
-            token = continue_token(body)
-            if token is UNKNOWN:
-                page: KubeObject = deepjson.loads(body)
-                yield page
-                token = (page.get("metadata") or {}).get("continue") or None
-            else:
-                yield body
-            if not token:
-                return
-            cont = str(token)
+        path, accept = ref.path(ns), TABLE_ACCEPT if table else "application/json"
+        sent = None  # the next page's request, sent
+        try:
+            body = self._page_body(
+                ref, params, lambda: self.transport.request("GET", path, params=params, accept=accept)
+            )
+            while True:
+                token = continue_token(body)
+                page: KubeObject | None = None
+                if token is UNKNOWN:
+                    page = deepjson.loads(body)
+                    token = (page.get("metadata") or {}).get("continue") or None
+                if token:
+                    sent = self.transport.send_get(path, params={**params, "continue": str(token)}, accept=accept)
+                yield body if page is None else page
+                if sent is None:
+                    return
+                body = self._page_body(ref, params, sent.result)
+                sent = None
+        finally:
+            if sent is not None:
+                sent.close()
+
+    def _page_body(self, ref: ResourceRef, params: dict[str, Any], get: Callable[[], bytes]) -> bytes:
+        """One page's bytes from `get`, with a list's errors named as kubectl names them."""
+        try:
+            return get()
+        except NotFound as exc:
+            raise self._kind_gone(ref, exc) from None
+        except ApiError as exc:
+            if exc.code == 400 and (params["labelSelector"] or params["fieldSelector"]):
+                raise _bad_selector(ref, params["labelSelector"], params["fieldSelector"], exc) from exc
+            raise
 
     def list(self, kind: str | ResourceRef, namespace: str | None = None, **kwargs: Any) -> KubeObject:
         """All pages of a list joined into one `<Kind>List` (metadata from the last page)."""

@@ -408,15 +408,7 @@ class Transport:
         url = self.prefix + build_url(path, params)
         repeated = False  # the first attempt was sent whole and lost its answer
         for attempt in (0, 1):
-            headers = {"Accept": accept, "User-Agent": "kates/0.1"}
-            if not self.settings.disable_compression:
-                headers["Accept-Encoding"] = "gzip"
-            if body is not None:
-                headers["Content-Type"] = content_type
-            cred = self._exec_credential()
-            token = self._bearer(cred)
-            if token:
-                headers["Authorization"] = f"Bearer {token}"
+            headers, cred = self._headers(accept, content_type if body is not None else None)
             conn, reused = self._acquire(timeout)
             sent = False
             try:
@@ -467,13 +459,25 @@ class Transport:
             if resp.status == 401 and attempt == 0 and self._exec is not None and cred is not None:
                 self._exec.refresh(cred)  # runs the plugin unless another request already has
                 continue
-            try:
-                status = orjson.loads(raw) if raw else None
-            except orjson.JSONDecodeError:
-                status = None
-            text = raw.decode(errors="replace").strip()
-            raise from_status(resp.status, status, fallback=text.splitlines()[0] if text else "")
+            raise _refusal(resp.status, raw)
         raise AssertionError("unreachable")
+
+    def _headers(self, accept: str, content_type: str | None) -> tuple[dict[str, str], ExecCredential | None]:
+        """A request's headers (credentials included), and the exec plugin's credential they carry, if any."""
+        headers = {"Accept": accept, "User-Agent": "kates/0.1"}
+        if not self.settings.disable_compression:
+            headers["Accept-Encoding"] = "gzip"
+        if content_type is not None:
+            headers["Content-Type"] = content_type
+        cred = self._exec_credential()
+        token = self._bearer(cred)
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return headers, cred
+
+    def send_get(self, path: str, *, params: Params | None = None, accept: str = JSON) -> SentGet:
+        """Send a GET now and read its answer later (`SentGet.result`): the server works on it meanwhile."""
+        return SentGet(self, path, params, accept)
 
     def request(self, method: str, path: str, **kwargs: Any) -> bytes:
         """Send one request and return the whole body."""
@@ -493,6 +497,72 @@ class Transport:
 
     def request_json(self, method: str, path: str, **kwargs: Any) -> Any:
         return deepjson.loads(self.request(method, path, **kwargs))
+
+
+class SentGet:
+    """A GET sent when it was made and answered when asked (`result`): a chunked list asks for its next page before
+    it hands on the page it has, so the API server reads and encodes that page while the client uses this one.
+
+    `result()` is what `Transport.request("GET", ...)` would return or raise. A GET acts on nothing, so when the
+    early request fails in any way before its whole answer is read (it could not be sent, the connection was
+    dropped, the server gave up on a reader that came late, the body was cut), it is asked again, then, by
+    `Transport.request` with its own retries. `close()` drops an answer never asked for, with its connection."""
+
+    def __init__(self, transport: Transport, path: str, params: Params | None, accept: str):
+        self._transport = transport
+        self._path, self._params, self._accept = path, params, accept
+        self._conn: http11.Connection | None = None
+        self._cred: ExecCredential | None = None
+        conn = None
+        try:
+            headers, self._cred = transport._headers(accept, None)
+            conn, _ = transport._acquire(transport.timeout)
+            conn.request("GET", transport.prefix + build_url(path, params), headers=headers)
+        except (OSError, http11.HTTPException, KatesError):
+            if conn is not None:
+                conn.close()
+            return  # result() asks afresh, and meets whatever this met
+        self._conn = conn
+
+    def result(self) -> bytes:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            response = None
+            try:
+                response = Response(self._transport, conn, conn.getresponse())
+                if response.status < 400:
+                    data = response.read()
+                    response.close(reuse=True)
+                    server_warnings.handle(response.headers.get_all("Warning"))
+                    return data
+                raw = response.read()
+                response.close(reuse=True)
+            except (OSError, http11.HTTPException, Unreachable):
+                if response is not None:
+                    response.close()
+                conn.close()
+            else:
+                server_warnings.handle(response.headers.get_all("Warning"))
+                exec_auth = self._transport._exec
+                if not (response.status == 401 and exec_auth is not None and self._cred is not None):
+                    raise _refusal(response.status, raw)
+                exec_auth.refresh(self._cred)  # then asked again, with the new credential
+        return self._transport.request("GET", self._path, params=self._params, accept=self._accept)
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+
+def _refusal(status: int, raw: bytes) -> KatesError:
+    """The error for an HTTP status >= 400 and its body (a Status, or text)."""
+    try:
+        parsed = orjson.loads(raw) if raw else None
+    except orjson.JSONDecodeError:
+        parsed = None
+    text = raw.decode(errors="replace").strip()
+    return from_status(status, parsed, fallback=text.splitlines()[0] if text else "")
 
 
 _REPEATABLE_PATCHES = frozenset(
