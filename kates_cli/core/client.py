@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -42,7 +43,7 @@ from . import config, deepjson
 from .hookenv import ENV_VAR, in_hook
 from .mapping import DISCOVERY_ACCEPT, Discovery, ResourceRef, unserved
 from .objects import merge_update
-from .transport import Transport, to_plain
+from .transport import SentGet, Transport, to_plain
 
 TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B0)
 if TYPE_CHECKING:
@@ -205,33 +206,47 @@ class Client:
         self, ref: ResourceRef, ns: str | None, table: bool, params: dict[str, Any]
     ) -> Iterator[bytes | KubeObject]:
         """The pages of a list, each as its bytes, or parsed when its continue token could not be read without
-        parsing it (core/listpage.py). Each page's successor is asked for before the page is handed on
-        (`Transport.send_get`): the server reads and encodes it while this one is used, and that request does not
-        wait for a thread busy parsing to be let in."""
-        from .listpage import UNKNOWN, continue_token
+        parsing it (core/listpage.py). Each page's successor is asked for as soon as the page's first bytes hold
+        its continue token (a typed list's do), else once the page is whole, and always before the page is handed
+        on (`Transport.send_get`): the server encodes the next page while this one arrives and is used, and that
+        request never waits for a thread busy parsing to be let in."""
+        from .listpage import MORE, UNKNOWN, continue_token, head_token
 
         path, accept = ref.path(ns), TABLE_ACCEPT if table else "application/json"
-        sent = None  # the next page's request, sent
+        sent: SentGet | None = None  # the next page's request, sent
+        answering: SentGet | None = None  # this page's, being read
+
+        def early(start: bytes) -> bool:
+            nonlocal sent
+            token = head_token(start)
+            if token is MORE:
+                return False
+            if isinstance(token, str) and sent is None:
+                sent = self.transport.send_get(path, params={**params, "continue": token}, accept=accept)
+            return True
+
         try:
-            body = self._page_body(
-                ref, params, lambda: self.transport.request("GET", path, params=params, accept=accept)
-            )
+            get = lambda: self.transport.request("GET", path, params=params, accept=accept, head=early)  # noqa: E731
             while True:
-                token = continue_token(body)
+                body = self._page_body(ref, params, get)
+                answering = None
                 page: KubeObject | None = None
-                if token is UNKNOWN:
-                    page = deepjson.loads(body)
-                    token = (page.get("metadata") or {}).get("continue") or None
-                if token:
-                    sent = self.transport.send_get(path, params={**params, "continue": str(token)}, accept=accept)
+                if sent is None:  # the head did not hold the token: read it from the whole page
+                    token = continue_token(body)
+                    if token is UNKNOWN:
+                        page = deepjson.loads(body)
+                        token = (page.get("metadata") or {}).get("continue") or None
+                    if token:
+                        sent = self.transport.send_get(path, params={**params, "continue": str(token)}, accept=accept)
                 yield body if page is None else page
                 if sent is None:
                     return
-                body = self._page_body(ref, params, sent.result)
-                sent = None
+                answering, sent = sent, None
+                get = functools.partial(answering.result, early)
         finally:
-            if sent is not None:
-                sent.close()
+            for request in (sent, answering):
+                if request is not None:
+                    request.close()
 
     def _page_body(self, ref: ResourceRef, params: dict[str, Any], get: Callable[[], bytes]) -> bytes:
         """One page's bytes from `get`, with a list's errors named as kubectl names them."""

@@ -13,6 +13,9 @@ Invariants:
   metadata it cannot place with certainty: not at the head or the tail in the shapes above, a metadata object that
   is not flat, a token that is not a string, invalid JSON there. The caller then parses the whole body: never a
   wrong token.
+- `head_token(start)`, for any `start` that begins a body, is MORE, UNKNOWN, or exactly what `continue_token` gives
+  for that whole body; it is never MORE once `start` holds HEAD_BYTES bytes. So a page's successor can be asked for
+  as soon as the page's first bytes arrive (core/client.py `_page_bodies`).
 - Only the first and last HEAD_BYTES bytes are looked at: the cost does not grow with the page.
 """
 
@@ -25,6 +28,7 @@ import orjson
 
 HEAD_BYTES: Final = 4096
 UNKNOWN: Final = object()  # the token could not be read without parsing the whole body
+MORE: Final = object()  # head_token: the bytes so far are too few to tell
 
 # `{"kind":"ConfigMapList","apiVersion":"v1","metadata":{...},` at the very start (Go's order for typed lists);
 # key and value strings without escapes, and a metadata object holding no other object
@@ -32,6 +36,17 @@ _HEAD = re.compile(rb'\{"kind":"[A-Za-z0-9]*","apiVersion":"[A-Za-z0-9./-]*","me
 # `,"kind":"WidgetList","metadata":{...}}` at the very end (sorted keys: an unstructured list); the metadata is the
 # top-level object's last member, since the final `}` closes the top level and what precedes it is flat
 _TAIL = re.compile(rb',"kind":"[A-Za-z0-9]*","metadata":(\{[^{}]*\})\}\s*\Z')
+
+
+def head_token(start: bytes) -> str | object | None:
+    """The continue token from the first bytes of a page, as soon as they hold it: what `continue_token` gives for
+    the whole body whenever its head holds the token (the head's pattern is matched from the first byte and ends
+    where the metadata does, so bytes after it cannot change it). MORE while `start` is too short to tell, UNKNOWN
+    when the head is not a typed list's (the token is then read from the whole body)."""
+    found = _HEAD.match(start, 0, HEAD_BYTES)
+    if found is None:
+        return MORE if len(start) < HEAD_BYTES else UNKNOWN
+    return _token(found.group(1))
 
 
 def continue_token(body: bytes) -> str | object | None:
@@ -42,8 +57,12 @@ def continue_token(body: bytes) -> str | object | None:
         found = _TAIL.search(body, start)
     if found is None:
         return UNKNOWN
+    return _token(found.group(1))
+
+
+def _token(metadata_text: bytes) -> str | object | None:
     try:
-        metadata = orjson.loads(found.group(1))
+        metadata = orjson.loads(metadata_text)
     except orjson.JSONDecodeError:
         return UNKNOWN
     token = metadata.get("continue")

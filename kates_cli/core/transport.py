@@ -11,6 +11,8 @@ Invariants:
   ever return the decoded bytes, and a gzip stream that ends early or is corrupt is an `Unreachable` error.
 - Connections are pooled and reused; a pooled connection is used by one request at a time, so the transport
   is safe to share between threads. A pooled connection the server has closed is noticed before use and dropped.
+- A GET may be sent before its answer is wanted (`send_get`: a list's next page). Its answer is then exactly what
+  `request` would give: when the early request fails before its whole answer is read, it is asked again.
 - A request is sent again only when that cannot act twice (client-go repeats only GETs): once, on a fresh
   connection, when a reused connection failed before the request left whole (the server never saw it); or when the
   connection died after it was sent and the request is repeatable (GET, HEAD, PUT, merge/strategic/apply patch).
@@ -92,12 +94,23 @@ class Response:
         self._partial = False  # the decoder is inside a gzip member (the body may not end here)
         self._inflated = False  # the body has ended: nothing more will come
 
-    def read(self) -> bytes:
+    def read(self, head: Callable[[bytes], bool] | None = None) -> bytes:
+        """The whole body, decoded. With `head`, the body's decoded start is shown to `head` after each read until
+        it returns True (it has what it wanted from there), and the rest is then read at once."""
+        parts: list[bytes] = []
         try:
+            while head is not None:
+                part = self._read1(65536)
+                if not part:
+                    return b"".join(parts)
+                parts.append(part)
+                if head(b"".join(parts) if len(parts) > 1 else part):
+                    break
             data = self.raw.read()
         except (OSError, http11.HTTPException) as exc:
             raise self._transport.unreachable(exc) from exc
-        return data if self._gunzip is None else self._inflate(data) + self._inflate(b"")
+        parts.append(data if self._gunzip is None else self._inflate(data) + self._inflate(b""))
+        return b"".join(parts) if len(parts) > 1 else parts[0]
 
     def _read1(self, size: int) -> bytes:
         """What has arrived (at most `size` bytes on the wire), decoded; b"" at the end of the body."""
@@ -479,11 +492,11 @@ class Transport:
         """Send a GET now and read its answer later (`SentGet.result`): the server works on it meanwhile."""
         return SentGet(self, path, params, accept)
 
-    def request(self, method: str, path: str, **kwargs: Any) -> bytes:
-        """Send one request and return the whole body."""
+    def request(self, method: str, path: str, *, head: Callable[[bytes], bool] | None = None, **kwargs: Any) -> bytes:
+        """Send one request and return the whole body (`head`: Response.read's)."""
         response = self.open(method, path, **kwargs)
         try:
-            data = response.read()
+            data = response.read(head)
         except Unreachable as exc:
             response.close()
             if method in ("GET", "HEAD"):
@@ -506,7 +519,8 @@ class SentGet:
     `result()` is what `Transport.request("GET", ...)` would return or raise. A GET acts on nothing, so when the
     early request fails in any way before its whole answer is read (it could not be sent, the connection was
     dropped, the server gave up on a reader that came late, the body was cut), it is asked again, then, by
-    `Transport.request` with its own retries. `close()` drops an answer never asked for, with its connection."""
+    `Transport.request` with its own retries. `close()` drops an answer never asked for, with its connection.
+    `result(head)` shows the body's start to `head` as Response.read does (again from the start if asked again)."""
 
     def __init__(self, transport: Transport, path: str, params: Params | None, accept: str):
         self._transport = transport
@@ -524,14 +538,14 @@ class SentGet:
             return  # result() asks afresh, and meets whatever this met
         self._conn = conn
 
-    def result(self) -> bytes:
+    def result(self, head: Callable[[bytes], bool] | None = None) -> bytes:
         conn, self._conn = self._conn, None
         if conn is not None:
             response = None
             try:
                 response = Response(self._transport, conn, conn.getresponse())
                 if response.status < 400:
-                    data = response.read()
+                    data = response.read(head)
                     response.close(reuse=True)
                     server_warnings.handle(response.headers.get_all("Warning"))
                     return data
@@ -547,7 +561,7 @@ class SentGet:
                 if not (response.status == 401 and exec_auth is not None and self._cred is not None):
                     raise _refusal(response.status, raw)
                 exec_auth.refresh(self._cred)  # then asked again, with the new credential
-        return self._transport.request("GET", self._path, params=self._params, accept=self._accept)
+        return self._transport.request("GET", self._path, params=self._params, accept=self._accept, head=head)
 
     def close(self) -> None:
         conn, self._conn = self._conn, None

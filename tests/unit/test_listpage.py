@@ -9,7 +9,7 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kates_cli.core.listpage import HEAD_BYTES, UNKNOWN, continue_token
+from kates_cli.core.listpage import HEAD_BYTES, MORE, UNKNOWN, continue_token, head_token
 
 
 def typed(metadata: dict[str, Any], items: list[Any]) -> bytes:
@@ -94,6 +94,13 @@ def test_never_a_wrong_token(metadata: dict[str, Any], items: list[Any], shape: 
         body = orjson.dumps({"items": items, "metadata": metadata, "zz": other})
     token = continue_token(body)
     assert token is UNKNOWN or token == expected(body), (body, token)
+    # from the first bytes, cut anywhere: the whole body's token, or a plain "not yet"/"not here"
+    for cut in sorted({1, len(body) // 3, len(body) // 2, len(body) - 1, len(body)}):
+        early = head_token(body[:cut])
+        assert early is MORE or early is UNKNOWN or early == expected(body), (body, cut, early)
+        assert early is not MORE or cut < HEAD_BYTES
+        if early is not MORE and early is not UNKNOWN:
+            assert continue_token(body) == early  # a page asked for early is the one asked for late
 
 
 def test_the_fuzz_reads_most_real_shapes() -> None:
@@ -102,3 +109,15 @@ def test_the_fuzz_reads_most_real_shapes() -> None:
         meta = {"resourceVersion": str(i), "continue": f"tok-{i}"} if i % 3 else {"resourceVersion": str(i)}
         for make in (typed, custom):
             assert continue_token(make(meta, [{"i": i, "s": "}" * i}])) == expected(make(meta, []))
+
+
+def test_the_head_holds_a_typed_lists_token_before_its_items() -> None:
+    items = [{"metadata": {"name": f"cm-{i}"}, "data": {"k": "v" * 100}} for i in range(100)]
+    body = typed({"resourceVersion": "12", "continue": "abc"}, items)
+    start = body.index(b'"items"')
+    assert [head_token(body[:cut]) for cut in (0, 10, start - 1)] == [MORE, MORE, MORE]
+    assert head_token(body[: start + 1]) == "abc"
+    assert head_token(typed({"resourceVersion": "12"}, items)[: start + 100]) is None  # the last page
+    # a custom list's metadata is at its tail: the head is never it, and a long start says so
+    assert head_token(custom({"continue": "abc"}, items)[:HEAD_BYTES]) is UNKNOWN
+    assert head_token(custom({"continue": "abc"}, items)[: HEAD_BYTES - 1]) is MORE

@@ -198,3 +198,31 @@ def test_a_list_left_early_drops_the_request_it_had_sent(serve) -> None:  # type
     got.close()
     wait_for(lambda: server.closed_by_client == 1, 10, "the sent request's connection closed")
     assert len(server.lines) == 2
+
+
+def test_the_next_page_is_asked_for_once_the_first_bytes_hold_its_token(serve) -> None:  # type: ignore[no-untyped-def]
+    """The server sends page 0's head, then waits: the request for page 1 must arrive before page 0 is whole."""
+    whole = threading.Event()
+
+    def answer(line: str, sock: socket.socket) -> bytes | None:
+        if "continue=" in line:
+            whole.set()  # page 1's request came while page 0's body was still open
+            return ok(b'{"kind":"ConfigMapList","apiVersion":"v1","metadata":{"resourceVersion":"7"},"items":[]}')
+        head = b'{"kind":"ConfigMapList","apiVersion":"v1","metadata":{"resourceVersion":"7","continue":"1"},"items":['
+        rest = b'{"metadata":{"name":"a"}}]}'
+        sock.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + f"{len(head):x}\r\n".encode()
+            + head
+            + b"\r\n"
+        )
+        if not whole.wait(10):
+            return None  # never asked for: page 0 is cut, and the list fails
+        return f"{len(rest):x}\r\n".encode() + rest + b"\r\n0\r\n\r\n"
+
+    server, transport = serve(answer)
+    client = Client(settings=transport.settings)
+    client.transport = transport
+    pages = list(client.list_pages(CM, "ns", chunk_size=1))
+    assert [[i["metadata"]["name"] for i in p["items"]] for p in pages] == [["a"], []]
+    assert server.lines[1] == "GET /api/v1/namespaces/ns/configmaps?limit=1&continue=1 HTTP/1.1"
