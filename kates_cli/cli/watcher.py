@@ -41,15 +41,12 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from ..core import heap
 from ..errors import ExitCode, KatesError
 from .state import State
 
 if TYPE_CHECKING:
     from ..core.accumulator import Accumulator, Query
-    from ..core.deltas import Delta
     from ..core.leader import Leader
     from ..core.readview import RunView
     from .events import StreamFacts
@@ -413,9 +410,9 @@ class Watcher:
             if self.leader is not None:
                 self._term = self.leader.gains
             digest = _Digest(data) if self.runner is not None else None  # hashed while the deltas are made
-            deltas = net.deltas()
+            deltas = net.deltas_json()  # (their JSON, how many)
             if self.runner is None:
-                line = orjson.dumps([d.to_dict() for d in deltas]) if self.output_deltas else data
+                line = deltas[0] if self.output_deltas else data
                 net.commit()
                 began = self._began()
                 out.buffer.write(line + b"\n") if hasattr(out, "buffer") else out.write(line.decode() + "\n")
@@ -465,18 +462,24 @@ class Watcher:
         return int(ExitCode.INTERRUPTED)
 
     def _run(
-        self, data: bytes, deltas: list[Delta], tmp: RunDir, socket_path: str | None, view: RunView, digest: _Digest
+        self,
+        data: bytes,
+        deltas: tuple[bytes, int],
+        tmp: RunDir,
+        socket_path: str | None,
+        view: RunView,
+        digest: _Digest,
     ) -> RunResult:
         """One hook run on `data` (whose SHA-256 `digest` holds), its deltas in a private file, its reads answered
         from `view`; emits run.started and run.ended."""
         assert self.runner is not None
         self.status.stop()  # the hook owns the terminal while it runs
         deltas_file = f"deltas-{self.runs}.json"
-        env = self._env(tmp.write(deltas_file, orjson.dumps([d.to_dict() for d in deltas])), socket_path)
+        env = self._env(tmp.write(deltas_file, deltas[0]), socket_path)
         env["KATES_SNAPSHOT_SHA256"] = digest.hexdigest()  # of the very bytes on its stdin
         run = self.runs
         began = self._began()
-        self.events.emit("run.started", None, run=run, deltas=len(deltas), snapshot_bytes=len(data))
+        self.events.emit("run.started", None, run=run, deltas=deltas[1], snapshot_bytes=len(data))
         if self.reads is not None:
             self.reads.begin(view, run)
         try:
@@ -538,7 +541,7 @@ class Watcher:
         return now() if self.recorder is not None else ""
 
     def _record(
-        self, run: int, began: str, data: bytes, deltas: list[Delta], code: int | None, result: str | None
+        self, run: int, began: str, data: bytes, deltas: tuple[bytes, int], code: int | None, result: str | None
     ) -> None:
         """--record: the run's line, with the stdin and the deltas file's bytes exactly as the hook got them."""
         if self.recorder is None:
@@ -556,7 +559,7 @@ class Watcher:
                 code=code,
                 result=result,
                 snapshot=data,
-                deltas=orjson.dumps([d.to_dict() for d in deltas]),  # deterministic: the deltas file's bytes
+                deltas=deltas[0],  # the deltas file's bytes
             )
         )
 

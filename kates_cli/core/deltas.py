@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import orjson
+
 Key = tuple[str, str]  # (namespace, name)
 Version = tuple[str, str]  # (resourceVersion, uid)
 
@@ -63,16 +65,20 @@ class Change(NamedTuple):
         return self.source or self.query
 
     def deltas(self) -> list[Delta]:
+        return [_delta(self, t) for t in self.types()]
+
+    def types(self) -> tuple[str, ...]:
+        """The types of this change's deltas, in order: none, one, or a delete and an add (another uid)."""
         before, after = self.before, self.after
         if before == after:
-            return []
+            return ()
         if before is None:
-            return [_delta(self, "add")]
+            return _ADD
         if after is None:
-            return [_delta(self, "delete")]
+            return _DELETE
         if before[1] != after[1] and before[1] and after[1]:
-            return [_delta(self, "delete"), _delta(self, "add")]
-        return [_delta(self, "update")]
+            return _REPLACE
+        return _UPDATE
 
 
 def _delta(change: Change, kind: str) -> Delta:
@@ -95,6 +101,7 @@ def _delta(change: Change, kind: str) -> Delta:
 
 
 _new, _set = object.__new__, object.__setattr__
+_ADD, _DELETE, _REPLACE, _UPDATE = ("add",), ("delete",), ("delete", "add"), ("update",)
 
 
 def diff(
@@ -135,6 +142,25 @@ class NetChanges:
     def deltas(self) -> list[Delta]:
         changes = self._changes
         return deltas_of([changes[k] for k in sorted(changes)])
+
+    def deltas_json(self) -> tuple[bytes, int]:
+        """`orjson.dumps([d.to_dict() for d in self.deltas()])` and how many deltas it holds, made without a Delta
+        per object: a first snapshot has one per object, and its Delta objects cost about a third of what the
+        watch spent per object before (11,600 objects: 90 ms)."""
+        changes = self._changes
+        out = [
+            {
+                "type": t,
+                "query": c.query,
+                "apiVersion": c.api_version,
+                "kind": c.kind,
+                "namespace": c.key[0],
+                "name": c.key[1],
+            }
+            for c in [changes[k] for k in sorted(changes)]
+            for t in c.types()
+        ]
+        return orjson.dumps(out), len(out)
 
     def commit(self) -> None:
         """The consumer has seen the current state: it becomes the baseline."""

@@ -22,7 +22,10 @@ def ch(before: tuple[str, str] | None, after: tuple[str, str] | None, name: str 
 
 
 def types(net: NetChanges) -> list[tuple[str, str]]:
-    return [(d.type, d.name) for d in net.deltas()]
+    deltas = net.deltas()
+    # the watcher's bytes (KATES_DELTAS, --output-deltas, --record) are these deltas' JSON, however they are made
+    assert net.deltas_json() == (orjson.dumps([d.to_dict() for d in deltas]), len(deltas))
+    return [(d.type, d.name) for d in deltas]
 
 
 def test_net_change_rules() -> None:
@@ -168,3 +171,30 @@ def test_deltas_made_by_the_fast_path_are_the_librarys_frozen_dataclass() -> Non
     assert orjson.loads(orjson.dumps(made))["api_version"] == "v1"
     with pytest.raises(dataclasses.FrozenInstanceError):
         made.name = "b"  # type: ignore[misc]
+
+
+_version = st.none() | st.tuples(st.sampled_from(["1", "2", "3"]), st.sampled_from(["u", "v", ""]))
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(
+    st.lists(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["q1", "q2", "dependency"]), st.sampled_from(["a", "b", "c"]), _version, _version
+            ),
+            max_size=6,
+        ),
+        max_size=4,
+    )
+)
+def test_the_deltas_json_is_the_deltas_whatever_the_changes(takes: list[list[Any]]) -> None:
+    net = NetChanges(["q2", "q1"])
+    for take in takes:
+        net.add(
+            [
+                Change(q, "v1", "ConfigMap", ("ns", name), b, a, "dep-x" if q == "dependency" else "")
+                for q, name, b, a in take
+            ]
+        )
+        types(net)  # asserts deltas_json against deltas
