@@ -100,7 +100,7 @@ def _delta(change: Change, kind: str) -> Delta:
     return delta
 
 
-_new, _set = object.__new__, object.__setattr__
+_new, _set, _tuple = object.__new__, object.__setattr__, tuple.__new__
 _ADD, _DELETE, _REPLACE, _UPDATE = ("add",), ("delete",), ("delete", "add"), ("update",)
 
 
@@ -112,9 +112,13 @@ def diff(
     after: Mapping[Key, Version],
     source: str = "",
 ) -> list[Change]:
-    """The objects whose version differs between two views of one query, ordered by key."""
+    """The objects whose version differs between two views of one query, ordered by key. Each Change is made as
+    the tuple it is (`_tuple`), without the named tuple's Python-level `__new__`: a first snapshot makes one per
+    object."""
+    if not before:  # a first take: every object is new
+        return [_tuple(Change, (query, api_version, kind, k, None, v, source)) for k, v in sorted(after.items())]
     changed = [k for k, v in after.items() if before.get(k) != v] + [k for k in before if k not in after]
-    return [Change(query, api_version, kind, k, before.get(k), after.get(k), source) for k in sorted(changed)]
+    return [_tuple(Change, (query, api_version, kind, k, before.get(k), after.get(k), source)) for k in sorted(changed)]
 
 
 def deltas_of(changes: Iterable[Change]) -> list[Delta]:

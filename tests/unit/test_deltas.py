@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kates_cli.core.accumulator import Accumulator, Query, QueryState, canonical_json, make_entry
-from kates_cli.core.deltas import Change, Delta, NetChanges
+from kates_cli.core.deltas import Change, Delta, NetChanges, diff
 
 KubeObject = dict[str, Any]
 
@@ -198,3 +198,18 @@ def test_the_deltas_json_is_the_deltas_whatever_the_changes(takes: list[list[Any
             ]
         )
         types(net)  # asserts deltas_json against deltas
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(
+    st.dictionaries(st.tuples(st.sampled_from(["", "ns"]), st.sampled_from("abcd")), _version.filter(bool)),
+    st.dictionaries(st.tuples(st.sampled_from(["", "ns"]), st.sampled_from("abcd")), _version.filter(bool)),
+)
+def test_diff_is_every_key_whose_version_differs_in_key_order(before: dict[Any, Any], after: dict[Any, Any]) -> None:
+    expected = [
+        Change("q", "v1", "ConfigMap", k, before.get(k), after.get(k), "src")
+        for k in sorted(set(before) | set(after))
+        if before.get(k) != after.get(k)
+    ]
+    got = diff("q", "v1", "ConfigMap", before, after, "src")
+    assert got == expected and all(type(c) is Change and c.origin == "src" for c in got)
