@@ -4,8 +4,9 @@ Pages of a list are printed as they arrive (kubectl waits for the last one), in 
 writes (render.PagedTable), on a terminal as in a pipe: tables are plain text, so a cell is never broken and a long
 line overflows as kubectl's does (the header is bold where colour is allowed).
 
-Memory stays flat however long the list: each page is asked for while the one before is printed
-(core/readahead.py, one page ahead), and -o json and -o yaml turn each page into the List's text as it arrives, in
+Memory stays flat however long the list: each page is read while the one before is printed (core/readahead.py, one
+page ahead), its request sent as soon as the page before began to arrive (core/client.py `_page_bodies`: the API
+server encodes it meanwhile), and -o json and -o yaml turn each page into the List's text as it arrives, in
 a spool written out at the end (cli/listout.py), so at most two pages of objects are held. Sorting (--sort-by),
 KYAML, JSONPath, custom columns and Go templates need every object at once and still hold them.
 

@@ -214,15 +214,21 @@ class Client:
 
         path, accept = ref.path(ns), TABLE_ACCEPT if table else "application/json"
         sent: SentGet | None = None  # the next page's request, sent
+        sent_for: str | None = None  # the continue token it carries
         answering: SentGet | None = None  # this page's, being read
 
         def early(start: bytes) -> bool:
-            nonlocal sent
+            nonlocal sent, sent_for
             token = head_token(start)
             if token is MORE:
                 return False
-            if isinstance(token, str) and sent is None:
-                sent = self.transport.send_get(path, params={**params, "continue": token}, accept=accept)
+            if isinstance(token, str) and token != sent_for:  # a page asked again may name another successor
+                if sent is not None:
+                    sent.close()
+                sent, sent_for = (
+                    self.transport.send_get(path, params={**params, "continue": token}, accept=accept),
+                    token,
+                )
             return True
 
         try:
@@ -241,7 +247,7 @@ class Client:
                 yield body if page is None else page
                 if sent is None:
                     return
-                answering, sent = sent, None
+                answering, sent, sent_for = sent, None, None
                 get = functools.partial(answering.result, early)
         finally:
             for request in (sent, answering):

@@ -9,9 +9,10 @@ Invariants:
   after every item before it (so a list cut short after its first pages still reads as one).
 - At most one item is held ahead of the consumer: the worker starts on item k+1 only once the consumer has taken
   item k, so a list's memory is at most two pages, whatever its length.
-- Closing the returned generator (or leaving it, an exception in the consumer) stops the worker: it asks for
-  nothing more, and the source is closed in the worker's thread, which is a daemon (a request in flight never
-  holds up the process's exit).
+- Closing the returned generator (or leaving it, an exception in the consumer) stops the worker: it takes nothing
+  more from the source, and the source is closed in the worker's thread, which is a daemon (a request in flight
+  never holds up the process's exit). What the source asked for on its own account (a list's next page, sent
+  early: core/client.py `_page_bodies`) is the source's to drop when it is closed.
 """
 
 from __future__ import annotations

@@ -516,52 +516,82 @@ class SentGet:
     """A GET sent when it was made and answered when asked (`result`): a chunked list asks for its next page before
     it hands on the page it has, so the API server reads and encodes that page while the client uses this one.
 
-    `result()` is what `Transport.request("GET", ...)` would return or raise. A GET acts on nothing, so when the
-    early request fails in any way before its whole answer is read (it could not be sent, the connection was
-    dropped, the server gave up on a reader that came late, the body was cut), it is asked again, then, by
-    `Transport.request` with its own retries. `close()` drops an answer never asked for, with its connection.
-    `result(head)` shows the body's start to `head` as Response.read does (again from the start if asked again)."""
+    `result()` is what `Transport.request("GET", ...)` would return or raise, with one difference: an answer cut
+    short after it began (the connection reset or closed mid-body, a body shorter than announced) is asked for
+    once more, by `Transport.request` with its own retries, since the server may have given up on a reader that
+    came late. As with `request`, a connection dropped before the answer is asked again, and a timeout, a refusal
+    (HTTP >= 400) or an invalid body is raised, never repeated; a 401 from an exec plugin's credential goes to
+    `request`, which refreshes the credential once. What sending met (a connection refused, a credential the
+    plugin could not give) is raised by `result()` as met, without trying again. `close()` drops an answer never
+    asked for, with its connection. `result(head)` shows the body's start to `head` as Response.read does (again
+    from the start if asked again)."""
 
     def __init__(self, transport: Transport, path: str, params: Params | None, accept: str):
         self._transport = transport
         self._path, self._params, self._accept = path, params, accept
         self._conn: http11.Connection | None = None
-        self._cred: ExecCredential | None = None
-        conn = None
+        self._failed: KatesError | None = None  # what sending met, raised by result()
+        conn, reused = None, False
         try:
-            headers, self._cred = transport._headers(accept, None)
-            conn, _ = transport._acquire(transport.timeout)
+            headers, _ = transport._headers(accept, None)
+            conn, reused = transport._acquire(transport.timeout)
             conn.request("GET", transport.prefix + build_url(path, params), headers=headers)
-        except (OSError, http11.HTTPException, KatesError):
+        except KatesError as exc:  # a credential the plugin could not give, a CA that does not load
+            self._failed = exc
+        except (OSError, http11.HTTPException) as exc:
+            if not reused:  # a reused connection the server had closed is asked again on a fresh one, as `open` does
+                self._failed = transport.unreachable(exc)
+        except BaseException:
             if conn is not None:
                 conn.close()
-            return  # result() asks afresh, and meets whatever this met
-        self._conn = conn
+            raise
+        else:
+            self._conn = conn
+            return
+        if conn is not None:
+            conn.close()
 
     def result(self, head: Callable[[bytes], bool] | None = None) -> bytes:
+        if self._failed is not None:
+            raise self._failed
         conn, self._conn = self._conn, None
         if conn is not None:
-            response = None
-            try:
-                response = Response(self._transport, conn, conn.getresponse())
-                if response.status < 400:
-                    data = response.read(head)
-                    response.close(reuse=True)
-                    server_warnings.handle(response.headers.get_all("Warning"))
-                    return data
-                raw = response.read()
-                response.close(reuse=True)
-            except (OSError, http11.HTTPException, Unreachable):
-                if response is not None:
-                    response.close()
-                conn.close()
-            else:
-                server_warnings.handle(response.headers.get_all("Warning"))
-                exec_auth = self._transport._exec
-                if not (response.status == 401 and exec_auth is not None and self._cred is not None):
-                    raise _refusal(response.status, raw)
-                exec_auth.refresh(self._cred)  # then asked again, with the new credential
+            data = self._answer(conn, head)
+            if data is not None:
+                return data
         return self._transport.request("GET", self._path, params=self._params, accept=self._accept, head=head)
+
+    def _answer(self, conn: http11.Connection, head: Callable[[bytes], bool] | None) -> bytes | None:
+        """The body; None when it is to be asked again (lost, cut short, or a 401 for `request`'s exec refresh).
+        `conn` goes back to the pool or is closed, whatever happens."""
+        try:
+            raw = conn.getresponse()
+        except (OSError, http11.HTTPException) as exc:
+            conn.close()
+            if _lost_connection(exc):
+                return None
+            raise self._transport.unreachable(exc) from exc
+        except BaseException:
+            conn.close()
+            raise
+        response = Response(self._transport, conn, raw)
+        server_warnings.handle(raw.headers.get_all("Warning"))  # as soon as they come, as `open` does
+        try:
+            data = response.read(head if raw.status < 400 else None)
+        except Unreachable as exc:
+            response.close()
+            if isinstance(exc.__cause__, (ConnectionError, http11.HTTPException)):
+                return None  # cut short (not timed out, not invalid): the server may have given up on a late reader
+            raise
+        except BaseException:
+            response.close()
+            raise
+        response.close(reuse=True)
+        if raw.status < 400:
+            return data
+        if raw.status == 401 and self._transport._exec is not None:
+            return None
+        raise _refusal(raw.status, data)
 
     def close(self) -> None:
         conn, self._conn = self._conn, None

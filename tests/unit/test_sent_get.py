@@ -226,3 +226,46 @@ def test_the_next_page_is_asked_for_once_the_first_bytes_hold_its_token(serve) -
     pages = list(client.list_pages(CM, "ns", chunk_size=1))
     assert [[i["metadata"]["name"] for i in p["items"]] for p in pages] == [["a"], []]
     assert server.lines[1] == "GET /api/v1/namespaces/ns/configmaps?limit=1&continue=1 HTTP/1.1"
+
+
+def test_a_timeout_is_raised_and_not_asked_again(serve) -> None:  # type: ignore[no-untyped-def]
+    released = threading.Event()
+
+    def answer(line: str, sock: socket.socket) -> bytes | None:
+        released.wait(10)  # never answers within the client's timeout
+        return None
+
+    server, transport = serve(answer)
+    transport.timeout = 0.3
+    try:
+        with pytest.raises(Unreachable, match="timed out"):
+            transport.send_get("/x").result()
+        assert len(server.lines) == 1  # a slow server may still be at work: never asked twice
+    finally:
+        released.set()
+
+
+def test_a_401_refreshes_the_exec_credential_once_as_a_request_does(serve) -> None:  # type: ignore[no-untyped-def]
+    from kates_cli.core.config import ExecCredential
+    from kates_cli.core.credentials import ExecAuthenticator
+    from kates_cli.errors import Unauthorized
+
+    runs: list[int] = []
+
+    def plugin(config: object, cluster_server: str) -> ExecCredential:
+        runs.append(1)
+        return ExecCredential(token=f"t{len(runs)}", client_cert_data=None, client_key_data=None, expires_at=None)
+
+    unauthorized = orjson.dumps({"kind": "Status", "apiVersion": "v1", "code": 401, "message": "Unauthorized"})
+    counts = []
+    for how in ("request", "send_get"):
+        _, transport = serve(lambda line, sock: ok(unauthorized, "401 Unauthorized"))
+        transport._exec = ExecAuthenticator({}, "x", run=plugin)
+        runs.clear()
+        with pytest.raises(Unauthorized):
+            if how == "request":
+                transport.request("GET", "/x")
+            else:
+                transport.send_get("/x").result()
+        counts.append(len(runs))
+    assert counts[0] == counts[1] == 2  # the first credential, and one refresh after the 401
