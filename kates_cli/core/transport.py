@@ -320,8 +320,11 @@ class Transport:
             return conn, True
 
     def release(self, conn: http11.Connection) -> None:
+        """Pool a connection that has answered; one made with a TLS context since replaced (an exec plugin's
+        rotated client certificate) is closed instead, as those pooled then were."""
+        stale = isinstance(conn.context, _ServerNameContext) and conn.context._ctx is not self._ssl
         with self._lock:
-            if len(self._pool) < 8:
+            if not stale and len(self._pool) < 8:
                 self._pool.append(conn)
                 return
         conn.close()

@@ -269,3 +269,23 @@ def test_a_401_refreshes_the_exec_credential_once_as_a_request_does(serve) -> No
                 transport.send_get("/x").result()
         counts.append(len(runs))
     assert counts[0] == counts[1] == 2  # the first credential, and one refresh after the 401
+
+
+def test_a_connection_made_before_a_certificate_rotation_is_not_pooled() -> None:
+    """A connection checked out (a page sent early) while the exec plugin rotated the client certificate must not
+    be reused after it answers: the pool then holds only connections presenting the new certificate."""
+    import ssl
+
+    from kates_cli.core import http11
+    from kates_cli.core.transport import _ServerNameContext
+
+    transport = Transport(ConnectionSettings(server="https://127.0.0.1:1", context="c", namespace="default"))
+    old, new = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT), ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    transport._ssl = old
+    current = http11.Connection("127.0.0.1", 1, context=_ServerNameContext(old, None))  # type: ignore[arg-type]
+    transport.release(current)
+    assert transport._pool == [current]
+    transport._pool.clear()
+    transport._ssl = new  # the certificate rotated while `current` was out
+    transport.release(current)
+    assert transport._pool == []
