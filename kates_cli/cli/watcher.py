@@ -535,10 +535,13 @@ class Watcher:
     # -- --record and --resync ------------------------------------------------------------------------------
 
     def _began(self) -> str:
-        """A run's start time for its recorded line ("" when not recording)."""
+        """A run's start time for its recorded line ("" when not recording: the recording module, with its
+        dataclass to make, is imported only for --record)."""
+        if self.recorder is None:
+            return ""
         from .recording import now
 
-        return now() if self.recorder is not None else ""
+        return now()
 
     def _record(
         self, run: int, began: str, data: bytes, deltas: tuple[bytes, int], code: int | None, result: str | None
