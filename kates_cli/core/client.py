@@ -217,22 +217,24 @@ class Client:
         sent_for: str | None = None  # the continue token it carries
         answering: SentGet | None = None  # this page's, being read
 
-        def early(start: bytes) -> bool:
+        def ask(token: str) -> None:
             nonlocal sent, sent_for
+            if sent is not None:
+                sent.close()
+            sent, sent_for = self.transport.send_get(path, params={**params, "continue": token}, accept=accept), token
+
+        def early(start: bytes) -> bool:
             token = head_token(start)
             if token is MORE:
                 return False
             if isinstance(token, str) and token != sent_for:  # a page asked again may name another successor
-                if sent is not None:
-                    sent.close()
-                sent, sent_for = (
-                    self.transport.send_get(path, params={**params, "continue": token}, accept=accept),
-                    token,
-                )
+                ask(token)
             return True
 
+        get: Callable[[], bytes] = functools.partial(
+            self.transport.request, "GET", path, params=params, accept=accept, head=early
+        )
         try:
-            get = lambda: self.transport.request("GET", path, params=params, accept=accept, head=early)  # noqa: E731
             while True:
                 body = self._page_body(ref, params, get)
                 answering = None
@@ -243,7 +245,7 @@ class Client:
                         page = deepjson.loads(body)
                         token = (page.get("metadata") or {}).get("continue") or None
                     if token:
-                        sent = self.transport.send_get(path, params={**params, "continue": str(token)}, accept=accept)
+                        ask(str(token))
                 yield body if page is None else page
                 if sent is None:
                     return

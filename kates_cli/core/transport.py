@@ -11,8 +11,9 @@ Invariants:
   ever return the decoded bytes, and a gzip stream that ends early or is corrupt is an `Unreachable` error.
 - Connections are pooled and reused; a pooled connection is used by one request at a time, so the transport
   is safe to share between threads. A pooled connection the server has closed is noticed before use and dropped.
-- A GET may be sent before its answer is wanted (`send_get`: a list's next page). Its answer is then exactly what
-  `request` would give: when the early request fails before its whole answer is read, it is asked again.
+- A GET may be sent before its answer is wanted (`send_get`: a list's next page). Its answer is then what `request`
+  would give, errors included (a timeout, a refusal, a failed send are raised as `request` raises them), except
+  that an answer cut short mid-body is asked for once more: the server may have given up on a reader that came late.
 - A request is sent again only when that cannot act twice (client-go repeats only GETs): once, on a fresh
   connection, when a reused connection failed before the request left whole (the server never saw it); or when the
   connection died after it was sent and the request is repeatable (GET, HEAD, PUT, merge/strategic/apply patch).
