@@ -23,10 +23,13 @@ import errno
 import itertools
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from typing import IO, Any
 
 from ..errors import OutputError
 from . import render
+
+TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of a list's start (bench B1)
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 SPOOL_IN_MEMORY = 1 << 20  # a spool smaller than this never touches the disk
 SPOOL_HINT = "a list is kept in a temporary file until it is whole (in $TMPDIR): give that directory room"

@@ -22,9 +22,12 @@ Invariants:
 from __future__ import annotations
 
 import re
-from typing import Final
 
 import orjson
+
+TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of a list's start (bench B1)
+if TYPE_CHECKING:
+    from typing import Final
 
 HEAD_BYTES: Final = 4096
 UNKNOWN: Final = object()  # the token could not be read without parsing the whole body

@@ -24,9 +24,8 @@ HEAVY = {
     "kates_cli.cli.hookreads": "the hook's reads: only inside a `kates watch` hook",
     "tempfile": "only to write a cache file",
     "encodings.idna": "the idna codec: core/transport.py names an ASCII host to socket and ssl as bytes",
-    "typing": "annotations only (TYPE_CHECKING = False): a named get's modules never import it",
+    "typing": "annotations only (TYPE_CHECKING = False): a get's modules never import it, a list's included",
 }
-LISTS_MAY = {"typing"}  # a list's modules (paging, read-ahead, list output) are not held to it yet
 
 PROBE = (
     "import sys\n"
@@ -63,8 +62,7 @@ def test_a_plain_get_imports_nothing_heavy(
     for args in (["get", "ns", "default"], ["get", "ns", "default", "-o", "json"], ["get", "ns", "-o", "name"]):
         loaded, out, err = imported(env, *args)
         assert "default" in out and err == "", (args, out, err)
-        allowed = set() if args == ["get", "ns", "default"] else LISTS_MAY
-        assert set(loaded) <= allowed, {m: HEAVY[m] for m in loaded}
+        assert loaded == [], {m: HEAVY[m] for m in loaded}
     # the full path does import the command tree: the probe sees it
     loaded, out, _ = imported(dict(env, KATES_NO_FASTPATH="1"), "get", "ns", "default")
     assert "default" in out and "typer" in loaded and "click" in loaded, loaded
