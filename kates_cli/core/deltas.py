@@ -149,8 +149,8 @@ class NetChanges:
 
     def deltas_json(self) -> tuple[bytes, int]:
         """`orjson.dumps([d.to_dict() for d in self.deltas()])` and how many deltas it holds, made without a Delta
-        per object: a first snapshot has one per object, and its Delta objects cost about a third of what the
-        watch spent per object before (11,600 objects: 90 ms)."""
+        per object (a first snapshot has one per object): 11,600 first-snapshot deltas took 43 ms through Delta
+        objects and `to_dict`, 16 ms this way. The dicts are `Delta.to_dict`'s, keys and order alike."""
         changes = self._changes
         out = [
             {
