@@ -31,9 +31,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import IO, Any
 
 import orjson
+
+TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B2)
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 
 @dataclass(frozen=True)

@@ -39,13 +39,15 @@ import os
 import signal
 import threading
 import time
-from typing import TYPE_CHECKING, Any
 
 from ..core import heap
 from ..errors import ExitCode, KatesError
 from .state import State
 
+TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B2)
 if TYPE_CHECKING:
+    from typing import Any
+
     from ..core.accumulator import Accumulator, Query
     from ..core.leader import Leader
     from ..core.readview import RunView
@@ -382,7 +384,8 @@ class Watcher:
         net = NetChanges(q.name for q in self.queries)  # since the last successful run (or print)
         out = self.state.env.stdout
         data = b""
-        heap.tune()
+        if not self.once:  # one snapshot, then the end: nothing for the heap to keep
+            heap.tune()
         while self.stop_signal is None:
             large = len(data) >= TRIM_AFTER
             data = b""  # the last snapshot (as large as all the objects' bytes) is not held while waiting

@@ -63,7 +63,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from dataclasses import replace as _replace
-from typing import Any
 
 import orjson
 
@@ -81,9 +80,13 @@ from .projection import TOLERANT, FilterFailed, Projection, ProjectionError, com
 from .selection import Selection, covers, select
 from .selectors import FieldSelector, LabelSelector, parse_rv
 
+TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B2)
+if TYPE_CHECKING:
+    from typing import Any
+
 __all__ = ["Accumulator", "Change", "Delta", "Entry", "KubeObject", "Query", "QueryState", "make_entry"]
 
-KubeObject = dict[str, Any]
+KubeObject = dict[str, "Any"]
 Key = tuple[str, str]  # (namespace, name)
 
 

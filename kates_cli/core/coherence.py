@@ -67,7 +67,6 @@ import struct
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -76,7 +75,10 @@ from .hookenv import ENV_VAR as ENV_VAR  # the hook's variables, re-exported (co
 from .hookenv import FENCE_ENV as FENCE_ENV
 from .hookenv import REPLAY_ENV as REPLAY_ENV
 
+TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B2)
 if TYPE_CHECKING:
+    from typing import Any
+
     from .config import ConnectionSettings
     from .selection import Selection
 REPORT_TIMEOUT = 2.0
@@ -85,7 +87,7 @@ READ_DEADLINE = 5.0
 READ_TIMEOUT = 60.0
 MAX_MESSAGE = 4 * 1024 * 1024
 
-Recorder = Callable[[str, str, str, dict[str, Any]], None]
+Recorder = Callable[[str, str, str, dict[str, "Any"]], None]
 Permit = Callable[[], "float | None"]
 Reader = Callable[["Selection"], "list[bytes]"]
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import orjson
+
+TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B2)
 
 Key = tuple[str, str]  # (namespace, name)
 Version = tuple[str, str]  # (resourceVersion, uid)
@@ -48,17 +49,33 @@ class Delta:
         }
 
 
-class Change(NamedTuple):
-    """One object's version before and after (None: absent) in one query. Internal: a named tuple, three times
-    quicker to make than a frozen dataclass (a first snapshot makes one per object)."""
+if TYPE_CHECKING:
+    from typing import NamedTuple
 
-    query: str
-    api_version: str
-    kind: str
-    key: Key
-    before: Version | None
-    after: Version | None
-    source: str = ""  # the state it came from, when several share the query name (dependencies); else the query
+    class _ChangeFields(NamedTuple):
+        query: str
+        api_version: str
+        kind: str
+        key: Key
+        before: Version | None
+        after: Version | None
+        source: str = ""
+
+else:  # the same fields without typing: collections' named tuple is what typing.NamedTuple makes
+    from collections import namedtuple
+
+    _ChangeFields = namedtuple(
+        "Change", ("query", "api_version", "kind", "key", "before", "after", "source"), defaults=("",)
+    )
+
+
+class Change(_ChangeFields):
+    """One object's version before and after (None: absent) in one query. Internal: a named tuple, three times
+    quicker to make than a frozen dataclass (a first snapshot makes one per object). Its fields: `query`,
+    `api_version`, `kind`, `key` (namespace, name), `before` and `after` (resourceVersion, uid, or None), and
+    `source`, the state it came from when several share the query name (dependencies; "" else: the query)."""
+
+    __slots__ = ()
 
     @property
     def origin(self) -> str:

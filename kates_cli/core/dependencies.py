@@ -25,14 +25,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import KatesError, ResourceTypeNotFound
 from .selection import Selection
 
+TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B2)
 if TYPE_CHECKING:
+    from typing import Any, Protocol
+
     from .accumulator import Entry, QueryState
     from .mapping import Discovery, ResourceRef
+else:
+    Protocol = object  # the protocols below are the type checker's; at run time they are plain classes
 
 __all__ = ["Dependency", "DependencyLimit", "DependencySource", "Registry", "resource_ref"]
 

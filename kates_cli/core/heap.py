@@ -21,9 +21,11 @@ Invariants:
 
 from __future__ import annotations
 
-import ctypes
 import sys
-from typing import Any
+
+TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B2)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["MMAP_THRESHOLD", "trim", "tune"]
 
@@ -39,6 +41,8 @@ def _glibc() -> Any:
     if not _loaded:
         _loaded = True
         if sys.platform.startswith("linux"):
+            import ctypes  # here, not at the top: 3 ms, and a `watch --once` never tunes
+
             try:
                 lib = ctypes.CDLL(None)  # the C library the interpreter is linked against
                 if hasattr(lib, "malloc_trim") and hasattr(lib, "mallopt") and hasattr(lib, "gnu_get_libc_version"):

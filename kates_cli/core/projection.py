@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import functools
 import itertools
-from typing import Any
 
 from ..errors import KatesError, UsageError
+
+TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B2)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["FilterFailed", "Projection", "ProjectionError", "compile_filter"]
 

@@ -48,13 +48,11 @@ Invariants:
 
 from __future__ import annotations
 
-import random
 import re
 import ssl
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
 
 from ..errors import (
     ApiError,
@@ -70,6 +68,12 @@ from . import deepjson
 from .accumulator import Entry, QueryState, make_entry
 from .mapping import Discovery, ResourceRef
 from .transport import Response, Transport
+
+TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B2)
+if TYPE_CHECKING:
+    from typing import Any, Protocol
+else:
+    Protocol = object  # the protocols below are the type checker's; at run time they are plain classes
 
 INITIAL_EVENTS_END = "k8s.io/initial-events-end"
 DEFAULT_STALL_TIMEOUT = 30.0
@@ -110,6 +114,8 @@ class Backoff:
     def take(self) -> float:
         delay = self.next
         self.next = min(self.cap, self.next * 2)
+        import random  # only once a stream must wait: most never do
+
         return delay * random.uniform(0.8, 1.2)
 
     def reset(self) -> None:
@@ -205,6 +211,8 @@ class Stream:
                     self.heard = time.monotonic()
                     self._kind_gone(exc)
                 except Unreachable as exc:
+                    if self._stop.is_set():
+                        break  # stop() cut the connection: no failure, no restart
                     if _tls_failure(exc):
                         if not self._bootstrapped:
                             raise  # a certificate that does not verify will not verify on the next try either

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -71,15 +72,52 @@ def test_a_temp_directory_too_long_for_a_socket_falls_back_to_tmp(
     long = tmp_path / ("x" * 90)
     long.mkdir()
     monkeypatch.setenv("TMPDIR", str(long))
-    monkeypatch.setattr("tempfile.tempdir", None)
     assert rundir.parent_dir() == "/tmp"
     short = Path(tempfile.mkdtemp(prefix="k", dir="/tmp"))
     try:
         monkeypatch.setenv("TMPDIR", str(short))
-        monkeypatch.setattr("tempfile.tempdir", None)
         assert rundir.parent_dir() == str(short)
     finally:
         short.rmdir()
+
+
+@pytest.mark.parametrize("setting", ["unset", "writable", "missing", "a file"])
+def test_the_temp_directory_is_the_one_tempfile_picks(
+    setting: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("TMPDIR", "TEMP", "TMP"):
+        monkeypatch.delenv(name, raising=False)
+    target = tmp_path / "t"
+    if setting == "writable":
+        target.mkdir()
+    elif setting == "a file":
+        target.write_text("")
+    if setting != "unset":
+        monkeypatch.setenv("TMPDIR", str(target))
+    monkeypatch.setattr("tempfile.tempdir", None)  # tempfile's cached answer, asked afresh
+    assert rundir.temp_dir() == tempfile.gettempdir()
+
+
+def test_a_directory_is_removed_with_its_files_socket_and_links_but_not_their_targets(tmp_path: Path) -> None:
+    d = rundir.RunDir()  # in the temp directory: pytest's is too deep for a socket's path
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "kept").write_text("x")
+    d.write("deltas-0.json", b"[]")
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(os.path.join(d.path, "writes.sock"))
+    os.symlink(outside, os.path.join(d.path, "link"))
+    d.cleanup()
+    assert not os.path.exists(d.path) and (outside / "kept").read_text() == "x"
+    nested = rundir.RunDir(str(tmp_path))  # never made by kates: a directory inside goes to shutil.rmtree
+    os.makedirs(os.path.join(nested.path, "a", "b"))
+    nested.cleanup()
+    assert not os.path.exists(nested.path)
+
+
+def test_run_directories_get_fresh_names(tmp_path: Path) -> None:
+    paths = {rundir.RunDir(str(tmp_path)).path for _ in range(50)}
+    assert len(paths) == 50 and all(len(Path(p).name.split("-")) == 5 for p in paths)
 
 
 # -- the reaper and a hook that cannot be executed -------------------------------------------------------------------
