@@ -1,6 +1,7 @@
-"""Start-up: what a new kates process imports on its fast paths (a plain `get`, cli/fastget.py, and the completion of
-names, cli/fastcomplete.py). Each module named here costs milliseconds of every start, which is most of a small
-`kates get` (bench B0); a change that brings one back fails here rather than in a benchmark nobody runs."""
+"""Start-up: what a new kates process imports on its fast paths (a plain `get`, cli/fastget.py, the completion of
+names, cli/fastcomplete.py, and a `watch`, cli/fastwatch.py). Each module named here costs milliseconds of every
+start, which is most of a small `kates get` (bench B0); a change that brings one back fails here rather than in a
+benchmark nobody runs."""
 
 from __future__ import annotations
 
@@ -27,6 +28,15 @@ HEAVY = {
     "typing": "annotations only (TYPE_CHECKING = False): a get's modules never import it, a list's included",
 }
 
+# what a watch must not import either (its hook protocol, coherence, it needs)
+WATCH_HEAVY = {
+    **{m: why for m, why in HEAVY.items() if m not in ("kates_cli.core.coherence", "tempfile")},
+    "tempfile": "the run directory is made as mkdtemp makes one (cli/rundir.py): tempfile brings shutil and random",
+    "shutil": "with bz2, lzma and fnmatch: the run directory is removed by hand (cli/rundir.py)",
+    "ctypes": "only to tune the C heap of a long watch (core/heap.py): never for --once",
+    "random": "only for a stream's backoff (core/watch.py), which a healthy watch never takes",
+}
+
 PROBE = (
     "import sys\n"
     "from kates_cli.cli.app import main\n"
@@ -37,15 +47,16 @@ PROBE = (
 )
 
 
-def imported(env: dict[str, str], *args: str) -> tuple[list[str], str, str]:
-    """The HEAVY modules (or packages) a kates process imported running `args`; its stdout and the rest of stderr."""
-    code = PROBE.replace("{heavy}", repr(tuple(HEAVY)))
+def imported(env: dict[str, str], *args: str, heavy: dict[str, str] = HEAVY) -> tuple[list[str], str, str]:
+    """The `heavy` modules (or packages) a kates process imported running `args`; its stdout and the rest of
+    stderr."""
+    code = PROBE.replace("{heavy}", repr(tuple(heavy)))
     proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=60)
     lines = proc.stderr.splitlines()
     found = [line for line in lines if line.startswith("LOADED ")]
     assert found, proc
     modules = eval(found[-1].split(" ", 1)[1].rsplit(" ", 1)[0])  # our own repr of a list of names
-    loaded = sorted(h for h in HEAVY if any(m == h or m.startswith(h + ".") for m in modules))
+    loaded = sorted(h for h in heavy if any(m == h or m.startswith(h + ".") for m in modules))
     return loaded, proc.stdout, "\n".join(line for line in lines if not line.startswith("LOADED "))
 
 
@@ -84,3 +95,16 @@ def test_completing_names_imports_nothing_heavy(
     assert loaded == ["tempfile"], loaded  # for the write only
     loaded, out, _ = imported(dict(env, KATES_COMPLETION_TTL="600"))
     assert out == "plain,complete-me\n" and loaded == [], loaded  # a cache hit writes nothing
+
+
+def test_a_watch_imports_nothing_heavy(
+    cluster: ControlPlane, cache_dir: Path, kates: Runner, ns: str, tmp_path: Path
+) -> None:
+    create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "watched"}})
+    assert kates("get", "ns", "default").code == 0
+    env = environment(cluster, cache_dir, tmp_path)
+    loaded, out, err = imported(
+        env, "watch", "-q", f"cm ns={ns}", "-q", f"svc ns={ns}", "--once", "--exec", "cat", heavy=WATCH_HEAVY
+    )
+    assert '"watched"' in out and err == "", (out, err)
+    assert loaded == [], {m: WATCH_HEAVY[m] for m in loaded}
