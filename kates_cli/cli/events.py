@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Event:
+    """One thing that happened in a watch: a log line, a count, or both, with its fields and time."""
+
     name: str  # e.g. "run.ended"; see the names emitted in cli/watcher.py
     message: str | None  # the log line's text, without the "kates: " prefix; None for count-only events
     fields: dict[str, Any] = field(default_factory=dict)

@@ -184,6 +184,8 @@ class Reaper:
 
 @dataclass
 class RunResult:
+    """How one hook run ended."""
+
     code: int  # exit code, or 128 + signal number
     seconds: float
     timed_out: bool = False

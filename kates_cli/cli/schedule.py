@@ -16,6 +16,8 @@ MAX_WAIT_FACTOR = 4  # --debounce-max defaults to this many debounces
 
 @dataclass(frozen=True)
 class Debounce:
+    """When a hook run is due after changes: `quiet` seconds after the last, at most `max_wait` after the first."""
+
     quiet: float = 0.0
     max_wait: float = 0.0
 

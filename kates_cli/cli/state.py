@@ -39,6 +39,8 @@ def _isatty(stream: IO[str]) -> bool:
 
 @dataclass
 class State:
+    """The global options of one kates command, and the client made from them (once)."""
+
     kubeconfig: str | None = None
     context: str | None = None
     namespace: str | None = None

@@ -81,6 +81,8 @@ class ConnectionSettings:
 
 @dataclass(frozen=True)
 class ExecCredential:
+    """What an exec plugin answered: a token or a client certificate, and when it expires."""
+
     token: str | None
     client_cert_data: bytes | None
     client_key_data: bytes | None

@@ -41,6 +41,8 @@ CACHE_TTL_SECONDS = 6 * 3600
 
 @dataclass(frozen=True)
 class ResourceRef:
+    """One resource the server serves, as discovery names it (a kind in one group and version)."""
+
     group: str
     version: str
     resource: str  # plural, lower case: "deployments"

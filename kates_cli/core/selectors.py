@@ -52,6 +52,8 @@ def _split_terms(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class _Req:
+    """One requirement of a label selector: a key, an operator and its values."""
+
     key: str
     op: str  # "=", "!=", "in", "notin", "exists", "!exists"
     values: tuple[str, ...] = ()

@@ -28,6 +28,8 @@ YELLOW, RESET = "\x1b[33;1m", "\x1b[0m"
 
 @dataclass(frozen=True)
 class ServerWarning:
+    """One `Warning` header of the API server's: its code, agent and text."""
+
     code: int
     agent: str
     text: str
