@@ -20,10 +20,10 @@ Invariants:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import click
 
+from ..core.records import record
 from ..errors import UsageError
 
 TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
@@ -42,7 +42,7 @@ def parse_bool(value: str, flag: str) -> bool:
     )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Spec:
     """One option of one command, as the rewriter needs it."""
 

@@ -29,17 +29,19 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, datetime
 
 import orjson
+
+from ..core.records import record
 
 TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B2)
 if TYPE_CHECKING:
     from typing import IO, Any
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Event:
     """One thing that happened in a watch: a log line, a count, or both, with its fields and time."""
 

@@ -44,9 +44,10 @@ import gc
 import itertools
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from ..core.hookenv import ENV_VAR
+from ..core.records import record
 from ..errors import ApiError, ExitCode, KatesError, NotFound, OutputError, ResourceTypeNotFound, UsageError
 from . import render
 from .state import State
@@ -76,7 +77,7 @@ OUTPUTS = (
 TEMPLATE_FORMATS = ("go-template", "go-template-file", "template", "templatefile")
 
 
-@dataclass
+@record
 class Output:
     """A parsed -o value: `format` is table, wide, json, yaml, kyaml, name, jsonpath, jsonpath-as-json,
     custom-columns or go-template (whose `columns[0][1]` is a `gotemplate.GoTemplate`)."""
@@ -160,7 +161,7 @@ def page_size(chunk_size: int | None, out_fmt: Output) -> int:
     return OBJECT_CHUNK_SIZE if out_fmt.objects else DEFAULT_CHUNK_SIZE
 
 
-@dataclass
+@record
 class Target:
     kind: str
     names: list[str] = field(default_factory=list)

@@ -28,8 +28,8 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
 
+from ..core.records import record
 from ..errors import UsageError
 
 TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B2)
@@ -182,7 +182,7 @@ class Reaper:
                     os.close(pidfd)
 
 
-@dataclass
+@record
 class RunResult:
     """How one hook run ended."""
 

@@ -24,11 +24,12 @@ import os
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, TextIO
 
 import click
 
+from ..core.records import record
 from ..errors import ConfigError, UsageError
 from .argv import find_command, option_table
 
@@ -45,20 +46,20 @@ _ALIAS_NAME = re.compile(r"^[a-zA-Z]+$")
 _SHORTHANDS = re.compile(r"^-[a-zA-Z]+$")
 
 
-@dataclass
+@record
 class Options:
     command: str
     options: list[tuple[str, str]]  # (flag name, default)
 
 
-@dataclass
+@record
 class Alias(Options):
     name: str = ""
     prepend: list[str] = field(default_factory=list)
     append: list[str] = field(default_factory=list)
 
 
-@dataclass
+@record
 class Preference:
     defaults: list[Options] = field(default_factory=list)
     aliases: list[Alias] = field(default_factory=list)

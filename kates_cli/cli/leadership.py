@@ -16,9 +16,9 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-from dataclasses import dataclass
 
 from ..core.lease import Timing
+from ..core.records import record
 from ..errors import UsageError
 
 DEFAULTS = {"--lease-duration": "15s", "--renew-deadline": "10s", "--retry-period": "2s"}
@@ -43,7 +43,7 @@ HELP = (
 )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LeaseOptions:
     namespace: str
     name: str

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +27,7 @@ import orjson
 import typer
 
 from ..core.logs import LogObserver
+from ..core.records import record
 from ..errors import ExitCode, NotFound, PartialFailure, UsageError
 from . import completion
 from .state import State
@@ -62,7 +62,7 @@ COLORS = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96]
 POD_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")  # a DNS subdomain: a name, not a pattern
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PodPattern:
     """A pod-name regex from the command line; `text` as the user gave it, `name` when it reads as a plain name."""
 
@@ -71,7 +71,7 @@ class PodPattern:
     name: bool
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Selection:
     """A label selector to list pods with; `owner` ("deployments.apps \"web\"") when a TYPE/NAME gave it."""
 

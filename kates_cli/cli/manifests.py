@@ -18,9 +18,9 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..core.records import record
 from ..errors import UsageError
 from . import sendable
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 EXTENSIONS = (".yaml", ".yml", ".json")
 
 
-@dataclass
+@record
 class Manifest:
     obj: dict[str, Any]
     source: str

@@ -20,11 +20,12 @@ Invariants:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 import typer
 
+from ..core.records import record
 from ..errors import UsageError
 from . import completion
 from .state import State
@@ -51,7 +52,7 @@ WRITES_FORM = "KIND[:VERB,...] with VERB one of " + ", ".join(WRITE_VERBS)
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
 
 
-@dataclass
+@record
 class Rules:
     """Verbs per (apiGroup, resource, resourceName), in first-named order."""
 
@@ -71,7 +72,7 @@ class Rules:
         return out
 
 
-@dataclass
+@record
 class Plan:
     """What one service account needs: rules cluster-wide and per namespace."""
 

@@ -32,11 +32,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import orjson
 
+from ..core.records import record
 from ..errors import KatesError, UsageError
 
 VERSION = 1
@@ -62,7 +62,7 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Record:
     """One recorded run: what its hook got, byte for byte, and how it ended."""
 

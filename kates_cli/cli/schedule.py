@@ -9,12 +9,12 @@ Invariants:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..core.records import record
 
 MAX_WAIT_FACTOR = 4  # --debounce-max defaults to this many debounces
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Debounce:
     """When a hook run is due after changes: `quiet` seconds after the last, at most `max_wait` after the first."""
 

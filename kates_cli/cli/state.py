@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from ..core.records import record
 
 TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B0)
 if TYPE_CHECKING:
@@ -14,7 +16,7 @@ if TYPE_CHECKING:
     from ..core.client import Client
 
 
-@dataclass
+@record
 class Env:
     """Where output goes and whether it is a terminal (injected so tests can vary it)."""
 
@@ -37,7 +39,7 @@ def _isatty(stream: IO[str]) -> bool:
         return False
 
 
-@dataclass
+@record
 class State:
     """The global options of one kates command, and the client made from them (once)."""
 

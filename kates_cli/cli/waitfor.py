@@ -32,9 +32,10 @@ Invariants:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
+from ..core.records import record
 from ..errors import KatesError, NotFound, UsageError
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ JSONPATH_FORMAT = (
 TIMED_OUT = "timed out waiting for the condition"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Condition:
     """One `--for`: `text` as given, `kind` one of create, delete, condition, jsonpath."""
 
@@ -173,7 +174,7 @@ def _jsonpath_met(obj: KubeObject, cond: Condition) -> bool:
     return _sprint(values[0]).strip() == cond.value.strip()
 
 
-@dataclass
+@record
 class Watched:
     """What one stream follows: named objects of one kind in one namespace, or a selection (`names` empty)."""
 
@@ -185,7 +186,7 @@ class Watched:
     names: list[str] = field(default_factory=list)
 
 
-@dataclass
+@record
 class Target:
     """One object waited on, and how far its conditions have got."""
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -22,6 +21,7 @@ import typer
 from typer.core import TyperCommand
 
 from ..core import deepjson
+from ..core.records import record
 from ..errors import (
     ApiError,
     Conflict,
@@ -151,7 +151,7 @@ def _namespace(state: State, client: Client, ref: ResourceRef, m: Manifest) -> s
     return str(own or state.namespace or client.namespace)
 
 
-@dataclass
+@record
 class _Step:
     m: Manifest
     ref: ResourceRef  # provisional (from the defining CRD's spec) while `defined_by` is set

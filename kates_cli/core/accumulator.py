@@ -61,7 +61,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from dataclasses import replace as _replace
 
 import orjson
@@ -77,6 +76,7 @@ from .dependencies import (
     dependency_id,
 )
 from .projection import TOLERANT, FilterFailed, Projection, ProjectionError, compile_filter
+from .records import record
 from .selection import Selection, covers, select
 from .selectors import FieldSelector, LabelSelector, parse_rv
 
@@ -90,7 +90,7 @@ KubeObject = dict[str, "Any"]
 Key = tuple[str, str]  # (namespace, name)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Query:
     """One thing to watch. `namespace=None` means all namespaces, "a,b" several (sorted, each with its own
     stream); `kind` is resolved as `get` resolves it."""
@@ -140,7 +140,7 @@ class Entry:
         return f"Entry({self.key[0]}/{self.key[1]}@{self.rv})"
 
 
-@dataclass
+@record
 class Overlay:
     """A local write not yet confirmed by the watch: an object (upsert) or None (a delete mask)."""
 

@@ -35,12 +35,13 @@ import copy
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from kates_cli.core import simpleyaml
 from kates_cli.errors import ConfigError
+
+from .records import record
 
 TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B0)
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ _SECTIONS = (("clusters", "cluster"), ("users", "user"), ("contexts", "context")
 _PATH_KEYS = {"cluster": ("certificate-authority",), "user": ("client-certificate", "client-key", "tokenFile")}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ConnectionSettings:
     """Everything needed to reach one API server; optional fields default to "not set"."""
 
@@ -79,7 +80,7 @@ class ConnectionSettings:
     in_cluster: bool = False
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ExecCredential:
     """What an exec plugin answered: a token or a client certificate, and when it expires."""
 

@@ -15,9 +15,10 @@ Invariants:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 import orjson
+
+from .records import record
 
 TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B2)
 
@@ -25,7 +26,7 @@ Key = tuple[str, str]  # (namespace, name)
 Version = tuple[str, str]  # (resourceVersion, uid)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Delta:
     """What changed for one object (metadata only, as the Go kates reports it). Part of the library's API: a frozen
     dataclass (orjson and `dataclasses.asdict` write it as an object). kates makes its own through `_delta`, which

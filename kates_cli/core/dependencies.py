@@ -24,9 +24,10 @@ Invariants:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from ..errors import KatesError, ResourceTypeNotFound
+from .records import record
 from .selection import Selection
 
 TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B2)
@@ -62,7 +63,7 @@ class DependencySink(Protocol):
     def fail(self, error: KatesError) -> None: ...
 
 
-@dataclass
+@record
 class DependencySource:
     """What an Accumulator needs to start dependencies at run time; `Client.watch` gives one.
 
@@ -91,7 +92,7 @@ def resource_ref(discovery: Discovery, group: str, resource: str) -> ResourceRef
     raise ResourceTypeNotFound(f'the server doesn\'t have a resource type "{shown}"')
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Dependency:
     """One watched selection. `id` keys its state in the accumulator (`taken_views`, deltas' bookkeeping); its
     state's query is named "dependency"."""

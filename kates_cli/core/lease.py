@@ -32,9 +32,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
+
+from .records import record
 
 JITTER_FACTOR = 1.2  # client-go's: an acquire retry waits retry_period x (1 + rand x 1.2)
 MICRO_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"  # Go's metav1.MicroTime: 2006-01-02T15:04:05.000000Z
@@ -51,7 +53,7 @@ def wall_now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Timing:
     """The three durations, in seconds (client-go's LeaseDuration, RenewDeadline, RetryPeriod)."""
 
@@ -85,7 +87,7 @@ class Timing:
         return renewed_at + self.renew_deadline
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Record:
     """client-go's LeaderElectionRecord, as a Lease's spec holds it."""
 
@@ -117,7 +119,7 @@ class Record:
         }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Write:
     """Write `record`: create the Lease (`create`) or update the version last read."""
 
@@ -126,7 +128,7 @@ class Write:
     acquiring: bool = False  # becoming the holder (vs renewing what this identity already holds)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Wait:
     """Held by another identity whose Lease has not expired (by our clock) for `expires_in` more seconds."""
 

@@ -49,13 +49,14 @@ import random
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ApiError, Forbidden, KatesError, NotFound, Unreachable
 from .logslots import Slots
+from .records import record
 
 if TYPE_CHECKING:
     from .client import Client
@@ -66,7 +67,7 @@ DEFAULT_TURN = 5.0  # seconds a followed stream streams before giving way to one
 BACKOFF_FIRST, BACKOFF_CAP = 0.5, 5.0
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LogEvent:
     namespace: str
     pod: str
@@ -78,7 +79,7 @@ class LogEvent:
     partial: bool = False  # the line was cut by --limit-bytes: printed without its newline, as kubectl does
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LogSource:
     namespace: str
     pod: str
@@ -88,7 +89,7 @@ class LogSource:
         return f"{self.pod}/{self.container}"
 
 
-@dataclass
+@record
 class LogOptions:
     follow: bool = False
     since_seconds: int | None = None
@@ -119,7 +120,7 @@ def split_timestamp(line: str) -> tuple[str, str]:
     return "", line
 
 
-@dataclass
+@record
 class Cursor:
     """Where a stream is in its log: the last delivered timestamp and how many delivered lines carry it."""
 

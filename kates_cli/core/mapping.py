@@ -22,12 +22,13 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 
 import orjson
 
 from ..errors import NotFound, ResourceTypeNotFound
+from .records import record
 
 TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B0)
 if TYPE_CHECKING:  # only a type here: a command that never sends a request never imports the transport
@@ -39,7 +40,7 @@ DISCOVERY_ACCEPT = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDisco
 CACHE_TTL_SECONDS = 6 * 3600
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ResourceRef:
     """One resource the server serves, as discovery names it (a kind in one group and version)."""
 

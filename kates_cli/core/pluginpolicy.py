@@ -14,14 +14,14 @@ Invariants:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from ..errors import ConfigError
+from .records import record
 
 ALLOW_ALL, DENY_ALL, ALLOWLIST = "AllowAll", "DenyAll", "Allowlist"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Policy:
     type: str = ""  # "" means AllowAll
     allowlist: tuple[str, ...] | None = None  # the entries' `command`; None when the kuberc has no allowlist

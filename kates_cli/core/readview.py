@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from .accumulator import Entry, Key, KubeObject, QueryState, key_of, make_entry
+from .records import record
 from .selection import Selection, covers, select
 from .selectors import compare_rv
 
@@ -45,7 +45,7 @@ def selection_of(state: QueryState) -> Selection:
     return Selection(state.group, state.resource, q.namespace, None, q.label_selector, q.field_selector).normal()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Answer:
     """The entries that answer a read, and the id of the view that answered (a query's name, or a dependency's)."""
 

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
+from .records import record
 from .selectors import FieldSelector, LabelSelector
 
 TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B2)
@@ -37,7 +38,7 @@ _BY_NAME = re.compile(r"^\s*metadata\.name\s*==?\s*([^,=!\s][^,]*?)\s*$")
 _LOCAL_FIELDS = ("metadata.name", "metadata.namespace")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Selection:
     """One read: `name` set for one object, else a list. `namespace=None` is all namespaces (or cluster scope)."""
 

@@ -12,10 +12,10 @@ Invariants:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
 from ..errors import ApiError, UsageError
+from .records import record
 
 TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B2)
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def _split_terms(text: str) -> list[str]:
     return [t for t in terms if t.strip()]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Req:
     """One requirement of a label selector: a key, an operator and its values."""
 

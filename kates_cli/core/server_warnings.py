@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+
+from .records import record
 
 TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B0)
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ Handler = Callable[[int, str, str], None]  # (code, agent, text)
 YELLOW, RESET = "\x1b[33;1m", "\x1b[0m"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ServerWarning:
     """One `Warning` header of the API server's: its code, agent and text."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ...core.records import record
 
 KEYWORDS = {"if", "else", "end", "range", "with", "define", "template", "block", "break", "continue", "nil"}
 _SPACE = " \t\r\n"
@@ -17,7 +17,7 @@ class ParseError(Exception):
         self.line = line
 
 
-@dataclass
+@record
 class Token:
     kind: str  # text, left, right, space, ident, keyword, field, var, dot, string, rawstring, char, number, bool,
     # pipe, lparen, rparen, declare, assign, comma, eof

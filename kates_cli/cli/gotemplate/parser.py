@@ -4,13 +4,14 @@ functions, misplaced `{{end}}`/`{{else}}`). Templates named by `define`/`block` 
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from ...core.records import record
 from .lexer import ParseError, Token, lex
 
 
-@dataclass
+@record
 class Node:
     pos: int
 
@@ -19,55 +20,55 @@ class LitInt(int):
     """An integer constant of the template: Go's `int`, where the data's integers are `int64` (as %!d(int=1) says)."""
 
 
-@dataclass
+@record
 class Text(Node):
     text: str
 
 
-@dataclass
+@record
 class Literal(Node):
     value: Any
     src: str
 
 
-@dataclass
+@record
 class Dot(Node):
     pass
 
 
-@dataclass
+@record
 class Nil(Node):
     pass
 
 
-@dataclass
+@record
 class Field(Node):
     names: list[str]
 
 
-@dataclass
+@record
 class Var(Node):
     name: str
     names: list[str] = field(default_factory=list)
 
 
-@dataclass
+@record
 class Ident(Node):
     name: str
 
 
-@dataclass
+@record
 class Chain(Node):
     node: Node
     names: list[str]
 
 
-@dataclass
+@record
 class Command(Node):
     args: list[Node]
 
 
-@dataclass
+@record
 class Pipe(Node):
     decls: list[str]
     is_assign: bool
@@ -75,12 +76,12 @@ class Pipe(Node):
     paren: bool = False
 
 
-@dataclass
+@record
 class Action(Node):
     pipe: Pipe
 
 
-@dataclass
+@record
 class Branch(Node):
     kind: str  # if, range, with
     pipe: Pipe
@@ -88,13 +89,13 @@ class Branch(Node):
     else_body: list[Node] | None
 
 
-@dataclass
+@record
 class TemplateCall(Node):
     name: str
     pipe: Pipe | None
 
 
-@dataclass
+@record
 class Loop(Node):
     kind: str  # break, continue
 

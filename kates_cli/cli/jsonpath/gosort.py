@@ -8,12 +8,12 @@ from __future__ import annotations
 import functools
 import weakref
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from decimal import ROUND_UP, Context, Decimal, InvalidOperation
 from typing import Any
 
 from kates_cli.errors import UsageError
 
+from ...core.records import record
 from .evaluate import _basic_kind
 from .gofmt import _INT64_MAX, _INVALID, _Error, _go_quote, _go_type
 from .parser import _INT
@@ -297,7 +297,7 @@ class _GoSort:
             i, j = i + 1, j - 1
 
 
-@dataclass
+@record
 class _Entry:
     obj: Any
     found: bool

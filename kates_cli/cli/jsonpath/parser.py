@@ -4,51 +4,52 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from ...core.records import record
 from .gofmt import _INT64_MAX, _INT64_MIN, _Error, _GoInt
 
 
-@dataclass
+@record
 class _List:
     nodes: list[Any] = field(default_factory=list)
 
 
-@dataclass
+@record
 class _Text:
     text: str
 
 
-@dataclass
+@record
 class _Field:
     name: str
 
 
-@dataclass
+@record
 class _Ident:
     name: str
 
 
-@dataclass
+@record
 class _Literal:
     value: int | float | bool
 
 
-@dataclass
+@record
 class _Array:
     # (known, value, derived) for start, end and step
     params: tuple[tuple[bool, int, bool], tuple[bool, int, bool], tuple[bool, int, bool]]
 
 
-@dataclass
+@record
 class _Filter:
     left: _List
     right: _List
     op: str
 
 
-@dataclass
+@record
 class _Union:
     lists: list[_List]
 
