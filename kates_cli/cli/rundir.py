@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 
 PREFIX = "kates-watch-"
 _SOCKET_ROOM = 100  # sun_path holds 108 bytes on Linux (104 on BSDs); leave room for the directory's name
@@ -44,8 +45,12 @@ def _alive(pid: int, started: str) -> bool:
 
 
 def temp_dir() -> str:
-    """The temp directory as tempfile.gettempdir picks it: the first of $TMPDIR, $TEMP, $TMP, /tmp, /var/tmp,
-    /usr/tmp and the working directory that is a directory this user may create files in."""
+    """The temp directory as tempfile.gettempdir picks it: `tempfile.tempdir` where it has been set, else the first
+    of $TMPDIR, $TEMP, $TMP, /tmp, /var/tmp, /usr/tmp and the working directory that is a directory this user may
+    create files in (tempfile tries to create one there; a full disk is not noticed here)."""
+    chosen = getattr(sys.modules.get("tempfile"), "tempdir", None)  # set by the program (or a test) that imported it
+    if chosen:
+        return str(chosen)
     candidates = [os.environ.get(name) for name in ("TMPDIR", "TEMP", "TMP")]
     for path in [*candidates, "/tmp", "/var/tmp", "/usr/tmp", os.curdir]:
         if path and os.path.isdir(path) and os.access(path, os.W_OK | os.X_OK):
@@ -93,23 +98,31 @@ def _remove_stale_in(parent: str) -> list[str]:
 
 
 def _remove(path: str) -> None:
-    """Remove a watcher's directory and the files in it, ignoring errors (rmtree's ignore_errors); one holding
-    anything but files (never made by kates) goes to shutil.rmtree, which never follows a link."""
+    """Remove a watcher's directory and the files in it, ignoring errors (rmtree's ignore_errors), never through a
+    link: the directory is opened without following one and its files are removed relative to it. One holding
+    anything but files (never made by kates) goes to shutil.rmtree, which is as careful."""
     try:
-        with os.scandir(path) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    import shutil
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        with os.scandir(fd) as entries:
+            names = [(entry.name, entry.is_dir(follow_symlinks=False)) for entry in entries]
+        if any(is_dir for _, is_dir in names):
+            import shutil
 
-                    shutil.rmtree(path, ignore_errors=True)
-                    return
-                try:
-                    os.unlink(entry.path)
-                except FileNotFoundError:
-                    pass
+            shutil.rmtree(path, ignore_errors=True)
+            return
+        for name, _ in names:
+            try:
+                os.unlink(name, dir_fd=fd)
+            except FileNotFoundError:
+                pass
         os.rmdir(path)
     except OSError:
         pass
+    finally:
+        os.close(fd)
 
 
 class RunDir:

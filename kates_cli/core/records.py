@@ -7,10 +7,13 @@ a `kates watch`'s start (17 classes) and 8 ms of a `kates get`'s, more than any 
 it methods that are closures over those fields.
 
 Invariants:
-- `record` takes the options kates uses: `init`, `repr`, `eq` and `frozen` (defaults as dataclass's). Anything else
-  is refused when the class is made, never ignored.
+- `record` takes the options kates uses: `init`, `repr`, `eq` and `frozen` (defaults as dataclass's). Any other
+  option, and what those options cannot describe (`__post_init__`, InitVar, keyword-only fields, field(hash=...),
+  a non-frozen class with its own `__setattr__`, a descriptor as a field's default, a field without a default after
+  one with), is refused when the class is made (TypeError), never ignored.
 - The class is a real dataclass: `dataclasses.fields`, `replace`, `asdict`, `is_dataclass`, `__match_args__` and
-  orjson see the fields, defaults and factories dataclass collected.
+  orjson see the fields, defaults and factories dataclass collected, and `__dataclass_params__` holds the options
+  given (so a dataclass made from a record is checked, frozen or not, as one made from a dataclass).
 - Its instances behave as those of `dataclasses.dataclass` with the same options: `__init__` takes the init fields
   in order, by position or keyword, fills defaults and default factories (and sets init=False fields from theirs),
   and raises TypeError for a missing, unexpected or repeated argument; instance attributes are set in field order;
@@ -18,9 +21,11 @@ Invariants:
   the compare=True fields of two instances of exactly the same class, else NotImplemented; with eq and frozen the
   hash is that of the compared fields' tuple, with eq and not frozen instances are unhashable, with eq=False
   equality and hash are object's. Frozen: assigning or deleting a field (any attribute, on the class itself)
-  raises dataclasses.FrozenInstanceError. A method the class defines itself is kept (a frozen class may not define
-  `__setattr__` or `__delattr__`: TypeError, as dataclass says).
-- A record without a docstring gets its name as one (dataclass would compute its signature with inspect).
+  raises dataclasses.FrozenInstanceError. A method the class defines itself is kept, as dataclass keeps it (a
+  `__hash__` too, unless it is the None that defining `__eq__` leaves; a frozen class may not define `__setattr__`
+  or `__delattr__`: TypeError, as dataclass says).
+- A record without a docstring gets its name as one (dataclass would compute its signature with inspect), and
+  `inspect.signature` of the class is `(*args, **kwargs)`.
 - For the type checker `record` is `dataclasses.dataclass`: constructor calls are checked as any dataclass's.
 """
 
@@ -67,8 +72,14 @@ def _make(cls: type, init: bool, show: bool, eq: bool, frozen: bool) -> type:
         raise TypeError(f"Cannot overwrite attribute {name} in class {cls.__name__}")
     if not cls.__doc__:
         cls.__doc__ = cls.__name__
-    cls = dataclasses.dataclass(cls, init=False, repr=False, eq=False)  # fields only: no method is compiled
+    # fields only, no method compiled; under a dataclass base, its frozen check as dataclass makes it (frozen then
+    # compiles two methods, which ours replace: no kates record has such a base)
+    based = any(dataclasses.is_dataclass(base) for base in cls.__mro__[1:])
+    cls = dataclasses.dataclass(cls, init=False, repr=False, eq=False, frozen=frozen and based)
+    params = cls.__dataclass_params__  # type: ignore[attr-defined]
+    params.init, params.repr, params.eq, params.frozen = init, show, eq, frozen  # what a subclass checks
     fields = dataclasses.fields(cls)
+    _refuse_unsupported(cls, fields, init, frozen)
     methods: dict[str, Any] = {}
     if init:
         methods["__init__"] = _initializer(cls, fields)
@@ -78,7 +89,11 @@ def _make(cls: type, init: bool, show: bool, eq: bool, frozen: bool) -> type:
         compared = tuple(f.name for f in fields if f.compare)
         values = _values(compared)
         methods["__eq__"] = _equality(values)
-        methods["__hash__"] = _hasher(values) if frozen else None
+        # dataclass's rule: a __hash__ of the class's own is kept, unless it is the None that defining __eq__ sets
+        explicit = "__hash__" in own and not (cls.__dict__["__hash__"] is None and "__eq__" in own)
+        if not explicit:
+            methods["__hash__"] = _hasher(values) if frozen else None
+            own.discard("__hash__")
     if frozen:
         methods.update(_freezer(cls, frozenset(f.name for f in fields)))
     for name, method in methods.items():
@@ -88,6 +103,40 @@ def _make(cls: type, init: bool, show: bool, eq: bool, frozen: bool) -> type:
             method.__qualname__ = f"{cls.__qualname__}.{name}"
         setattr(cls, name, method)
     return cls
+
+
+def _refuse_unsupported(cls: type, fields: tuple[dataclasses.Field[Any], ...], init: bool, frozen: bool) -> None:
+    """TypeError for what dataclass does and `record` does not, rather than a class that differs."""
+    why = None
+    initvar = getattr(dataclasses, "_FIELD_INITVAR", None)
+    if hasattr(cls, "__post_init__"):
+        why = "__post_init__"
+    elif any(getattr(f, "_field_type", None) is initvar for f in cls.__dataclass_fields__.values()):  # type: ignore[attr-defined]
+        why = "InitVar fields"
+    elif any(getattr(f, "kw_only", False) is True for f in fields):
+        why = "keyword-only fields"
+    elif any(f.hash is not None for f in fields):
+        why = "field(hash=...)"
+    elif not frozen and _own_setattr(cls):
+        why = "a __setattr__ of its own (dataclass's __init__ goes through it)"
+    elif any(hasattr(type(cls.__dict__.get(f.name)), "__set__") for f in fields):
+        why = "a descriptor as a field's default"
+    if why:
+        raise TypeError(f"record() does not support {why} ({cls.__qualname__}): use dataclasses.dataclass")
+    if init:
+        defaulted = None
+        for f in fields:
+            if not f.init:
+                continue
+            if f.default is not _MISSING or f.default_factory is not _MISSING:
+                defaulted = f.name
+            elif defaulted is not None:
+                raise TypeError(f"non-default argument {f.name!r} follows default argument")
+
+
+def _own_setattr(cls: type) -> bool:
+    """Whether `cls` or a base other than object defines `__setattr__`."""
+    return any("__setattr__" in vars(base) for base in cls.__mro__[:-1])
 
 
 def _initializer(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> Callable[..., None]:

@@ -72,11 +72,14 @@ def test_a_temp_directory_too_long_for_a_socket_falls_back_to_tmp(
     long = tmp_path / ("x" * 90)
     long.mkdir()
     monkeypatch.setenv("TMPDIR", str(long))
+    monkeypatch.setattr("tempfile.tempdir", None)  # what tempfile has cached (pytest asked it) is not the answer
     assert rundir.parent_dir() == "/tmp"
     short = Path(tempfile.mkdtemp(prefix="k", dir="/tmp"))
     try:
         monkeypatch.setenv("TMPDIR", str(short))
         assert rundir.parent_dir() == str(short)
+        monkeypatch.setattr("tempfile.tempdir", str(long / "set"))  # set by the program: tempfile's answer, and ours
+        assert rundir.temp_dir() == tempfile.gettempdir() == str(long / "set")
     finally:
         short.rmdir()
 
@@ -113,6 +116,16 @@ def test_a_directory_is_removed_with_its_files_socket_and_links_but_not_their_ta
     os.makedirs(os.path.join(nested.path, "a", "b"))
     nested.cleanup()
     assert not os.path.exists(nested.path)
+
+
+def test_a_link_in_place_of_the_directory_is_not_followed(tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "kept").write_text("x")
+    link = tmp_path / "kates-watch-1-0-abc"
+    link.symlink_to(victim)
+    rundir._remove(str(link))
+    assert (victim / "kept").read_text() == "x" and link.is_symlink()
 
 
 def test_run_directories_get_fresh_names(tmp_path: Path) -> None:

@@ -218,3 +218,75 @@ def test_kates_records_are_made_without_exec() -> None:
         kates_cli.cli.state.State,
     ):
         assert cls.__init__.__code__.co_filename.endswith("records.py"), cls  # type: ignore[misc]
+
+
+def test_dataclasses_made_from_records_are_checked_as_from_dataclasses() -> None:
+    from kates_cli.core.accumulator import Query
+
+    @dataclasses.dataclass(frozen=True)
+    class Named(Query):
+        extra: int = 0
+
+    q = Named("a", "cm", extra=1)
+    assert (
+        q == Named("a", "cm", extra=1) and repr(q).endswith("extra=1)") and hash(q) == hash(Named("a", "cm", extra=1))
+    )
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        q.name = "b"  # type: ignore[misc]
+    with pytest.raises(TypeError, match="cannot inherit non-frozen dataclass from a frozen one"):
+
+        @dataclasses.dataclass
+        class Loose(Query):
+            extra: int = 0
+
+    for decorate in (record, dataclasses.dataclass):  # the same answers, made either way
+
+        @decorate(frozen=True)
+        class Base:
+            a: int
+
+        @record(frozen=True)
+        class Child(Base):
+            b: int = 2
+
+        assert Child(1) == Child(1, 2) and repr(Child(1)).endswith("Child(a=1, b=2)")
+        assert dataclasses.fields(Child)[0].name == "a" and Child.__dataclass_params__.frozen  # type: ignore[attr-defined]
+        with pytest.raises(TypeError, match="cannot inherit non-frozen dataclass from a frozen one"):
+
+            @record
+            class Thawed(Base):
+                b: int = 2
+
+
+def test_a_frozen_record_with_its_own_eq_is_hashed_as_a_dataclass_would_be() -> None:
+    for decorate in (record, dataclasses.dataclass):
+
+        @decorate(frozen=True)
+        class Own:
+            a: int
+
+            def __eq__(self, other: object) -> bool:
+                return isinstance(other, Own) and self.a % 2 == other.a % 2
+
+        assert Own(1) == Own(3) and hash(Own(1)) == hash((1,))
+
+
+@pytest.mark.parametrize(
+    ("why", "body"),
+    [
+        ("__post_init__", "a: int\n    def __post_init__(self): pass"),
+        ("InitVar", "a: dataclasses.InitVar[int]"),
+        ("keyword-only", "a: int = field(kw_only=True)"),
+        ("keyword-only", "_: dataclasses.KW_ONLY\n    a: int"),
+        ("hash", "a: int = field(default=0, hash=False)"),
+        ("__setattr__", "a: int\n    def __setattr__(self, k, v): object.__setattr__(self, k, v)"),
+        ("descriptor", "a: int = property(lambda self: 1)"),
+        ("non-default argument 'b' follows default argument", "a: int = 0\n    b: int"),
+    ],
+)
+def test_what_a_record_cannot_do_is_refused_when_the_class_is_made(why: str, body: str) -> None:
+    source = f"@record\nclass C:\n    {body}\n"
+    with pytest.raises(TypeError, match=why):
+        # compiled without this module's `from __future__ import annotations`: dataclass sees InitVar as itself
+        code = compile(source, "<record>", "exec", dont_inherit=True)
+        exec(code, {"record": record, "dataclasses": dataclasses, "field": field})
