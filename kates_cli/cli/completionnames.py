@@ -97,7 +97,7 @@ def cache_file(client: Client, ref: ResourceRef, namespace: str | None, cache_di
         (*settings.kubeconfig_paths, settings.context, settings.server, namespace or "", ref.group_resource)
     )
     digest = hashlib.sha256(key.encode()).hexdigest()[:24]
-    return (cache_dir or _default_cache_dir()) / "completion" / f"{ref.group_resource}_{digest}.txt"
+    return Path(cache_dir or _default_cache_dir()) / "completion" / f"{ref.group_resource}_{digest}.txt"
 
 
 def _read(path: Path, ttl: float) -> list[str] | None:

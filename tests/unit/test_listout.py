@@ -43,7 +43,7 @@ def _deep(levels: int) -> dict[str, Any]:
 def _streamed(fmt: str, pages: list[list[dict[str, Any]]], spool: int | None = None) -> str:
     writer = listout.ListWriter(fmt)
     if spool is not None:  # force the spool onto disk
-        writer._spool = listout.tempfile.SpooledTemporaryFile(spool)
+        writer._spool = listout.Spool(spool)
     for page in pages:
         writer.add(page)
     out = io.StringIO()
@@ -231,3 +231,44 @@ def test_a_closed_pipe_is_a_broken_pipe_on_the_sendfile_path() -> None:
             _finish_to_fd(pages, write_fd)
     finally:
         os.close(write_fd)
+
+
+@pytest.mark.parametrize("tmpfile", [True, False])
+def test_a_spool_rolls_over_to_an_unnamed_file_in_the_temp_directory(
+    tmpfile: bool, tmp_path: Any, monkeypatch: Any
+) -> None:
+    """Past its limit the spool's bytes move to a file in $TMPDIR that has no name (O_TMPFILE, else tempfile's
+    TemporaryFile), at the same position; the directory is empty throughout and after."""
+    import os
+    import tempfile
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    if not tmpfile:
+        monkeypatch.setattr(listout, "_O_TMPFILE", 0)
+    spool = listout.Spool(10)
+    assert spool.write(b"0123456789") == 10 and not spool.rolled
+    with pytest.raises(OSError):  # io.UnsupportedOperation: no file descriptor while in memory
+        spool.fileno()
+    assert spool.write(memoryview(b"abc")) == 3 and spool.rolled
+    fd = spool.fileno()
+    assert os.path.dirname(os.readlink(f"/proc/self/fd/{fd}")) == str(tmp_path)
+    assert os.listdir(tmp_path) == []
+    spool.write(b"!")
+    assert spool.seek(0) == 0 and spool.read(-1) == b"0123456789abc!"
+    assert os.fstat(fd).st_size == 14
+    spool.close()
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_spool_that_cannot_roll_over_is_the_spools_error(tmp_path: Any, monkeypatch: Any) -> None:
+    import tempfile
+
+    from kates_cli.errors import OutputError
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "gone"))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "gone"))
+    writer = listout.ListWriter("json")
+    writer._spool = listout.Spool(10)
+    with pytest.raises(OutputError, match="cannot spool the list"):
+        writer.add([{"a": "x" * 20}])
