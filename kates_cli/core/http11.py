@@ -121,6 +121,9 @@ class Response:
             if self.length is None:
                 self.will_close = True  # the body ends where the connection does
         self._dechunker = Dechunker() if self.chunked and self.length is None else None
+        # whether read1's last read of the file filled the size asked: then more may be waiting behind it (a read
+        # that did not fill it took in all that had arrived, where the file's read1 returns that: a TLSSocket's)
+        self.filled = False
         if self.length == 0:
             self._done()
 
@@ -165,6 +168,7 @@ class Response:
                 return b""
             while True:
                 data = fp.read1(size)
+                self.filled = len(data) >= size
                 if not data:
                     self._fail()
                     raise IncompleteRead()  # cut before the last chunk

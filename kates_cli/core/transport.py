@@ -58,7 +58,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 JSON = "application/json"
-BATCH_BYTES = 16384  # line_batches(window): a read bringing less than this waits for the window before the next
+STREAM_READ = 256 * 1024  # line_batches: the most one read takes in (a storm's window of events, in one read)
 Params = Mapping[str, str | int | bool | None]
 
 
@@ -156,19 +156,22 @@ class Response:
         """Yield, for each read, the lines it completed (never an empty list; a line without its newline at the end
         of the body comes last). Ends when the server closes the stream.
 
-        Reads whatever has arrived (up to 64 KiB) and splits it in bulk, so a consumer can handle a burst at once:
+        Reads whatever has arrived (up to STREAM_READ) and splits it in bulk, so a consumer can handle a burst at once:
         a readline per line cost a chunk-header parse per line, which was half of a watch's CPU. A chunked body is
         decoded in bulk (core/http11.py, core/chunked.py): a watch sends one chunk per event, and http.client's
         chunk-by-chunk decoding was most of what was left. A line is yielded as soon as its newline arrives, so
         streams stay live.
 
         With a `window` (seconds), a stream under a storm is read at most once per window: a read that starts within
-        `window` of the previous one, which brought less than BATCH_BYTES and ended on a whole line, first waits
+        `window` of the previous one, which took in all that had arrived (it did not fill its STREAM_READ: a full read
+        may have more behind it) and ended on a whole line, first waits
         (`pause`, time.sleep by default: a caller passes its stop event's wait to be stopped at once) until the
         window is over, so that the events arriving meanwhile are taken in by one read (and one wake-up of the
         reader, and one hand-off of the caller's). A line then waits at most `window` longer; the first line after
-        a quiet spell, the rest of a line already begun, and every read after a large one are not delayed, and a
-        backlog is read in full reads without a pause. Only where a read returns everything that has arrived (the
+        a quiet spell, the rest of a line already begun, and every read after a full one are not delayed, so a backlog
+        is read in full reads without a pause. (A read of more than a fixed share of 64 KiB used to count as full: a
+        storm that brought about that much per window, 35 ConfigMaps of B3, was read twice per window, the second
+        read a few events.) Only where a read returns everything that has arrived (the
         dechunked path, on a core/tlsbio.py TLSSocket or a plain socket); elsewhere `window` is ignored."""
         pending = b""
         read: Callable[[int], bytes] = self._read1
@@ -177,17 +180,17 @@ class Response:
         drains = self._gunzip is None and self.raw.chunked and not isinstance(self._conn.sock, ssl.SSLSocket)
         if not drains:
             window = 0.0  # a read that returns one record, or one chunk, would be one event per window
-        started, got = -window, BATCH_BYTES
+        started, filled = -window, True
         try:
             while True:
                 if window:
                     now = time.monotonic()
-                    if got < BATCH_BYTES and not pending and now - started < window:  # a storm of small reads
+                    if not filled and not pending and now - started < window:  # a storm of small reads
                         (pause or time.sleep)(window - (now - started))  # let the next events queue up
                         now = time.monotonic()
                     started = now
-                data = read(65536)
-                got = len(data)
+                data = read(STREAM_READ)
+                filled = self.raw.filled
                 if not data:
                     if pending:
                         yield [pending.rstrip(b"\r")]

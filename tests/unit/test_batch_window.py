@@ -17,7 +17,7 @@ import pytest
 from kates_cli.core import http11
 from kates_cli.core import transport as transport_module
 from kates_cli.core.config import ConnectionSettings
-from kates_cli.core.transport import BATCH_BYTES, Response, Transport
+from kates_cli.core.transport import STREAM_READ, Response, Transport
 
 WINDOW = 0.05
 
@@ -37,7 +37,8 @@ class Clock:
 
 class Arrivals:
     """A response body's file on the fake clock: each piece arrives at its time (seconds after the clock's start);
-    read1 returns every piece that has arrived, or blocks (advancing the clock) until the next one does."""
+    read1 returns what has arrived, up to the size asked (the rest stays for the next read), or blocks (advancing
+    the clock) until the next piece does."""
 
     def __init__(self, clock: Clock, pieces: list[tuple[float, bytes]]):
         self.clock = clock
@@ -51,7 +52,10 @@ class Arrivals:
         self.clock.now = max(self.clock.now, self.pieces[0][0])
         arrived = [data for at, data in self.pieces if at <= self.clock.now]
         del self.pieces[: len(arrived)]
-        return b"".join(arrived)
+        data = b"".join(arrived)
+        if len(data) > size:
+            self.pieces.insert(0, (self.clock.now, data[size:]))
+        return data[:size]
 
     def close(self) -> None:
         pass
@@ -116,15 +120,27 @@ def test_without_a_window_nothing_waits(clock: Clock) -> None:
     assert len(resp.arrivals.read_at) == 51  # type: ignore[attr-defined]  # one read per event, and the end
 
 
-def test_a_large_read_is_followed_at_once(clock: Clock) -> None:
-    big = b"".join(event(i, 500) for i in range(1, 41))
-    assert len(big) >= BATCH_BYTES
-    pieces = [(0.02, chunk(event(0))), (0.03, chunk(big)), (0.06, chunk(event(99)))]
+def test_a_full_read_is_followed_at_once(clock: Clock) -> None:
+    """A read that fills STREAM_READ may have more behind it: the next read starts at once, and a backlog is read in
+    full reads without a pause. A read short of that took in all that had arrived, however large: it is followed by
+    a pause (35 events of 1.8 KB per window, B3's storm, were read twice per window when 16 KiB counted as full)."""
+    big = b"".join(event(i, 500) for i in range(1, 1101))  # 550 KB: two full reads and the rest
+    assert 2 * STREAM_READ < len(big) < 3 * STREAM_READ
+    pieces = [(0.02, chunk(event(0))), (0.03, chunk(big)), (0.06, chunk(event(999)))]
     resp = stream(clock, pieces)
-    assert sum(len(batch) for batch in resp.line_batches(WINDOW)) == 42
+    assert sum(len(batch) for batch in resp.line_batches(WINDOW)) == 1102
     reads = resp.arrivals.read_at  # type: ignore[attr-defined]
     assert reads[1] == pytest.approx(100.0 + WINDOW)  # a small read 20 ms after the previous began: a nap
-    assert reads[2] == reads[1]  # the large one brought: the next read at once
+    assert reads[2] == reads[1] and reads[3] == reads[1]  # the two full reads: the next at once, no nap between
+    assert reads[4] == pytest.approx(reads[3] + WINDOW)  # the backlog's rest did not fill a read: then a nap
+
+    clock.sleeps.clear()
+    storm = b"".join(event(i, 1800) for i in range(140))  # 250 KB: large, but everything that had arrived
+    assert STREAM_READ * 0.9 < len(storm) < STREAM_READ
+    resp = stream(clock, [(0.01, chunk(event(0))), (0.02, chunk(storm)), (0.03, chunk(event(1)))])
+    assert sum(len(batch) for batch in resp.line_batches(WINDOW)) == 142
+    reads = resp.arrivals.read_at  # type: ignore[attr-defined]
+    assert reads[2] == pytest.approx(reads[1] + WINDOW)  # after the 57 KB read: a nap, not a read at once
 
 
 def test_the_rest_of_a_line_already_begun_is_not_held_back(clock: Clock) -> None:
