@@ -65,11 +65,12 @@ def names(client: Client, ref: ResourceRef, *, ttl: float | None = None, cache_d
     ttl = ttl_seconds() if ttl is None else ttl
     namespace = client.namespace if ref.namespaced else None
     path = cache_file(client, ref, namespace, cache_dir)
-    cached = _read(path, ttl)
+    cached = _read(path, ttl) if path is not None else None
     if cached is not None:
         return cached
     found = sorted(listed(client, ref, namespace))
-    _write(path, found)
+    if path is not None:
+        _write(path, found)
     return found
 
 
@@ -88,16 +89,20 @@ def listed(client: Client, ref: ResourceRef, namespace: str | None) -> list[str]
     return [str(row["cells"][at]) for row in doc.get("rows") or [] if len(row.get("cells") or ()) > at]
 
 
-def cache_file(client: Client, ref: ResourceRef, namespace: str | None, cache_dir: Path | None = None) -> Path:
-    """Where the names of `ref` in `namespace` are kept, for this client's cluster and credentials' context."""
+def cache_file(client: Client, ref: ResourceRef, namespace: str | None, cache_dir: Path | None = None) -> Path | None:
+    """Where the names of `ref` in `namespace` are kept, for this client's cluster and credentials' context; None
+    where there is no cache directory (no home directory)."""
     from ..core.mapping import _default_cache_dir
 
+    root = cache_dir or _default_cache_dir()
+    if root is None:
+        return None
     settings = client.settings
     key = "\0".join(
         (*settings.kubeconfig_paths, settings.context, settings.server, namespace or "", ref.group_resource)
     )
     digest = hashlib.sha256(key.encode()).hexdigest()[:24]
-    return Path(cache_dir or _default_cache_dir()) / "completion" / f"{ref.group_resource}_{digest}.txt"
+    return Path(root) / "completion" / f"{ref.group_resource}_{digest}.txt"
 
 
 def _read(path: Path, ttl: float) -> list[str] | None:

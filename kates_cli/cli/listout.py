@@ -137,7 +137,10 @@ class ListWriter:
                 _write(out, [_JSON_EMPTY if json else _YAML_EMPTY])
                 return
             head, tail = (_JSON_HEAD, _JSON_TAIL) if json else (_YAML_HEAD, _YAML_TAIL)
-            self._spool.seek(0)
+            try:
+                self._spool.seek(0)  # on disk, this writes out the last page's buffered bytes: the spool's error
+            except OSError as exc:
+                raise OutputError(f"cannot spool the list: {exc.strerror or exc}", hint=SPOOL_HINT) from None
             if self._size > SPOOL_IN_MEMORY and self._sent(out, head, tail):
                 return
             _write(out, itertools.chain([head], self._chunks(), [tail]))
@@ -204,7 +207,8 @@ def _unnamed_file() -> IO[bytes]:
         from .rundir import temp_dir
 
         try:
-            fd = os.open(temp_dir(), flags | os.O_RDWR | os.O_CLOEXEC, 0o600)
+            # O_EXCL: the file can never be given a name (linkat), as tempfile opens it
+            fd = os.open(temp_dir(), flags | os.O_RDWR | os.O_EXCL | os.O_CLOEXEC, 0o600)
         except OSError:  # EISDIR, EOPNOTSUPP: no O_TMPFILE here; tempfile tells any other failure itself
             pass
         else:

@@ -190,17 +190,22 @@ class Discovery:
         # the key tells apart the servers behind one host and port (scheme, path prefix); crc32, not hashlib's sha256:
         # zlib is loaded already (core/transport.py), hashlib costs 1.3 ms of every start (bench B0)
         key = zlib.crc32(f"{transport.scheme}://{transport.host}:{transport.port}{transport.prefix}".encode())
-        self._cache_dir = os.path.join(root, "discovery")
-        self._cache_path = os.path.join(self._cache_dir, f"{transport.host}_{transport.port}_{key:08x}.json")
+        # no home directory to keep a cache in (HOME unset, no passwd entry, no KATES_CACHE_DIR): no cache, rather
+        # than a directory named "~" in the working directory
+        self._cache_dir = os.path.join(root, "discovery") if root else ""
+        self._cache_path = (
+            os.path.join(self._cache_dir, f"{transport.host}_{transport.port}_{key:08x}.json") if root else ""
+        )
         self._refs: list[ResourceRef] | None = None
         self._fresh = False  # fetched from the server by this process
 
     @property
-    def cache_file(self) -> Path:
-        """The file discovery is cached in (a Path made when asked for: pathlib costs 1.2 ms of every start)."""
+    def cache_file(self) -> Path | None:
+        """The file discovery is cached in, None without a cache directory (a Path made when asked for: pathlib
+        costs 1.2 ms of every start)."""
         from pathlib import Path
 
-        return Path(self._cache_path)
+        return Path(self._cache_path) if self._cache_path else None
 
     def refs(self) -> list[ResourceRef]:
         if self._refs is None:
@@ -266,6 +271,8 @@ class Discovery:
         """Forget discovery, in memory and on disk: the next resolution fetches it from the server."""
         self._refs = None
         self._fresh = False
+        if not self._cache_path:
+            return
         try:
             os.unlink(self._cache_path)
         except FileNotFoundError:
@@ -274,6 +281,8 @@ class Discovery:
             self.refresh()
 
     def _read_cache(self) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        if not self._cache_path:
+            return None
         try:
             with open(self._cache_path, "rb") as fh:
                 if time.time() - os.fstat(fh.fileno()).st_mtime > self.ttl:
@@ -284,6 +293,8 @@ class Discovery:
             return None
 
     def _write_cache(self, core: dict[str, Any], groups: dict[str, Any]) -> None:
+        if not self._cache_path:
+            return
         try:
             os.makedirs(self._cache_dir, exist_ok=True)
             import tempfile  # lazily: start-up (only a discovery fetch writes)
@@ -296,7 +307,15 @@ class Discovery:
             pass  # a read-only cache only costs speed
 
 
-def _default_cache_dir() -> str:
+def _default_cache_dir() -> str | None:
+    """$KATES_CACHE_DIR, else kates's directory in $XDG_CACHE_HOME or ~/.cache; None when there is no home directory
+    to find (HOME unset and no passwd entry: os.path.expanduser leaves "~" as it is)."""
     if os.environ.get("KATES_CACHE_DIR"):
         return os.environ["KATES_CACHE_DIR"]
-    return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "kates")
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        home = os.path.expanduser("~")
+        if home.startswith("~"):
+            return None
+        base = os.path.join(home, ".cache")
+    return os.path.join(base, "kates")

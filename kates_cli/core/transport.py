@@ -58,7 +58,9 @@ if TYPE_CHECKING:
     from typing import Any
 
 JSON = "application/json"
-STREAM_READ = 256 * 1024  # line_batches: the most one read takes in (a storm's window of events, in one read)
+# line_batches: the most one read takes in (a storm's window of events, B3's 60-90 KB, in one read); under glibc's
+# mmap threshold (128 KiB, core/heap.py's 256): a larger buffer asked of read1 is an mmap, mremap and munmap per read
+STREAM_READ = 120 * 1024
 Params = Mapping[str, str | int | bool | None]
 
 

@@ -120,27 +120,42 @@ def test_without_a_window_nothing_waits(clock: Clock) -> None:
     assert len(resp.arrivals.read_at) == 51  # type: ignore[attr-defined]  # one read per event, and the end
 
 
+def lines_ending_at(offsets: list[int], total: int) -> bytes:
+    """Event lines of about 500 bytes, `total` bytes in all, a line ending exactly at each offset."""
+    out, n = b"", 1
+    for stop in [*offsets, total]:
+        while stop - len(out) > 1100:
+            out += event(n, 500)
+            n += 1
+        out += event(n, stop - len(out) - len(event(n, 0)))  # the one line that ends at `stop`
+        n += 1
+        assert len(out) == stop
+    return out
+
+
 def test_a_full_read_is_followed_at_once(clock: Clock) -> None:
     """A read that fills STREAM_READ may have more behind it: the next read starts at once, and a backlog is read in
-    full reads without a pause. A read short of that took in all that had arrived, however large: it is followed by
-    a pause (35 events of 1.8 KB per window, B3's storm, were read twice per window when 16 KiB counted as full)."""
-    big = b"".join(event(i, 500) for i in range(1, 1101))  # 550 KB: two full reads and the rest
-    assert 2 * STREAM_READ < len(big) < 3 * STREAM_READ
-    pieces = [(0.02, chunk(event(0))), (0.03, chunk(big)), (0.06, chunk(event(999)))]
+    full reads without a pause, even where a full read ends on a whole line. A read short of that took in all that
+    had arrived, however large: it is followed by a pause (35 events of 1.8 KB per window, B3's storm, were read
+    twice per window when 16 KiB counted as full)."""
+    total = 2 * STREAM_READ + 50_000
+    header = len(b"%x\r\n" % total)
+    big = lines_ending_at([STREAM_READ - header, 2 * STREAM_READ - header], total)  # each full read ends on a line
+    pieces = [(0.02, chunk(event(0))), (0.03, chunk(big)), (0.06, chunk(event(99999)))]
     resp = stream(clock, pieces)
-    assert sum(len(batch) for batch in resp.line_batches(WINDOW)) == 1102
+    assert sum(len(batch) for batch in resp.line_batches(WINDOW)) == big.count(b"\n") + 2
     reads = resp.arrivals.read_at  # type: ignore[attr-defined]
     assert reads[1] == pytest.approx(100.0 + WINDOW)  # a small read 20 ms after the previous began: a nap
     assert reads[2] == reads[1] and reads[3] == reads[1]  # the two full reads: the next at once, no nap between
     assert reads[4] == pytest.approx(reads[3] + WINDOW)  # the backlog's rest did not fill a read: then a nap
 
     clock.sleeps.clear()
-    storm = b"".join(event(i, 1800) for i in range(140))  # 250 KB: large, but everything that had arrived
-    assert STREAM_READ * 0.9 < len(storm) < STREAM_READ
+    storm = b"".join(event(i, 1800) for i in range(60))  # 109 KB: large, but everything that had arrived
+    assert STREAM_READ * 0.85 < len(storm) < STREAM_READ
     resp = stream(clock, [(0.01, chunk(event(0))), (0.02, chunk(storm)), (0.03, chunk(event(1)))])
-    assert sum(len(batch) for batch in resp.line_batches(WINDOW)) == 142
+    assert sum(len(batch) for batch in resp.line_batches(WINDOW)) == 62
     reads = resp.arrivals.read_at  # type: ignore[attr-defined]
-    assert reads[2] == pytest.approx(reads[1] + WINDOW)  # after the 57 KB read: a nap, not a read at once
+    assert reads[2] == pytest.approx(reads[1] + WINDOW)  # after the storm's read: a nap, not a read at once
 
 
 def test_the_rest_of_a_line_already_begun_is_not_held_back(clock: Clock) -> None:

@@ -272,3 +272,21 @@ def test_a_spool_that_cannot_roll_over_is_the_spools_error(tmp_path: Any, monkey
     writer._spool = listout.Spool(10)
     with pytest.raises(OutputError, match="cannot spool the list"):
         writer.add([{"a": "x" * 20}])
+
+
+def test_a_spool_that_fails_its_last_write_is_the_spools_error() -> None:
+    """On disk the spool is buffered: the last page's bytes are written out by the seek that starts the copy, and
+    a full disk there is the spool's one-line error too, not a traceback."""
+    import errno
+
+    from kates_cli.errors import OutputError
+
+    class FullAtFlush(io.BytesIO):
+        def seek(self, offset: int, whence: int = 0) -> int:
+            raise OSError(errno.EFBIG, "File too large")
+
+    writer = listout.ListWriter("json")
+    writer.add([{"a": 1}])
+    writer._spool = FullAtFlush()  # type: ignore[assignment]
+    with pytest.raises(OutputError, match="cannot spool the list: File too large"):
+        writer.finish(io.TextIOWrapper(io.BytesIO()))

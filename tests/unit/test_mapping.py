@@ -172,3 +172,65 @@ def test_a_deleted_kind_is_reported_as_unknown(refs: list[ResourceRef]) -> None:
     assert isinstance(named.missing, ResourceTypeNotFound)
     assert named.missing.message == 'the server doesn\'t have a resource type "wd"'
     assert widget.missing.message == 'no matches for kind "Widget" in version "example.com/v2"'
+
+
+class _Transport:
+    """Discovery's view of a transport: the server it names, and its two discovery documents (counted)."""
+
+    scheme, host, port, prefix = "https", "127.0.0.1", 6443, ""
+
+    def __init__(self) -> None:
+        self.fetches = 0
+        doc = json.loads(DATA.read_text())
+        self.docs = {"/api": doc["api"], "/apis": doc["apis"]}
+
+    def request_json(self, method: str, path: str, accept: str = "") -> dict[str, Any]:
+        self.fetches += 1
+        return self.docs[path]  # type: ignore[no-any-return]
+
+
+def test_discovery_is_cached_on_disk_for_its_ttl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fetch writes the cache; a new Discovery reads it back within the TTL, fetches again past it, and
+    `invalidate` removes it. The file is per server (its name holds host, port and a key of scheme and prefix)."""
+    from kates_cli.core.mapping import Discovery
+
+    transport = _Transport()
+    first = Discovery(transport, tmp_path)  # type: ignore[arg-type]
+    assert first.cache_file is not None and not first.cache_file.exists()
+    refs = first.refs()
+    assert transport.fetches == 2 and first.cache_file.exists()
+    assert first.cache_file.parent == tmp_path / "discovery" and first.cache_file.name.startswith("127.0.0.1_6443_")
+    assert Discovery(transport, str(tmp_path)).refs() == refs and transport.fetches == 2  # type: ignore[arg-type]
+    assert Discovery(transport, tmp_path, ttl=-1).refs() == refs and transport.fetches == 4  # type: ignore[arg-type]
+    first.invalidate()
+    assert not first.cache_file.exists()
+    first.invalidate()  # already gone: nothing to do
+
+
+def test_without_a_home_directory_discovery_is_not_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """HOME unset and no passwd entry: os.path.expanduser leaves "~", which must not become a directory named "~"
+    in the working directory. Discovery then works uncached."""
+    import os
+    import pwd
+
+    from kates_cli.core import mapping
+
+    for name in ("HOME", "KATES_CACHE_DIR", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+
+    def no_entry(uid: int) -> Any:
+        raise KeyError(uid)
+
+    monkeypatch.setattr(pwd, "getpwuid", no_entry)
+    monkeypatch.chdir(tmp_path)
+    assert os.path.expanduser("~") == "~"
+    assert mapping._default_cache_dir() is None
+    transport = _Transport()
+    discovery = mapping.Discovery(transport)  # type: ignore[arg-type]
+    assert discovery.cache_file is None
+    assert discovery.refs() and transport.fetches == 2
+    discovery.invalidate()
+    assert mapping.Discovery(transport).refs() and transport.fetches == 4  # type: ignore[arg-type]
+    assert os.listdir(tmp_path) == []
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert mapping._default_cache_dir() == str(tmp_path / "xdg" / "kates")
