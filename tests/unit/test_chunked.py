@@ -70,3 +70,29 @@ def test_an_endless_size_line_is_an_error() -> None:
     d.feed(b"1" * MAX_SIZE_LINE)
     with pytest.raises(ValueError):
         d.feed(b"1" * 10)
+
+
+@given(st.lists(st.binary(min_size=1, max_size=40).map(lambda b: b.replace(b"Q", b"\r\n")), min_size=1, max_size=8))
+def test_reads_of_whole_chunks_give_their_data(chunks: list[bytes]) -> None:
+    """A read that ends on a chunk's CRLF (the fast way), whatever the data holds (CRLFs included), one read per
+    chunk or all at once, and the last chunk after them."""
+    wire = [f"{len(c):x}\r\n".encode() + c + b"\r\n" for c in chunks]
+    d = Dechunker()
+    assert d.feed(b"".join(wire)) == b"".join(chunks) and not d.done
+    d = Dechunker()
+    assert b"".join(d.feed(w) for w in wire) == b"".join(chunks)
+    assert d.feed(b"0\r\n\r\n") == b"" and d.done
+
+
+@pytest.mark.parametrize(
+    "wire", [b"0x3\r\nabc\r\n", b"+3\r\nabc\r\n", b"1_0\r\n" + b"a" * 16 + b"\r\n", b"3\r\nabcd\r\n"]
+)
+def test_malformed_whole_chunks_are_an_error(wire: bytes) -> None:
+    """What int() takes but a chunk size is not, in a read that ends on a CRLF: the general way says what is wrong."""
+    with pytest.raises(ValueError):
+        Dechunker().feed(wire)
+
+
+def test_a_size_line_past_the_limit_is_an_error_even_whole() -> None:
+    with pytest.raises(ValueError, match="too long"):
+        Dechunker().feed(b"3;" + b"x" * MAX_SIZE_LINE + b"\r\nabc\r\n")
