@@ -24,8 +24,9 @@ Invariants:
   raises dataclasses.FrozenInstanceError. A method the class defines itself is kept, as dataclass keeps it (a
   `__hash__` too, unless it is the None that defining `__eq__` leaves; a frozen class may not define `__setattr__`
   or `__delattr__`: TypeError, as dataclass says).
-- A record without a docstring gets its name as one (dataclass would compute its signature with inspect), and
-  `inspect.signature` of the class is `(*args, **kwargs)`.
+- A record without a docstring gets its name as one (dataclass would compute its signature with inspect).
+  `inspect.signature` of the class is dataclass's, `(group: 'str', names: 'tuple' = ()) -> None`: built when asked
+  for (a descriptor, `__signature__`): making a record builds none.
 - For the type checker `record` is `dataclasses.dataclass`: constructor calls are checked as any dataclass's.
 """
 
@@ -102,7 +103,38 @@ def _make(cls: type, init: bool, show: bool, eq: bool, frozen: bool) -> type:
         if method is not None:
             method.__qualname__ = f"{cls.__qualname__}.{name}"
         setattr(cls, name, method)
+    if init and "__init__" not in own:
+        cls.__signature__ = _Signature(methods["__init__"])  # type: ignore[attr-defined]
     return cls
+
+
+class _Signature:
+    """A record class's `__signature__`: the signature dataclass's `__init__` would have, made when inspect asks
+    for it. None (inspect then looks as it would) on an instance, and on a subclass with an `__init__` of its own."""
+
+    def __init__(self, init: Callable[..., None]):
+        self.init = init
+
+    def __get__(self, instance: Any, owner: type) -> Any:
+        if instance is not None or getattr(owner, "__init__", None) is not self.init:
+            return None
+        import inspect
+
+        factory = getattr(dataclasses, "_HAS_DEFAULT_FACTORY", inspect.Parameter.empty)  # its repr: <factory>
+        kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+        parameters = [
+            inspect.Parameter(
+                f.name,
+                kind,
+                default=f.default if f.default is not _MISSING else factory,
+                annotation=f.type,
+            )
+            if f.default is not _MISSING or f.default_factory is not _MISSING
+            else inspect.Parameter(f.name, kind, annotation=f.type)
+            for f in dataclasses.fields(owner)
+            if f.init
+        ]
+        return inspect.Signature(parameters, return_annotation=None)
 
 
 def _refuse_unsupported(cls: type, fields: tuple[dataclasses.Field[Any], ...], init: bool, frozen: bool) -> None:

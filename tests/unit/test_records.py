@@ -106,6 +106,9 @@ def test_a_record_is_built_as_a_dataclass_would_be(shape: Callable[[Decorator], 
         (f.name, f.default, f.default_factory, f.compare, f.repr, f.init) for f in dataclasses.fields(ref)
     ]
     assert made.__match_args__ == ref.__match_args__  # type: ignore[attr-defined]
+    import inspect
+
+    assert str(inspect.signature(made)) == str(inspect.signature(ref))  # e.g. (count: 'int', ...) -> None
     checked = 0
     for args, kwargs in calls(ref):
         got, want = outcome(made, args, kwargs), outcome(ref, args, kwargs)
@@ -290,3 +293,18 @@ def test_what_a_record_cannot_do_is_refused_when_the_class_is_made(why: str, bod
         # compiled without this module's `from __future__ import annotations`: dataclass sees InitVar as itself
         code = compile(source, "<record>", "exec", dont_inherit=True)
         exec(code, {"record": record, "dataclasses": dataclasses, "field": field})
+
+
+def test_a_records_signature_is_made_when_asked_for() -> None:
+    """A subclass with its own __init__, and an instance, get what inspect finds without the record's signature."""
+    import inspect
+
+    ref = frozen_shape(record)
+
+    class Own(ref):  # type: ignore[valid-type,misc]
+        def __init__(self, a: int) -> None:
+            super().__init__("g", a)
+
+    assert str(inspect.signature(Own)) == "(a: 'int') -> 'None'"
+    assert "group: 'str', version: 'int'" in str(inspect.signature(ref))
+    assert ref("g", 1).__signature__ is None
