@@ -24,7 +24,6 @@ from __future__ import annotations
 import codecs
 import io
 import os
-import signal
 import sys
 from collections.abc import Sequence
 from types import FrameType
@@ -35,11 +34,14 @@ from . import fastget, fastwatch
 
 TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B0)
 if TYPE_CHECKING:
+    import signal
     from typing import Any
 
     import typer
 
     app: typer.Typer
+else:  # signal's own C module (the same functions and numbers): `signal` makes its enums, 0.8 ms of every start
+    import _signal as signal
 
 # command -> the module whose register() defines it (cli/root.py builds each on first use)
 COMMANDS = {

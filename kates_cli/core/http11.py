@@ -122,8 +122,11 @@ class Response:
                 self.will_close = True  # the body ends where the connection does
         self._dechunker = Dechunker() if self.chunked and self.length is None else None
         # whether read1's last read of the file filled the size asked: then more may be waiting behind it (a read
-        # that did not fill it took in all that had arrived, where the file's read1 returns that: a TLSSocket's)
+        # that did not fill it took in all that had arrived, where the file's read1 returns that: a TLSSocket's).
+        # The first read of the body counts as filled: it may be only what reading the head left in the file's
+        # buffer (a buffered file's read1 returns that without reading the socket).
         self.filled = False
+        self._first_read = True
         if self.length == 0:
             self._done()
 
@@ -168,7 +171,8 @@ class Response:
                 return b""
             while True:
                 data = fp.read1(size)
-                self.filled = len(data) >= size
+                self.filled = len(data) >= size or self._first_read
+                self._first_read = False
                 if not data:
                     self._fail()
                     raise IncompleteRead()  # cut before the last chunk

@@ -170,8 +170,9 @@ class Response:
         (`pause`, time.sleep by default: a caller passes its stop event's wait to be stopped at once) until the
         window is over, so that the events arriving meanwhile are taken in by one read (and one wake-up of the
         reader, and one hand-off of the caller's). A line then waits at most `window` longer; the first line after
-        a quiet spell, the rest of a line already begun, and every read after a full one are not delayed, so a backlog
-        is read in full reads without a pause. (A read of more than a fixed share of 64 KiB used to count as full: a
+        a quiet spell, the rest of a line already begun, and every read after a full one (or after the body's first,
+        which may be only what the head's read left buffered) are not delayed, so a backlog is read in full reads
+        without a pause. (A read of more than a fixed share of 64 KiB used to count as full: a
         storm that brought about that much per window, 35 ConfigMaps of B3, was read twice per window, the second
         read a few events.) Only where a read returns everything that has arrived (the
         dechunked path, on a core/tlsbio.py TLSSocket or a plain socket); elsewhere `window` is ignored."""

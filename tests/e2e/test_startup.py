@@ -33,6 +33,7 @@ GET_HEAVY = {
     **HEAVY,
     "hashlib": "discovery's cache key is a crc32 of zlib, loaded already (core/mapping.py)",
     "pathlib": "discovery's cache paths are strings (core/mapping.py)",
+    "signal": "its enums: cli/app.py sets its handlers through _signal",
 }
 
 # what a watch must not import either (its hook protocol, coherence, it needs)

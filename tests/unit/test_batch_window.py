@@ -141,13 +141,15 @@ def test_a_full_read_is_followed_at_once(clock: Clock) -> None:
     total = 2 * STREAM_READ + 50_000
     header = len(b"%x\r\n" % total)
     big = lines_ending_at([STREAM_READ - header, 2 * STREAM_READ - header], total)  # each full read ends on a line
-    pieces = [(0.02, chunk(event(0))), (0.03, chunk(big)), (0.06, chunk(event(99999)))]
+    # the body's first read (never followed by a pause: see the test below), then one of a small event
+    pieces = [(0.0, chunk(event(7777))), (0.02, chunk(event(0))), (0.03, chunk(big)), (0.06, chunk(event(99999)))]
     resp = stream(clock, pieces)
-    assert sum(len(batch) for batch in resp.line_batches(WINDOW)) == big.count(b"\n") + 2
+    assert sum(len(batch) for batch in resp.line_batches(WINDOW)) == big.count(b"\n") + 3
     reads = resp.arrivals.read_at  # type: ignore[attr-defined]
-    assert reads[1] == pytest.approx(100.0 + WINDOW)  # a small read 20 ms after the previous began: a nap
-    assert reads[2] == reads[1] and reads[3] == reads[1]  # the two full reads: the next at once, no nap between
-    assert reads[4] == pytest.approx(reads[3] + WINDOW)  # the backlog's rest did not fill a read: then a nap
+    assert reads[:2] == [100.0, 100.0]
+    assert reads[2] == pytest.approx(100.0 + WINDOW)  # a small read 20 ms after the previous began: a nap
+    assert reads[3] == reads[2] and reads[4] == reads[2]  # the two full reads: the next at once, no nap between
+    assert reads[5] == pytest.approx(reads[4] + WINDOW)  # the backlog's rest did not fill a read: then a nap
 
     clock.sleeps.clear()
     storm = b"".join(event(i, 1800) for i in range(60))  # 109 KB: large, but everything that had arrived
@@ -193,3 +195,48 @@ def test_an_sslsocket_or_a_gzip_stream_is_never_held_back(clock: Clock) -> None:
     resp = stream(clock, [(0.001, chunk(gzip.compress(body)))], gzipped=True, timed=False)
     assert sum(len(batch) for batch in resp.line_batches(WINDOW)) == 20
     assert clock.sleeps == []
+
+
+class ArrivingRaw(io.RawIOBase):
+    """A socket's bytes on the fake clock, under a buffered file as a real connection's: readinto returns what has
+    arrived (up to the buffer), or waits (advancing the clock) for the next piece."""
+
+    def __init__(self, clock: Clock, pieces: list[tuple[float, bytes]]):
+        self.clock = clock
+        self.pieces = [(clock.now + at, data) for at, data in pieces]
+        self.read_at: list[float] = []
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        self.read_at.append(self.clock.now)
+        if not self.pieces:
+            return 0
+        self.clock.now = max(self.clock.now, self.pieces[0][0])
+        arrived = b"".join(data for at, data in self.pieces if at <= self.clock.now)
+        self.pieces = [(at, data) for at, data in self.pieces if at > self.clock.now]
+        if len(arrived) > len(buffer):
+            self.pieces.insert(0, (self.clock.now, arrived[len(buffer) :]))
+            arrived = arrived[: len(buffer)]
+        buffer[: len(arrived)] = arrived
+        return len(arrived)
+
+
+def test_what_the_head_left_in_the_buffer_is_not_taken_for_all_that_arrived(clock: Clock) -> None:
+    """The head and the first events arrive in one read of the socket; the buffered file returns those events on the
+    body's first read without reading the socket, so that read tells nothing of what waits behind it: a resumed
+    watch's backlog (here 300 events already there) is read at once, not after a pause."""
+    head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    first = b"".join(chunk(event(i)) for i in range(3))
+    backlog = b"".join(chunk(event(i)) for i in range(3, 303))
+    raw = ArrivingRaw(clock, [(0.0, head + first), (0.001, backlog), (5.0, b"0\r\n\r\n")])
+    fp = io.BufferedReader(raw, 8192)
+    response = http11.Response(fp, "GET")  # type: ignore[arg-type]
+    transport = Transport(ConnectionSettings(server="https://127.0.0.1:1", context="c", namespace="default"))
+    conn = http11.Connection("127.0.0.1", 1)
+    resp = Response(transport, conn, response)
+    batches = resp.line_batches(WINDOW)
+    assert len(next(batches)) == 3  # from the buffer: the socket not read
+    assert len(next(batches)) == 300  # the backlog: read at once
+    assert clock.sleeps == [] and clock.now == pytest.approx(100.001)
