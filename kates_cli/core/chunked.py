@@ -110,7 +110,8 @@ def _whole_chunks(buf: bytes) -> bytes | None:
             return None
         start = eol + 2
         pos = start + size
-        if not size or buf[pos : pos + 2] != b"\r\n":  # the last chunk, or a chunk the read cut
+        # the last chunk, a negative size (int takes "-6": the loop must always move on), or a chunk the read cut
+        if size <= 0 or buf[pos : pos + 2] != b"\r\n":
             return None
         sizes.append(text)
         out.append(buf[start:pos])

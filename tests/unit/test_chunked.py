@@ -85,7 +85,13 @@ def test_reads_of_whole_chunks_give_their_data(chunks: list[bytes]) -> None:
 
 
 @pytest.mark.parametrize(
-    "wire", [b"0x3\r\nabc\r\n", b"+3\r\nabc\r\n", b"1_0\r\n" + b"a" * 16 + b"\r\n", b"3\r\nabcd\r\n"]
+    "wire",
+    [
+        b"0x3\r\nabc\r\n",
+        b"+3\r\nabc\r\n",
+        b"1_0\r\n" + b"a" * 16 + b"\r\n",
+        b"3\r\nabcd\r\n",
+    ],
 )
 def test_malformed_whole_chunks_are_an_error(wire: bytes) -> None:
     """What int() takes but a chunk size is not, in a read that ends on a CRLF: the general way says what is wrong."""
@@ -96,3 +102,23 @@ def test_malformed_whole_chunks_are_an_error(wire: bytes) -> None:
 def test_a_size_line_past_the_limit_is_an_error_even_whole() -> None:
     with pytest.raises(ValueError, match="too long"):
         Dechunker().feed(b"3;" + b"x" * MAX_SIZE_LINE + b"\r\nabc\r\n")
+
+
+def test_a_negative_size_is_an_error_not_a_loop() -> None:
+    """int() takes "-6": a size pointing back at the CRLF before it must not send the decoder round in circles (a
+    thread, so that a regression fails here instead of hanging the suite)."""
+    import threading
+
+    outcome: list[BaseException | bytes] = []
+
+    def feed() -> None:
+        try:
+            outcome.append(Dechunker().feed(b"3\r\nabc\r\n-6\r\n"))
+        except ValueError as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=feed, daemon=True)
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive(), "the decoder loops on a negative chunk size"
+    assert len(outcome) == 1 and isinstance(outcome[0], ValueError)
