@@ -104,16 +104,18 @@ def _make(cls: type, init: bool, show: bool, eq: bool, frozen: bool) -> type:
             method.__qualname__ = f"{cls.__qualname__}.{name}"
         setattr(cls, name, method)
     if init and "__init__" not in own:
-        cls.__signature__ = _Signature(methods["__init__"])  # type: ignore[attr-defined]
+        cls.__signature__ = _Signature(methods["__init__"], fields)  # type: ignore[attr-defined]
     return cls
 
 
 class _Signature:
     """A record class's `__signature__`: the signature dataclass's `__init__` would have, made when inspect asks
-    for it. None (inspect then looks as it would) on an instance, and on a subclass with an `__init__` of its own."""
+    for it (inspect is loaded by then: dataclasses imports it; the Signature objects are not made for every record).
+    None (inspect then looks as it would) on an instance, and on a subclass with an `__init__` of its own."""
 
-    def __init__(self, init: Callable[..., None]):
+    def __init__(self, init: Callable[..., None], fields: tuple[dataclasses.Field[Any], ...]):
         self.init = init
+        self.fields = fields  # the record's own: a subclass that keeps its __init__ may add fields it does not take
 
     def __get__(self, instance: Any, owner: type) -> Any:
         if instance is not None or getattr(owner, "__init__", None) is not self.init:
@@ -131,7 +133,7 @@ class _Signature:
             )
             if f.default is not _MISSING or f.default_factory is not _MISSING
             else inspect.Parameter(f.name, kind, annotation=f.type)
-            for f in dataclasses.fields(owner)
+            for f in self.fields
             if f.init
         ]
         return inspect.Signature(parameters, return_annotation=None)
