@@ -122,3 +122,24 @@ def test_a_negative_size_is_an_error_not_a_loop() -> None:
     worker.join(10)
     assert not worker.is_alive(), "the decoder loops on a negative chunk size"
     assert len(outcome) == 1 and isinstance(outcome[0], ValueError)
+
+
+def test_a_malformed_size_after_many_chunks_is_found_in_one_pass() -> None:
+    """20,000 one-byte chunks then a size the fast loop cannot take ("+1"): the general loop reads on from there
+    alone. Rescanning the fast loop at every chunk took two minutes on a 140 KB read (a thread: a regression fails
+    here rather than holding the suite)."""
+    import threading
+
+    outcome: list[BaseException | bytes] = []
+
+    def feed() -> None:
+        try:
+            outcome.append(Dechunker().feed(b"1\r\na\r\n" * 20_000 + b"+1\r\na\r\n"))
+        except ValueError as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=feed, daemon=True)
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive(), "the decoder rescans the chunks before a malformed size"
+    assert len(outcome) == 1 and isinstance(outcome[0], ValueError) and "hexadecimal" in str(outcome[0])
