@@ -16,6 +16,8 @@ Invariants:
   and --resync (read by `watchrun.run` itself, as click passes them through unchanged).
 - Never the fast path where cli/fastget.py's is not taken (`fastget.enabled`, and a kuberc that may apply).
 - Importing this module imports nothing outside the standard library's `os`.
+- `run` pauses the cyclic collector before its imports (cli/collector.py) and, if the watch never began, ends the
+  pause without freezing anything.
 """
 
 from __future__ import annotations
@@ -62,15 +64,21 @@ def parse(argv: list[str]) -> dict[str, object] | None:
 
 def run(found: dict[str, object]) -> int:
     """Run a parsed `watch` as the click command would (cli/watch.py), inside cli/app.py's error boundary."""
-    from . import fastargs
-    from .watchrun import run as watch
+    from . import collector
 
-    options = dict(found)
-    namespace, context, kubeconfig = (options.pop(key, None) for key in _GLOBAL)
-    queries = options.pop("queries", None)
-    return fastargs.run(
-        kubeconfig,  # type: ignore[arg-type]
-        context,  # type: ignore[arg-type]
-        namespace,  # type: ignore[arg-type]
-        lambda state: watch(state, queries, **options),  # type: ignore[arg-type]
-    )
+    pause = collector.pause()  # before the imports: the watcher ends it at its first take (cli/collector.py)
+    try:
+        from . import fastargs
+        from .watchrun import run as watch
+
+        options = dict(found)
+        namespace, context, kubeconfig = (options.pop(key, None) for key in _GLOBAL)
+        queries = options.pop("queries", None)
+        return fastargs.run(
+            kubeconfig,  # type: ignore[arg-type]
+            context,  # type: ignore[arg-type]
+            namespace,  # type: ignore[arg-type]
+            lambda state: watch(state, queries, **options),  # type: ignore[arg-type]
+        )
+    finally:
+        pause.end(freeze=False)  # a no-op once the watch ran; after a usage error, the collector is back as it was

@@ -30,6 +30,7 @@ Invariants:
   the hook has ended.
 - Memory: the last snapshot is not held while waiting, and once a large one (TRIM_AFTER) is dropped the C heap is
   trimmed (core/heap.py), so a watch under churn keeps a flat RSS (bench B6's churn check).
+- The cyclic garbage collector stays paused (cli/collector.py) until the first take's snapshot and deltas are made.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ import time
 
 from ..core import heap
 from ..errors import ExitCode, KatesError
+from . import collector
 from .state import State
 
 TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B2)
@@ -125,6 +127,7 @@ class Watcher:
         self.recorder = recorder  # --record: one line per run or printed snapshot (cli/recording.py)
         self.resync = resync  # --resync: run when nothing has changed for this long since the last run ended
         self._last_run = time.monotonic()  # when the last run (or print) ended: the resync period counts from here
+        self._pause = collector.Pause(active=False)  # `run` pauses the cyclic collector until its first take
 
     def _on_signal(self, signum: int, frame: object) -> None:
         self.stop_signal = signum
@@ -148,6 +151,7 @@ class Watcher:
             gate = file_gate(os.environ["KATES_TEST_HOLD_WATCH"])
         server = None
         tmp = reaper = None
+        pause = self._pause = collector.pause()  # until the first take (cli/collector.py)
         try:
             acc = client.watch(
                 *self.queries,
@@ -158,6 +162,7 @@ class Watcher:
                 observer=observer,
             )
         except BaseException:
+            pause.end()
             if probes is not None:
                 probes.close()
             for s, h in previous.items():
@@ -197,6 +202,7 @@ class Watcher:
                 self._stand()  # only a replica with a complete snapshot stands for election
             return self._loop(acc, tmp, server.path if server else None)
         finally:
+            pause.end()
             self.status.stop()
             if self.leader is not None:  # the hook has ended (a run never outlives _loop): now let go
                 self.leader.stop()
@@ -344,6 +350,7 @@ class Watcher:
         while self.stop_signal is None:
             if acc.wait(0.1):
                 return True
+            self._pause.check()
             waited = time.monotonic() - started
             status = acc.status()
             self.status.show(
@@ -387,6 +394,7 @@ class Watcher:
         if not self.once:  # one snapshot, then the end: nothing for the heap to keep
             heap.tune()
         while self.stop_signal is None:
+            self._pause.check()  # a replica that only follows gets its collector back after the limit
             large = len(data) >= TRIM_AFTER
             data = b""  # the last snapshot (as large as all the objects' bytes) is not held while waiting
             if large:  # what it and its take freed goes back to the system, not kept by malloc (core/heap.py)
@@ -414,6 +422,7 @@ class Watcher:
                 self._term = self.leader.gains
             digest = _Digest(data) if self.runner is not None else None  # hashed while the deltas are made
             deltas = net.deltas_json()  # (their JSON, how many)
+            self._pause.end()  # the cold sync's allocations are done: cycles are collected again
             if self.runner is None:
                 line = deltas[0] if self.output_deltas else data
                 net.commit()
