@@ -162,15 +162,15 @@ class Watcher:
                 observer=observer,
             )
         except BaseException:
-            pause.end()
+            pause.end(freeze=False)  # the watch never began: nothing of it to freeze
             if probes is not None:
                 probes.close()
             for s, h in previous.items():
                 signal.signal(s, h)
             raise
-        if probes is not None:
-            probes.attach(acc)
         try:
+            if probes is not None:
+                probes.attach(acc)
             if self.runner is not None:
                 from ..core.coherence import WriteServer, cluster_id
                 from .hook import Reaper
@@ -202,7 +202,7 @@ class Watcher:
                 self._stand()  # only a replica with a complete snapshot stands for election
             return self._loop(acc, tmp, server.path if server else None)
         finally:
-            pause.end()
+            pause.end(freeze=False)  # a no-op after the first take, which ended it
             self.status.stop()
             if self.leader is not None:  # the hook has ended (a run never outlives _loop): now let go
                 self.leader.stop()
@@ -381,6 +381,7 @@ class Watcher:
             due = self.debounce.due(first, last)
             if now >= due:
                 return
+            self._pause.check()  # the first run's debounce may be long (--debounce-max)
             self._sleep(min(0.05, due - now))
 
     def _loop(self, acc: Accumulator, tmp: RunDir | None, socket_path: str | None) -> int:

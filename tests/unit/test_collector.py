@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import gc
+import io
 import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from kates_cli.cli import collector
+from kates_cli.cli.schedule import Debounce
+from kates_cli.cli.state import Env, State
+from kates_cli.cli.watcher import Watcher
+from kates_cli.core.accumulator import Accumulator, Query, QueryState, make_entry
+from kates_cli.errors import ExitCode, ResourceTypeNotFound
 
 
 @pytest.fixture(autouse=True)
@@ -79,9 +86,10 @@ def test_an_inert_pause_pauses_nothing() -> None:
     assert gc.isenabled()
 
 
-def test_cycles_made_after_the_end_are_collected() -> None:
-    """Run in a fresh interpreter, so that what this test freezes is its own: a cycle made after the end is found
-    by the collector as usual, and one made while paused (alive at the end) is frozen, not lost."""
+def test_after_the_end_the_collector_runs_by_itself_and_finds_new_cycles() -> None:
+    """In a fresh interpreter, so that what it freezes is its own: once the pause ends, the collector is enabled and
+    a cycle made afterwards is collected by an automatic pass (no gc.collect() call), while one that was alive at
+    the end (frozen) is kept."""
     code = textwrap.dedent(
         """
         import gc, weakref
@@ -96,13 +104,23 @@ def test_cycles_made_after_the_end_are_collected() -> None:
             return weakref.ref(a)
 
         pause = collector.pause()
-        kept = Node(); kept.me = kept  # alive at the end: frozen
+        before = cycle()  # garbage made while paused: no automatic pass may find it
+        kept = Node(); kept.me = kept
+        kept_ref = weakref.ref(kept)
+        held = [[i] for i in range(20000)]  # far past the threshold: no pass while paused
+        assert before() is not None, "a pass ran while paused"
         pause.end()
+        assert gc.isenabled(), "the collector is still off after the end"
         after = cycle()
-        assert after() is not None
+        grown = []
+        for i in range(100000):  # containers kept, as a watch's cache grows: the counts pass the threshold
+            grown.append([i])
+            if after() is None:
+                break
+        assert after() is None, "no automatic pass collected a cycle made after the end"
+        del kept
         gc.collect()
-        assert after() is None, "a cycle made after the end was not collected"
-        assert kept.me is kept
+        assert kept_ref() is not None, "an object alive at the end was not frozen"
         print("ok")
         """
     )
@@ -138,3 +156,108 @@ def test_the_fast_path_pauses_before_the_watch_and_a_watch_that_never_began_leav
     assert seen == [False]  # paused while the watch runs
     assert gc.isenabled()
     assert gc.get_freeze_count() == frozen
+
+
+# -- the watcher's pause, in process (the print mode: no hook, no server) ----------------------------------------
+
+
+class _Out(io.StringIO):
+    """stdout that notes, at the first print, whether the collector runs, and then stops the watcher."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.enabled_at_print: list[bool] = []
+        self.watcher: Any = None
+
+    def write(self, text: str) -> int:
+        self.enabled_at_print.append(gc.isenabled())
+        if self.watcher is not None:
+            self.watcher.stop_signal = 15
+        return super().write(text)
+
+
+class _Client:
+    def __init__(self, acc: Accumulator | None) -> None:
+        self.acc = acc
+        self.enabled_at_watch: list[bool] = []
+
+    def watch(self, *queries: Query, **options: object) -> Accumulator:
+        self.enabled_at_watch.append(gc.isenabled())
+        if self.acc is None:
+            raise ResourceTypeNotFound('the server doesn\'t have a resource type "nosuch"')
+        return self.acc
+
+    def close(self) -> None:
+        pass
+
+
+def _watcher(acc: Accumulator | None, *, once: bool) -> tuple[Watcher, _Client, _Out]:
+    out = _Out()
+    client = _Client(acc)
+    state = State(env=Env(stdout=out, stderr=io.StringIO()), _client=client)  # type: ignore[arg-type]
+    watcher = Watcher(
+        state,
+        [QUERY],
+        None,
+        once=once,
+        max_failures=0,
+        output_deltas=False,
+        wait_for_kinds=False,
+        debounce=Debounce.of(0.0, None),
+        hook_timeout=None,
+        backoff_cap=1.0,
+        grace=1.0,
+        bootstrap_timeout=None,
+    )
+    out.watcher = None if once else watcher
+    return watcher, client, out
+
+
+QUERY = Query("q", "cm", "ns")
+
+
+def _synced() -> Accumulator:
+    acc = Accumulator([QueryState(QUERY, "", "configmaps", "v1", "ConfigMap")])
+    objs = [{"metadata": {"name": f"cm-{i}", "namespace": "ns", "resourceVersion": str(10 + i)}} for i in range(3)]
+    acc.replace("q", [make_entry(o) for o in objs], "20")
+    return acc
+
+
+@pytest.fixture
+def freezes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """gc.freeze noted instead of done: the test process's own objects are not frozen."""
+    calls: list[int] = []
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append(1))
+    return calls
+
+
+@pytest.mark.parametrize("once", [True, False])
+def test_the_watcher_pauses_through_the_sync_and_freezes_at_its_first_take(freezes: list[int], once: bool) -> None:
+    watcher, client, out = _watcher(_synced(), once=once)
+    assert watcher.run() == (0 if once else int(ExitCode.INTERRUPTED))  # without --once: stopped after the print
+    assert client.enabled_at_watch == [False]  # paused before the streams start
+    assert out.enabled_at_print[:1] == [True]  # enabled again once the first take is made, before the print
+    assert freezes == [1]
+    assert gc.isenabled()
+    assert '"cm-2"' in out.getvalue()
+
+
+def test_a_watch_that_never_began_enables_the_collector_and_freezes_nothing(freezes: list[int]) -> None:
+    watcher, client, _ = _watcher(None, once=True)
+    with pytest.raises(ResourceTypeNotFound):
+        watcher.run()
+    assert client.enabled_at_watch == [False]
+    assert freezes == []
+    assert gc.isenabled()
+    assert not collector._current.running  # no pause left behind
+
+
+def test_a_long_first_debounce_ends_the_pause_at_its_limit(freezes: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`_quiet` (the first run's debounce) checks the pause, as the bootstrap's wait does."""
+    watcher, _, _ = _watcher(_synced(), once=True)
+    watcher.debounce = Debounce.of(0.2, None)
+    watcher._pause = collector.pause(limit=0.0)
+    acc = _synced()
+    watcher._quiet(acc)
+    assert gc.isenabled()
+    assert freezes == [1]
