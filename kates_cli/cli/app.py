@@ -14,6 +14,8 @@ Invariants:
 - In a kates process a signal never shows a traceback: SIGINT and SIGTERM raise KeyboardInterrupt only while a
   command runs (outside imports); before and after, they exit 130 at once (kates_cli/__init__.py).
 - Importing this module imports neither typer nor click, nor the `kubernetes` package, and builds no client.
+- As a process, the full path builds its command tree with the cyclic collector paused, then frozen (cli/collector.py);
+  called with `argv`, `main` leaves the collector alone.
 - As a process, once the command has returned, kates ends at once with its exit code once its output is flushed and
   its atexit callbacks have run, skipping the interpreter's teardown (`exit_now`), unless a thread that is not a
   daemon remains; called with `argv` (tests, a library), `main` always returns.
@@ -155,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 _interrupts(raise_=True)
                 _complete_writes_to_stdout()
                 _argv_bytes_to_stderr()
-            code = _flushed(_run(list(sys.argv[1:] if argv is None else argv)))
+            code = _flushed(_run(list(sys.argv[1:] if argv is None else argv), process=process))
         finally:
             if process:
                 _interrupts(raise_=False)
@@ -212,7 +214,7 @@ def _kuberc_may_apply(argv: list[str]) -> bool:
     return os.path.exists(os.path.join(os.path.expanduser("~"), ".kube", "kuberc"))
 
 
-def _run(argv: list[str]) -> int:
+def _run(argv: list[str], *, process: bool = False) -> int:
     global _json_errors
     _json_errors = False
     prog = "kubectl kates" if os.path.basename(sys.argv[0]) == "kubectl-kates" else "kates"
@@ -236,20 +238,28 @@ def _run(argv: list[str]) -> int:
         watch = fastwatch.parse(argv) if fast_paths else None
         if watch is not None:
             return fastwatch.run(watch)
-        import click
-        import typer
+        from . import collector
 
-        from . import warning
-        from .argv import normalize
-        from .root import app
+        # a process's start (typer, click, rich and the command tree) lives as long as the process: not collected
+        # while it is built, then frozen, so that no pass ever rescans it (cli/collector.py)
+        pause = collector.pause() if process else collector.Pause(active=False)
+        try:
+            import click
+            import typer
 
-        command = typer.main.get_command(app)
-        assert isinstance(command, click.Group)
-        if kuberc:
-            from . import kuberc as preferences
+            from . import warning
+            from .argv import normalize
+            from .root import app
 
-            argv = preferences.apply(argv, command, prog)
-        args = normalize(argv, command)
+            command = typer.main.get_command(app)
+            assert isinstance(command, click.Group)
+            if kuberc:
+                from . import kuberc as preferences
+
+                argv = preferences.apply(argv, command, prog)
+            args = normalize(argv, command)
+        finally:
+            pause.end()
         debug = "--debug" in args
         warning.install()
         result = command.main(args=args, prog_name=prog, standalone_mode=False)

@@ -1,10 +1,13 @@
-"""The cyclic garbage collector of a `kates watch` process while it starts: paused from the command's start (before
-its imports, on the fast path) until the first take, then frozen and enabled.
+"""The cyclic garbage collector of a kates process while it starts: paused while what lives as long as the process
+is built, then frozen and enabled. Two users: `kates watch`, from the command's start (before its imports, on the
+fast path) until its first take; and the full path of every other command (cli/app.py), while typer, click, rich
+and the command tree are imported and built.
 
-A start allocates what lives as long as the process (modules, classes) and a cold sync what the cache keeps (its
-entries) or frees by reference counting (each event's parsed dicts, which hold no cycles). Collecting meanwhile only
-rescans them: 24 young and 2 middle passes over the imports, and one pass over everything the sync allocated once
-the counts run over (8-10 ms after a 10,000-object sync; bench B2 measures a sync from process start to exit).
+A start allocates what lives as long as the process (modules, classes, the command tree) and a cold sync what the
+cache keeps (its entries) or frees by reference counting (each event's parsed dicts, which hold no cycles).
+Collecting meanwhile only rescans them: 24 young and 2 middle passes over a watch's imports, and one pass over
+everything its sync allocated once the counts run over (8-10 ms after a 10,000-object sync; bench B2 measures a
+sync from process start to exit); 5-8 ms of a command on the full path (`kates create`, `delete`, `--help`).
 
 Invariants:
 - One pause per process: `pause()` starts it, or returns the one already running (the fast path starts it before

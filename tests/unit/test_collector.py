@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import io
+import os
 import subprocess
 import sys
 import textwrap
@@ -261,3 +262,40 @@ def test_a_long_first_debounce_ends_the_pause_at_its_limit(freezes: list[int], m
     watcher._quiet(acc)
     assert gc.isenabled()
     assert freezes == [1]
+
+
+# -- the full path's start (cli/app.py) ---------------------------------------------------------------------------
+
+
+def test_a_process_on_the_full_path_runs_its_command_with_its_start_frozen_and_the_collector_on() -> None:
+    """As a process, `main` builds the command tree with the collector paused, then freezes it: the command runs
+    with the collector enabled and the start in the permanent generation (here: TyperGroup.main stands in)."""
+    code = textwrap.dedent(
+        """
+        import gc, sys
+        import typer.core
+
+        def command(self, *args, **kwargs):
+            print("enabled", gc.isenabled(), "frozen", gc.get_freeze_count() > 10000, flush=True)
+            return 0
+
+        typer.core.TyperGroup.main = command
+        sys.argv = ["kates", "delete", "cm", "x"]
+        from kates_cli.cli.app import main
+        main()
+        """
+    )
+    env = {**os.environ, "KATES_NO_FASTPATH": "1"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "enabled True frozen True"
+
+
+def test_main_called_with_argv_leaves_the_collector_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    from kates_cli.cli.app import main
+
+    frozen = gc.get_freeze_count()
+    assert main(["completion", "bash"]) == 0
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == frozen
+    assert "complete" in capsys.readouterr().out
