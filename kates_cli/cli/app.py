@@ -14,8 +14,9 @@ Invariants:
 - In a kates process a signal never shows a traceback: SIGINT and SIGTERM raise KeyboardInterrupt only while a
   command runs (outside imports); before and after, they exit 130 at once (kates_cli/__init__.py).
 - Importing this module imports neither typer nor click, nor the `kubernetes` package, and builds no client.
-- As a process, the full path builds its command tree with the cyclic collector paused, then frozen (cli/collector.py);
-  called with `argv`, `main` leaves the collector alone.
+- As a process, the full path builds its command tree with the cyclic collector paused, then frozen, and a `watch`
+  pauses it until its first take (cli/collector.py); called with `argv`, `main` leaves the collector alone, a
+  `watch` included.
 - As a process, once the command has returned, kates ends at once with its exit code once its output is flushed and
   its atexit callbacks have run, skipping the interpreter's teardown (`exit_now`), unless a thread that is not a
   daemon remains; called with `argv` (tests, a library), `main` always returns.
@@ -32,7 +33,7 @@ from types import FrameType
 
 from .. import _exit_interrupted
 from ..errors import ExitCode, KatesError, OutputError
-from . import fastget, fastwatch
+from . import collector, fastget, fastwatch
 
 TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B0)
 if TYPE_CHECKING:
@@ -157,7 +158,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 _interrupts(raise_=True)
                 _complete_writes_to_stdout()
                 _argv_bytes_to_stderr()
-            code = _flushed(_run(list(sys.argv[1:] if argv is None else argv), process=process))
+            if process:
+                collector.own()  # the collector is this process's to pause (cli/collector.py)
+            code = _flushed(_run(list(sys.argv[1:] if argv is None else argv)))
         finally:
             if process:
                 _interrupts(raise_=False)
@@ -214,7 +217,7 @@ def _kuberc_may_apply(argv: list[str]) -> bool:
     return os.path.exists(os.path.join(os.path.expanduser("~"), ".kube", "kuberc"))
 
 
-def _run(argv: list[str], *, process: bool = False) -> int:
+def _run(argv: list[str]) -> int:
     global _json_errors
     _json_errors = False
     prog = "kubectl kates" if os.path.basename(sys.argv[0]) == "kubectl-kates" else "kates"
@@ -229,6 +232,7 @@ def _run(argv: list[str], *, process: bool = False) -> int:
                 return answered
             from . import completion
 
+            collector.pause()  # a one-shot answer: the process ends before any pass would be due
             return completion.run_shell_completion(instruction)
         kuberc = _kuberc_may_apply(argv)
         fast_paths = not kuberc and fastget.enabled()
@@ -238,11 +242,9 @@ def _run(argv: list[str], *, process: bool = False) -> int:
         watch = fastwatch.parse(argv) if fast_paths else None
         if watch is not None:
             return fastwatch.run(watch)
-        from . import collector
-
-        # a process's start (typer, click, rich and the command tree) lives as long as the process: not collected
-        # while it is built, then frozen, so that no pass ever rescans it (cli/collector.py)
-        pause = collector.pause() if process else collector.Pause(active=False)
+        # a process's start (typer, click and the command tree) lives as long as the process: not collected while it
+        # is built, then frozen, so that no pass ever rescans it (cli/collector.py)
+        pause = collector.pause()
         try:
             import click
             import typer

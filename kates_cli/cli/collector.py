@@ -1,7 +1,8 @@
 """The cyclic garbage collector of a kates process while it starts: paused while what lives as long as the process
-is built, then frozen and enabled. Two users: `kates watch`, from the command's start (before its imports, on the
-fast path) until its first take; and the full path of every other command (cli/app.py), while typer, click, rich
-and the command tree are imported and built.
+is built, then frozen and enabled. Its users: `kates watch`, from the command's start (before its imports, on the
+fast path) until its first take; the full path of every command (cli/app.py), while typer, click and the command
+tree are imported and built (a `watch` on that path then has a second pause, its own); and a shell's completion
+request, which ends before any pass would be due.
 
 A start allocates what lives as long as the process (modules, classes, the command tree) and a cold sync what the
 cache keeps (its entries) or frees by reference counting (each event's parsed dicts, which hold no cycles).
@@ -10,7 +11,10 @@ everything its sync allocated once the counts run over (8-10 ms after a 10,000-o
 sync from process start to exit); 5-8 ms of a command on the full path (`kates create`, `delete`, `--help`).
 
 Invariants:
-- One pause per process: `pause()` starts it, or returns the one already running (the fast path starts it before
+- Only a kates process pauses its collector: `pause()` returns an inert pause until cli/app.py's `main`, run as the
+  process, has called `own()`. A program or a test that calls `main(argv)`, or runs a Watcher, keeps its collector
+  as it is, and nothing of its heap is frozen.
+- One pause at a time: `pause()` starts one, or returns the one already running (the fast path starts it before
   its imports; the watcher joins it).
 - `end()` moves every object tracked then into the permanent generation (`gc.freeze`, a list splice: no pass over
   them, ever; what they free by reference counting is freed as always) and enables the collector again, but only if
@@ -69,11 +73,20 @@ class Pause:
 
 
 _current = Pause(active=False)
+_owned = False
+
+
+def own() -> None:
+    """The collector is this process's: called by cli/app.py's `main` when it is the process."""
+    global _owned
+    _owned = True
 
 
 def pause(limit: float = LIMIT) -> Pause:
-    """The process's pause: the one running, or a new one."""
+    """The process's pause: the one running, or a new one; an inert one unless the process owns the collector."""
     global _current
+    if not _owned:
+        return Pause(active=False)
     if not _current.running:
         _current = Pause(limit)
     return _current

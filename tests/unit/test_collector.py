@@ -22,8 +22,10 @@ from kates_cli.errors import ExitCode, ResourceTypeNotFound
 
 
 @pytest.fixture(autouse=True)
-def _restore() -> Iterator[None]:
-    """Each test leaves the collector as it found it: enabled, nothing frozen by it, no pause running."""
+def _restore(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test runs as the process would (the collector owned), and leaves it as it found it: enabled, nothing
+    frozen by it, no pause running."""
+    monkeypatch.setattr(collector, "_owned", True)
     was = gc.isenabled()
     frozen = gc.get_freeze_count()
     yield
@@ -104,6 +106,7 @@ def test_after_the_end_the_collector_runs_by_itself_and_finds_new_cycles() -> No
             a.other, b.other = b, a
             return weakref.ref(a)
 
+        collector.own()
         pause = collector.pause()
         before = cycle()  # garbage made while paused: no automatic pass may find it
         kept = Node(); kept.me = kept
@@ -275,11 +278,20 @@ def test_a_process_on_the_full_path_runs_its_command_with_its_start_frozen_and_t
         import gc, sys
         import typer.core
 
+        from kates_cli.cli import argv
+
         def command(self, *args, **kwargs):
             print("enabled", gc.isenabled(), "frozen", gc.get_freeze_count() > 10000, flush=True)
             return 0
 
+        normalize = argv.normalize
+
+        def building(*args, **kwargs):  # the tree is built: still paused
+            print("building: enabled", gc.isenabled(), flush=True)
+            return normalize(*args, **kwargs)
+
         typer.core.TyperGroup.main = command
+        argv.normalize = building
         sys.argv = ["kates", "delete", "cm", "x"]
         from kates_cli.cli.app import main
         main()
@@ -288,14 +300,26 @@ def test_a_process_on_the_full_path_runs_its_command_with_its_start_frozen_and_t
     env = {**os.environ, "KATES_NO_FASTPATH": "1"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "enabled True frozen True"
+    assert out.stdout.split("\n")[:2] == ["building: enabled False", "enabled True frozen True"]
 
 
-def test_main_called_with_argv_leaves_the_collector_alone(capsys: pytest.CaptureFixture[str]) -> None:
+def test_main_called_with_argv_leaves_the_collector_alone(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not the process: neither the full path nor a watch pauses or freezes (watchrun.run stands in for the watch)."""
+    from kates_cli.cli import watchrun
     from kates_cli.cli.app import main
 
+    monkeypatch.setattr(collector, "_owned", False)
+    seen: list[bool] = []
+    monkeypatch.setattr(watchrun, "run", lambda *args, **kwargs: seen.append(gc.isenabled()) or 0)
     frozen = gc.get_freeze_count()
     assert main(["completion", "bash"]) == 0
+    assert "complete" in capsys.readouterr().out
+    assert main(["watch", "-q", "cm", "--once"]) == 0  # the fast path
+    monkeypatch.setenv("KATES_NO_FASTPATH", "1")
+    assert main(["watch", "-q", "cm", "--once"]) == 0  # the full path
+    assert seen == [True, True]
     assert gc.isenabled()
     assert gc.get_freeze_count() == frozen
-    assert "complete" in capsys.readouterr().out
+    assert not collector._owned
