@@ -141,6 +141,8 @@ class Watcher:
             time.sleep(min(0.05, max(0.0, end - time.monotonic())))
 
     def run(self) -> int:
+        if not self.once:  # one snapshot, then the end: nothing for the heap to keep
+            heap.tune()  # before any thread starts: they then share one heap (core/heap.py)
         observer, probes = self._telemetry()  # binds --metrics-addr: a busy port ends kates before anything else
         previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         client = self.state.client()
@@ -392,8 +394,6 @@ class Watcher:
         net = NetChanges(q.name for q in self.queries)  # since the last successful run (or print)
         out = self.state.env.stdout
         data = b""
-        if not self.once:  # one snapshot, then the end: nothing for the heap to keep
-            heap.tune()
         while self.stop_signal is None:
             self._pause.check()  # a replica that only follows gets its collector back after the limit
             large = len(data) >= TRIM_AFTER

@@ -236,9 +236,16 @@ def freezes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 @pytest.mark.parametrize("once", [True, False])
-def test_the_watcher_pauses_through_the_sync_and_freezes_at_its_first_take(freezes: list[int], once: bool) -> None:
+def test_the_watcher_pauses_through_the_sync_and_freezes_at_its_first_take(
+    freezes: list[int], once: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kates_cli.core import heap
+
     watcher, client, out = _watcher(_synced(), once=once)
+    tuned: list[int] = []
+    monkeypatch.setattr(heap, "tune", lambda: tuned.append(len(client.enabled_at_watch)) or True)
     assert watcher.run() == (0 if once else int(ExitCode.INTERRUPTED))  # without --once: stopped after the print
+    assert tuned == ([] if once else [0])  # a watch that goes on tunes its heap before its streams start
     assert client.enabled_at_watch == [False]  # paused before the streams start
     assert out.enabled_at_print[:1] == [True]  # enabled again once the first take is made, before the print
     assert freezes == [1]

@@ -67,6 +67,38 @@ def test_tune_fixes_the_mmap_threshold() -> None:
     assert heap.tune() is True
 
 
+# Threads that allocate after (or without) a tune: glibc's malloc_stats (on stderr) lists one "Arena N:" per heap.
+ARENAS = r"""
+import ctypes, sys, threading
+from kates_cli.core import heap
+
+if sys.argv[1] == "tuned":
+    heap.tune()
+kept = []
+def work():
+    kept.append([bytes(2000) + b"%d" % i for i in range(2000)])
+threads = [threading.Thread(target=work) for _ in range(3)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+ctypes.CDLL(None).malloc_stats()
+"""
+
+
+@needs_glibc
+def test_after_a_tune_threads_allocate_from_the_one_heap() -> None:
+    def arenas(mode: str) -> int:
+        root = Path(__file__).resolve().parents[2]
+        out = subprocess.run(
+            [sys.executable, "-c", ARENAS, mode], capture_output=True, text=True, check=True, cwd=root, timeout=60
+        )
+        return sum(1 for line in out.stderr.splitlines() if line.startswith("Arena "))
+
+    assert arenas("plain") > 1  # each thread a heap of its own
+    assert arenas("tuned") == 1
+
+
 def test_without_glibc_both_are_no_ops(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(heap, "_loaded", True)
     monkeypatch.setattr(heap, "_libc", None)
