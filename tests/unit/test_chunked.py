@@ -104,23 +104,30 @@ def test_a_size_line_past_the_limit_is_an_error_even_whole() -> None:
         Dechunker().feed(b"3;" + b"x" * MAX_SIZE_LINE + b"\r\nabc\r\n")
 
 
-def test_a_negative_size_is_an_error_not_a_loop() -> None:
-    """int() takes "-6": a size pointing back at the CRLF before it must not send the decoder round in circles (a
-    thread, so that a regression fails here instead of hanging the suite)."""
+def _feed_within(data: bytes, seconds: float) -> tuple[bool, list[BaseException | bytes]]:
+    """Feed `data` to a new Dechunker in a thread: (whether it was done within `seconds`, what it returned or
+    raised). A decoder that loops fails the caller's assertion instead of hanging the suite."""
     import threading
 
     outcome: list[BaseException | bytes] = []
 
     def feed() -> None:
         try:
-            outcome.append(Dechunker().feed(b"3\r\nabc\r\n-6\r\n"))
+            outcome.append(Dechunker().feed(data))
         except ValueError as exc:
             outcome.append(exc)
 
     worker = threading.Thread(target=feed, daemon=True)
     worker.start()
-    worker.join(10)
-    assert not worker.is_alive(), "the decoder loops on a negative chunk size"
+    worker.join(seconds)
+    return not worker.is_alive(), outcome
+
+
+def test_a_negative_size_is_an_error_not_a_loop() -> None:
+    """int() takes "-6": a size pointing back at the CRLF before it must not send the decoder round in circles (a
+    thread, so that a regression fails here instead of hanging the suite)."""
+    done, outcome = _feed_within(b"3\r\nabc\r\n-6\r\n", 10)
+    assert done, "the decoder loops on a negative chunk size"
     assert len(outcome) == 1 and isinstance(outcome[0], ValueError)
 
 
@@ -128,18 +135,6 @@ def test_a_malformed_size_after_many_chunks_is_found_in_one_pass() -> None:
     """20,000 one-byte chunks then a size the fast loop cannot take ("+1"): the general loop reads on from there
     alone. Rescanning the fast loop at every chunk took two minutes on a 140 KB read (a thread: a regression fails
     here rather than holding the suite)."""
-    import threading
-
-    outcome: list[BaseException | bytes] = []
-
-    def feed() -> None:
-        try:
-            outcome.append(Dechunker().feed(b"1\r\na\r\n" * 20_000 + b"+1\r\na\r\n"))
-        except ValueError as exc:
-            outcome.append(exc)
-
-    worker = threading.Thread(target=feed, daemon=True)
-    worker.start()
-    worker.join(10)
-    assert not worker.is_alive(), "the decoder rescans the chunks before a malformed size"
+    done, outcome = _feed_within(b"1\r\na\r\n" * 20_000 + b"+1\r\na\r\n", 10)
+    assert done, "the decoder rescans the chunks before a malformed size"
     assert len(outcome) == 1 and isinstance(outcome[0], ValueError) and "hexadecimal" in str(outcome[0])
