@@ -113,7 +113,7 @@ class Replay:
         previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         remove_stale()
         tmp = RunDir()
-        reaper = self.runner.reaper = Reaper(tmp.path)
+        reaper = self.runner.reaper = Reaper(tmp.path, fencing=False)  # a replay never leads
         first_failure = 0
         try:
             for n, record in enumerate(records):

@@ -181,7 +181,7 @@ class Watcher:
 
                 remove_stale()
                 tmp = RunDir()
-                reaper = self.reaper = self.runner.reaper = Reaper(tmp.path)
+                reaper = self.reaper = self.runner.reaper = Reaper(tmp.path, fencing=self.lease is not None)
                 stderr = self.state.env.stderr
                 debug = (lambda line: stderr.write(f"debug: {line}\n")) if self.state.debug else None
                 acc.max_dependencies = self.max_dependencies

@@ -119,7 +119,7 @@ def test_a_run_the_reaper_kills_at_its_deadline_is_fenced_and_none_starts_after_
     from kates_cli.cli.hook import Reaper
 
     hook, env = stubborn(tmp_path)
-    reaper = Reaper(rundir.RunDir(str(tmp_path)).path)
+    reaper = Reaper(rundir.RunDir(str(tmp_path)).path, fencing=True)
     try:
         runner = HookRunner([str(hook)], grace=30, reaper=reaper)
         reaper.fence(time.monotonic() + 30)

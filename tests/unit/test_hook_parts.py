@@ -10,6 +10,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from kates_cli.cli import rundir
 from kates_cli.cli.hook import HookRunner, Reaper, bad_interpreter, check_runnable
 from kates_cli.cli.schedule import Debounce
 from kates_cli.errors import UsageError
+from tests.conftest import wait_for
 
 # -- the debounce ----------------------------------------------------------------------------------------------------
 
@@ -144,11 +146,15 @@ def _gone(pid: int) -> bool:
         return True
 
 
-def test_the_reaper_kills_announced_groups_and_removes_the_directory_when_kates_dies(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fencing", [False, True], ids=["reaper.sh", "reaper.py"])
+def test_the_reaper_kills_announced_groups_and_removes_the_directory_when_kates_dies(
+    tmp_path: Path, fencing: bool
+) -> None:
     d = rundir.RunDir(str(tmp_path))
-    reaper = Reaper(d.path)
+    reaper = Reaper(d.path, fencing=fencing)
     group = subprocess.Popen(["sh", "-c", "sleep 300 & sleep 300"], start_new_session=True)
     assert reaper.proc is not None
+    assert reaper.proc.args[-2].endswith("reaper.py" if fencing else "reaper.sh")
     reaper.started(group.pid)
     os.kill(reaper.proc.pid, 0)
     # what a SIGKILL of kates does to the reaper: its input ends without "exit"
@@ -160,9 +166,10 @@ def test_the_reaper_kills_announced_groups_and_removes_the_directory_when_kates_
     assert not os.path.exists(d.path)
 
 
-def test_a_clean_close_leaves_groups_and_directory_alone(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fencing", [False, True], ids=["reaper.sh", "reaper.py"])
+def test_a_clean_close_leaves_groups_and_directory_alone(tmp_path: Path, fencing: bool) -> None:
     d = rundir.RunDir(str(tmp_path))
-    reaper = Reaper(d.path)
+    reaper = Reaper(d.path, fencing=fencing)
     group = subprocess.Popen(["sleep", "300"], start_new_session=True)
     try:
         reaper.started(group.pid)
@@ -175,6 +182,84 @@ def test_a_clean_close_leaves_groups_and_directory_alone(tmp_path: Path) -> None
     finally:
         group.kill()
         group.wait()
+
+
+def _groups(n: int) -> list[subprocess.Popen[bytes]]:
+    return [subprocess.Popen(["sleep", "300"], start_new_session=True) for _ in range(n)]
+
+
+@pytest.mark.parametrize("fencing", [False, True], ids=["reaper.sh", "reaper.py"])
+def test_at_kates_death_only_the_groups_still_listed_are_killed(tmp_path: Path, fencing: bool) -> None:
+    """Announced twice then ended once: no longer listed. Ended: left alone. Junk and "until" lines change nothing.
+    Never announced: left alone. A group between two others, ended: the other two are still killed."""
+    d = rundir.RunDir(str(tmp_path))
+    reaper = Reaper(d.path, fencing=fencing)
+    twice, ended, middle, first, last, stranger = groups = _groups(6)
+    try:
+        assert reaper.proc is not None and reaper._stdin is not None
+        for g in (first, twice, twice, middle, ended, last):
+            reaper.started(g.pid)
+        for g in (twice, ended, middle):
+            reaper.ended(g.pid)
+        junk = ["", "+", "-", "+12x", f"-{first.pid}x", "exit now", " * ", "-*", "until -", "garbage"]
+        reaper._stdin.write("".join(f"{line}\n" for line in junk).encode())
+        reaper._stdin.close()  # kates dies
+        reaper.proc.wait(10)
+        for g in (first, last):
+            assert g.wait(10) == -signal.SIGKILL
+        for g in (twice, ended, middle, stranger):
+            assert g.poll() is None, g.pid
+        assert not os.path.exists(d.path)
+    finally:
+        for g in groups:
+            g.kill()
+            g.wait()
+
+
+def test_only_a_kates_watch_directory_is_removed_by_the_shell_reaper(tmp_path: Path) -> None:
+    other = tmp_path / "not-a-watch"
+    other.mkdir()
+    reaper = Reaper(str(other), fencing=False)
+    assert reaper.proc is not None and reaper._stdin is not None
+    reaper._stdin.close()
+    assert reaper.proc.wait(10) == 0
+    assert other.is_dir()
+
+
+def test_the_shell_reaper_ignores_the_signals_a_terminal_sends(tmp_path: Path) -> None:
+    d = rundir.RunDir(str(tmp_path))
+    reaper = Reaper(d.path, fencing=False)
+    (group,) = _groups(1)
+    try:
+        assert reaper.proc is not None and reaper._stdin is not None
+        reaper.started(group.pid)
+        terminal = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE)
+        wait_for(lambda: _ignored(reaper.proc.pid) >= set(terminal), 10, "the reaper's traps set")
+        for s in terminal:
+            os.kill(reaper.proc.pid, s)
+        reaper._stdin.close()  # kates dies: a reaper the signals had ended would leave the group alive
+        assert group.wait(10) == -signal.SIGKILL
+        assert reaper.proc.wait(10) == 0
+    finally:
+        group.kill()
+        group.wait()
+
+
+def _ignored(pid: int) -> set[int]:
+    """The signals process `pid` ignores (its SigIgn mask)."""
+    with open(f"/proc/{pid}/status") as fh:
+        mask = int(next(line for line in fh if line.startswith("SigIgn:")).split()[1], 16)
+    return {n for n in range(1, 65) if mask >> (n - 1) & 1}
+
+
+def test_a_reaper_without_fencing_refuses_a_deadline(tmp_path: Path) -> None:
+    reaper = Reaper(rundir.RunDir(str(tmp_path)).path, fencing=False)
+    try:
+        with pytest.raises(ValueError, match="without fencing"):
+            reaper.fence(time.monotonic() + 5)
+        assert reaper.until is None and not reaper.expired()
+    finally:
+        reaper.close()
 
 
 def test_a_bad_interpreter_is_named(tmp_path: Path) -> None:

@@ -70,6 +70,14 @@ def test_the_wheel_carries_the_man_pages_and_completion_scripts_as_shared_data(w
         assert data[rel] == source.read_bytes(), rel
 
 
+def test_the_wheel_carries_the_shell_reaper_beside_the_python_one(wheel: Path) -> None:
+    """hook.Reaper runs kates_cli/cli/reaper.sh by path: a wheel without it would leave hooks of a SIGKILLed
+    kates running."""
+    with zipfile.ZipFile(wheel) as zf:
+        for name in ("reaper.sh", "reaper.py"):
+            assert zf.read(f"kates_cli/cli/{name}") == (ROOT / "kates_cli" / "cli" / name).read_bytes()
+
+
 def test_installing_the_wheel_puts_them_under_the_prefix_and_man_finds_them(wheel: Path, tmp_path: Path) -> None:
     prefix = tmp_path / "prefix"
     # --ignore-installed: never uninstall the kates of the running environment (pip would, for --prefix)

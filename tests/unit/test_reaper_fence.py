@@ -67,7 +67,7 @@ def end(group: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture
 def reaper(tmp_path: Path) -> Iterator[Reaper]:
-    r = Reaper(rundir.RunDir(str(tmp_path)).path)
+    r = Reaper(rundir.RunDir(str(tmp_path)).path, fencing=True)
     assert r.proc is not None
     yield r
     r.close()
@@ -82,7 +82,7 @@ def died_at(pgid: int, timeout: float) -> float:
 PARENT = """
 import os, sys, subprocess, time
 from kates_cli.cli.hook import Reaper
-reaper = Reaper(sys.argv[1])
+reaper = Reaper(sys.argv[1], fencing=True)
 hook = subprocess.Popen(["sh", "-c", "sleep 300 & sleep 300; wait"], start_new_session=True)
 reaper.started(hook.pid)
 until = time.monotonic() + float(sys.argv[2])
