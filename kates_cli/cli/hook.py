@@ -112,6 +112,9 @@ def exec_error(path: str, exc: OSError) -> str:
     return f"{path}: {why or exc.strerror or exc}"
 
 
+SHELL = "/bin/sh"  # runs reaper.sh; where it cannot, the Python reaper does the same work (Reaper)
+
+
 class Reaper:
     """Kills the hook's process group and removes `directory` if kates dies, and with `fencing` at the fence
     deadline even when kates is frozen (see reaper.py); a no-op if it could not be started. Thread-safe: lines are
@@ -124,18 +127,24 @@ class Reaper:
         self._lock = threading.Lock()
         self.until: float | None = None  # the fence deadline last given (see fence)
         here = os.path.dirname(os.path.abspath(__file__))
-        argv = (
-            [sys.executable, "-S", "-I", os.path.join(here, "reaper.py"), directory]
-            if fencing
-            else ["/bin/sh", os.path.join(here, "reaper.sh"), directory]
-        )
+        script = os.path.join(here, "reaper.sh")
+        self.proc: subprocess.Popen[bytes] | None = None
+        if not fencing and os.access(SHELL, os.X_OK) and os.path.isfile(script):
+            # a fixed environment: kates's own could carry exported shell functions (a bash /bin/sh imports
+            # BASH_FUNC_kill%%) or SHELLOPTS=errexit, and PATH must find rm
+            self._start([SHELL, script, directory], {"PATH": "/usr/bin:/bin", "LC_ALL": "C"})
+        if self.proc is None:  # fencing, or no shell to run reaper.sh with: the Python reaper, isolated by -S -I
+            self._start([sys.executable, "-S", "-I", os.path.join(here, "reaper.py"), directory], None)
+
+    def _start(self, argv: list[str], env: dict[str, str] | None) -> None:
         try:
-            self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+            self.proc = subprocess.Popen(
                 argv,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,  # outlives a kill of kates's own process group too
+                env=env,
             )
             self._stdin = self.proc.stdin
         except OSError:

@@ -8,7 +8,8 @@ Invariants:
 - kates holds the only write end of the reaper's stdin (close-on-exec: hooks never inherit it). Lines say "+PGID"
   when a hook's process group starts, "-PGID" when kates has ended it, "until T" (T a float of CLOCK_MONOTONIC
   seconds, `time.monotonic()`: one clock for every process on the machine) to set the fence deadline, "until -" to
-  clear it, and "exit" when kates ends cleanly. Any other line is ignored.
+  clear it, and "exit" when kates ends cleanly. Any other line is ignored, as is a PGID that is not a plain pid
+  from 2 up (`_group`: never 0, the reaper's own group, nor 1, which kill(-1) would make every process).
 - End of input without "exit" means kates died: the reaper SIGKILLs every group still listed, removes DIR, exits.
   After "exit" it exits without touching anything. It never signals a group it was not told about, nor one kates
   said has ended.
@@ -47,6 +48,16 @@ else:
         import signal
 
 
+def _group(text: bytes) -> int | None:
+    """A process group as kates writes it (`f"{pgid}"`): plain ASCII decimal, no sign, no leading zero, from 2 to
+    2**31 - 1. Never 0 (the reaper's own group) nor 1 (kill(-1) reaches every process the reaper may signal); anything
+    else is not a group. reaper.sh accepts exactly the same."""
+    if not (0 < len(text) <= 10 and text.isdigit() and text[:1] != b"0"):
+        return None
+    pgid = int(text)
+    return pgid if 2 <= pgid <= 0x7FFFFFFF else None
+
+
 def _kill(pgid: int) -> None:
     try:
         os.killpg(pgid, signal.SIGKILL)
@@ -68,8 +79,8 @@ class _State:
         """Apply one line; False on "exit"."""
         if line == b"exit":
             return False
-        if line[:1] in (b"+", b"-") and line[1:].isdigit():
-            pgid = int(line[1:])
+        pgid = _group(line[1:]) if line[:1] in (b"+", b"-") else None
+        if pgid is not None:
             if line[:1] == b"-":
                 self.groups.discard(pgid)
                 return True

@@ -201,19 +201,98 @@ def test_at_kates_death_only_the_groups_still_listed_are_killed(tmp_path: Path, 
             reaper.started(g.pid)
         for g in (twice, ended, middle):
             reaper.ended(g.pid)
-        junk = ["", "+", "-", "+12x", f"-{first.pid}x", "exit now", " * ", "-*", "until -", "garbage"]
+        junk = ["", "+", "-", "+12x", f"-{first.pid}x", "exit now", " * ", "-*", "until -", "garbage", "+0", "+1"]
+        junk += [f"-0{first.pid}", f"-{first.pid} {last.pid}", f"+-{stranger.pid}", f"+0{stranger.pid}"]
         reaper._stdin.write("".join(f"{line}\n" for line in junk).encode())
         reaper._stdin.close()  # kates dies
         reaper.proc.wait(10)
         for g in (first, last):
             assert g.wait(10) == -signal.SIGKILL
+        # the reaper has exited, so every kill it made was sent: a SIGTERM now ends only a group it spared
         for g in (twice, ended, middle, stranger):
-            assert g.poll() is None, g.pid
+            g.terminate()
+            assert g.wait(10) == -signal.SIGTERM, g.pid
         assert not os.path.exists(d.path)
     finally:
         for g in groups:
             g.kill()
             g.wait()
+
+
+LINES = [
+    *("+2", "+5", "+10", "+2147483647", "+007", "+0", "+1", "+-5", "+5x", "+5 6", "+ 9 ", "+2147483648"),
+    *("+9999999999", "+12345678901", "+\u0663", "+", "+0x10", "+3", "+3", "-3", "+4", "-004", "-4 5", "-5", "+5"),
+    *(" +6 ", "+7\t", "-", "-x", "until 5", "+8", "-*", "-[0-9]", "-?"),
+]
+
+
+def _shell_kills(lines: list[str], directory: str) -> list[int]:
+    """The groups reaper.sh would SIGKILL at kates's death after `lines`: its `kill` replaced by a function that
+    prints the group (a function is found before a regular builtin), so nothing is signalled."""
+    from kates_cli.cli import hook
+
+    script = Path(hook.__file__).with_name("reaper.sh")
+    proc = subprocess.run(
+        [hook.SHELL, "-c", 'kill() { printf "%s\\n" "$4"; }; s=$1; shift; . "$s"', "sh", str(script), directory],
+        input="".join(f"{line}\n" for line in lines).encode(),
+        capture_output=True,
+        timeout=10,
+    )
+    assert proc.returncode == 0, proc
+    return sorted(-int(g) for g in proc.stdout.decode().split())
+
+
+def test_both_reapers_list_exactly_the_same_groups(tmp_path: Path) -> None:
+    from kates_cli.cli import reaper
+
+    state = reaper._State()
+    for line in LINES:
+        assert state.line(line.encode().strip())
+    assert sorted(state.groups) == [2, 4, 5, 6, 7, 8, 10, 2147483647]
+    assert _shell_kills(LINES, str(tmp_path)) == sorted(state.groups)
+
+
+def test_a_group_is_a_plain_pid_from_2(tmp_path: Path) -> None:
+    from kates_cli.cli.reaper import _group
+
+    assert [_group(t) for t in (b"2", b"42", b"4194304", b"2147483647")] == [2, 42, 4194304, 2147483647]
+    for bad in (b"", b"0", b"1", b"01", b"007", b"-5", b"+5", b"5 ", b"2147483648", b"12345678901", b"9" * 5000):
+        assert _group(bad) is None, bad
+    assert _group("\u0663".encode()) is None
+
+
+def test_the_shell_reaper_runs_in_a_fixed_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """kates's environment does not reach it: a bash /bin/sh would import an exported `kill` function, and
+    SHELLOPTS=errexit would end the kill loop at the first group already gone."""
+    monkeypatch.setenv("BASH_FUNC_kill%%", "() { :; }")
+    monkeypatch.setenv("SHELLOPTS", "errexit")
+    reaper = Reaper(rundir.RunDir(str(tmp_path)).path, fencing=False)
+    try:
+        assert reaper.proc is not None and reaper.proc.args[0] == "/bin/sh"
+        with open(f"/proc/{reaper.proc.pid}/environ", "rb") as fh:
+            environ = fh.read()
+        assert sorted(environ.split(b"\0")[:-1]) == [b"LC_ALL=C", b"PATH=/usr/bin:/bin"]
+    finally:
+        reaper.close()
+
+
+def test_without_a_shell_the_python_reaper_does_the_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kates_cli.cli import hook
+
+    monkeypatch.setattr(hook, "SHELL", str(tmp_path / "no-such-sh"))
+    d = rundir.RunDir(str(tmp_path))
+    reaper = Reaper(d.path, fencing=False)
+    (group,) = _groups(1)
+    try:
+        assert reaper.proc is not None and reaper.proc.args[-2].endswith("reaper.py")
+        reaper.started(group.pid)
+        assert reaper._stdin is not None
+        reaper._stdin.close()
+        assert group.wait(10) == -signal.SIGKILL
+        assert reaper.proc.wait(10) == 0 and not os.path.exists(d.path)
+    finally:
+        group.kill()
+        group.wait()
 
 
 def test_only_a_kates_watch_directory_is_removed_by_the_shell_reaper(tmp_path: Path) -> None:
