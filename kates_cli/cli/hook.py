@@ -129,10 +129,11 @@ class Reaper:
         here = os.path.dirname(os.path.abspath(__file__))
         script = os.path.join(here, "reaper.sh")
         self.proc: subprocess.Popen[bytes] | None = None
-        if not fencing and os.access(SHELL, os.X_OK) and os.path.isfile(script):
+        if not fencing and os.access(SHELL, os.X_OK) and os.access(script, os.R_OK):
             # a fixed environment: kates's own could carry exported shell functions (a bash /bin/sh imports
-            # BASH_FUNC_kill%%) or SHELLOPTS=errexit, and PATH must find rm
-            self._start([SHELL, script, directory], {"PATH": "/usr/bin:/bin", "LC_ALL": "C"})
+            # BASH_FUNC_kill%%) or SHELLOPTS=errexit; PATH only finds rm (kates's own after the usual places: NixOS)
+            path = "/usr/bin:/bin" + (":" + os.environ["PATH"] if os.environ.get("PATH") else "")
+            self._start([SHELL, script, directory], {"PATH": path, "LC_ALL": "C"})
         if self.proc is None:  # fencing, or no shell to run reaper.sh with: the Python reaper, isolated by -S -I
             self._start([sys.executable, "-S", "-I", os.path.join(here, "reaper.py"), directory], None)
 

@@ -76,7 +76,8 @@ class _State:
         return self.until is not None and now >= self.until
 
     def line(self, line: bytes) -> bool:
-        """Apply one line; False on "exit"."""
+        """Apply one line (spaces and tabs around it ignored, as sh's `read` does for reaper.sh); False on "exit"."""
+        line = line.strip(b" \t")
         if line == b"exit":
             return False
         pgid = _group(line[1:]) if line[:1] in (b"+", b"-") else None
@@ -140,7 +141,7 @@ def main(argv: list[str]) -> int:
         pending += chunk
         *lines, pending = pending.split(b"\n")
         for raw in lines:
-            if not state.line(raw.strip()):
+            if not state.line(raw):
                 return 0
     for pgid in state.groups:  # kates is gone: so must its hook be
         _kill(pgid)

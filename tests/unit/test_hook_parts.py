@@ -201,7 +201,8 @@ def test_at_kates_death_only_the_groups_still_listed_are_killed(tmp_path: Path, 
             reaper.started(g.pid)
         for g in (twice, ended, middle):
             reaper.ended(g.pid)
-        junk = ["", "+", "-", "+12x", f"-{first.pid}x", "exit now", " * ", "-*", "until -", "garbage", "+0", "+1"]
+        # never "+0" or "+1" here (these reapers kill for real): test_both_reapers_list_exactly_the_same_groups has them
+        junk = ["", "+", "-", "+12x", f"-{first.pid}x", "exit now", " * ", "-*", "until -", "garbage"]
         junk += [f"-0{first.pid}", f"-{first.pid} {last.pid}", f"+-{stranger.pid}", f"+0{stranger.pid}"]
         reaper._stdin.write("".join(f"{line}\n" for line in junk).encode())
         reaper._stdin.close()  # kates dies
@@ -222,7 +223,7 @@ def test_at_kates_death_only_the_groups_still_listed_are_killed(tmp_path: Path, 
 LINES = [
     *("+2", "+5", "+10", "+2147483647", "+007", "+0", "+1", "+-5", "+5x", "+5 6", "+ 9 ", "+2147483648"),
     *("+9999999999", "+12345678901", "+\u0663", "+", "+0x10", "+3", "+3", "-3", "+4", "-004", "-4 5", "-5", "+5"),
-    *(" +6 ", "+7\t", "-", "-x", "until 5", "+8", "-*", "-[0-9]", "-?"),
+    *(" +6 ", "+7\t", "-", "-x", "until 5", "+8", "-*", "-[0-9]", "-?", "+9\r", "+11\x0b", "exit\r"),
 ]
 
 
@@ -247,7 +248,7 @@ def test_both_reapers_list_exactly_the_same_groups(tmp_path: Path) -> None:
 
     state = reaper._State()
     for line in LINES:
-        assert state.line(line.encode().strip())
+        assert state.line(line.encode())
     assert sorted(state.groups) == [2, 4, 5, 6, 7, 8, 10, 2147483647]
     assert _shell_kills(LINES, str(tmp_path)) == sorted(state.groups)
 
@@ -266,20 +267,29 @@ def test_the_shell_reaper_runs_in_a_fixed_environment(tmp_path: Path, monkeypatc
     SHELLOPTS=errexit would end the kill loop at the first group already gone."""
     monkeypatch.setenv("BASH_FUNC_kill%%", "() { :; }")
     monkeypatch.setenv("SHELLOPTS", "errexit")
+    monkeypatch.setenv("PATH", "/opt/kates-test/bin")
     reaper = Reaper(rundir.RunDir(str(tmp_path)).path, fencing=False)
     try:
         assert reaper.proc is not None and reaper.proc.args[0] == "/bin/sh"
         with open(f"/proc/{reaper.proc.pid}/environ", "rb") as fh:
             environ = fh.read()
-        assert sorted(environ.split(b"\0")[:-1]) == [b"LC_ALL=C", b"PATH=/usr/bin:/bin"]
+        assert sorted(environ.split(b"\0")[:-1]) == [b"LC_ALL=C", b"PATH=/usr/bin:/bin:/opt/kates-test/bin"]
     finally:
         reaper.close()
 
 
-def test_without_a_shell_the_python_reaper_does_the_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("shell", ["missing", "not-a-program"])
+def test_without_a_shell_the_python_reaper_does_the_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shell: str
+) -> None:
+    """No /bin/sh, or one that cannot be executed (Popen's OSError): reaper.py instead."""
     from kates_cli.cli import hook
 
-    monkeypatch.setattr(hook, "SHELL", str(tmp_path / "no-such-sh"))
+    sh = tmp_path / shell
+    if shell == "not-a-program":
+        sh.write_bytes(b"\x7fELF not really\n")
+        sh.chmod(0o755)
+    monkeypatch.setattr(hook, "SHELL", str(sh))
     d = rundir.RunDir(str(tmp_path))
     reaper = Reaper(d.path, fencing=False)
     (group,) = _groups(1)

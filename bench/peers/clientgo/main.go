@@ -3,8 +3,9 @@
 // It uses client-go the usual way: the typed core/v1 client over the kubeconfig in $KUBECONFIG (protobuf on the wire:
 // v0.37's generated clients of built-in kinds send Accept: application/vnd.kubernetes.protobuf,application/json by
 // default, where kates reads JSON; the API server's own encoding is then cheaper, measured at 105-120 ms of its CPU
-// for a streaming list of 10,000 ConfigMaps against 220-270 ms for kates's JSON one), shared informers with no resync (their reflectors use the streaming list, WatchList, when client-go
-// enables it, as v0.35 and later do by default, and fall back to list+watch when the server refuses it), and plain
+// for a streaming list of 10,000 ConfigMaps against 220-270 ms for kates's JSON one), shared informers with no
+// resync (their reflectors use the streaming list, WatchList, when client-go enables it, as v0.35 and later do by
+// default, and fall back to list+watch when the server refuses it), and plain
 // List calls. Every request goes through a counting transport, so each mode reports how it listed (watch-list
 // streams, chunked lists, plain lists, watches).
 //
