@@ -40,6 +40,11 @@ def _machine(meta: dict[str, Any]) -> list[str]:
         f"{meta.get('rounds')} round(s), "
         f"{meta.get('seconds', 0):.0f} s wall; 1-min load average {load}",
     ]
+    if meta.get("speed_at_start") and meta.get("speed_at_end"):
+        lines.append(
+            f"- machine speed (bench/run.py `machine_speed`, smaller is faster; compare runs by it): "
+            f"{meta['speed_at_start'] * 1000:.0f} ms at the start, {meta['speed_at_end'] * 1000:.0f} ms at the end"
+        )
     if meta.get("size_seconds"):
         lines.append(
             "- seconds per size: " + ", ".join(f"N={int(n):,}: {t:.0f}s" for n, t in meta["size_seconds"].items())

@@ -49,12 +49,32 @@ def test_scale_table_shows_each_size_the_ratios_and_the_flag() -> None:
     assert scale.from_json(scale.to_json(figs)) == figs
 
 
+def test_machine_speed_is_the_best_of_its_loops(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench import run
+
+    ticks = iter([0.0, 0.30, 1.0, 1.10, 2.0, 2.50, 3.0, 3.20, 4.0, 4.40])  # loops of 0.30, 0.10, 0.50, 0.20, 0.40 s
+    monkeypatch.setattr(run, "SPEED_LOOP", 10)
+    assert run.machine_speed(lambda: next(ticks)) == pytest.approx(0.10)
+
+
 def test_results_md_rewrites_only_its_own_section(tmp_path: Path) -> None:
     path = tmp_path / "RESULTS.md"
     row = Row("B1", "get cm -o json, N=1000: wall", "s", 0.5, "kubectl", 1.0, check="ratio<=0.5")
-    meta = {"scale": False, "date": "2026-12-04 23:00 UTC", "machine": {"cpus": 2}, "note": "shared machine"}
+    meta = {
+        "scale": False,
+        "date": "2026-12-04 23:00 UTC",
+        "machine": {"cpus": 2},
+        "note": "shared machine",
+        "speed_at_start": 0.0412,
+        "speed_at_end": 0.1234,
+    }
     results_md.write(path, meta, [row])
     first = path.read_text()
+    assert (
+        "machine speed (bench/run.py `machine_speed`, smaller is faster; compare runs by it): 41 ms at the start, "
+        in first
+    )
+    assert "123 ms at the end" in first
     assert "## Default run" in first and "0.50x" in first and "shared machine" in first and "not run yet" in first
     figs: scale.Figures = {("B1", "kates", "wall"): {0: 0.1, 1000: 0.2}}
     scale_meta = {"scale": True, "sizes": [1000], "date": "2026-12-05 00:00 UTC", "per_size": scale.to_json(figs)}
