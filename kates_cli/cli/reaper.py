@@ -1,8 +1,9 @@
 """The reaper: a small process that outlives a SIGKILLed `kates watch` just long enough to kill its hook's process
 group and remove its private directory, and that fences a leader's hook when kates cannot (frozen by SIGSTOP, or
-starved). Run by path (`python -S -I reaper.py DIR`), so it imports nothing of kates. Only a watch that fences
-(--leader-elect) runs it: every other one runs reaper.sh, which keeps the same contract less the fence ("until"
-lines) in POSIX sh, for about a millisecond of CPU where this interpreter's start costs 8-17 ms (hook.Reaper).
+starved). Run by path (`python -S -I reaper.py DIR`), so it imports nothing of kates. A watch that fences
+(--leader-elect) runs it; every other one runs reaper.sh, which keeps the same contract less the fence ("until"
+lines) in POSIX sh, for about a millisecond of CPU where this interpreter's start costs 8-17 ms, and falls back to
+this one only where /bin/sh cannot run reaper.sh (hook.Reaper).
 
 Invariants:
 - kates holds the only write end of the reaper's stdin (close-on-exec: hooks never inherit it). Lines say "+PGID"

@@ -138,15 +138,14 @@ def test_run_directories_get_fresh_names(tmp_path: Path) -> None:
 # -- the reaper and a hook that cannot be executed -------------------------------------------------------------------
 
 
-def _gone(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return True
+BOTH_REAPERS = pytest.mark.parametrize("fencing", [False, True], ids=["reaper.sh", "reaper.py"])
 
 
-@pytest.mark.parametrize("fencing", [False, True], ids=["reaper.sh", "reaper.py"])
+def _groups(n: int) -> list[subprocess.Popen[bytes]]:
+    return [subprocess.Popen(["sleep", "300"], start_new_session=True) for _ in range(n)]
+
+
+@BOTH_REAPERS
 def test_the_reaper_kills_announced_groups_and_removes_the_directory_when_kates_dies(
     tmp_path: Path, fencing: bool
 ) -> None:
@@ -166,11 +165,11 @@ def test_the_reaper_kills_announced_groups_and_removes_the_directory_when_kates_
     assert not os.path.exists(d.path)
 
 
-@pytest.mark.parametrize("fencing", [False, True], ids=["reaper.sh", "reaper.py"])
+@BOTH_REAPERS
 def test_a_clean_close_leaves_groups_and_directory_alone(tmp_path: Path, fencing: bool) -> None:
     d = rundir.RunDir(str(tmp_path))
     reaper = Reaper(d.path, fencing=fencing)
-    group = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    (group,) = _groups(1)
     try:
         reaper.started(group.pid)
         reaper.ended(group.pid)
@@ -184,11 +183,7 @@ def test_a_clean_close_leaves_groups_and_directory_alone(tmp_path: Path, fencing
         group.wait()
 
 
-def _groups(n: int) -> list[subprocess.Popen[bytes]]:
-    return [subprocess.Popen(["sleep", "300"], start_new_session=True) for _ in range(n)]
-
-
-@pytest.mark.parametrize("fencing", [False, True], ids=["reaper.sh", "reaper.py"])
+@BOTH_REAPERS
 def test_at_kates_death_only_the_groups_still_listed_are_killed(tmp_path: Path, fencing: bool) -> None:
     """Announced twice then ended once: no longer listed. Ended: left alone. Junk and "until" lines change nothing.
     Never announced: left alone. A group between two others, ended: the other two are still killed."""
