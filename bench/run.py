@@ -7,12 +7,13 @@ and writes the results as JSON (default `bench/results.json`). `--smoke` is a ti
 finishes in about a minute: ratios are printed, targets are not enforced. Correctness checks (B4's final snapshot)
 are enforced always: a failure makes the exit status 1.
 
-`--scale` runs B1, B2 and B6 at each size (the fixtures grow from one size to the next; one round per size unless
-`--rounds`; other benchmarks named in `--only` run once, at the smallest size), prints the default table's rows at
-every size and then the cost per object at each size for kates and each peer with kates's ratios (bench/scale.py),
-and writes `bench/results-scale.json`. B6's churn check runs at the largest size only, for 10 minutes unless
-`--churn-seconds`. The client-go peer (bench/clientgo.py) is built, or found in the cache, before the first
-benchmark that needs it (B2, B3, B6); its build time goes into the results.
+`--scale` runs B1, B2 and B6 at each size (the fixtures grow from one size to the next; three rounds per size unless
+`--rounds`, so that each figure is a median of three: with two, the median is the mean and one slow round of a noisy
+machine moves it; other benchmarks named in `--only` run once, at the smallest size), prints the default table's
+rows at every size and then the cost per object at each size for kates and each peer with kates's ratios
+(bench/scale.py), and writes `bench/results-scale.json`. B6's churn check runs at the largest size only, for 10
+minutes unless `--churn-seconds`. The client-go peer (bench/clientgo.py) is built, or found in the cache, before the
+first benchmark that needs it (B2, B3, B6); its build time goes into the results.
 
 A full run (no `--smoke`, no `--only`) or `--results-md PATH` also writes the Markdown summary (bench/results_md.py):
 the latest default and scale results side by side, the machine and the date.
@@ -54,7 +55,9 @@ CLIENTGO_BENCHMARKS = {"B2", "B3", "B6"}
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
     p.add_argument("--size", type=int, default=None, help="N: ConfigMaps of the main namespace (default 1000)")
-    p.add_argument("--rounds", type=int, default=None, help="alternating rounds per benchmark (default 3)")
+    p.add_argument(
+        "--rounds", type=int, default=None, help="alternating rounds per benchmark (default 3; 1 with --smoke)"
+    )
     p.add_argument("--smoke", action="store_true", help="tiny sizes, one round, targets not enforced")
     p.add_argument("--only", default="", help="comma-separated benchmark ids, e.g. B1,B2")
     p.add_argument(
@@ -87,7 +90,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--note", default="", help="a line for the Markdown summary, e.g. that the machine was shared")
     args = p.parse_args(argv)
-    args.rounds = args.rounds or (1 if args.smoke or args.scale else 3)
+    args.rounds = args.rounds or (1 if args.smoke else 3)
     only = [x.strip().upper() for x in args.only.split(",") if x.strip()]
     unknown = [x for x in only if x not in BENCHMARKS]
     if unknown:

@@ -85,3 +85,19 @@ def test_results_md_rewrites_only_its_own_section(tmp_path: Path) -> None:
     results_md.write(path, dict(meta, date="2026-12-05 01:00 UTC"), [row])
     again = path.read_text()
     assert "2026-12-04 23:00 UTC" not in again and "2026-12-05 01:00 UTC" in again and "### Cost per object" in again
+
+
+@pytest.mark.parametrize(
+    ("argv", "rounds"),
+    [
+        ([], 3),
+        (["--scale"], 3),  # a median of three: with two, one slow round moves the figure (the mean)
+        (["--smoke"], 1),
+        (["--smoke", "--scale"], 1),
+        (["--scale", "--rounds", "2"], 2),
+    ],
+)
+def test_rounds_default_to_three_but_for_the_smoke_run(argv: list[str], rounds: int) -> None:
+    from bench import run
+
+    assert run.parse_args(argv).rounds == rounds
