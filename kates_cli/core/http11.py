@@ -6,14 +6,17 @@ Invariants:
 - One request at a time on a connection, its response read before the next is sent (no pipelining). `sock` is None
   before `connect` and after `close`.
 - A response's body is framed as RFC 9112 section 6.3 says: none for HEAD, 1xx, 204 and 304; chunked when the last
-  transfer coding is chunked; else Content-Length; else until the server closes the connection. Interim 1xx
-  responses before the final one are skipped.
+  transfer coding (of every Transfer-Encoding field) is chunked; until the server closes the connection when
+  another coding is last; else Content-Length; else until the server closes. Interim 1xx responses before the
+  final one are skipped. A Content-Length is never allocated up front beyond READ_AT_ONCE: a longer body is read in
+  steps, so a length the server only claims ends as IncompleteRead, not as a MemoryError.
 - `read1` returns decoded body bytes from at most one read of the socket (the chunked framing is taken off in bulk,
   core/chunked.py), b"" only at the end of the body; `read` returns the rest of the body whole.
 - `isclosed()` is True once the body has been read to its end, or the response closed. The connection may carry
   another request only then, and only when neither side said `Connection: close`, the response was HTTP/1.1 (or
   1.0 with keep-alive) and its body was delimited by length or chunks: otherwise `getresponse` closes the
-  connection's socket (the response keeps reading from its own file of it, as http.client's does).
+  connection's socket (the response keeps reading from its own file of it, as http.client's does, and keeps the
+  socket as its `sock` until its body ends, so that another thread can still shut it down).
 - Failures are http.client's: the connection closed before any byte of a status line raises RemoteDisconnected (a
   ConnectionResetError); a body cut short, IncompleteRead; a malformed status line, header or chunk framing, or
   more than MAX_HEADERS headers or a line over MAX_LINE bytes, a HTTPException; a URL with spaces or control
@@ -48,6 +51,7 @@ __all__ = [
 
 MAX_LINE = 65536  # a status, header or trailer line (http.client's _MAXLINE)
 MAX_HEADERS = 100  # header lines of one response (http.client's _MAXHEADERS)
+READ_AT_ONCE = 16 << 20  # a body framed by Content-Length up to this long is read in one call, a longer one in steps
 _BAD_URL = re.compile(r"[\x00-\x20\x7f]")  # what http.client refuses in a request target
 _BAD_HEADER = re.compile(r"\n(?![ \t])|\r(?![ \t\n])")  # a line break that is not a folded continuation
 _NO_BODY_EXPECTED = ("PATCH", "POST", "PUT")  # methods sent with Content-Length: 0 when they carry no body
@@ -108,16 +112,21 @@ class Response:
             _read_fields(fp)
             self.status, self.reason, self.version = _status_line(fp)
         self.headers = Headers(_read_fields(fp))
-        codings = [c.strip().lower() for c in (self.headers.get("Transfer-Encoding") or "").split(",") if c.strip()]
+        # every field of a name counts, as one list (RFC 9110 section 5.3): "Transfer-Encoding: gzip" and then
+        # "Transfer-Encoding: chunked" are chunked
+        codings = [c.strip().lower() for c in (self.getheader("Transfer-Encoding") or "").split(",") if c.strip()]
         self.chunked = bool(codings) and codings[-1] == "chunked"
         self.length: int | None = None  # body bytes still to come, where the length frames it
-        tokens = {t.strip().lower() for t in (self.headers.get("Connection") or "").split(",")}
+        tokens = {t.strip().lower() for t in (self.getheader("Connection") or "").split(",")}
         keep = "keep-alive" in tokens or self.version == 11
         self.will_close = "close" in tokens or not keep
+        self.sock: Any = None  # the socket, kept here when the connection let go of it for this response (`abort`)
         if method == "HEAD" or self.status in (204, 304):
             self.length = 0
         elif not self.chunked:
-            self.length = _content_length(self.headers)
+            # a transfer coding other than chunked last: the body ends where the connection does, whatever
+            # Content-Length says (RFC 9112 section 6.3)
+            self.length = None if codings else _content_length(self.headers)
             if self.length is None:
                 self.will_close = True  # the body ends where the connection does
         self._dechunker = Dechunker() if self.chunked and self.length is None else None
@@ -143,7 +152,18 @@ class Response:
         if self.fp is None:
             return b""
         if self.length is not None and self._dechunker is None:
-            data = self.fp.read(self.length)
+            if self.length <= READ_AT_ONCE:
+                data = self.fp.read(self.length)
+            else:  # in steps: a length the server only claims (10**20 bytes) is never allocated up front
+                steps: list[bytes] = []
+                left = self.length
+                while left:
+                    step = self.fp.read(min(left, READ_AT_ONCE))
+                    if not step:
+                        break
+                    steps.append(step)
+                    left -= len(step)
+                data = b"".join(steps)
             if len(data) < self.length:
                 self._fail()
                 raise IncompleteRead(data, self.length - len(data))
@@ -228,6 +248,7 @@ class Response:
 
     def _done(self) -> None:
         fp, self.fp = self.fp, None
+        self.sock = None
         if fp is not None:
             fp.close()
 
@@ -333,6 +354,8 @@ class Connection:
             self.close()
             raise
         if response.will_close:
+            if not response.isclosed():
+                response.sock = self.sock  # to be shut down from another thread (transport's `abort`)
             self.close()  # the response reads on from its own file; the connection is not used again
         return response
 

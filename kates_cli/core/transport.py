@@ -5,7 +5,8 @@ Invariants:
   into a plain dict at the edge (`to_plain`). Requests go through core/http11.py (HTTP/1.1 over the standard
   library's sockets and ssl), so a command that never converts a model never pays for importing `kubernetes`.
 - Every failure leaves as a `KatesError`: HTTP errors through `errors.from_status` with the server's Status,
-  network and TLS failures as `Unreachable`, credential problems as `ConfigError`.
+  network and TLS failures as `Unreachable`, credential problems and what the kubeconfig says that cannot be sent
+  (a tls-server-name or server host ssl refuses, a header value that is no header) as `ConfigError`.
 - Responses are asked for gzip (`Accept-Encoding: gzip`, as client-go asks unless the cluster sets
   disable-compression) and a gzip body is inflated as it is read, chunk by chunk: `read`, `lines` and `chunks` only
   ever return the decoded bytes, and a gzip stream that ends early or is corrupt is an `Unreachable` error.
@@ -36,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import select
 import socket
 import ssl
@@ -62,6 +64,7 @@ JSON = "application/json"
 # mmap threshold (128 KiB, core/heap.py's 256): a larger buffer asked of read1 is an mmap, mremap and munmap per read
 STREAM_READ = 120 * 1024
 Params = Mapping[str, str | int | bool | None]
+_UNSAFE_IN_PATH = re.compile(r"[^\x21-\x7e]")
 
 
 def to_plain(obj: Any) -> Any:
@@ -76,7 +79,12 @@ def to_plain(obj: Any) -> Any:
 
 
 def build_url(path: str, params: Params | None = None) -> str:
-    """Path plus a query string; None values are dropped, booleans become true/false."""
+    """Path plus a query string; None values are dropped, booleans become true/false. A character of the path that
+    cannot go into a request line as it is (a space, a control character, anything not ASCII: `get --raw`'s path is
+    the user's) is percent-encoded as its UTF-8 bytes, as Go's url.URL writes a path; `%` and the rest of ASCII
+    stay as they are."""
+    if not path.isascii() or _UNSAFE_IN_PATH.search(path):
+        path = _UNSAFE_IN_PATH.sub(lambda m: quote(m.group(), safe=""), path)
     if not params:
         return path
     items = [(k, str(v).lower() if isinstance(v, bool) else str(v)) for k, v in params.items() if v is not None]
@@ -217,8 +225,11 @@ class Response:
             raise self._transport.unreachable(exc) from exc
 
     def abort(self) -> None:
-        """Unblock a reader in another thread (used to stop a watch)."""
+        """Unblock a reader in another thread (used to stop a watch). A response the connection let go of (it
+        said `Connection: close`, or its body ends where the connection does) holds the socket itself."""
         sock = self._conn.sock
+        if sock is None:
+            sock = self.raw.sock
         if sock is not None:
             try:
                 sock.shutdown(socket.SHUT_RDWR)
@@ -252,6 +263,12 @@ class Transport:
             raise ConfigError(f'invalid server URL "{settings.server}": {exc}') from exc
         if url.scheme not in ("https", "http") or not url.hostname:
             raise ConfigError(f'invalid server URL "{settings.server}" in the kubeconfig')
+        for what, name in (("server URL", url.hostname), ("tls-server-name", settings.tls_server_name)):
+            if name is not None and not _host_name(name):
+                shown = settings.server if what == "server URL" else name
+                raise ConfigError(
+                    f'invalid {what} "{shown}" in the kubeconfig: a host name of empty or overlong labels'
+                )
         self.scheme = url.scheme
         self.host = url.hostname
         self.port = port or (443 if url.scheme == "https" else 80)
@@ -399,6 +416,15 @@ class Transport:
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         return Unreachable(f"unable to connect to the server {where}: {reason}")
 
+    def unsendable(self, exc: ValueError) -> ConfigError:
+        """What ssl, the idna codec or the request's head refused before anything was sent: a host name with an
+        empty label, a tls-server-name that begins with a dot, a credential that cannot be a header."""
+        where = f"{self.scheme}://{self.host}:{self.port}"
+        return ConfigError(
+            f"cannot send a request to the server {where}: {exc}",
+            hint="check the cluster's server and tls-server-name, and the user's credentials, in the kubeconfig",
+        )
+
     def uncertain(self, method: str, path: str, exc: BaseException | None) -> Uncertain:
         """A write sent whole whose answer was lost: it may have been applied."""
         if isinstance(exc, KatesError):
@@ -444,12 +470,16 @@ class Transport:
                                 raise self.uncertain(method, path, exc) from exc
                             raise
                     conn.request(method, url, body=body, headers=headers)
+                except ValueError as exc:  # refused before anything was sent (UnicodeError included)
+                    conn.close()
+                    raise self.unsendable(exc) from exc
                 except (OSError, http11.HTTPException):
                     # The server may answer before it has read the whole body, and close: an oversize request's 413
                     # is waiting to be read (Go's transport reads it too). Without one, the send's error stands.
                     early = _early_answer(conn) if body is not None else None
                     if early is None:
                         raise
+                    early.will_close = True  # the server may still take the rest of the body for the next request
                     resp = early
                 else:
                     sent = True
@@ -474,7 +504,11 @@ class Transport:
             server_warnings.handle(resp.headers.get_all("Warning"))  # errors carry warnings too, as in client-go
             if resp.status < 400:
                 return response
-            raw = response.read()
+            try:
+                raw = response.read()
+            except BaseException:
+                response.close()
+                raise
             response.close(reuse=True)
             if repeated and resp.status == 409 and method not in ("GET", "HEAD"):
                 # a conditional write repeated after its answer was lost: the conflict may be with itself
@@ -548,6 +582,8 @@ class SentGet:
             conn.request("GET", transport.prefix + build_url(path, params), headers=headers)
         except KatesError as exc:  # a credential the plugin could not give, a CA that does not load
             self._failed = exc
+        except ValueError as exc:  # refused before anything was sent (Transport.unsendable)
+            self._failed = transport.unsendable(exc)
         except (OSError, http11.HTTPException) as exc:
             if not reused:  # a reused connection the server had closed is asked again on a fresh one, as `open` does
                 self._failed = transport.unreachable(exc)
@@ -781,6 +817,18 @@ def _plain_host(host: str) -> str | bytes:
     if any(not 0 < len(label) < 64 for label in labels[:-1]) or len(labels[-1]) >= 64:
         return host  # the codec's error, as before
     return host.encode("ascii")
+
+
+def _host_name(host: str) -> bool:
+    """Whether ssl and getaddrinfo can take `host` (their idna codec refuses an empty label but a final one, and a
+    label over 63 characters: "a..b", ".example.com"); an IPv6 address passes."""
+    if host.isascii():
+        return isinstance(_plain_host(host), bytes) or ":" in host
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        return False
+    return True
 
 
 def _create_connection(address: tuple[str, int], *args: Any) -> socket.socket:

@@ -32,7 +32,9 @@ Invariants:
   deleted); with `wait_for_kind` the stream then waits for the kind to come back and bootstraps it again, else it
   fails with NotFound naming the query and the kind. A dependency's stream never waits for a kind, and a 404 before
   its bootstrap fails it without delivering an empty set (its reader gets the error, not an empty answer).
-- Transient failures (unreachable, 429, 5xx) retry with capped exponential backoff. Errors that retrying cannot fix
+- Transient failures (unreachable, 429, 5xx) retry with capped exponential backoff, and so does a watch that the
+  server ends within SHORT_WATCH of its request without a line (client-go's "very short watch"): a server or proxy
+  that ends every watch at once is not asked again in a tight loop. Errors that retrying cannot fix
   (forbidden, bad selector, a TLS verification failure before the query has bootstrapped) are fatal: reported once
   to the accumulator, naming the query, the kind and the verb the server refused. A TLS failure after bootstrap
   (a server certificate mid-rotation) is retried, and said once through `notice`.
@@ -82,6 +84,7 @@ DEFAULT_STALL_TIMEOUT = 30.0
 MIN_STALL_TIMEOUT = 2.0  # the server's timeoutSeconds is whole seconds, at least 1, and must end before the deadline
 INITIAL_SERVER_TIMEOUT = 1800  # the initial streaming list: long enough for any initial set to arrive
 LIST_CHUNK_SIZE = 500  # the page of a plain list (a server without streaming lists, or a relist)
+SHORT_WATCH = 1.0  # seconds: a watch that ends sooner, with nothing read, waits a backoff before the next
 BATCH_WINDOW = 0.05  # under a storm, a watch reads at most this often (seconds; Response.line_batches' window)
 _REFUSED_VERB = re.compile(r'cannot (\w+) resource "')
 
@@ -385,15 +388,18 @@ class Stream:
         else:
             params["resourceVersion"] = self.rv
         self._verb = "watch"
+        opened = time.monotonic()
         resp = self.transport.open("GET", self._path(), params=params, timeout=self.stall_timeout)
         self._alive()
         self._response = resp
         pending: list[Entry] | None = [] if initial else None
+        lines_read = 0  # what this watch brought: a watch that ends at once with nothing is backed off
         try:
             if self._stop.is_set():
                 return
             for lines in resp.line_batches(0.0 if initial else BATCH_WINDOW, self._stop.wait):
                 self._alive()
+                lines_read += len(lines)
                 batch: list[tuple[str, Entry]] = []  # the events of this read, delivered together
                 try:
                     for line in lines:
@@ -445,6 +451,10 @@ class Stream:
         if pending is not None:  # the stream ended before the initial events did: start the bootstrap again
             self.rv = ""
         self._restarted("closed")  # the server ended the watch (its timeoutSeconds, or it closed): reopened
+        if not lines_read and time.monotonic() - opened < SHORT_WATCH:
+            # client-go's reflector takes such a watch for an error ("very short watch"): a server or proxy that
+            # ends every watch at once would otherwise be asked again in a tight loop
+            self._stop.wait(self.backoff.take())
 
     def _deliver(self, batch: list[tuple[str, Entry]]) -> bool:
         """Hand one read's events to the sink at once (one lock, one wake-up); False when the stream was stopped

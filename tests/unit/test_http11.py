@@ -390,3 +390,89 @@ def test_a_cut_body_leaves_the_connection_unfit_for_reuse(peers: list[Peer]) -> 
         resp.read()
     assert resp.isclosed() and resp.will_close
     peer.join()
+
+
+@pytest.mark.parametrize(
+    ("answer", "body", "will_close"),
+    [
+        # every Transfer-Encoding field counts: the last coding of the two is chunked
+        (b"Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", b"abc", False),
+        # a coding other than chunked last: until the server closes, whatever Content-Length says
+        (b"Transfer-Encoding: gzip\r\nContent-Length: 2\r\n\r\nabcdef", b"abcdef", True),
+        # a second Connection field counts too
+        (b"Connection: keep-alive\r\nConnection: close\r\nContent-Length: 2\r\n\r\nab", b"ab", True),
+    ],
+    ids=["two coding fields", "coding and length", "two connection fields"],
+)
+def test_every_field_of_a_framing_header_counts(
+    peers: list[Peer], answer: bytes, body: bytes, will_close: bool
+) -> None:
+    peer, conn = asked(peers, b"HTTP/1.1 200 OK\r\n" + answer)
+    resp = conn.getresponse()
+    assert (resp.read(), resp.will_close) == (body, will_close)
+    conn.close()
+    peer.join()
+
+
+def test_an_http_1_0_answer_with_keep_alive_leaves_the_connection_open(peers: list[Peer]) -> None:
+    peer = answering(peers, b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 3\r\n\r\nold", OK_HELLO)
+    conn = peer.connection()
+    conn.request("GET", "/")
+    resp = conn.getresponse()
+    assert (resp.read(), resp.will_close, conn.sock is not None) == (b"old", False, True)
+    conn.request("GET", "/")
+    assert conn.getresponse().read() == b"hello"
+    conn.close()
+    peer.join()
+
+
+@pytest.mark.parametrize("length", [10**20, 10**15, http11.READ_AT_ONCE + 1])
+def test_a_length_the_body_does_not_have_is_incomplete_and_never_allocated(peers: list[Peer], length: int) -> None:
+    """A Content-Length beyond READ_AT_ONCE is read in steps: 10**20 overflowed a C size and 10**15 bytes were
+    allocated up front (MemoryError), where the server sent three bytes and closed."""
+    peer, conn = asked(peers, b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\nabc" % length)
+    resp = conn.getresponse()
+    with pytest.raises(http11.IncompleteRead) as raised:
+        resp.read()
+    assert (raised.value.partial, raised.value.expected) == (b"abc", length - 3)
+    assert resp.isclosed() and resp.will_close
+    peer.join()
+
+
+def test_a_long_body_read_in_steps_is_whole(peers: list[Peer], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(http11, "READ_AT_ONCE", 1000)
+    body = bytes(range(256)) * 20  # 5,120 bytes: six steps
+    peer = answering(peers, b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body, OK_HELLO)
+    conn = peer.connection()
+    conn.request("GET", "/")
+    assert conn.getresponse().read() == body
+    conn.request("GET", "/")  # the framing ended where it should: the connection goes on
+    assert conn.getresponse().read() == b"hello"
+    conn.close()
+    peer.join()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"HTTP/1.1 200 OK\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\n\r\nabc",
+    ],
+    ids=["connection close", "until close"],
+)
+def test_a_response_the_connection_let_go_of_keeps_its_socket_until_its_body_ends(
+    peers: list[Peer], answer: bytes
+) -> None:
+    peer, conn = asked(peers, answer)
+    sock = conn.sock
+    resp = conn.getresponse()
+    assert conn.sock is None and resp.sock is sock  # another thread may still shut it down (transport's abort)
+    assert resp.read() == b"abc"
+    assert resp.sock is None
+    peer.join()
+    peer, conn = asked(peers, OK_HELLO)
+    resp = conn.getresponse()
+    assert resp.sock is None and conn.sock is not None  # a connection that goes on keeps it
+    assert resp.read() == b"hello"
+    conn.close()
+    peer.join()

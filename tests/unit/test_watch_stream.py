@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 import pytest
 
+from kates_cli.core import watch
 from kates_cli.core.accumulator import Accumulator, Query, QueryState
 from kates_cli.core.mapping import ResourceRef
 from kates_cli.core.watch import BATCH_WINDOW, DEFAULT_STALL_TIMEOUT, Stream, server_timeout_for
@@ -111,8 +112,14 @@ class FakeDiscovery:
 
 
 def run(
-    script: list[Any], *, wait_for_kind: bool = False, stall: float = 3.0, observer: Any = None
+    script: list[Any],
+    *,
+    wait_for_kind: bool = False,
+    stall: float = 3.0,
+    observer: Any = None,
+    waits: list[float] | None = None,
 ) -> tuple[Stream, Accumulator, list[str]]:
+    """A stream over `script`, started, its backoff a millisecond; `waits` gets each backoff it takes."""
     state = QueryState(Query("cms", "cm", "default"), "", "configmaps", "v1", "ConfigMap")
     acc = Accumulator([state])
     notices: list[str] = []
@@ -129,6 +136,9 @@ def run(
         observer=observer,
     )
     stream.backoff.first = stream.backoff.next = 0.001
+    if waits is not None:
+        take = stream.backoff.take
+        stream.backoff.take = lambda: waits.append(take()) or waits[-1]  # type: ignore[method-assign]
     stream.start()
     return stream, acc, notices
 
@@ -402,3 +412,22 @@ def test_a_batch_counts_each_change_and_wakes_a_waiter_once() -> None:
         ("a", "6"),
         ("b", "7"),
     ]
+
+
+@pytest.mark.parametrize("short", [watch.SHORT_WATCH, 0.0])
+def test_a_watch_the_server_ends_at_once_without_a_line_waits_a_backoff(
+    monkeypatch: pytest.MonkeyPatch, short: float
+) -> None:
+    """client-go's "very short watch": ended within SHORT_WATCH with nothing read, the next watch waits (a server or
+    proxy that ends every watch at once is not asked in a tight loop); one that brought a line does not, nor does
+    the streaming list closed at its end."""
+    monkeypatch.setattr(watch, "SHORT_WATCH", short)
+    waits: list[float] = []
+    script: list[Any] = [(INITIAL, None), ([], None), ([], None), ([event("MODIFIED", "a", 7)], None), ([], None)]
+    stream, _, _ = run(script, waits=waits)
+    calls = finish(stream)
+    assert len(calls) == 6  # each watch was asked again: a short one is backed off, not given up
+    assert [c.get("resourceVersion") for c in calls[1:]] == ["6", "6", "6", "7", "7"]
+    assert len(waits) == (3 if short else 0)
+    if short:  # the backoff doubles over the two empty watches, and the delivery in between resets it
+        assert waits[0] < waits[1] > waits[2]
