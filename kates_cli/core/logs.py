@@ -347,7 +347,7 @@ def pod_log_stream(
             delivered = False
             try:
                 if not control.stopped() and not control.giving_way():
-                    for raw in resp.lines():
+                    for raw in resp.lines(keep_cr=True):  # a CRLF line's CR is the log's, as kubectl prints it
                         line = raw.decode("utf-8", errors="surrogateescape")  # bytes kept: -o raw passes them
                         ts, text = split_timestamp(line)
                         if not ts:

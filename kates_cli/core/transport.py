@@ -155,16 +155,18 @@ class Response:
             raise Unreachable(f"invalid gzip response from the server: {exc}") from exc
         return b"".join(out)
 
-    def lines(self) -> Iterator[bytes]:
+    def lines(self, *, keep_cr: bool = False) -> Iterator[bytes]:
         """Yield each newline-terminated line (without the newline). Ends when the server closes the stream."""
-        for batch in self.line_batches():
+        for batch in self.line_batches(keep_cr=keep_cr):
             yield from batch
 
     def line_batches(
-        self, window: float = 0.0, pause: Callable[[float], object] | None = None
+        self, window: float = 0.0, pause: Callable[[float], object] | None = None, *, keep_cr: bool = False
     ) -> Iterator[list[bytes]]:
         """Yield, for each read, the lines it completed (never an empty list; a line without its newline at the end
-        of the body comes last). Ends when the server closes the stream.
+        of the body comes last). Ends when the server closes the stream. A line's trailing carriage returns are
+        dropped (a CRLF line is a line), unless `keep_cr`: a log's bytes are its own (kubectl prints a CRLF line's
+        CR).
 
         Reads whatever has arrived (up to STREAM_READ) and splits it in bulk, so a consumer can handle a burst at once:
         a readline per line cost a chunk-header parse per line, which was half of a watch's CPU. A chunked body is
@@ -204,13 +206,13 @@ class Response:
                 filled = self.raw.filled
                 if not data:
                     if pending:
-                        yield [pending.rstrip(b"\r")]
+                        yield [pending if keep_cr else pending.rstrip(b"\r")]
                     return
                 data = pending + data if pending else data
                 parts = data.split(b"\n")
                 pending = parts.pop()
                 if parts:
-                    yield [line.rstrip(b"\r") for line in parts] if b"\r" in data else parts
+                    yield [line.rstrip(b"\r") for line in parts] if b"\r" in data and not keep_cr else parts
         except (OSError, ValueError, http11.HTTPException) as exc:
             raise self._transport.unreachable(exc) from exc
 

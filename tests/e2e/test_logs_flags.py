@@ -72,7 +72,7 @@ def test_raw_output_passes_bytes_through_unchanged_as_kubectl(
     deployment(cp, ns, 1)
     pod = running_pods(cp, ns, 1)[0]
     at = datetime.now(UTC) - timedelta(minutes=1)
-    odd = b"not utf-8: \xff\xfe, a tab:\t, a CR:\r, NUL:\x00, and \xc3 cut"
+    odd = b"not utf-8: \xff\xfe, a tab:\t, a CR:\r, NUL:\x00, \xc3 cut, and a CRLF line's CR:\r"
     line = cri_log_line("PLACEHOLDER", at, "stdout").encode().replace(b"PLACEHOLDER", odd)
     with open(cp.log_file(ns, pod, "c1"), "ab") as f:
         f.write(line)

@@ -62,7 +62,8 @@ class FakeResponse:
         self.conn = conn
         self.headers = {"Date": "Thu, 01 Jan 2026 00:00:10 GMT"}
 
-    def lines(self) -> Iterator[bytes]:
+    def lines(self, *, keep_cr: bool = False) -> Iterator[bytes]:
+        assert keep_cr  # a log's CR is its own (kubectl prints it)
         yield from self.conn.lines
         if self.conn.end is not None:
             raise self.conn.end

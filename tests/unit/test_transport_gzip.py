@@ -95,3 +95,11 @@ def test_an_identity_body_is_passed_through_untouched() -> None:
     fake_gzip = zlib.compress(b"not gzip")  # no Content-Encoding: these bytes are the body, whatever they look like
     raw = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(fake_gzip), fake_gzip)
     assert _wrap(raw).read() == fake_gzip
+
+
+@pytest.mark.parametrize("gzipped", [True, False])
+def test_a_lines_carriage_returns_go_unless_kept(gzipped: bool) -> None:
+    """A CRLF line is a line; a log keeps its CR (kubectl prints a log's bytes as they are)."""
+    body = b"crlf\r\nmid\rdle\nplain\nlast\r"
+    assert list(response(body, gzipped=gzipped).lines()) == [b"crlf", b"mid\rdle", b"plain", b"last"]
+    assert list(response(body, gzipped=gzipped).lines(keep_cr=True)) == [b"crlf\r", b"mid\rdle", b"plain", b"last\r"]
