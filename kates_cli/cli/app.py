@@ -225,6 +225,10 @@ def _run(argv: list[str]) -> int:
     try:
         instruction = os.environ.get(COMPLETE_VAR)
         if instruction:
+            if _kuberc_may_apply([]):  # names may need the user's exec plugin: the kuberc's policy holds
+                from . import kuberc as preferences
+
+                preferences.policy_only()
             from . import fastcomplete
 
             answered = fastcomplete.answer(instruction) if fastget.enabled() else None  # names after `get`

@@ -20,6 +20,7 @@ Invariants:
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import sys
@@ -103,6 +104,26 @@ def apply(argv: Sequence[str], root: click.Group, prog: str = "kates", err: Text
     return args
 
 
+def policy_only() -> None:
+    """Set the kuberc's credential plugin policy, and nothing else of it: for a shell's completion request, which
+    runs no command but may run the user's exec plugin to list names. A kuberc named by $KUBERC that cannot be used,
+    or a policy kubectl refuses, denies every plugin (kubectl would refuse the command: no plugin would run);
+    completion prints nothing of it."""
+    from ..core import pluginpolicy
+
+    if disabled():
+        return
+    try:
+        pref = _load("", io.StringIO())
+        if pref is None:
+            return
+        policy = pluginpolicy.Policy(pref.policy, None if pref.allowlist is None else tuple(pref.allowlist))
+        problem = pluginpolicy.validate(policy)
+    except ConfigError:
+        problem = "unusable"
+    pluginpolicy.set_policy(pluginpolicy.Policy(pluginpolicy.DENY_ALL) if problem else policy)
+
+
 def _alias_name(root: click.Group, ctx: click.Context, pref: Preference, args: list[str]) -> str | None:
     """The alias the command line runs, if any (kubectl: the first word not an option, when no built-in is run)."""
     if find_command(args, root, ctx) is not None:
@@ -177,7 +198,11 @@ def _decode(data: bytes, path: str) -> tuple[Preference | None, str | None, str]
         if not isinstance(doc, dict):
             continue
         api_version, kind = doc.get("apiVersion"), doc.get("kind")
-        if kind != "Preference" or api_version not in {f"{GROUP}/{v}" for v in VERSIONS}:
+        if (
+            kind != "Preference"
+            or not isinstance(api_version, str)
+            or api_version not in {f"{GROUP}/{v}" for v in VERSIONS}
+        ):
             continue
         try:
             pref, unknown = _preference(doc, api_version.rpartition("/")[2])

@@ -16,12 +16,16 @@ Invariants:
 - Relative paths inside an entry (certificate-authority, client-certificate, client-key, tokenFile, and an
   exec.command containing a path separator) are resolved against the directory of the file that named them.
 - Settings are fully resolved at load: file references are read into bytes, base64 data is decoded, the server
-  has no trailing slash. `*-data` wins over the matching file reference (client-go: "data will override") and
-  `token` wins over `tokenFile`. Only the token file is re-read later (`read_token`), because tokens rotate.
+  has no trailing slash. `*-data` wins over the matching file reference (client-go: "data will override"). Only the
+  token file is read later, on each use (`read_token`), because tokens rotate; with both, `tokenFile`'s token is
+  used while the file can be read, `token` otherwise (client-go's bearer round tripper). An exec plugin stanza is
+  dropped when the user also has a token, a token file or a client certificate: client-go's exec authenticator
+  steps aside for those, and the plugin never runs.
 - Every problem raises `ConfigError` naming the offending file, context, cluster, user or command; no other
   exception leaves `load` (fuzzed: tests/unit/test_fuzz_kubeconfig.py).
 - Credentials are used as written or refused, never dropped into anonymous requests: a client certificate without
-  its key (or the reverse), an auth-provider, username/password and an empty token or token file are errors, as is
+  its key (or the reverse), an auth-provider, username/password, impersonation (as, as-uid, as-groups,
+  as-user-extra: requests would go as the base identity) and an empty token or token file are errors, as is
   insecure-skip-tls-verify together with a CA (kubectl's message). The server URL, proxy URL and exec stanza are
   checked for the shape client-go decodes.
 - No error or chained exception quotes a kubeconfig's lines or an exec plugin's output: either may hold a secret.
@@ -161,14 +165,18 @@ def context_names(kubeconfig: str | None = None, *, env: Mapping[str, str] | Non
 
 
 def read_token(settings: ConnectionSettings) -> str | None:
-    """The static token, else the token file's current stripped content (None when there is neither)."""
-    if settings.token:
-        return settings.token
+    """The token file's current stripped content, else the static token (None when there is neither): with both,
+    the static token stands in while the file cannot be read or is empty (client-go's bearer round tripper)."""
     if not settings.token_file:
-        return None
-    token = _read_bytes(settings.token_file, "token file").decode("utf-8", errors="replace").strip()
-    if not token:  # client-go's cachingTokenSource refuses it too
-        raise ConfigError(f'read empty token from file "{settings.token_file}"')
+        return settings.token
+    try:
+        token = _read_bytes(settings.token_file, "token file").decode("utf-8", errors="replace").strip()
+        if not token:  # client-go's cachingTokenSource refuses it too
+            raise ConfigError(f'read empty token from file "{settings.token_file}"')
+    except ConfigError:
+        if settings.token:
+            return settings.token
+        raise
     return token
 
 
@@ -217,8 +225,8 @@ def run_exec_plugin(exec_config: dict[str, Any], *, cluster_server: str, interac
         raise fail("was not found (is it installed and on PATH?)") from e
     except subprocess.TimeoutExpired as e:
         raise fail(f"timed out after {EXEC_TIMEOUT:g}s") from e
-    except OSError as e:
-        raise fail(f"could not be run: {e.strerror or e}") from e
+    except (OSError, ValueError) as e:  # ValueError: what no process can be given (check_exec refuses it first)
+        raise fail(f"could not be run: {getattr(e, 'strerror', None) or e}") from e
     if proc.returncode != 0:
         raise fail(f"exited with code {proc.returncode}")
     return _parse_exec_output(proc.stdout, api_version, fail)
@@ -303,10 +311,8 @@ def _from_kubeconfig(
     if not isinstance(disable_compression, bool):
         raise ConfigError(f"{cwhere}: disable-compression must be true or false")
     token, token_file = _str(user, "token", uwhere) or None, _str(user, "tokenFile", uwhere) or None
-    if token:
-        token_file = None
-    elif token_file:
-        _read_bytes(token_file, f"tokenFile of {uwhere}")
+    if token_file and not token:  # with both, the file's token is used while it can be read, else the token
+        _read_bytes(token_file, f"tokenFile of {uwhere}")  # (client-go's bearer round tripper)
     exec_config = user.get("exec")  # already a private copy, made by merged_config
     if exec_config is not None:
         check_exec(exec_config, uwhere)
@@ -318,6 +324,8 @@ def _from_kubeconfig(
         )
     cert, key = _data_or_file(user, "client-certificate", uwhere), _data_or_file(user, "client-key", uwhere)
     _check_credentials(user, uwhere, cert, key, token, exec_config)
+    if token or token_file or cert:
+        exec_config = None  # client-go's exec authenticator steps aside for a token or a certificate: never run
     server = server if "://" in server else f"https://{server}"
     _check_server(server, cwhere)
     return ConnectionSettings(
@@ -343,6 +351,8 @@ def check_exec(exec_config: Any, where: str) -> None:
     hint = "see users[].user.exec in the kubeconfig"
     if not isinstance(exec_config, dict) or not exec_config.get("command"):
         raise ConfigError(f"{where}: exec needs a command", hint=hint)
+    if not all(isinstance(key, str) for key in exec_config):  # YAML's `on:` and `1:` are no field names
+        raise ConfigError(f"{where}: exec has a field name that is not a string", hint=hint)
     strings = ("command", "apiVersion", "installHint", "interactiveMode")
     for key in strings:
         if exec_config.get(key) is not None and not isinstance(exec_config[key], str):
@@ -356,6 +366,10 @@ def check_exec(exec_config: Any, where: str) -> None:
     )
     if env is not None and not valid_env:
         raise ConfigError(f"{where}: exec env must be a list of {{name, value}} strings", hint=hint)
+    # what no process can be given: a NUL anywhere, a name with "=" (subprocess refuses both with a ValueError)
+    texts = [exec_config["command"], *(args or []), *(v for e in env or [] for v in (e["name"], e.get("value") or ""))]
+    if any("\0" in text for text in texts) or any("=" in e["name"] for e in env or []):
+        raise ConfigError(f"{where}: exec has a NUL character, or an env name with '='", hint=hint)
     mode = exec_config.get("interactiveMode")
     if mode not in (None, "", "Never", "IfAvailable", "Always"):
         raise ConfigError(f'{where}: exec has an invalid interactiveMode "{mode}"', hint=hint)
@@ -392,6 +406,12 @@ def _check_credentials(
         )
     if "token" in user and not token and not user.get("tokenFile") and not cert and not exec_config:
         raise ConfigError(f"{where}: token is empty", hint="set the token, or remove it to connect anonymously")
+    impersonation = [k for k in ("as", "as-uid", "as-groups", "as-user-extra") if user.get(k) is not None]
+    if impersonation:  # every request, writes too, would go as the base identity
+        raise ConfigError(
+            f"{where}: impersonation ({', '.join(impersonation)}) is not supported",
+            hint="remove it from users[].user in the kubeconfig, or use a user whose own credentials have the rights",
+        )
 
 
 def _check_server(server: str, where: str) -> None:

@@ -385,17 +385,17 @@ class Transport:
         s = self.settings
         if cred is not None and cred.token:
             return cred.token
-        if s.token:
-            return s.token
-        if s.token_file:
+        if s.token_file:  # re-read when it changes; with a token too, the token stands in while it cannot be read
             try:
                 mtime = os.stat(s.token_file).st_mtime
             except OSError as exc:
+                if s.token:
+                    return s.token
                 raise ConfigError(f"cannot read token file {s.token_file}: {exc.strerror}") from exc
             if self._token_cache is None or self._token_cache[0] != mtime:
                 self._token_cache = (mtime, read_token(s))
             return self._token_cache[1]
-        return None
+        return s.token
 
     # -- requests --------------------------------------------------------------------------------------------
 
@@ -714,12 +714,17 @@ def _gunzip() -> Any:
 def _load_cert_chain(ctx: ssl.SSLContext, cert: bytes, key: bytes) -> None:
     """Give the context the client certificate and key. ssl loads them only from a path, so on Linux they go into
     an in-memory file (memfd: no name on any filesystem, gone with its last descriptor, so even a SIGKILL leaves
-    nothing behind) opened through /proc/self/fd."""
+    nothing behind) opened through /proc/self/fd. A key encrypted with a passphrase is refused (ssl would ask for it
+    on the terminal, and a hook's kates would wait there; client-go cannot read such a key either)."""
     try:
         with _key_file(cert + b"\n" + key) as path:
-            ctx.load_cert_chain(path)
+            ctx.load_cert_chain(path, password=_no_passphrase)
     except ssl.SSLError as exc:
         raise ConfigError(f"invalid client certificate or key: {exc.reason or exc}") from exc
+
+
+def _no_passphrase() -> bytes:
+    raise ConfigError("the client key is encrypted with a passphrase, which kates cannot ask for")
 
 
 @contextlib.contextmanager

@@ -200,6 +200,26 @@ def test_credential_plugin_policy_refuses_a_plugin_not_on_the_allowlist(
         result = run(*args, env=denied)
         assert result.code != 0 and f'plugin "{sys.executable}" not allowed: policy set to "DenyAll"' in result.err
         assert not marker.exists(), "the denied plugin ran"
+    # a shell's completion of names asks the server, through the plugin: the policy holds there too
+    complete = {
+        "KUBECONFIG": str(cfg),
+        "_KATES_COMPLETE": "bash_complete",
+        "COMP_WORDS": "kates get cm ",
+        "COMP_CWORD": "3",
+        "KATES_COMPLETION_TTL": "0",  # no cached names: each completion asks the server
+    }
+    allow_true = [{"command": "/bin/true"}]
+    for policy in ({"credentialPluginPolicy": "DenyAll"}, {"credentialPluginPolicy": "Allowlist"},
+                   {"credentialPluginPolicy": "Allowlist", "credentialPluginAllowlist": allow_true}):  # fmt: skip
+        result = kates(env={**write_kuberc(tmp_path, **policy), **complete})
+        assert result.code == 0, result
+        assert not marker.exists(), f"completion ran the plugin under {policy}"
+    allowed = write_kuberc(
+        tmp_path, credentialPluginPolicy="Allowlist", credentialPluginAllowlist=[{"command": sys.executable}]
+    )
+    result = kates(env={**allowed, **complete})
+    assert result.code == 0 and "kube-root-ca.crt" in result.out and marker.exists(), result  # the control
+    marker.unlink()
     # a misconfigured policy: kubectl's words, before anything runs
     bad = write_kuberc(tmp_path, credentialPluginPolicy="Allowlist")
     mine, theirs = kates(*args, env=bad), kubectl(*args, env=bad)

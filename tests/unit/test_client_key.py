@@ -32,7 +32,7 @@ class Recorder:
     def __init__(self) -> None:
         self.seen: list[tuple[str, str, bytes, int]] = []
 
-    def load_cert_chain(self, certfile: str, keyfile: str | None = None) -> None:
+    def load_cert_chain(self, certfile: str, keyfile: str | None = None, password: object = None) -> None:
         assert keyfile is None
         target = os.readlink(certfile) if certfile.startswith("/proc/self/fd/") else certfile
         mode = os.stat(os.path.dirname(certfile)).st_mode if not certfile.startswith("/proc/") else 0
@@ -86,3 +86,17 @@ def test_a_dead_processs_key_directory_is_removed_at_the_next_start(
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     transport._load_cert_chain(Recorder(), *pair)  # type: ignore[arg-type]
     assert sorted(tmp_path.iterdir()) == [alive]
+
+
+def test_a_key_encrypted_with_a_passphrase_is_a_config_error_not_a_prompt(pair: tuple[bytes, bytes]) -> None:
+    """ssl would ask for the passphrase on the terminal (OpenSSL's prompt), and a hook's kates would wait there."""
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_pem_private_key(pair[1], None)
+    encrypted = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.BestAvailableEncryption(b"secret"),
+    )
+    with pytest.raises(ConfigError, match="encrypted with a passphrase"):
+        transport._load_cert_chain(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT), pair[0], encrypted)

@@ -330,11 +330,16 @@ def test_unreadable_file_reference_names_the_path(tmp_path: Path) -> None:
     assert str(tmp_path / "gone.pem") in err.value.message
 
 
-def test_static_token_wins_over_token_file(tmp_path: Path) -> None:
+def test_the_token_file_wins_over_the_static_token_while_it_can_be_read(tmp_path: Path) -> None:
+    """client-go's bearer round tripper: the file's last readable token, the static one standing in."""
     doc = simple()
-    doc["users"][0]["user"] = {"token": "static", "tokenFile": "unused"}
-    s = load_only(write(tmp_path / "config", doc))
-    assert (s.token, s.token_file, read_token(s)) == ("static", None, "static")
+    doc["users"][0]["user"] = {"token": "static", "tokenFile": "rotating"}
+    s = load_only(write(tmp_path / "config", doc))  # the file need not exist: the static token stands in
+    assert (s.token, s.token_file, read_token(s)) == ("static", str(tmp_path / "rotating"), "static")
+    (tmp_path / "rotating").write_text("from-the-file\n")
+    assert read_token(s) == "from-the-file"
+    (tmp_path / "rotating").write_text("  \n")  # empty: the static token again
+    assert read_token(s) == "static"
 
 
 def test_read_token_rereads_the_token_file_after_rotation(tmp_path: Path) -> None:

@@ -60,6 +60,11 @@ def refused(tmp_path: Path, user: dict[str, Any], cluster: dict[str, Any] | None
         ({"username": "admin", "password": "pw"}, f'user "u": {BASIC}'),
         ({"username": "admin"}, f'user "u": {BASIC}'),
         ({"token": ""}, 'user "u": token is empty'),
+        ({"token": "t", "as": "bot"}, 'user "u": impersonation (as) is not supported'),
+        (
+            {"token": "t", "as-uid": "1", "as-groups": ["g"], "as-user-extra": {"k": ["v"]}},
+            'user "u": impersonation (as-uid, as-groups, as-user-extra) is not supported',
+        ),
     ],
 )
 def test_dropped_credentials_are_config_errors(tmp_path: Path, user: dict[str, Any], message: str) -> None:
@@ -165,3 +170,39 @@ def test_an_exec_stanza_of_the_wrong_shape_is_refused_at_load(
 ) -> None:
     base = {"command": "/nonexistent/plugin", "apiVersion": "client.authentication.k8s.io/v1"}
     assert refused(tmp_path, {"exec": {**base, **stanza}}) == message
+
+
+EXEC = {"apiVersion": "client.authentication.k8s.io/v1", "command": "/nonexistent/plugin", "interactiveMode": "Never"}
+
+
+@pytest.mark.parametrize(
+    "user",
+    [{"token": "static"}, {"tokenFile": "token"}, {"client-certificate-data": CERT, "client-key-data": KEY}],
+    ids=["token", "token file", "client certificate"],
+)
+def test_an_exec_plugin_steps_aside_for_a_token_or_a_certificate(tmp_path: Path, user: dict[str, Any]) -> None:
+    """client-go's exec authenticator: "kubectl get --token (token) pods" means the token; the plugin never runs."""
+    (tmp_path / "token").write_text("from-file\n")
+    if "tokenFile" in user:
+        user = {"tokenFile": str(tmp_path / "token")}
+    settings = load_with(tmp_path, {**user, "exec": dict(EXEC)})
+    assert settings.exec_config is None
+    assert Transport(settings)._bearer(None) == {"token": "static", "tokenFile": "from-file"}.get(next(iter(user)))
+
+
+@pytest.mark.parametrize(
+    ("exec_", "reason"),
+    [
+        ({**EXEC, 1: "x"}, "exec has a field name that is not a string"),
+        ({**EXEC, True: "x"}, "exec has a field name that is not a string"),  # YAML's `on:`
+        ({**EXEC, "env": [{"name": "AWS_PROFILE=prod", "value": ""}]}, "an env name with '='"),
+        ({**EXEC, "args": ["a\0b"]}, "a NUL character"),
+        ({**EXEC, "env": [{"name": "A", "value": "b\0"}]}, "a NUL character"),
+    ],
+)
+def test_an_exec_stanza_no_process_can_be_given_is_refused_at_load(
+    tmp_path: Path, exec_: dict[Any, Any], reason: str
+) -> None:
+    """subprocess refused these with a ValueError, and sorting the stanza's keys raised a TypeError: both reached
+    the user as internal errors."""
+    assert reason in refused(tmp_path, {"exec": exec_})

@@ -122,6 +122,10 @@ def test_default_file_problems_warn_explicit_ones_fail(
     assert err.getvalue().startswith(f"kuberc: no preferences loaded from {home / 'kuberc'}: no valid preferences")
     with pytest.raises(ConfigError, match="no valid preferences found in"):
         kuberc.apply(["--kuberc", str(home / "kuberc"), "get", "cm"], root)
+    (home / "kuberc").write_text("apiVersion: [kubectl.config.k8s.io/v1beta1]\nkind: Preference\n")  # unhashable
+    err = io.StringIO()
+    assert kuberc.apply(["get", "cm"], root, err=err) == ["get", "cm"]
+    assert "no valid preferences" in err.getvalue()
     (home / "kuberc").write_text(BETA + "bogus: 1\n")
     err = io.StringIO()
     assert kuberc.apply(["get", "cm"], root, err=err) == ["get", "cm"]
@@ -160,3 +164,25 @@ def test_policy_checks(tmp_path: Path) -> None:
     sh = shutil.which("sh")
     assert sh is not None
     pluginpolicy.check(sh, pluginpolicy.Policy("Allowlist", ("sh",)))  # the entry, found on PATH, is the same path
+
+
+@pytest.mark.parametrize(
+    ("body", "policy"),
+    [
+        ("credentialPluginPolicy: DenyAll\n", "DenyAll"),
+        ("credentialPluginPolicy: Allowlist\ncredentialPluginAllowlist: [{command: /bin/true}]\n", "Allowlist"),
+        ("credentialPluginPolicy: Allowlist\n", "DenyAll"),  # a policy kubectl refuses: no plugin runs
+        ("", ""),
+    ],
+)
+def test_a_completion_request_takes_the_plugin_policy_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str, policy: str
+) -> None:
+    """A shell's completion runs no command, but lists names, and may run the user's exec plugin to do so: the
+    kuberc's plugin policy holds there too (it used to be skipped: AllowAll)."""
+    from kates_cli.core import pluginpolicy
+
+    rc(tmp_path, BETA + body, monkeypatch)
+    monkeypatch.setattr(pluginpolicy, "_POLICY", pluginpolicy.Policy())
+    kuberc.policy_only()
+    assert pluginpolicy.current().type == policy
