@@ -176,7 +176,9 @@ class Leader:
         while not self._stopped.is_set():
             try:
                 self._attempt()
-            except KatesError as exc:
+            except Exception as exc:  # fatal (a refusal), or a bug: never a silent end of the election
+                if not isinstance(exc, KatesError):
+                    exc = KatesError(f"leader election on lease {self.where} failed: {type(exc).__name__}: {exc}")
                 with self._wake:
                     self.error = exc
                     if self.election.lose():
@@ -243,7 +245,10 @@ class Leader:
             while not self._stopped.is_set():
                 if self.election.held and not self.election.leading():
                     self.election.lose()
-                    self._lost("renew deadline")
+                    try:
+                        self._lost("renew deadline")
+                    except Exception as exc:  # the watcher's callback failed: this thread must go on regardless
+                        self._say(f"leader election on lease {self.where}: ending the term: {exc}")
                     continue
                 left = self.election.deadline() - self.monotonic() if self.election.held else 1.0
                 self._wake.wait(max(0.01, min(left, 1.0)))
@@ -266,6 +271,8 @@ class Leader:
                 self._lease = lease
                 if self.election.observe(lease) == "taken":
                     self._lost("taken")
+                if self._stopped.is_set():  # stopping: never acquire after (or while) `release` writes
+                    return
                 plan = self.election.decide()
             if isinstance(plan, Wait):
                 self._recovered()
@@ -277,9 +284,17 @@ class Leader:
         except (Forbidden, Invalid, NotFound) as exc:
             raise self._fatal(exc) from exc
         except KatesError as exc:
-            if exc.message != self._trouble:
-                self._trouble = exc.message
-                self._say(f"leader election on lease {self.where}: {exc.message}; retrying")
+            self._trouble_once(exc.message)
+        except (ValueError, TypeError, AttributeError) as exc:
+            # an answer that is no Lease (a proxy's HTML page: not JSON, or JSON of another shape): retried like a
+            # failed request; leadership still ends at the renew deadline (the watchdog)
+            self._trouble_once(f"an answer that is not a Lease ({type(exc).__name__}: {exc})")
+
+    def _trouble_once(self, message: str) -> None:
+        """Say a retried failure once per streak of the same failure."""
+        if message != self._trouble:
+            self._trouble = message
+            self._say(f"leader election on lease {self.where}: {message}; retrying")
 
     def _recovered(self) -> None:
         self._trouble = None

@@ -5,8 +5,12 @@ fields written into the Lease). `core/leader.py` runs it against the API server.
 Invariants:
 - Expiry of another holder's Lease is judged only by the local monotonic clock: it has expired when
   `observed_at + leaseDurationSeconds` (the record's own duration, as client-go) has passed, where `observed_at` is
-  the monotonic time at which this process last saw the Lease change (its record or its resourceVersion). Remote
+  the monotonic time at which this process last saw the Lease's record change (client-go compares the record; a
+  write of the Lease's labels or annotations alone changes its resourceVersion, not its record). Remote
   timestamps (acquireTime, renewTime) are written for people and other clients, never compared.
+- A Lease deleted while another identity holds it counts as held until that record would have expired by our clock
+  (`observe` keeps the record and its time): a `kubectl delete lease` does not hand leadership over at once while
+  the holder still believes it leads.
 - A candidate writes (acquires) only a Lease that is absent, has no holder, has expired, or names this identity
   (client-go's rule: a restarted process with the same identity takes its Lease back at once; identities must be
   unique). Every write carries the resourceVersion last read, so of two candidates racing only one wins (409).
@@ -19,7 +23,8 @@ Invariants:
   only have seen that write after it, so none can acquire before `renewed_at + lease_duration` by its own clock
   (clocks running at the same rate: CLOCK_MONOTONIC on one machine, or nodes whose rates differ less than
   lease_duration / renew_deadline, as client-go documents).
-- This process believes it leads exactly while it holds the Lease and `now < renewed_at + renew_deadline`; belief
+- This process believes it leads exactly while it holds the Lease and `now < renewed_at + renew_deadline` (or
+  `lease_duration - retry_period` from renewed_at, where that is sooner: a term never outlives `kill_at`); belief
   ends at once when the Lease is seen held by another identity. As renew_deadline < lease_duration, two candidates
   never believe they lead at overlapping times.
 - `kill_at = renewed_at + lease_duration - retry_period`: the latest instant a fenced hook may live, one retry
@@ -84,7 +89,10 @@ class Timing:
         return renewed_at + self.lease_duration - self.retry_period
 
     def permit_until(self, renewed_at: float) -> float:
-        return renewed_at + self.renew_deadline
+        """The end of a term without a renewal: the renew deadline, but never after `kill_at` (a renew deadline
+        within a retry period of the lease duration, which client-go allows, would have the reaper kill a hook
+        while kates still led)."""
+        return renewed_at + min(self.renew_deadline, self.lease_duration - self.retry_period)
 
 
 @record(frozen=True)
@@ -151,6 +159,7 @@ class Election:
         self.observed: Record | None = None  # the record last read or written; None: no Lease (or never read)
         self.observed_version: str | None = None
         self.observed_at: float | None = None  # monotonic time the observation last changed
+        self.absent = True  # the last read found no Lease (`observed` may still hold a deleted one's record)
         self.held = False  # this process holds the Lease (acquired and not since lost or released)
         self.renewed_at = -math.inf  # monotonic time taken before sending the last successful acquire/renew
 
@@ -179,9 +188,20 @@ class Election:
         """What a read returned (None: no Lease). Returns "taken" when this ends our leadership (another holder)."""
         record = Record.of(lease) if lease is not None else None
         version = str((lease or {}).get("metadata", {}).get("resourceVersion") or "") or None
-        if (record, version) != (self.observed, self.observed_version) or self.observed_at is None:
+        self.absent = lease is None
+        old = self.observed
+        if (
+            lease is None
+            and old is not None
+            and old.holder
+            and old.holder != self.identity
+            and not self._expired(self.monotonic())
+        ):
+            pass  # deleted while another holds it: its record and time stand, so none takes it before it expires
+        else:
+            if record != old or self.observed_at is None:  # the record, not the version (client-go): a label or
+                self.observed_at = self.monotonic()  # annotation written by someone else does not restart the clock
             self.observed, self.observed_version = record, version
-            self.observed_at = self.monotonic()
         if self.held and (record is None or record.holder != self.identity):
             self.held = False
             return "taken"
@@ -204,12 +224,12 @@ class Election:
         """After `observe`: acquire, renew, or wait (client-go's tryAcquireOrRenew, steps 2-4)."""
         mine = self._now_record()
         old = self.observed
-        if old is None:
-            return Write(mine, create=True, acquiring=True)
         now = self.monotonic()
-        if old.holder and old.holder != self.identity and not self._expired(now):
+        if old is not None and old.holder and old.holder != self.identity and not self._expired(now):
             assert self.observed_at is not None
             return Wait(old.holder, self.observed_at + old.lease_duration_seconds - now)
+        if old is None or self.absent:
+            return Write(mine, create=True, acquiring=True)
         if old.holder == self.identity:
             return Write(
                 replace(mine, acquire_time=old.acquire_time, transitions=old.transitions), acquiring=not self.held
@@ -220,7 +240,7 @@ class Election:
         """The write (sent at monotonic `sent_at`) was accepted; `lease` is the server's answer. Returns whether
         this gained leadership (False for a renewal)."""
         gained = not self.held
-        self.observed = write.record
+        self.observed, self.absent = write.record, False
         version = str((lease or {}).get("metadata", {}).get("resourceVersion") or "") or None
         self.observed_version = version
         self.observed_at = self.monotonic()
@@ -244,6 +264,6 @@ class Election:
 
     def released(self, write: Write, lease: dict[str, Any] | None = None) -> None:
         self.held = False
-        self.observed = write.record
+        self.observed, self.absent = write.record, False
         self.observed_version = str((lease or {}).get("metadata", {}).get("resourceVersion") or "") or None
         self.observed_at = self.monotonic()

@@ -374,3 +374,59 @@ def test_the_leaders_deadlines_come_before_anyone_else_can_acquire(
         assert a.permit_until(acquired) is None and not a.leading(acquired)
         assert a.kill_at() <= acquired - timing.retry_period
         assert acquired >= sent + timing.lease_duration
+
+
+def test_a_lease_deleted_while_another_holds_it_is_taken_only_once_that_record_expires() -> None:
+    """`kubectl delete lease` while a leads: b, which saw a's record, waits for it to expire by b's clock (it took
+    the Lease at once, while a still believed it led for up to the renew deadline); a itself re-creates it at once."""
+    clock, store = Clock(), Store()
+    a, b = candidate("a", clock), candidate("b", clock)
+    attempt(a, store, clock)
+    b.observe(store.get())
+    clock.advance(1)
+    store.lease = None  # deleted
+    assert not attempt(b, store, clock)
+    plan = b.decide()
+    assert isinstance(plan, Wait) and plan.holder == "a" and plan.expires_in == pytest.approx(14)
+    clock.advance(13.9)
+    assert not attempt(b, store, clock)
+    clock.advance(0.1)  # 15 s since b saw a's record: expired, and the Lease is created anew
+    assert attempt(b, store, clock) and b.leading()
+    assert store.history[-1][1].holder == "b"
+
+
+def test_the_holder_recreates_its_deleted_lease_at_once() -> None:
+    clock, store = Clock(), Store()
+    a = candidate("a", clock)
+    attempt(a, store, clock)
+    store.lease = None
+    assert a.observe(store.get()) == "taken"  # a stops believing it leads at once (its hooks are fenced)
+    plan = a.decide()
+    assert isinstance(plan, Write) and plan.create
+    clock.advance(0.5)
+    assert attempt(a, store, clock) and a.leading()
+
+
+def test_a_write_of_the_lease_that_keeps_its_record_does_not_restart_the_expiry_clock() -> None:
+    """client-go compares the record: a controller that labels or annotates the Lease every 10 s must not keep a
+    dead leader's Lease alive forever."""
+    clock, store = Clock(), Store()
+    a, b = candidate("a", clock), candidate("b", clock)
+    attempt(a, store, clock)
+    b.observe(store.get())
+    for _ in range(3):
+        clock.advance(5)
+        assert store.lease is not None
+        store.version += 1  # an annotation written: a new resourceVersion, the same record
+        store.lease["metadata"]["resourceVersion"] = str(store.version)
+        if clock() < 1015:
+            assert not attempt(b, store, clock)
+    assert attempt(b, store, clock) and b.leading()  # 15 s after b saw a's record
+
+
+@pytest.mark.parametrize(("timing", "end"), [(Timing(15, 10, 2), 10.0), (Timing(15, 14, 2), 13.0)])
+def test_a_term_never_outlives_the_kill_deadline(timing: Timing, end: float) -> None:
+    """15/14/2 passes client-go's checks, but its renew deadline (14 s) comes after kill_at (13 s): the reaper would
+    SIGKILL a hook, without SIGTERM or grace, while kates still led and granted permits."""
+    assert timing.problem() is None
+    assert timing.permit_until(100.0) == 100.0 + end <= timing.kill_at(100.0)

@@ -206,3 +206,59 @@ def test_a_deleted_lease_ends_the_term_and_is_created_again() -> None:
     me._attempt()  # the fast path's update meets a 404: read, see no Lease, create it again
     assert events == ["gained", "taken", "gained"] and me.leading() and me.error is None
     assert client.leases["l"]["spec"]["holderIdentity"] == "me"
+
+
+def test_an_answer_that_is_no_lease_is_retried_and_said_once() -> None:
+    """A proxy's HTML page (not JSON) or JSON of another shape: the election thread died of it, silently, and the
+    replica never stood again."""
+    client, clock = FakeClient(), Clock()
+    said: list[str] = []
+    me = leader(client, clock, notice=said.append)
+    client.refuse["get"] = ValueError("unexpected character: line 1 column 1 (char 0)")
+    me._attempt()
+    me._attempt()
+    assert me.error is None and not me.leading()
+    assert said == [
+        "leader election on lease ns/l: an answer that is not a Lease (ValueError: unexpected character: line 1 "
+        "column 1 (char 0)); retrying"
+    ]
+    del client.refuse["get"]
+    me._attempt()
+    assert me.leading() and me.error is None
+
+
+def test_a_bug_in_an_attempt_ends_the_election_visibly() -> None:
+    client, clock = FakeClient(), Clock()
+    me = leader(client, clock)
+    me.start()
+    try:
+        client.refuse["update"] = client.refuse["get"] = KeyError("a bug")
+        clock.advance(2)
+        with me._wake:
+            me._poked = True
+            me._wake.notify_all()
+        wait_for(lambda: me.error is not None, 5, "the error")
+        assert me.error is not None and "KeyError" in me.error.message and not me.leading()
+    finally:
+        me.stop()
+
+
+def test_a_candidate_stopping_never_acquires_what_release_wrote() -> None:
+    """stop() waits 10 s for the loop; a renewal in flight past that met 409, read the released (empty) Lease and
+    acquired it again, after `release`: the process exited holding the Lease."""
+    client, clock = FakeClient(), Clock()
+    me = leader(client, clock)
+    me._attempt()
+    real_get = client.get
+
+    def get_while_stopping(kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
+        client.get = real_get  # type: ignore[method-assign]
+        me._stopped.set()
+        assert me.release()  # the main thread's release, while this attempt's read is in flight
+        return real_get(kind, name, namespace)
+
+    client.get = get_while_stopping  # type: ignore[method-assign]
+    client.steal("l", "me")  # a new version: the fast renewal meets 409 and reads
+    clock.advance(2)
+    me._attempt()
+    assert client.leases["l"]["spec"]["holderIdentity"] == ""  # still released
