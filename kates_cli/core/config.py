@@ -430,11 +430,15 @@ def _check_server(server: str, where: str) -> None:
 
 def _proxy_url(cluster: Mapping[str, Any], where: str) -> str | None:
     proxy = _str(cluster, "proxy-url", where)
+    if not proxy:
+        return None
+    from .proxy import Proxy, redacted  # lazily: only a kubeconfig that names a proxy
+
     try:
-        _ = urlsplit(proxy).port  # raises for a bad port
-    except ValueError as e:
-        raise ConfigError(f'{where}: invalid proxy-url "{proxy}": {e}') from e
-    return proxy or None
+        Proxy.parse(proxy)
+    except ValueError as e:  # the message never holds the password
+        raise ConfigError(f'{where}: invalid proxy-url "{redacted(proxy)}": {e}') from None
+    return proxy
 
 
 def _in_cluster(context: str | None, namespace: str | None, env: Mapping[str, str], sa_dir: str) -> ConnectionSettings:

@@ -286,12 +286,15 @@ class Connection:
         self.sock: Any = None
         self._dial = dial or socket.create_connection
         self._tunnel: tuple[str, int] | None = None
+        self._tunnel_auth: str | None = None
         self._method = ""
         self._sending = False  # a request began to go out and its response was not read yet
 
-    def set_tunnel(self, host: str, port: int) -> None:
-        """Reach `host`:`port` through the proxy this connection dials, by CONNECT."""
+    def set_tunnel(self, host: str, port: int, authorization: str | None = None) -> None:
+        """Reach `host`:`port` through the proxy this connection dials, by CONNECT (with a Proxy-Authorization
+        header when given one)."""
         self._tunnel = (host, port)
+        self._tunnel_auth = authorization
 
     def connect(self) -> None:
         sock = self._dial((self.host, self.port), self.timeout)
@@ -303,7 +306,7 @@ class Connection:
             server = self.host
             if self._tunnel is not None:
                 server = self._tunnel[0]
-                _open_tunnel(sock, *self._tunnel)
+                _open_tunnel(sock, *self._tunnel, self._tunnel_auth)
             if self.context is not None:
                 sock = self.context.wrap_socket(sock, server_hostname=server)
         except BaseException:
@@ -365,10 +368,11 @@ class Connection:
             sock.close()
 
 
-def _open_tunnel(sock: socket.socket, host: str, port: int) -> None:
+def _open_tunnel(sock: socket.socket, host: str, port: int, authorization: str | None = None) -> None:
     """CONNECT host:port through the proxy at the other end of `sock`; an OSError when it refuses."""
     name = f"[{host}]" if ":" in host else host
-    sock.sendall(f"CONNECT {name}:{port} HTTP/1.1\r\nHost: {name}:{port}\r\n\r\n".encode("latin-1"))
+    auth = f"Proxy-Authorization: {authorization}\r\n" if authorization else ""
+    sock.sendall(f"CONNECT {name}:{port} HTTP/1.1\r\nHost: {name}:{port}\r\n{auth}\r\n".encode("latin-1"))
     fp = sock.makefile("rb")
     try:
         status, reason, _ = _status_line(fp)

@@ -59,6 +59,8 @@ TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of ev
 if TYPE_CHECKING:
     from typing import Any
 
+    from .proxy import Proxy
+
 JSON = "application/json"
 # line_batches: the most one read takes in (a storm's window of events, B3's 60-90 KB, in one read); under glibc's
 # mmap threshold (128 KiB, core/heap.py's 256): a larger buffer asked of read1 is an mmap, mremap and munmap per read
@@ -275,6 +277,7 @@ class Transport:
         self.host = url.hostname
         self.port = port or (443 if url.scheme == "https" else 80)
         self.prefix = url.path.rstrip("/")
+        self.proxy = _proxy(settings, self.scheme, self.host, self.port)
         self._pool: list[http11.Connection] = []
         self._lock = threading.Lock()
         self._ssl: ssl.SSLContext | None = None
@@ -316,8 +319,8 @@ class Transport:
         return ctx
 
     def _connect(self, timeout: float | None) -> http11.Connection:
-        proxy = urlsplit(self.settings.proxy_url) if self.settings.proxy_url else None
-        host, port = (proxy.hostname or "", proxy.port or 3128) if proxy else (self.host, self.port)
+        proxy = self.proxy
+        host, port = (proxy.host, proxy.port) if proxy else (self.host, self.port)
         ctx = None
         if self.scheme == "https":
             # tls-server-name, else the host dialled (the API server's, also through a proxy's tunnel); one context
@@ -325,7 +328,7 @@ class Transport:
             ctx = _ServerNameContext(self._context(), self.settings.tls_server_name)
         conn = http11.Connection(host, port, timeout=timeout, context=ctx, dial=_create_connection)
         if proxy:
-            conn.set_tunnel(self.host, self.port)
+            conn.set_tunnel(self.host, self.port, proxy.authorization)
         return conn
 
     def _acquire(self, timeout: float | None) -> tuple[http11.Connection, bool]:
@@ -824,6 +827,25 @@ def _plain_host(host: str) -> str | bytes:
     if any(not 0 < len(label) < 64 for label in labels[:-1]) or len(labels[-1]) >= 64:
         return host  # the codec's error, as before
     return host.encode("ascii")
+
+
+_PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
+
+
+def _proxy(settings: ConnectionSettings, scheme: str, host: str, port: int) -> Proxy | None:
+    """The cluster's proxy-url, else the environment's proxy for this server (core/proxy.py); None: direct."""
+    if not settings.proxy_url and not any(os.environ.get(name) for name in _PROXY_VARIABLES):
+        return None
+    from .proxy import Proxy, proxy_for, redacted  # lazily: only where a proxy is named
+
+    url = settings.proxy_url or proxy_for(scheme, host, port, os.environ)
+    if not url:
+        return None
+    try:
+        return Proxy.parse(url)
+    except ValueError as exc:
+        where = "proxy-url" if settings.proxy_url else "proxy (HTTPS_PROXY or HTTP_PROXY in the environment)"
+        raise ConfigError(f'invalid {where} "{redacted(url)}": {exc}') from None
 
 
 def _host_name(host: str) -> bool:

@@ -301,7 +301,7 @@ def test_a_connect_tunnel_through_a_proxy(peers: list[Peer], refused: bool) -> N
     peer = Peer(proxy)
     peers.append(peer)
     conn = http11.Connection("proxy.example", 3128, dial=peer.dial, timeout=10)
-    conn.set_tunnel("api.example", 6443)
+    conn.set_tunnel("api.example", 6443, "Basic dTpw")
     if refused:
         with pytest.raises(OSError, match="Tunnel connection failed: 407 Proxy Authentication Required"):
             conn.request("GET", "/api")
@@ -311,7 +311,9 @@ def test_a_connect_tunnel_through_a_proxy(peers: list[Peer], refused: bool) -> N
         assert conn.getresponse().read() == b"hello"
         conn.close()
     peer.join()
-    assert peer.requests[0].startswith(b"CONNECT api.example:6443 HTTP/1.1\r\nHost: api.example:6443\r\n")
+    assert peer.requests[0] == (
+        b"CONNECT api.example:6443 HTTP/1.1\r\nHost: api.example:6443\r\nProxy-Authorization: Basic dTpw\r\n\r\n"
+    )
     if not refused:
         assert peer.requests[1].startswith(b"GET /api HTTP/1.1\r\nHost: api.example:6443\r\n")
 
