@@ -218,8 +218,12 @@ def run_exec_plugin(exec_config: dict[str, Any], *, cluster_server: str, interac
 
     stdin = None if interactive else subprocess.DEVNULL  # stderr is inherited: plugins prompt and explain there
     try:
-        proc = subprocess.run(
-            [command, *args], env=child_env, stdin=stdin, stdout=subprocess.PIPE, timeout=EXEC_TIMEOUT
+        proc = subprocess.run(  # an interactive plugin may wait for the user (a browser login): no time limit
+            [command, *args],
+            env=child_env,
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            timeout=None if interactive else EXEC_TIMEOUT,
         )
     except FileNotFoundError as e:
         raise fail("was not found (is it installed and on PATH?)") from e
@@ -450,6 +454,8 @@ def _in_cluster(context: str | None, namespace: str | None, env: Mapping[str, st
     token_file = os.path.join(sa_dir, "token")
     _read_bytes(token_file, "service account token")
     ca_path, ns_path = os.path.join(sa_dir, "ca.crt"), os.path.join(sa_dir, "namespace")
+    if not namespace:  # the downward API's POD_NAMESPACE first, as client-go's in-cluster config reads it
+        namespace = env.get("POD_NAMESPACE") or None
     if not namespace and os.path.exists(ns_path):
         namespace = _read_bytes(ns_path, "service account namespace").decode("utf-8", errors="replace").strip()
     ca_data = _read_bytes(ca_path, "service account CA") if os.path.exists(ca_path) else None

@@ -11,11 +11,15 @@ Invariants:
   `maybeRefreshCreds`).
 - The plugin runs under a lock, so two threads never run it at the same time; a failure raises `ConfigError`
   (from `config.run_exec_plugin`) and caches nothing.
+- The plugin is interactive (it gets kates's stdin, and `"interactive": true` in KUBERNETES_EXEC_INFO; no time
+  limit, as a browser login may take minutes) exactly when kates's stdin is a terminal, as client-go decides it;
+  otherwise (a hook, a pipe, CI) it gets no stdin, and `interactiveMode: Always` fails.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -54,15 +58,23 @@ class ExecAuthenticator:
         """The cached credential, or a new one from the plugin if there is none or it has expired."""
         with self._lock:
             if self._cred is None or self._expired(self._cred):
-                self._cred = self._run(self.exec_config, cluster_server=self.cluster_server)
+                self._cred = self._run(self.exec_config, cluster_server=self.cluster_server, interactive=_interactive())
             return self._cred
 
     def refresh(self, used: ExecCredential) -> ExecCredential:
         """After a 401 with `used`: run the plugin again, unless another caller already has."""
         with self._lock:
             if self._cred is used or self._cred is None:
-                self._cred = self._run(self.exec_config, cluster_server=self.cluster_server)
+                self._cred = self._run(self.exec_config, cluster_server=self.cluster_server, interactive=_interactive())
             return self._cred
+
+
+def _interactive() -> bool:
+    """Whether the plugin may talk to the user: kates's stdin is a terminal (client-go's isInteractive)."""
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (OSError, ValueError):  # closed
+        return False
 
 
 _AUTHENTICATORS: dict[str, ExecAuthenticator] = {}

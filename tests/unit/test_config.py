@@ -411,6 +411,9 @@ def test_in_cluster_from_service_account_with_ipv6_host(tmp_path: Path, sa_dir: 
     )
     assert read_token(s) == "sa-token"
     assert load(namespace="mine", env=IN_CLUSTER_ENV, home=str(tmp_path), sa_dir=str(sa_dir)).namespace == "mine"
+    downward = {**IN_CLUSTER_ENV, "POD_NAMESPACE": "from-downward-api"}  # client-go reads it before the file
+    assert load(env=downward, home=str(tmp_path), sa_dir=str(sa_dir)).namespace == "from-downward-api"
+    assert load(namespace="mine", env=downward, home=str(tmp_path), sa_dir=str(sa_dir)).namespace == "mine"
 
 
 def test_in_cluster_ipv4_and_default_namespace(tmp_path: Path, sa_dir: Path) -> None:

@@ -105,3 +105,30 @@ def test_every_transport_of_a_process_shares_one_run(tmp_path: Path) -> None:
         transport._context()  # what a new connection does
         assert transport._bearer(transport._exec_credential()) == "token-1"  # what each request does
     assert runs(count) == 1
+
+
+class _Stdin:
+    def __init__(self, tty: bool) -> None:
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+@pytest.mark.parametrize("tty", [True, False])
+def test_the_plugin_is_interactive_exactly_when_stdin_is_a_terminal(monkeypatch: pytest.MonkeyPatch, tty: bool) -> None:
+    """client-go's isInteractive: a login plugin at a terminal may prompt (interactiveMode Always worked nowhere:
+    kates never passed a terminal on); under a hook or in CI it gets no stdin."""
+    from kates_cli.core.config import ExecCredential
+
+    asked: list[bool] = []
+
+    def run(exec_config: dict[str, Any], *, cluster_server: str, interactive: bool = False) -> ExecCredential:
+        asked.append(interactive)
+        return ExecCredential(f"t{len(asked)}", None, None, None)
+
+    monkeypatch.setattr(sys, "stdin", _Stdin(tty))
+    auth = ExecAuthenticator({"command": "p"}, "https://one:6443", run=run)
+    used = auth.get()
+    auth.refresh(used)
+    assert asked == [tty, tty]
