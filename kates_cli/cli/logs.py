@@ -28,7 +28,7 @@ import typer
 
 from ..core.logs import LogObserver
 from ..core.records import record
-from ..errors import ExitCode, NotFound, PartialFailure, UsageError
+from ..errors import ExitCode, KatesError, NotFound, PartialFailure, UsageError
 from . import completion
 from .state import State
 
@@ -404,6 +404,7 @@ class Chooser:
         self.follow = follow
         self.stop = threading.Event()
         self.restarts: dict[tuple[str, str, str], int] = {}
+        self.uids: dict[tuple[str, str], str] = {}  # each pod's uid: a pod made again under its name is new
         self.sources: set[LogSource] = set()
         # what the choice found, for the messages when it found nothing
         # what the first listing found, for the messages when it found nothing (not counted while following)
@@ -425,8 +426,10 @@ class Chooser:
                 return
             if self.counting:
                 self.matched |= hits
-        if meta.get("deletionTimestamp") and self.follow:
-            return
+        uid = str(meta.get("uid") or "")
+        if self.follow and uid and self.uids.setdefault((ns, name), uid) != uid:
+            self.drop_pod(ns, name)  # the same name, another pod (a StatefulSet's, a bare pod run again)
+            self.uids[(ns, name)] = uid
         chosen = 0
         spec, status = pod.get("spec") or {}, pod.get("status") or {}
         containers = list(spec.get("containers") or [])
@@ -446,8 +449,11 @@ class Chooser:
             chosen += 1
             st = by_name.get(cname) or {}
             state = st.get("state") or {}
-            if self.follow and ("waiting" in state or not st):
+            crashed = ((st.get("lastState") or {}).get("terminated") or {}).get("containerID")
+            if self.follow and (not st or ("waiting" in state and not crashed)):
                 continue  # no logs yet; a later pod update starts it (without follow the server says why)
+            # (a container waiting after a crash, in CrashLoopBackOff, has its last instance's log: the kubelet
+            # serves it, as kubectl logs -f shows it)
             src = LogSource(ns, name, cname)
             count = int(st.get("restartCount") or 0)
             key = (ns, name, cname)
@@ -473,6 +479,12 @@ class Chooser:
             Query(f"q{i}", "pods", ns, sel, field_selector)
             for i, (ns, sel) in enumerate((ns, sel) for ns in namespaces for sel in selectors)
         ]
+        try:
+            self._follow_pods(client, queries)
+        except KatesError as exc:  # the streams go on; pods that appear later are not followed: said once
+            self.printer.error(f"cannot watch pods ({exc.message}): pods created from now on are not followed")
+
+    def _follow_pods(self, client: Client, queries: list[Any]) -> None:
         # the pod watch has the same stall bound as the log streams (a silent stall would hide new pods)
         with client.watch(*queries, stall_timeout=self.mux.stall_timeout) as acc:
             while not self.stop.is_set():
@@ -484,12 +496,21 @@ class Chooser:
                 for pods in snap.values():
                     for pod in pods:
                         meta = pod.get("metadata") or {}
-                        if not meta.get("deletionTimestamp"):
-                            alive.add((meta.get("namespace", ""), meta.get("name", "")))
+                        alive.add((meta.get("namespace", ""), meta.get("name", "")))
                         self.consider(pod)
-                for src in [s for s in self.sources if (s.namespace, s.pod) not in alive]:
-                    self.sources.discard(src)
-                    self.mux.end(src)  # the pod is gone or going: end its streams (some servers never do)
+                # a terminating pod still logs (its shutdown, in its grace period): its streams end when it is gone
+                for ns, pod_name in {(s.namespace, s.pod) for s in self.sources} - alive:
+                    self.drop_pod(ns, pod_name)
+
+    def drop_pod(self, ns: str, name: str) -> None:
+        """End the streams of a pod that is gone (some servers never end them), and forget it: a pod made again
+        under its name is followed anew."""
+        for src in [s for s in self.sources if (s.namespace, s.pod) == (ns, name)]:
+            self.sources.discard(src)
+            self.mux.end(src)
+            self.mux.forget(src)
+            self.restarts.pop((ns, name, src.container), None)
+        self.uids.pop((ns, name), None)
 
 
 class Printer(LogObserver):

@@ -3,9 +3,10 @@
 Invariants:
 - Lines are always requested with timestamps=true, so every line the container wrote carries the kubelet's
   RFC 3339 timestamp (nine fractional digits, UTC, so timestamps compare as strings). It orders the merged output
-  and lets a stream resume with sinceTime: lines before the last delivered timestamp are dropped, and of the lines
-  at that timestamp (several may share one) as many as were already delivered are skipped. No line is lost or
-  repeated across a reconnect.
+  and lets a stream resume with sinceTime: of a reconnect's answer, lines before the newest delivered timestamp are
+  dropped, and of the lines at that timestamp (several may share one) as many as were already delivered are
+  skipped; once past them, every line is delivered. No line is lost or repeated across a reconnect, and within a
+  connection every line is delivered, one stamped earlier than the line before it too (a node clock stepped back).
 - A line without a timestamp is not the container's: it is server text (kwok and the kubelet write an error such as
   "context cancelled" into a stream they end, after the 200 status is sent). It is never delivered as a line; it
   makes the stream count as dropped, with that text as the reason.
@@ -125,15 +126,16 @@ class Cursor:
     """Where a stream is in its log: the last delivered timestamp and how many delivered lines carry it."""
 
     origin: dict[str, str | int | None] = field(default_factory=dict)  # the first request's since/tail options
-    last_ts: str = ""
+    last_ts: str = ""  # the newest timestamp delivered
     at_last: int = 0
     skip: int = 0  # lines at last_ts the current connection will replay and must drop
+    replaying: bool = False  # a reconnect's answer has not yet passed the last delivered line
 
     def params(self) -> dict[str, str | int | None]:
         """The since/tail options of the next request; starts a new connection's count of replayed lines."""
         if not self.last_ts:
             return dict(self.origin)
-        self.skip = self.at_last
+        self.skip, self.replaying = self.at_last, True
         return {"sinceTime": self.last_ts}  # the server rounds it down to the second: the replay is dropped here
 
     def answered(self, date: str | None) -> None:
@@ -149,16 +151,20 @@ class Cursor:
             self.origin = {"sinceTime": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
     def admit(self, ts: str) -> bool:
-        """True if the line stamped `ts` is new (and count it as delivered); False for a replayed one."""
-        if self.last_ts:
+        """True if the line stamped `ts` is new (and count it as delivered); False for a replayed one. Only a
+        reconnect's replay is dropped: a line older than the one before it within one connection (a node clock
+        stepped back, stdout and stderr stamped a moment apart) is the container's, and delivered."""
+        if self.replaying:
             if ts < self.last_ts:
                 return False
             if ts == self.last_ts and self.skip > 0:
                 self.skip -= 1
+                self.replaying = self.skip > 0
                 return False
+            self.replaying = False
         if ts == self.last_ts:
             self.at_last += 1
-        else:
+        elif ts > self.last_ts:
             self.last_ts, self.at_last, self.skip = ts, 1, 0
         return True
 

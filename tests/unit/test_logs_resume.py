@@ -31,6 +31,17 @@ def test_lines_sharing_the_last_timestamp_are_skipped_by_count() -> None:
     assert [cursor.admit(ts) for ts in (T3, T3)] == [False, True]
 
 
+def test_within_a_connection_a_line_stamped_earlier_than_the_one_before_is_delivered() -> None:
+    """A node clock stepped back, or stdout and stderr stamped a moment apart: every line is the container's, and
+    kubectl prints them all (only a reconnect's replay is dropped)."""
+    cursor = Cursor({})
+    cursor.params()
+    assert [cursor.admit(ts) for ts in (T2, T1, T3, T1)] == [True, True, True, True]
+    assert cursor.params() == {"sinceTime": T3}  # the newest delivered
+    # the replay: the older lines of that second, then the one at T3, then the new ones, whatever their stamps
+    assert [cursor.admit(ts) for ts in (T1, T3, T2, T3)] == [False, False, True, True]
+
+
 def test_until_a_line_is_delivered_relative_options_become_fixed_times() -> None:
     date = "Thu, 01 Jan 2026 00:00:10 GMT"
     since = Cursor({"sinceSeconds": 5, "tailLines": 3})

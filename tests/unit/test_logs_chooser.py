@@ -1,0 +1,86 @@
+"""cli/logs.py's Chooser with --follow, on a recording multiplexer (pure logic: which streams start and end as pods
+change): a pod made again under its name is followed anew, a terminating pod's streams go on until it is gone, a
+container in CrashLoopBackOff is followed (its last instance's log), and a restart starts a new stream."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kates_cli.cli.logs import Chooser
+from kates_cli.core.logs import LogSource
+
+
+class Mux:
+    """Records add/end/forget as LogMux would be asked them; `add` refuses a source already added, as LogMux's."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+        self.started: set[LogSource] = set()
+
+    def add(self, src: LogSource) -> bool:
+        if src in self.started:
+            return False
+        self.started.add(src)
+        self.calls.append(("add", str(src)))
+        return True
+
+    def end(self, src: LogSource) -> None:
+        self.calls.append(("end", str(src)))
+
+    def forget(self, src: LogSource) -> None:
+        self.started.discard(src)
+        self.calls.append(("forget", str(src)))
+
+
+def pod(
+    name: str, uid: str, *, state: str = "running", restarts: int = 0, crashed: bool = False, **meta: Any
+) -> dict[str, Any]:
+    status: dict[str, Any] = {"name": "c", "state": {state: {}}, "restartCount": restarts}
+    if crashed:
+        status["lastState"] = {"terminated": {"containerID": "containerd://old", "exitCode": 1}}
+    return {
+        "metadata": {"name": name, "namespace": "ns", "uid": uid, **meta},
+        "spec": {"containers": [{"name": "c"}]},
+        "status": {"containerStatuses": [status]},
+    }
+
+
+def chooser() -> tuple[Chooser, Mux]:
+    mux = Mux()
+    return Chooser(mux, [], None, None, False, None, True), mux  # type: ignore[arg-type]
+
+
+def test_a_pod_made_again_under_its_name_is_followed_anew() -> None:
+    """A StatefulSet's db-0 deleted and made again (a new uid, restartCount 0 again) was never streamed again."""
+    c, mux = chooser()
+    c.consider(pod("db-0", "u1", restarts=3))
+    c.consider(pod("db-0", "u2"))
+    assert mux.calls == [("add", "db-0/c"), ("end", "db-0/c"), ("forget", "db-0/c"), ("add", "db-0/c")]
+
+
+def test_a_pod_gone_from_the_watch_is_ended_and_forgotten() -> None:
+    c, mux = chooser()
+    c.consider(pod("web-1", "u1"))
+    c.drop_pod("ns", "web-1")
+    assert mux.calls[-2:] == [("end", "web-1/c"), ("forget", "web-1/c")] and not c.sources
+    c.consider(pod("web-1", "u1"))  # back (the same uid: a watch that lost it for a moment)
+    assert mux.calls[-1] == ("add", "web-1/c")
+
+
+def test_a_terminating_pod_is_still_followed() -> None:
+    """Its shutdown logs (the grace period) are what one watches a rollout for: the stream ends with the pod."""
+    c, mux = chooser()
+    c.consider(pod("web-1", "u1", deletionTimestamp="2026-01-01T00:00:00Z"))
+    assert mux.calls == [("add", "web-1/c")]
+
+
+def test_a_crash_looping_container_is_followed_and_each_restart_anew() -> None:
+    """kubectl logs -f shows a CrashLoopBackOff container's last instance (the kubelet serves it); kates showed
+    nothing until the next start."""
+    c, mux = chooser()
+    c.consider(pod("web-1", "u1", state="waiting"))  # not started yet: nothing to read
+    assert mux.calls == []
+    c.consider(pod("web-1", "u1", state="waiting", restarts=1, crashed=True))
+    assert mux.calls == [("add", "web-1/c")]
+    c.consider(pod("web-1", "u1", state="running", restarts=2, crashed=True))
+    assert mux.calls[1:] == [("end", "web-1/c"), ("forget", "web-1/c"), ("add", "web-1/c")]
