@@ -84,7 +84,7 @@ def parse(argv: list[str]) -> FastGet | None:
     if scanned is None:
         return None
     found, args = scanned
-    if found.get("output", "json") not in OUTPUTS:
+    if found.get("output", "json") not in OUTPUTS or "" in args:  # an empty name: the full path refuses it
         return None
     out = FastGet()
     out.args = args

@@ -197,6 +197,8 @@ def parse_targets(args: list[str]) -> list[Target]:
     kinds = [k for k in args[0].split(",") if k]
     if not kinds:
         raise UsageError(f'invalid resource type "{args[0]}"')
+    if any(not name for name in args[1:]):  # `kates delete deploy "$NAME"` with NAME unset: never the collection
+        raise UsageError("resource name may not be empty")
     # kubectl turns `a,b NAME` into `a/NAME b/NAME` before expanding categories, so only a lone kind may be one
     category_ok = len(kinds) == 1 or len(args) == 1
     return [Target(kind, list(args[1:]), category_ok=category_ok) for kind in kinds]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..core.client import Client, KubeObject
 from ..errors import ResourceTypeNotFound, UsageError
-from .manifests import load
+from .manifests import load, namespace_of
 
 if TYPE_CHECKING:
     from ..core.mapping import ResourceRef
@@ -83,16 +83,7 @@ def manifest_targets(
         name = meta.get("name")
         if not name:
             raise UsageError(f"{m.where}: resource name may not be empty")
-        ns: str | None = None
-        if ref.namespaced:
-            own = meta.get("namespace")
-            if own and state.namespace_explicit and state.namespace and own != state.namespace:
-                raise UsageError(
-                    f'{m.where}: the namespace from the provided object "{own}" does not match the namespace '
-                    f'"{state.namespace}"',
-                    hint=f"pass --namespace={own}, or remove the namespace from the object",
-                )
-            ns = str(own or state.namespace or client.namespace)
+        ns = namespace_of(state, client, ref, m)
         if targets and targets[-1][0] == ref:
             targets[-1][1].append(str(name))
         else:

@@ -25,7 +25,9 @@ from ..errors import UsageError
 from . import sendable
 
 if TYPE_CHECKING:
+    from ..core.client import Client
     from ..core.mapping import ResourceRef
+    from .state import State
 
 EXTENSIONS = (".yaml", ".yml", ".json")
 
@@ -188,6 +190,10 @@ def check(m: Manifest, *, need_name: bool = True, generate_name: bool = True) ->
     meta = obj.get("metadata")
     if not isinstance(meta, dict):
         raise UsageError(f"{m.where}: metadata not set")
+    for field in ("name", "generateName", "namespace"):  # Go decodes these as strings, and refuses anything else
+        value = meta.get(field)
+        if value is not None and not isinstance(value, str):
+            raise UsageError(f"{m.where}: metadata.{field} must be a string, not {_kind_of(value)}")
     if need_name and not meta.get("name"):
         if not generate_name and meta.get("generateName"):
             raise UsageError(f"{m.where}: resource name may not be empty", hint="only create can use generateName")
@@ -257,3 +263,28 @@ def crd_refs(obj: dict[str, Any]) -> list[ResourceRef]:
             )
         )
     return refs
+
+
+def namespace_of(state: State, client: Client, ref: ResourceRef, m: Manifest) -> str | None:
+    """The namespace a manifest's object goes to (None for a cluster-scoped kind): its own, else -n, else the
+    context's. An object's own namespace that differs from an explicit -n is refused, in kubectl's words, before
+    anything is sent (create, update, patch, delete and get -f alike)."""
+    if not ref.namespaced:
+        return None
+    own = (m.obj.get("metadata") or {}).get("namespace")
+    if own and state.namespace_explicit and state.namespace and own != state.namespace:
+        raise UsageError(
+            f'{m.where}: the namespace from the provided object "{own}" does not match the namespace '
+            f'"{state.namespace}"',
+            hint=f"pass --namespace={own}, or remove the namespace from the object",
+        )
+    return str(own or state.namespace or client.namespace)
+
+
+def _kind_of(value: Any) -> str:
+    """A JSON value's type, as Go's decoder names it in its refusal ("number", "bool", "array", "object")."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    return "array" if isinstance(value, list) else "object"

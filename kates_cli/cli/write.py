@@ -33,7 +33,7 @@ from ..errors import (
     UsageError,
 )
 from . import completion, localvalidate, render
-from .manifests import Manifest, crd_refs, load
+from .manifests import Manifest, crd_refs, load, namespace_of
 from .outcome import lost_answer, maybe_applied
 from .state import State
 
@@ -138,19 +138,6 @@ def _check_output(output: str | None) -> None:
         )
 
 
-def _namespace(state: State, client: Client, ref: ResourceRef, m: Manifest) -> str | None:
-    if not ref.namespaced:
-        return None
-    own = (m.obj.get("metadata") or {}).get("namespace")
-    if own and state.namespace_explicit and state.namespace and own != state.namespace:
-        raise UsageError(
-            f'{m.where}: the namespace from the provided object "{own}" does not match the namespace '
-            f'"{state.namespace}"',
-            hint=f"pass --namespace={own}, or remove the namespace from the object",
-        )
-    return str(own or state.namespace or client.namespace)
-
-
 @record
 class _Step:
     m: Manifest
@@ -175,7 +162,7 @@ def plan_steps(state: State, client: Client, manifests: list[Manifest]) -> list[
                 raise UsageError(f"{m.where}: {exc.message}", hint="is the CRD installed?") from exc
             ref, served = defined[key][1], False
         obj = deepjson.copy(m.obj)  # (copy.deepcopy recurses: an object 500 levels deep is a RecursionError)
-        ns = _namespace(state, client, ref, m)
+        ns = namespace_of(state, client, ref, m)
         if ns:
             obj.setdefault("metadata", {})["namespace"] = ns
         steps.append(_Step(m, ref, obj, defined_by, served))

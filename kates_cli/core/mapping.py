@@ -26,7 +26,7 @@ from dataclasses import field, replace
 
 import orjson
 
-from ..errors import NotFound, ResourceTypeNotFound
+from ..errors import NotFound, ResourceTypeNotFound, UsageError
 from .records import record
 
 TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B0)
@@ -78,12 +78,17 @@ class ResourceRef:
         return f"{self.kind.lower()}.{self.group}" if self.group else self.kind.lower()
 
     def path(self, namespace: str | None = None, name: str | None = None, subresource: str | None = None) -> str:
-        """The REST path; `namespace` is ignored for cluster-scoped kinds."""
+        """The REST path; `namespace` is ignored for cluster-scoped kinds. An empty `name` is refused (client-go's
+        words): the path without it is the collection's, and a DELETE of that deletes every object of the kind."""
         base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
         if self.namespaced and namespace:
             base += f"/namespaces/{_seg(namespace)}"
         base += f"/{self.resource}"
-        if name:
+        if name is not None:
+            if not isinstance(name, str) or not name:
+                raise UsageError(
+                    "resource name may not be empty" if not name else f"resource name {name!r} is no string"
+                )
             base += f"/{_seg(name)}"
         if subresource:
             base += f"/{subresource}"

@@ -174,3 +174,37 @@ def test_bad_rbac_arguments_are_usage_errors(kates: Runner) -> None:
         out = kates(*args)
         assert (out.code, out.out) == (ExitCode.USAGE, ""), (args, out)
         assert out.err.startswith(message), (args, out)
+
+
+def test_a_delete_allowed_without_watch_is_not_failed_by_its_wait(
+    cluster: ControlPlane, kates: Runner, kubectl: Runner, ns: str, tmp_path: Path
+) -> None:
+    """A Role that may get and delete one ConfigMap (resourceNames), not list or watch: the delete succeeds, and the
+    wait for it, which it may not make, does not turn it into exit 5 (kubectl ignores a forbidden wait too)."""
+    for name in ("doomed", "doomed2"):
+        create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": name}, "data": {"a": "1"}})
+    sa.service_account(cluster, ns, "deleter")
+    rule = {"apiGroups": [""], "resources": ["configmaps"], "resourceNames": ["doomed", "doomed2"]}
+    create(
+        cluster,
+        f"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/roles",
+        {"metadata": {"name": "deleter"}, "rules": [{**rule, "verbs": ["get", "delete"]}]},
+    )
+    create(
+        cluster,
+        f"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings",
+        {
+            "metadata": {"name": "deleter"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "deleter"},
+            "subjects": [{"kind": "ServiceAccount", "name": "deleter", "namespace": ns}],
+        },
+    )
+    config = sa.kubeconfig(cluster, sa.token(cluster, ns, "deleter"), ns, tmp_path / "deleter.kubeconfig")
+    wait_for(
+        lambda: kates("--kubeconfig", str(config), "get", "cm", "doomed", "-o", "name").code == 0, 30, "the binding"
+    )
+    for run, name in ((kates, "doomed"), (kubectl, "doomed2")):
+        result = run("--kubeconfig", str(config), "delete", "cm", name)
+        assert result.code == 0 and result.out == f'configmap "{name}" deleted from {ns} namespace\n', result
+    code, _ = cluster.request("GET", f"/api/v1/namespaces/{ns}/configmaps/doomed")
+    assert code == 404

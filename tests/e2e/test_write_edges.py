@@ -250,6 +250,50 @@ def test_delete_without_arguments_says_what_to_give(kates: Runner, ns: str) -> N
     assert kind_only.err.startswith("error: resource(s) were provided, but no name was specified\n")
 
 
+def test_an_empty_name_is_refused_and_never_the_collection(
+    cluster: ControlPlane, kates: Runner, kubectl: Runner, ns: str
+) -> None:
+    """`kates delete cm "$NAME"` with NAME unset sent DELETE to the collection's path: the server's deletecollection
+    removed every ConfigMap of the namespace, and kates said `configmap "" deleted`."""
+    for name in ("a", "b"):
+        create(cluster, f"/api/v1/namespaces/{ns}/configmaps", cm(name))
+    for args in (["delete", "cm", ""], ["delete", "cm", "a", ""], ["get", "cm", ""], ["patch", "cm", "", "-p", "{}"]):
+        mine = kates(*args, "-n", ns)
+        assert mine.code == ExitCode.USAGE and mine.err.startswith("error: resource name may not be empty\n"), mine
+        assert cm_names(cluster, ns) == ["a", "b"], args  # nothing deleted: kates refuses before any request
+        theirs = kubectl(*args, "-n", ns)  # kubectl's words (it deletes `a` first, then refuses "")
+        assert theirs.code != 0 and "resource name may not be empty" in theirs.err, theirs
+        if "a" not in cm_names(cluster, ns):
+            create(cluster, f"/api/v1/namespaces/{ns}/configmaps", cm("a"))
+
+
+def test_delete_f_refuses_an_explicit_namespace_the_object_contradicts(
+    cluster: ControlPlane, kates: Runner, kubectl: Runner, ns: str, tmp_path: Path
+) -> None:
+    """It deleted the object in the file's namespace; create, update, patch and get -f refuse this, as kubectl."""
+    create(cluster, f"/api/v1/namespaces/{ns}/configmaps", cm("a"))
+    path = tmp_path / "cm.yaml"
+    path.write_text(yaml.safe_dump({**cm("a"), "metadata": {"name": "a", "namespace": ns}}))
+    mine, theirs = (run("delete", "-f", str(path), "-n", "default") for run in (kates, kubectl))
+    assert mine.code == ExitCode.USAGE, mine
+    assert f'the namespace from the provided object "{ns}" does not match the namespace "default"' in mine.err
+    assert theirs.code != 0 and "does not match the namespace" in theirs.err, theirs
+    assert cm_names(cluster, ns) == ["a"]
+
+
+def test_a_non_string_name_or_namespace_is_refused_before_anything_is_sent(
+    cluster: ControlPlane, kates: Runner, ns: str, tmp_path: Path
+) -> None:
+    create(cluster, f"/api/v1/namespaces/{ns}/configmaps", cm("a"))
+    path = tmp_path / "two.yaml"
+    path.write_text(yaml.safe_dump_all([cm("a"), {**cm("x"), "metadata": {"name": 123}}]))
+    for verb in ("delete", "update", "create"):
+        result = kates(verb, "-f", str(path), "-n", ns)
+        assert result.code == ExitCode.USAGE, result
+        assert "metadata.name must be a string, not number" in result.err, result
+    assert cm_names(cluster, ns) == ["a"]
+
+
 # -- 7. delete flags -------------------------------------------------------------------------------------------------
 
 

@@ -252,7 +252,7 @@ def test_a_401_refreshes_the_exec_credential_once_as_a_request_does(serve) -> No
 
     runs: list[int] = []
 
-    def plugin(config: object, cluster_server: str) -> ExecCredential:
+    def plugin(config: object, cluster_server: str, interactive: bool = False) -> ExecCredential:
         runs.append(1)
         return ExecCredential(token=f"t{len(runs)}", client_cert_data=None, client_key_data=None, expires_at=None)
 
