@@ -40,6 +40,12 @@ FRAGMENTS = [
     "[" * 6000,
     "{a: " * 260 + "x" + "}" * 260,
     "!!timestamp 2001-12-14",
+    "!!int abc",  # explicit tags whose value PyYAML's constructors refuse with no YAMLError (internal errors once)
+    "!!bool maybe",
+    "!!int ''",
+    "!!timestamp x",
+    "!!float x",
+    "!!int 09",
     "*undefined",
     "'unterminated",
     '"\\ud800"',

@@ -109,7 +109,7 @@ def _documents(text: str, source: str) -> list[Manifest]:
             where = f"{source}: document {index} (line {line})"
             if node is not None:
                 sendable.check_aliases(node, where)  # before construct_document: it would expand them
-            obj = loader.construct_document(node)
+            obj = _construct(loader, node, where)
             if obj is None:
                 continue
             if not isinstance(obj, dict):
@@ -133,6 +133,46 @@ def _documents(text: str, source: str) -> list[Manifest]:
     return docs
 
 
+def _construct(loader: Any, node: Any, where: str) -> Any:
+    """The document's value. An explicit tag whose value it cannot take (`!!int abc`, `!!bool maybe`, `!!int ''`,
+    `!!timestamp x`) makes PyYAML's constructors raise ValueError, KeyError, IndexError or AttributeError, none of
+    them a YAMLError: a UsageError here, in go-yaml's words, never an internal error."""
+    try:
+        return loader.construct_document(node)
+    except (ValueError, KeyError, IndexError, AttributeError, TypeError) as exc:
+        bad = _tagged_scalar(node)
+        if bad is None:
+            raise UsageError(f"{where}: invalid YAML: {type(exc).__name__}: {exc}") from None
+        tag, value, line = bad
+        raise UsageError(f"{where}: invalid YAML: line {line}: cannot decode !!str `{value}` as a {tag}") from None
+
+
+def _tagged_scalar(node: Any) -> tuple[str, str, int] | None:
+    """The first scalar with an explicit core tag in `node` (its tag as go-yaml names it, its text and line)."""
+    import yaml
+
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, yaml.ScalarNode):
+            if n.tag.startswith("tag:yaml.org,2002:") and n.tag[18:] in ("int", "float", "bool", "timestamp", "null"):
+                if not _plain_resolves(n):
+                    return "!!" + n.tag[18:], n.value, n.start_mark.line + 1
+        elif isinstance(n, yaml.MappingNode):
+            stack.extend(v for pair in reversed(n.value) for v in reversed(pair))
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend(reversed(n.value))
+    return None
+
+
+def _plain_resolves(node: Any) -> bool:
+    """Whether a plain scalar's text would resolve to its tag by itself (no explicit tag was needed)."""
+    import yaml
+
+    resolved = yaml.resolver.Resolver().resolve(yaml.ScalarNode, node.value, (True, False))  # type: ignore[no-untyped-call]
+    return bool(resolved == node.tag)
+
+
 def _depth_hint(problem: str) -> str | None:
     """Deliberately not kubectl: its readers (Go's encoding/json, go-yaml) take 10,000 levels, kates's (libyaml, the
     one YAML reader here that does not recurse in Python) stops past 1,000."""
@@ -152,7 +192,7 @@ def parse_value(text: str, source: str) -> Any:
         if node is None:
             return None
         sendable.check_aliases(node, source)
-        value = loader.construct_document(node)
+        value = _construct(loader, node, f"unable to parse {source}")
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         # libyaml puts an error at the end of the input on the line after it; go-yaml (kubectl) on the last line

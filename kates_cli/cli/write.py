@@ -492,7 +492,9 @@ def _parse_patch(text: str, source: str) -> Any:
             word = {"NaN": "NaN", "Infinity": "+Inf", "-Infinity": "-Inf"}[str(exc)]
             raise UsageError(f"unable to parse {source}: json: unsupported value: {word}") from None
         return parse_value(text, source)
-    return sendable.normalize(body, f"unable to parse {source}")
+    body = sendable.normalize(body, f"unable to parse {source}")
+    sendable.to_json(body, f"unable to parse {source}")  # refused here when it has no JSON bytes (a lone surrogate)
+    return body
 
 
 def patch(
@@ -531,6 +533,8 @@ def patch(
                 patch_text = fh.read()
         except OSError as exc:
             raise UsageError(f"cannot read {patch_file}: {exc.strerror}") from exc
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"cannot read {patch_file}: not UTF-8 (byte {exc.start})") from None
     assert patch_text is not None
     shown = patch_text if len(patch_text) <= 60 else patch_text[:57] + "..."
     body = _parse_patch(patch_text, patch_file or json.dumps(shown))

@@ -54,9 +54,30 @@ def test_targets() -> None:
     assert parse_targets(["po/a", "po/b", "svc/c"]) == [Target("po", ["a", "b"], False), Target("svc", ["c"], False)]
     assert parse_targets(["all,cm"]) == [Target("all"), Target("cm")]
     assert parse_targets(["all", "x"]) == [Target("all", ["x"])]
-    for bad in ([], ["po", "svc/x"], ["po/"], [","]):
+    for bad in ([], ["po", "svc/x"], ["po/"], [","], ["cm", ""], ["cm", "a", ""]):
         with pytest.raises(UsageError):
             parse_targets(bad)
+
+
+def test_an_empty_name_never_makes_a_collection_path() -> None:
+    """The path without a name is the collection's: a DELETE of it deletes every object of the kind."""
+    from kates_cli.core.mapping import ResourceRef
+
+    ref = ResourceRef("", "v1", "configmaps", "ConfigMap", True)
+    assert ref.path("ns") == "/api/v1/namespaces/ns/configmaps"
+    assert ref.path("ns", "a b") == "/api/v1/namespaces/ns/configmaps/a%20b"
+    for bad in ("", 123):
+        with pytest.raises(UsageError, match="resource name"):
+            ref.path("ns", bad)  # type: ignore[arg-type]
+
+
+def test_a_patch_file_that_is_not_utf8_is_a_usage_error(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> None:
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "bad.patch"
+    path.write_bytes(b"data: {a: \xff}")
+    assert main(["--kubeconfig", "/nonexistent", "patch", "cm", "x", "--patch-file", str(path)]) == 2
+    assert capsys.readouterr().err == f"error: cannot read {path}: not UTF-8 (byte 10)\n"
 
 
 def test_status_codes_map_to_error_classes() -> None:

@@ -52,6 +52,10 @@ GOOD = HEADER.format(name="good") + "data: {a: '1'}\n"
         (".nan", "json: unsupported value: NaN"),
         (".inf", "json: unsupported value: +Inf"),
         ("-.inf", "json: unsupported value: -Inf"),
+        ("!!int abc", "cannot decode !!str `abc` as a !!int"),  # ValueError from PyYAML: an internal error once
+        ("!!bool maybe", "cannot decode !!str `maybe` as a !!bool"),  # KeyError
+        ("!!int ''", "cannot decode !!str `` as a !!int"),  # IndexError
+        ("!!timestamp x", "cannot decode !!str `x` as a !!timestamp"),  # AttributeError
     ],
 )
 def test_a_document_that_cannot_be_sent_fails_the_whole_input(tmp_path: Path, value: str, words: str) -> None:
@@ -118,6 +122,8 @@ def test_invalid_utf8_on_stdin_is_a_usage_error(monkeypatch: pytest.MonkeyPatch)
         ('{"data":{"a":Infinity}}', "json: unsupported value: +Inf"),
         ('[{"op":"add","path":"/data/a","value":-Infinity}]', "json: unsupported value: -Inf"),
         ("data: {a: .nan}", "json: unsupported value: NaN"),
+        ('{"data":{"a":"\\ud800"}}', "surrogates not allowed"),  # orjson refused it in client.patch: internal error
+        ("data: {a: !!int abc}", "cannot decode !!str `abc` as a !!int"),
     ],
 )
 def test_a_patch_that_cannot_be_sent_is_refused(patch: str, words: str) -> None:
