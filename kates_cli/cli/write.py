@@ -196,12 +196,25 @@ def _when_served(client: Client, step: _Step, deadline: float) -> ResourceRef:
 
 
 def run_each(
-    state: State, manifests: list[Manifest], action: Action, verb: str, output: str | None, dry_run: bool
+    state: State,
+    manifests: list[Manifest],
+    action: Action,
+    verb: str,
+    output: str | None,
+    dry_run: bool,
+    *,
+    subresource: str | None = None,
 ) -> None:
     """Resolve every manifest's kind first (nothing sent on failure), then act on each and report. `verb` names
-    the action in error lines ("creating")."""
+    the action in error lines ("creating"). With `subresource`, every kind served now must have it (update-status:
+    a ConfigMap among Deployments is refused before the Deployments' statuses are written)."""
     client = state.client()
     plan = plan_steps(state, client, manifests)
+    for step in plan:
+        if subresource is not None and step.served and subresource not in step.ref.subresources:
+            raise UsageError(
+                f'{step.m.where}: the resource type "{step.ref.group_resource}" has no {subresource} subresource'
+            )
     out, err = state.env.stdout, state.env.stderr
     results: list[dict[str, Any]] = []
     failures: list[ApiError] = []
@@ -442,7 +455,7 @@ def _replace_each(
         return replaced, "status updated" if status else "updated"
 
     verb = "updating the status of" if status else "updating"
-    run_each(state, manifests, action, verb, output, server_dry_run)
+    run_each(state, manifests, action, verb, output, server_dry_run, subresource="status" if status else None)
 
 
 def validate_json_patch(patch: Any) -> None:

@@ -113,6 +113,19 @@ def test_update_status_conflict_and_retry(cluster: ControlPlane, kates: Runner, 
     assert get_obj(cluster, f"/apis/example.com/v1/namespaces/{ns}/widgets/w")["status"] == {"phase": "Two"}
     plain = kates("update-status", "-f", "-", "-n", ns, input=json.dumps(cm("x")))
     assert plain.code == ExitCode.USAGE and 'resource type "configmaps" has no status subresource' in plain.err
+    # a ConfigMap after the widget: refused before the widget's status is written (nothing half-written)
+    first = dict(stale, status={"phase": "Three"})
+    first["metadata"] = {k: v for k, v in first["metadata"].items() if k != "resourceVersion"}
+    both = kates(
+        "update-status",
+        "-f",
+        "-",
+        "-n",
+        ns,
+        input=json.dumps({"kind": "List", "apiVersion": "v1", "items": [first, cm("x")]}),
+    )
+    assert both.code == ExitCode.USAGE and "document 1" in both.err and "no status subresource" in both.err, both
+    assert get_obj(cluster, f"/apis/example.com/v1/namespaces/{ns}/widgets/w")["status"] == {"phase": "Two"}
 
 
 def test_update_replaces_and_requires_existence(cluster: ControlPlane, kates: Runner, ns: str) -> None:
