@@ -24,6 +24,7 @@ from ..errors import (
 from . import completion, warning
 from .get import parse_targets
 from .manifests import crd_refs, load, namespace_of
+from .nooptcommand import NoOptCommand
 from .outcome import lost_answer, maybe_applied
 from .state import State
 
@@ -38,8 +39,19 @@ class WaitTimeout(KatesError):
     exit_code = ExitCode.ERROR
 
 
+class DeleteCommand(NoOptCommand):
+    """A bare `--cascade` means `--cascade=background` (kubectl's NoOptDefVal)."""
+
+    NO_OPT_DEFAULTS = {"--cascade": "background"}
+
+
 def register(app: typer.Typer) -> None:
-    app.command("delete")(delete)
+    app.command("delete", cls=DeleteCommand)(delete)
+
+
+# what Go's strconv.ParseBool takes: kubectl reads --cascade=true/false as the deprecated boolean form
+_GO_BOOLS = {**dict.fromkeys(("1", "t", "T", "TRUE", "true", "True"), True)}
+_GO_BOOLS.update(dict.fromkeys(("0", "f", "F", "FALSE", "false", "False"), False))
 
 
 FORCE_WARNING = (
@@ -129,6 +141,13 @@ def delete(
     from .app import parse_duration
 
     state: State = ctx.obj
+    if cascade in _GO_BOOLS:  # kubectl's deprecated boolean form, with its warning
+        replacement = "background" if _GO_BOOLS[cascade] else "orphan"
+        state.env.stderr.write(
+            f"warning: --cascade={cascade} is deprecated (boolean value) and can be replaced with "
+            f"--cascade={replacement}.\n"
+        )
+        cascade = replacement
     if cascade not in ("background", "foreground", "orphan"):
         raise UsageError(f'invalid --cascade value "{cascade}"', hint="use background, foreground or orphan")
     if dry_run not in ("none", "server"):

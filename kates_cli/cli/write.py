@@ -16,9 +16,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import click
 import typer
-from typer.core import TyperCommand
 
 from ..core import deepjson
 from ..core.records import record
@@ -34,6 +32,7 @@ from ..errors import (
 )
 from . import completion, localvalidate, render
 from .manifests import Manifest, crd_refs, load, namespace_of
+from .nooptcommand import NoOptCommand
 from .outcome import lost_answer, maybe_applied
 from .state import State
 
@@ -47,21 +46,10 @@ CONFLICT_RETRIES = 5
 CRD_WAIT_SECONDS = 60.0
 
 
-class ValidateFlagCommand(TyperCommand):
-    """A bare `--validate` means `--validate=strict` and takes no value from the next argument (pflag's
-    NoOptDefVal, as kubectl declares the flag); typer has no optional-value options. `NO_OPT_DEFAULTS` tells the
-    argv rewriter (argv.py) the same, so it never hands the next argument to a bare `--validate`."""
+class ValidateFlagCommand(NoOptCommand):
+    """A bare `--validate` means `--validate=strict`."""
 
     NO_OPT_DEFAULTS = {"--validate": "strict"}
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        fixed: list[str] = []
-        for i, arg in enumerate(args):
-            if arg == "--":
-                fixed += args[i:]
-                break
-            fixed.append("--validate=strict" if arg == "--validate" else arg)
-        return super().parse_args(ctx, fixed)
 
 
 def register(app: typer.Typer) -> None:

@@ -345,3 +345,24 @@ def test_delete_by_field_selector_and_across_namespaces(
     assert nothing.code == 0 and nothing.out == "No resources found\n", nothing
     both = kates("delete", "cm", "--all", "--field-selector", "metadata.name=x", "-n", ns)
     assert both.code == ExitCode.USAGE and "cannot set --all and --field-selector at the same time" in both.err
+
+
+def test_delete_cascade_bare_and_boolean_as_kubectl(
+    cluster: ControlPlane, kates: Runner, kubectl: Runner, ns: str
+) -> None:
+    """A bare --cascade is background (kubectl's NoOptDefVal); true and false are its deprecated boolean form, with
+    kubectl's warning (kates refused all three)."""
+    for value, name in ((None, "bare"), ("false", "f"), ("true", "t"), ("0", "zero")):
+        for run, who in ((kates, "mine"), (kubectl, "theirs")):
+            create(cluster, f"/api/v1/namespaces/{ns}/configmaps", cm(f"{name}-{who}"))
+            flag = "--cascade" if value is None else f"--cascade={value}"
+            result = run("delete", "cm", f"{name}-{who}", flag, "-n", ns)
+            assert result.code == 0 and result.out == f'configmap "{name}-{who}" deleted from {ns} namespace\n', result
+            if value is None:
+                assert result.err == "", result
+            else:
+                replaced = "background" if value == "true" else "orphan"
+                assert result.err == (
+                    f"warning: --cascade={value} is deprecated (boolean value) and can be replaced with "
+                    f"--cascade={replaced}.\n"
+                ), result
