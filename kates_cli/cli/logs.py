@@ -105,12 +105,29 @@ def selector_of(obj: dict[str, Any]) -> str:
     return ",".join(parts)
 
 
+_RFC3339 = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})")
+
+
 def parse_since_time(text: str) -> str:
+    """`text` if it is RFC 3339 as Go's time.Parse takes it (kubectl's ParseRFC3339): a zone is required, and a date
+    alone or a space for the T is refused (Python's fromisoformat takes both, and the server then answered 400)."""
+    found = _RFC3339.fullmatch(text)
     try:
-        datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if found is None:
+            raise ValueError(text)
+        zone = "+00:00" if found.group(3) == "Z" else found.group(3)
+        datetime.fromisoformat(found.group(1) + zone)  # the values: month 13, hour 25
     except ValueError as exc:
         raise UsageError(f'invalid --since-time "{text}"', hint="use RFC 3339, e.g. 2024-01-02T15:04:05Z") from exc
     return text
+
+
+def _since_seconds(since: str | None) -> int | None:
+    """--since as kubectl sends it: rounded to the nearest second (at least 1), and 0 meaning no limit."""
+    from .app import parse_duration
+
+    seconds = parse_duration(since, "--since") if since else 0.0
+    return max(1, int(seconds + 0.5)) if seconds > 0 else None
 
 
 def logs(
@@ -177,7 +194,6 @@ def logs(
     --max-log-requests wait, said on stderr, and take turns; `+ pod/container` marks a stream once it streams.
     """
     from ..core.logs import LogMux, LogOptions
-    from .app import parse_duration
     from .durations import parse_stall_timeout
 
     state: State = ctx.obj
@@ -191,6 +207,8 @@ def logs(
     follow = follow and not previous
     if limit_bytes is not None and limit_bytes <= 0:
         raise UsageError(f"--limit-bytes must be greater than 0, not {limit_bytes}")
+    if tail < -1:
+        raise UsageError("--tail must be greater than or equal to -1")  # kubectl's words (it meant "all")
     if prefix and output == "json":
         raise UsageError("--prefix cannot be combined with -o json (each object names its pod and container)")
     stall = parse_stall_timeout(stall_timeout)
@@ -200,7 +218,7 @@ def logs(
     excludes = [_regex(p, "--exclude") for p in exclude or []]
     opts = LogOptions(
         follow=follow,
-        since_seconds=max(1, int(parse_duration(since, "--since"))) if since else None,
+        since_seconds=_since_seconds(since),
         since_time=parse_since_time(since_time) if since_time else None,
         tail_lines=tail if tail >= 0 else None,
         previous=previous,

@@ -125,3 +125,9 @@ def test_help_and_client_version_do_not_import_kubernetes(args: list[str]) -> No
     proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip()
+
+
+def test_logs_tail_below_minus_one_is_refused_in_kubectls_words(capsys: pytest.CaptureFixture[str]) -> None:
+    """It silently meant "all"."""
+    assert main(["--kubeconfig", "/nonexistent", "logs", "web", "--tail", "-5"]) == 2
+    assert capsys.readouterr().err == "error: --tail must be greater than or equal to -1\n"

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from kates_cli.cli.logs import Chooser
+import pytest
+
+from kates_cli.cli.logs import Chooser, _since_seconds, parse_since_time
 from kates_cli.core.logs import LogSource
+from kates_cli.errors import UsageError
 
 
 class Mux:
@@ -84,3 +87,28 @@ def test_a_crash_looping_container_is_followed_and_each_restart_anew() -> None:
     assert mux.calls == [("add", "web-1/c")]
     c.consider(pod("web-1", "u1", state="running", restarts=2, crashed=True))
     assert mux.calls[1:] == [("end", "web-1/c"), ("forget", "web-1/c"), ("add", "web-1/c")]
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [
+        ("2024-01-02T15:04:05Z", True),
+        ("2024-01-02T15:04:05.123456789Z", True),
+        ("2024-01-02T15:04:05+02:00", True),
+        ("2024-01-02T15:04:05", False),  # no zone: Go's RFC 3339 refuses it, the server answered 400 forever
+        ("2024-01-02", False),
+        ("2024-01-02 15:04:05Z", False),
+        ("2024-13-02T15:04:05Z", False),
+    ],
+)
+def test_since_time_is_rfc3339_as_go_reads_it(text: str, ok: bool) -> None:
+    if ok:
+        assert parse_since_time(text) == text
+    else:
+        with pytest.raises(UsageError, match="invalid --since-time"):
+            parse_since_time(text)
+
+
+@pytest.mark.parametrize(("since", "seconds"), [(None, None), ("0s", None), ("1.4s", 1), ("1.6s", 2), ("0.2s", 1)])
+def test_since_rounds_as_kubectl_and_zero_means_no_limit(since: str | None, seconds: int | None) -> None:
+    assert _since_seconds(since) == seconds
