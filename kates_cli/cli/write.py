@@ -31,7 +31,7 @@ from ..errors import (
     UsageError,
 )
 from . import completion, localvalidate, render
-from .manifests import Manifest, crd_refs, load, namespace_of
+from .manifests import Manifest, check, crd_refs, load, namespace_of
 from .nooptcommand import NoOptCommand
 from .outcome import lost_answer, maybe_applied
 from .state import State
@@ -618,12 +618,22 @@ def _patch_local(
                 raise UsageError(f"{m.where}: the json patch does not apply: {exc}") from exc
         else:
             results.append(merge_patch(m.obj, body))
+        patched = results[-1]
+        if not isinstance(patched, dict):
+            raise UsageError(f"{m.where}: the patched object is no object")
+        check(Manifest(patched, f"{m.where}, patched", 0, 0))  # a patch that removed its kind, name or metadata
     doc: Any = results[0] if len(results) == 1 else render.as_list(results)
     out = state.env.stdout
     if output == "name":
-        out.write("".join(f"{r['kind'].lower()}/{r['metadata']['name']}\n" for r in results))
+        out.write("".join(f"{_kind_group(r)}/{r['metadata']['name']}\n" for r in results))
     else:
         out.write(render.document(output, doc))
+
+
+def _kind_group(obj: dict[str, Any]) -> str:
+    """kubectl's -o name prefix: the kind in lower case, and its API group when it has one (`deployment.apps`)."""
+    group = str(obj.get("apiVersion") or "").rpartition("/")[0]
+    return f"{str(obj['kind']).lower()}.{group}" if group else str(obj["kind"]).lower()
 
 
 def merge_patch(target: Any, patch: Any) -> Any:

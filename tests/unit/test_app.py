@@ -131,3 +131,28 @@ def test_logs_tail_below_minus_one_is_refused_in_kubectls_words(capsys: pytest.C
     """It silently meant "all"."""
     assert main(["--kubeconfig", "/nonexistent", "logs", "web", "--tail", "-5"]) == 2
     assert capsys.readouterr().err == "error: --tail must be greater than or equal to -1\n"
+
+
+def test_patch_local_names_as_kubectl_and_refuses_an_object_the_patch_broke(
+    tmp_path: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No cluster: kubectl's own --local output is the reference (deployment.apps/x; kates printed deployment/x), and a
+    patch that removes the kind is refused (a KeyError before: an internal error)."""
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "dep.yaml"
+    path.write_text("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n")
+    args = ["patch", "--local", "-f", str(path), "--type", "merge", "-p", '{"spec":{"replicas":2}}', "-o", "name"]
+    kubectl = subprocess.run(
+        [str(Path(sys.executable).parent / "kubectl"), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "KUBECONFIG": str(path.parent / "none"), "HOME": str(path.parent)},
+    )
+    assert kubectl.returncode == 0 and kubectl.stdout == "deployment.apps/x\n", kubectl
+    assert main(["--kubeconfig", "/nonexistent", *args]) == 0
+    assert capsys.readouterr().out == kubectl.stdout
+    broken = [*args[:-4], "-p", '{"kind":null}', "-o", "name"]
+    assert main(["--kubeconfig", "/nonexistent", *broken]) == 2
+    assert capsys.readouterr().err == f"error: {path}: document 1 (line 1), patched: kind not set\n"
