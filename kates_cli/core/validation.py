@@ -17,7 +17,8 @@ Invariants:
   An integer is what the server takes for one: `2.0` is, `2.5` is not. `format: int32` and `int64` bound it.
 - Not checked (the server still checks them, so a local pass is not a promise): the other formats (`date-time`,
   `byte`, `uuid`, ...), CEL rules (`x-kubernetes-validations`), list-map key uniqueness
-  (`x-kubernetes-list-type: map`) and ObjectMeta itself (names, labels).
+  (`x-kubernetes-list-type: map`), ObjectMeta itself (names, labels), and a `pattern` in RE2 syntax that Python's
+  `re` cannot compile (`\\p{L}`, `\\z`).
 - Nulls as the server treats them (each seen on kube-apiserver): a null field (a property or a map value) whose
   schema is not `nullable` is dropped before validation (`prune_nulls`), so it passes unless the field is
   required; a null list item that is not `nullable` fails its type; a `nullable` null is kept and checked (it
@@ -87,6 +88,8 @@ def json_schema(schema: dict[str, Any], *, strict: bool = False) -> dict[str, An
 
 def _convert(s: dict[str, Any], strict: bool, *, in_metadata: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {k: s[k] for k in _PLAIN if k in s}
+    if "pattern" in out and not _compiles(out["pattern"]):
+        del out["pattern"]  # RE2 syntax Python's re has not (\p{L}, \z): left to the API server, not a crash here
     if s.get("format") in ("int32", "int64"):  # other formats are not checked (see the module docstring)
         out["format"] = s["format"]
     null = ["null"] if s.get("nullable") else []
@@ -140,6 +143,16 @@ def prune_nulls(value: Any, schema: dict[str, Any]) -> Any:
     if isinstance(value, list) and isinstance(schema.get("items"), dict):
         return [prune_nulls(item, schema["items"]) for item in value]
     return value
+
+
+def _compiles(pattern: Any) -> bool:
+    import re
+
+    try:
+        re.compile(pattern)
+    except (re.error, TypeError):
+        return False
+    return True
 
 
 def version_schema(crd: KubeObject, version: str) -> dict[str, Any] | None:

@@ -170,3 +170,24 @@ def test_import_is_lazy() -> None:
     code = "import sys, kates_cli; kates_cli.Validator; print('jsonschema' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_a_pattern_in_re2_syntax_python_cannot_compile_is_left_to_the_server() -> None:
+    """`^\\p{L}+$` is RE2 (Go) and no Python regex: it raised re.error inside jsonschema, an internal error."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "spec": {
+                "type": "object",
+                "properties": {
+                    "letters": {"type": "string", "pattern": "^\\p{L}+$"},
+                    "digits": {"type": "string", "pattern": "^[0-9]+$"},
+                },
+            }
+        },
+    }
+    v = Validator(crds=[crd(schema)], strict=False)
+    assert v.errors(gizmo(letters="123", digits="12")) == []
+    assert v.errors(gizmo(letters="abc", digits="x")) == [
+        "spec.digits: Invalid value: \"x\": should match '^[0-9]+$'"
+    ]
