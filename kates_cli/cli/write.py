@@ -560,20 +560,31 @@ def patch(
         kind_type = patch_type or ("strategic" if _builtin(ref) else "merge")
         meta = obj.get("metadata") or {}
         before = client.get(ref, meta["name"], meta.get("namespace"), subresource)  # as kubectl: for "(no change)"
-        try:
-            after = client.patch(
+
+        def send(as_type: str) -> dict[str, Any]:
+            return client.patch(
                 ref,
                 meta["name"],
                 body,
-                patch_type=kind_type,
+                patch_type=as_type,
                 namespace=meta.get("namespace"),
                 subresource=subresource,
                 dry_run=server_dry_run,
                 field_manager=field_manager,
                 field_validation=validation,
             )
+
+        try:
+            try:
+                after = send(kind_type)
+            except ApiError as exc:
+                # kates chose strategic for a *.k8s.io group, and the kind is a CRD's (gateway.networking.k8s.io):
+                # a 415 applied nothing, so the merge patch is sent instead
+                if exc.code != 415 or kind_type != "strategic" or patch_type is not None:
+                    raise
+                after = send("merge")
         except ApiError as exc:
-            if exc.code == 415 and kind_type == "strategic":
+            if exc.code == 415 and kind_type == "strategic" and patch_type is not None:
                 raise UsageError(
                     f"application/strategic-merge-patch+json is not supported by {ref.api_version}, "
                     f"Kind={ref.kind}: {exc.message}",
@@ -586,7 +597,8 @@ def patch(
 
 
 def _builtin(ref: ResourceRef) -> bool:
-    """Built-in groups are single words or end in .k8s.io; CRD groups (example.com) take merge patches by default."""
+    """Built-in groups are single words or end in .k8s.io; CRD groups (example.com) take merge patches by default (a
+    CRD of a .k8s.io group answers the strategic patch 415, and gets the merge patch then)."""
     return "." not in ref.group or ref.group.endswith(".k8s.io")
 
 

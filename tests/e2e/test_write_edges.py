@@ -366,3 +366,31 @@ def test_delete_cascade_bare_and_boolean_as_kubectl(
                     f"warning: --cascade={value} is deprecated (boolean value) and can be replaced with "
                     f"--cascade={replaced}.\n"
                 ), result
+
+
+def test_patch_of_a_crd_in_a_k8s_io_group_falls_back_to_a_merge_patch(
+    cluster: ControlPlane, kates: Runner, ns: str, tmp_path: Path
+) -> None:
+    """kates sends strategic merge patches to *.k8s.io groups, the built-in ones; a CRD there (as the Gateway API's
+    gateway.networking.k8s.io) answers 415, which applies nothing: kates sends the merge patch then. With the
+    others of one -f input it stopped the whole input, after the objects before it were patched."""
+    crd = schemaless_crd("kates-test.k8s.io", "gadgets", "Gadget")
+    crd["metadata"]["annotations"] = {"api-approved.kubernetes.io": "unapproved, a test of kates"}
+    ensure_crd(cluster, crd)
+    create(
+        cluster,
+        f"/apis/kates-test.k8s.io/v1/namespaces/{ns}/gadgets",
+        {"apiVersion": "kates-test.k8s.io/v1", "kind": "Gadget", "metadata": {"name": "g"}, "spec": {"a": 1}},
+    )
+    create(cluster, f"/api/v1/namespaces/{ns}/configmaps", cm("c"))
+    path = tmp_path / "both.yaml"
+    path.write_text(
+        yaml.safe_dump_all(
+            [cm("c"), {"apiVersion": "kates-test.k8s.io/v1", "kind": "Gadget", "metadata": {"name": "g"}}]
+        )
+    )
+    result = kates("patch", "-f", str(path), "-n", ns, "-p", '{"metadata":{"labels":{"patched":"yes"}}}')
+    assert result.code == 0, result
+    assert result.out == "configmap/c patched\ngadget.kates-test.k8s.io/g patched\n", result
+    code, gadget = cluster.request("GET", f"/apis/kates-test.k8s.io/v1/namespaces/{ns}/gadgets/g")
+    assert code == 200 and gadget["metadata"]["labels"] == {"patched": "yes"} and gadget["spec"] == {"a": 1}
