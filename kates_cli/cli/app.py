@@ -205,6 +205,12 @@ def exit_now(code: int) -> None:
     os._exit(code)
 
 
+def _completion_policy() -> Any:
+    from . import kuberc
+
+    return kuberc.plugin_policy()
+
+
 def _kuberc_may_apply(argv: list[str]) -> bool:
     """Whether kuberc.apply could change anything: without a kuberc, a plain `kates get` imports none of it."""
     if any(arg.startswith("--kuberc") for arg in argv):
@@ -226,9 +232,9 @@ def _run(argv: list[str]) -> int:
         instruction = os.environ.get(COMPLETE_VAR)
         if instruction:
             if _kuberc_may_apply([]):  # names may need the user's exec plugin: the kuberc's policy holds
-                from . import kuberc as preferences
+                from ..core import pluginpolicy
 
-                preferences.policy_only()
+                pluginpolicy.set_loader(_completion_policy)  # read only if a plugin is about to run
             from . import fastcomplete
 
             answered = fastcomplete.answer(instruction) if fastget.enabled() else None  # names after `get`

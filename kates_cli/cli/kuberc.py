@@ -104,24 +104,24 @@ def apply(argv: Sequence[str], root: click.Group, prog: str = "kates", err: Text
     return args
 
 
-def policy_only() -> None:
-    """Set the kuberc's credential plugin policy, and nothing else of it: for a shell's completion request, which
+def plugin_policy() -> Any:
+    """The kuberc's credential plugin policy alone (a `pluginpolicy.Policy`): for a shell's completion request, which
     runs no command but may run the user's exec plugin to list names. A kuberc named by $KUBERC that cannot be used,
     or a policy kubectl refuses, denies every plugin (kubectl would refuse the command: no plugin would run);
     completion prints nothing of it."""
     from ..core import pluginpolicy
 
     if disabled():
-        return
+        return pluginpolicy.Policy()
     try:
         pref = _load("", io.StringIO())
         if pref is None:
-            return
+            return pluginpolicy.Policy()
         policy = pluginpolicy.Policy(pref.policy, None if pref.allowlist is None else tuple(pref.allowlist))
         problem = pluginpolicy.validate(policy)
     except ConfigError:
         problem = "unusable"
-    pluginpolicy.set_policy(pluginpolicy.Policy(pluginpolicy.DENY_ALL) if problem else policy)
+    return pluginpolicy.Policy(pluginpolicy.DENY_ALL) if problem else policy
 
 
 def _alias_name(root: click.Group, ctx: click.Context, pref: Preference, args: list[str]) -> str | None:

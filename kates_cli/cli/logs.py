@@ -517,7 +517,7 @@ class Chooser:
                         alive.add((meta.get("namespace", ""), meta.get("name", "")))
                         self.consider(pod)
                 # a terminating pod still logs (its shutdown, in its grace period): its streams end when it is gone
-                for ns, pod_name in {(s.namespace, s.pod) for s in self.sources} - alive:
+                for ns, pod_name in ({(s.namespace, s.pod) for s in self.sources} | self.uids.keys()) - alive:
                     self.drop_pod(ns, pod_name)
 
     def drop_pod(self, ns: str, name: str) -> None:

@@ -37,6 +37,7 @@ import orjson
 
 from ..errors import ApiError, Conflict, Forbidden, Invalid, KatesError, NotFound, ResourceTypeNotFound
 from .lease import JITTER_FACTOR, Election, Monotonic, Timing, Wait, Wall, Write, wall_now
+from .watch import SHORT_WATCH
 
 if TYPE_CHECKING:
     from .client import Client, KubeObject
@@ -169,6 +170,9 @@ class Leader:
         except KatesError as exc:
             self._say(f"could not release lease {self.where}: {exc.message}")
             return False
+        except (ValueError, TypeError, AttributeError) as exc:  # an answer that is no Lease (see _attempt)
+            self._say(f"could not release lease {self.where}: an answer that is not a Lease ({exc})")
+            return False
 
     # -- the loops -------------------------------------------------------------------------------------------
 
@@ -222,10 +226,12 @@ class Leader:
                 continue
             with self._lock:
                 self._watch = response
+            opened, lines = self.monotonic(), 0
             try:
                 if self._stopped.is_set():
                     return
                 for line in response.lines():
+                    lines += 1
                     event = orjson.loads(line) if line else {}
                     spec = (event.get("object") or {}).get("spec") or {}
                     if event.get("type") == "DELETED" or (event.get("type") and not spec.get("holderIdentity")):
@@ -234,6 +240,9 @@ class Leader:
                             self._wake.notify_all()
             except (KatesError, ValueError):
                 self._stopped.wait(self.timing.retry_period)
+            else:
+                if not lines and self.monotonic() - opened < SHORT_WATCH:  # ended at once, empty (core/watch.py)
+                    self._stopped.wait(self.timing.retry_period)
             finally:
                 with self._lock:
                     self._watch = None

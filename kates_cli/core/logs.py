@@ -123,19 +123,22 @@ def split_timestamp(line: str) -> tuple[str, str]:
 
 @record
 class Cursor:
-    """Where a stream is in its log: the last delivered timestamp and how many delivered lines carry it."""
+    """Where a stream is in its log: the newest delivered timestamp, and how many delivered lines a reconnect from
+    it will be sent again. The server answers `sinceTime` from the start of its second (it rounds it down), in the
+    log's order, with every line stamped at or after that second: the delivered lines among those are the replay's
+    first lines, however their stamps are ordered. A line newer than every delivered one ends the replay early (a
+    log rotated meanwhile replays less)."""
 
     origin: dict[str, str | int | None] = field(default_factory=dict)  # the first request's since/tail options
     last_ts: str = ""  # the newest timestamp delivered
-    at_last: int = 0
-    skip: int = 0  # lines at last_ts the current connection will replay and must drop
-    replaying: bool = False  # a reconnect's answer has not yet passed the last delivered line
+    in_second: int = 0  # delivered lines stamped at or after the second of last_ts: what a reconnect replays
+    skip: int = 0  # lines the current connection replays and must drop
 
     def params(self) -> dict[str, str | int | None]:
         """The since/tail options of the next request; starts a new connection's count of replayed lines."""
         if not self.last_ts:
             return dict(self.origin)
-        self.skip, self.replaying = self.at_last, True
+        self.skip = self.in_second
         return {"sinceTime": self.last_ts}  # the server rounds it down to the second: the replay is dropped here
 
     def answered(self, date: str | None) -> None:
@@ -154,18 +157,19 @@ class Cursor:
         """True if the line stamped `ts` is new (and count it as delivered); False for a replayed one. Only a
         reconnect's replay is dropped: a line older than the one before it within one connection (a node clock
         stepped back, stdout and stderr stamped a moment apart) is the container's, and delivered."""
-        if self.replaying:
-            if ts < self.last_ts:
+        second = self.last_ts[:19]  # "YYYY-MM-DDTHH:MM:SS": a stamp in that second or later compares >= it
+        if self.skip > 0:
+            if ts < second:  # not part of the replay (the server sends none): delivered long ago
                 return False
-            if ts == self.last_ts and self.skip > 0:
+            if ts <= self.last_ts:  # a delivered line sent again
                 self.skip -= 1
-                self.replaying = self.skip > 0
                 return False
-            self.replaying = False
-        if ts == self.last_ts:
-            self.at_last += 1
-        elif ts > self.last_ts:
-            self.last_ts, self.at_last, self.skip = ts, 1, 0
+            self.skip = 0  # newer than every delivered line: the replay is over (or was cut short: a rotated log)
+        if ts > self.last_ts:
+            self.in_second = self.in_second + 1 if ts[:19] == second else 1
+            self.last_ts = ts
+        elif ts >= second:
+            self.in_second += 1
         return True
 
 

@@ -98,7 +98,7 @@ class ResourceRef:
 def _seg(value: str) -> str:
     from urllib.parse import quote
 
-    return quote(value, safe="")
+    return quote(value.encode("utf-8", "surrogateescape"), safe="")  # a name's undecodable bytes too (argv's)
 
 
 def parse_discovery(core: dict[str, Any], groups: dict[str, Any]) -> list[ResourceRef]:

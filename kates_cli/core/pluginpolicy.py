@@ -2,8 +2,9 @@
 client-go's exec authenticator enforces it (plugin/pkg/client/auth/exec: updateCommandAndCheckAllowlistLocked).
 
 Invariants:
-- One policy per process, set once by the CLI from the kuberc before any command runs (`set_policy`); the library
-  alone never sets one, so a library user's plugins run as before (client-go's default: AllowAll).
+- One policy per process, set once by the CLI from the kuberc before any command runs (`set_policy`), or, for a
+  shell's completion request, made from it when a plugin first needs it (`set_loader`); the library alone never
+  sets one, so a library user's plugins run as before (client-go's default: AllowAll).
 - `check(command)` runs before the plugin starts: a plugin the policy refuses never runs, and the refusal is a
   ConfigError in client-go's words (`plugin path "..." is not permitted by the credential plugin allowlist`).
 - A command is allowed when the allowlist names it verbatim (after path cleaning), or names its path as found on
@@ -14,6 +15,7 @@ Invariants:
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from ..errors import ConfigError
 from .records import record
@@ -28,14 +30,26 @@ class Policy:
 
 
 _POLICY = Policy()
+_LOADER: Callable[[], Policy] | None = None
 
 
 def set_policy(policy: Policy) -> None:
-    global _POLICY
-    _POLICY = policy
+    global _POLICY, _LOADER
+    _POLICY, _LOADER = policy, None
+
+
+def set_loader(loader: Callable[[], Policy]) -> None:
+    """The policy, made by `loader` when it is first needed (a shell's completion request: its kuberc is read only
+    if an exec plugin is about to run, so a completion that runs none never imports the kuberc's reader)."""
+    global _LOADER
+    _LOADER = loader
 
 
 def current() -> Policy:
+    global _POLICY, _LOADER
+    if _LOADER is not None:
+        loader, _LOADER = _LOADER, None
+        _POLICY = loader()
     return _POLICY
 
 
@@ -70,7 +84,7 @@ def _look_path(command: str) -> str | None:
 
 def check(command: str, policy: Policy | None = None) -> None:
     """Raise ConfigError unless `policy` (default: the process's) lets the plugin `command` run."""
-    policy = policy or _POLICY
+    policy = policy or current()
     if policy.type in ("", ALLOW_ALL):
         return
     cmd = os.path.normpath(command)

@@ -45,7 +45,12 @@ class Proxy:
             if scheme in ("https", "socks5", "socks5h"):
                 raise ValueError(f"kates reaches API servers through HTTP proxies only (CONNECT), not {scheme}")
             raise ValueError(f'unsupported scheme "{scheme}", must be http')
-        port = parts.port  # a ValueError for a bad port
+        try:
+            port = parts.port
+        except ValueError:  # (urlsplit's words would quote what it took for the port: perhaps a password's start)
+            raise ValueError(
+                "no valid port (a password with an unencoded '#', '/' or '?' ends the host part there)"
+            ) from None
         if not parts.hostname:
             raise ValueError("no host")
         auth = None
@@ -56,14 +61,14 @@ class Proxy:
 
 
 def redacted(url: str) -> str:
-    """`url` with the password of its user information replaced by "xxxxx" (as Go's url.Redacted)."""
-    try:
-        password = urlsplit(url if "://" in url else f"http://{url}").password
-    except ValueError:
-        password = None
-    if password is None:
+    """`url` with the password of its user information replaced by "xxxxx" (as Go's url.Redacted), found by position:
+    a password with an unencoded "#", "/" or "?" defeats urlsplit, and must not be shown either."""
+    start = url.find("://") + 3 if "://" in url else 0
+    at = url.rfind("@")
+    colon = url.find(":", start, at) if at > start else -1
+    if colon < 0:
         return url
-    return url.replace(f":{password}@", ":xxxxx@", 1)
+    return url[: colon + 1] + "xxxxx" + url[at:]
 
 
 def proxy_for(scheme: str, host: str, port: int, env: Mapping[str, str]) -> str | None:

@@ -86,7 +86,7 @@ def build_url(path: str, params: Params | None = None) -> str:
     the user's) is percent-encoded as its UTF-8 bytes, as Go's url.URL writes a path; `%` and the rest of ASCII
     stay as they are."""
     if not path.isascii() or _UNSAFE_IN_PATH.search(path):
-        path = _UNSAFE_IN_PATH.sub(lambda m: quote(m.group(), safe=""), path)
+        path = _UNSAFE_IN_PATH.sub(lambda m: quote(m.group().encode("utf-8", "surrogateescape"), safe=""), path)
     if not params:
         return path
     items = [(k, str(v).lower() if isinstance(v, bool) else str(v)) for k, v in params.items() if v is not None]
@@ -475,10 +475,7 @@ class Transport:
                                 raise self.uncertain(method, path, exc) from exc
                             raise
                     conn.request(method, url, body=body, headers=headers)
-                except ValueError as exc:  # refused before anything was sent (UnicodeError included)
-                    conn.close()
-                    raise self.unsendable(exc) from exc
-                except (OSError, http11.HTTPException):
+                except (OSError, http11.HTTPException):  # (first: ssl's certificate failure is a ValueError too)
                     # The server may answer before it has read the whole body, and close: an oversize request's 413
                     # is waiting to be read (Go's transport reads it too). Without one, the send's error stands.
                     early = _early_answer(conn) if body is not None else None
@@ -486,6 +483,9 @@ class Transport:
                         raise
                     early.will_close = True  # the server may still take the rest of the body for the next request
                     resp = early
+                except ValueError as exc:  # refused before anything was sent (UnicodeError included)
+                    conn.close()
+                    raise self.unsendable(exc) from exc
                 else:
                     sent = True
                     resp = conn.getresponse()
@@ -587,11 +587,11 @@ class SentGet:
             conn.request("GET", transport.prefix + build_url(path, params), headers=headers)
         except KatesError as exc:  # a credential the plugin could not give, a CA that does not load
             self._failed = exc
-        except ValueError as exc:  # refused before anything was sent (Transport.unsendable)
-            self._failed = transport.unsendable(exc)
-        except (OSError, http11.HTTPException) as exc:
+        except (OSError, http11.HTTPException) as exc:  # (before ValueError: ssl's certificate failure is both)
             if not reused:  # a reused connection the server had closed is asked again on a fresh one, as `open` does
                 self._failed = transport.unreachable(exc)
+        except ValueError as exc:  # refused before anything was sent (Transport.unsendable)
+            self._failed = transport.unsendable(exc)
         except BaseException:
             if conn is not None:
                 conn.close()

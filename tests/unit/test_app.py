@@ -66,6 +66,7 @@ def test_an_empty_name_never_makes_a_collection_path() -> None:
     ref = ResourceRef("", "v1", "configmaps", "ConfigMap", True)
     assert ref.path("ns") == "/api/v1/namespaces/ns/configmaps"
     assert ref.path("ns", "a b") == "/api/v1/namespaces/ns/configmaps/a%20b"
+    assert ref.path("ns", "\udcff") == "/api/v1/namespaces/ns/configmaps/%FF"  # argv's undecodable byte
     for bad in ("", 123):
         with pytest.raises(UsageError, match="resource name"):
             ref.path("ns", bad)  # type: ignore[arg-type]

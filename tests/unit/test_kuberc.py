@@ -184,5 +184,6 @@ def test_a_completion_request_takes_the_plugin_policy_alone(
 
     rc(tmp_path, BETA + body, monkeypatch)
     monkeypatch.setattr(pluginpolicy, "_POLICY", pluginpolicy.Policy())
-    kuberc.policy_only()
+    monkeypatch.setattr(pluginpolicy, "_LOADER", None)
+    pluginpolicy.set_loader(kuberc.plugin_policy)  # as cli/app.py's completion branch sets it
     assert pluginpolicy.current().type == policy

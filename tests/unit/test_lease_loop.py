@@ -262,3 +262,45 @@ def test_a_candidate_stopping_never_acquires_what_release_wrote() -> None:
     clock.advance(2)
     me._attempt()
     assert client.leases["l"]["spec"]["holderIdentity"] == ""  # still released
+
+
+def test_release_meeting_an_answer_that_is_no_lease_says_so_and_returns() -> None:
+    client, clock = FakeClient(), Clock()
+    said: list[str] = []
+    me = leader(client, clock, notice=said.append)
+    me._attempt()
+    client.refuse["get"] = ValueError("unexpected character")
+    assert me.release() is False
+    assert said == ["could not release lease ns/l: an answer that is not a Lease (unexpected character)"]
+
+
+def test_the_lease_watch_waits_when_the_server_ends_it_at_once_and_empty() -> None:
+    """A proxy that ends every watch at once: the wake-up watch asked again in a tight loop, on every replica."""
+
+    class Empty:
+        def lines(self) -> Any:
+            return iter(())
+
+        def close(self) -> None:
+            pass
+
+        def abort(self) -> None:
+            pass
+
+    opens: list[float] = []
+
+    class Transport:
+        def open(self, *args: Any, **kwargs: Any) -> Empty:
+            opens.append(0.0)
+            return Empty()
+
+    client, clock = FakeClient(), Clock()
+    client.transport = Transport()  # type: ignore[attr-defined]
+    me = leader(client, clock)
+    thread = threading.Thread(target=me._watch_lease, daemon=True)
+    thread.start()
+    wait_for(lambda: opens, 5, "the first watch")
+    threading.Event().wait(0.3)
+    assert len(opens) == 1  # then it waits a retry period (2 s), not a round trip
+    me.stop()
+    thread.join(5)

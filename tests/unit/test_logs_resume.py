@@ -38,8 +38,19 @@ def test_within_a_connection_a_line_stamped_earlier_than_the_one_before_is_deliv
     cursor.params()
     assert [cursor.admit(ts) for ts in (T2, T1, T3, T1)] == [True, True, True, True]
     assert cursor.params() == {"sinceTime": T3}  # the newest delivered
-    # the replay: the older lines of that second, then the one at T3, then the new ones, whatever their stamps
-    assert [cursor.admit(ts) for ts in (T1, T3, T2, T3)] == [False, False, True, True]
+    # the replay: every line from T3's second on, in the log's order (T1s are before it), then the new ones
+    assert [cursor.admit(ts) for ts in (T3, T3, T2)] == [False, True, True]
+
+
+def test_a_replay_of_lines_stamped_out_of_order_repeats_none() -> None:
+    """Delivered A at :02.5, then B at :02.3 (stamped apart): a reconnect from :02.5 is answered from :02 on, A then
+    B again; both are dropped, and the next line is new whatever its stamp."""
+    a, b, c = "2026-01-01T00:00:02.500000000Z", "2026-01-01T00:00:02.300000000Z", "2026-01-01T00:00:02.100000000Z"
+    cursor = Cursor({})
+    cursor.params()
+    assert [cursor.admit(ts) for ts in (a, b)] == [True, True]
+    assert cursor.params() == {"sinceTime": a}
+    assert [cursor.admit(ts) for ts in (a, b, c)] == [False, False, True]
 
 
 def test_until_a_line_is_delivered_relative_options_become_fixed_times() -> None:

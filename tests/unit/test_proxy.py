@@ -73,7 +73,7 @@ def test_an_http_proxy_and_its_credentials(url: str, host: str, port: int, auth:
         ("socks5://proxy:1080", "HTTP proxies only (CONNECT), not socks5"),
         ("https://proxy:443", "HTTP proxies only (CONNECT), not https"),
         ("ftp://proxy", 'unsupported scheme "ftp", must be http'),
-        ("http://proxy:abc", "Port could not be cast"),
+        ("http://proxy:abc", "no valid port"),
     ],
 )
 def test_what_kates_cannot_speak_to_is_refused(url: str, says: str) -> None:
@@ -85,6 +85,16 @@ def test_what_kates_cannot_speak_to_is_refused(url: str, says: str) -> None:
 def test_a_password_is_never_shown() -> None:
     assert redacted("http://u:s3cret@p:1") == "http://u:xxxxx@p:1"
     assert redacted("http://p:1") == "http://p:1"
+    assert redacted("u:s3cret@p:1") == "u:xxxxx@p:1"
+    for odd in ("p#ss", "p/ss", "p?ss"):  # unencoded: urlsplit misreads these URLs
+        assert redacted(f"http://user:{odd}@proxy:8080") == "http://user:xxxxx@proxy:8080"
+        with pytest.raises(ConfigError) as bad:
+            Transport(
+                ConnectionSettings(
+                    server="https://k.example:6443", context="c", namespace="d", proxy_url=f"http://user:{odd}@p:1"
+                )
+            )
+        assert odd not in bad.value.message
     settings = ConnectionSettings(server="https://k.example:6443", context="c", namespace="d")
     with pytest.raises(ConfigError) as raised:
         Transport(settings.__class__(**{**settings.__dict__, "proxy_url": "socks5://u:s3cret@p:1080"}))

@@ -180,6 +180,7 @@ def test_what_ssl_refuses_when_connecting_is_a_config_error(servers: list[Server
         ("/api/a b\tc\x7f", "/api/a%20b%09c%7F"),  # was refused as InvalidURL: "unable to connect"
         ("/api/a%2Fb?x=1&y=~", "/api/a%2Fb?x=1&y=~"),  # escapes and the rest of ASCII stay as they are
         ("/api/a\r\nX-Injected: 1", "/api/a%0D%0AX-Injected:%201"),
+        ("/api/\udcff", "/api/%FF"),  # a byte of argv that is no UTF-8 (surrogate-escaped): Go writes %FF
     ],
 )
 def test_a_path_is_percent_encoded_where_it_cannot_go_as_it_is(path: str, url: str) -> None:
