@@ -643,7 +643,8 @@ def _patch_local(
 
 
 def _kind_group(obj: dict[str, Any]) -> str:
-    """kubectl's -o name prefix: the kind in lower case, and its API group when it has one (`deployment.apps`)."""
+    """kubectl's -o name prefix: the kind in lower case, and its API group when it has one (`deployment.apps`):
+    ResourceRef.kind_group's rule, taken from the object itself, as --local resolves nothing (no discovery)."""
     group = str(obj.get("apiVersion") or "").rpartition("/")[0]
     return f"{str(obj['kind']).lower()}.{group}" if group else str(obj["kind"]).lower()
 
