@@ -314,6 +314,23 @@ class Leader:
         with self._wake:
             gained = self.election.succeeded(plan, sent, answer)
             self._lease = answer
+            if self._stopped.is_set():  # answered after stop() (and perhaps after its release): no term, and the
+                self.election.lose()  # Lease this write took is released at once, not held to its end
+                giving_back = self.election.release()
+            else:
+                giving_back = None
+        if self._stopped.is_set():
+            if giving_back is not None:
+                try:
+                    released = self._put(giving_back, answer)
+                    with self._lock:
+                        self.election.released(giving_back, released)
+                except Conflict:
+                    pass  # written since: by `release` in the stopping thread, or by another candidate
+                except KatesError as exc:
+                    self._say(f"could not release lease {self.where}: {exc.message}")
+            return
+        with self._wake:
             if not self.election.leading():  # answered after its own deadline (kates was frozen): no term
                 self.election.lose()
                 if not gained:

@@ -304,3 +304,22 @@ def test_the_lease_watch_waits_when_the_server_ends_it_at_once_and_empty() -> No
     assert len(opens) == 1  # then it waits a retry period (2 s), not a round trip
     me.stop()
     thread.join(5)
+
+
+def test_an_acquiring_write_answered_after_stop_is_released_at_once() -> None:
+    """stop() waits 10 s for the loop; a create in flight past that (the Lease was absent, so `release` found nothing
+    to release) landed, fired on_gained after the shutdown began, and the process exited holding a full term."""
+    client, clock = FakeClient(), Clock()
+    events: list[str] = []
+    me = leader(client, clock, on_gained=lambda: events.append("gained"), on_lost=events.append)
+    real_create = client.create
+
+    def create_while_stopping(body: dict[str, Any], namespace: str | None = None) -> dict[str, Any]:
+        me._stopped.set()  # stop() and its release came and went while this request was on the wire
+        return real_create(body, namespace)
+
+    client.create = create_while_stopping  # type: ignore[method-assign]
+    me._attempt()
+    assert events == [] and not me.leading()
+    spec = client.leases["l"]["spec"]
+    assert spec["holderIdentity"] == "" and spec["leaseDurationSeconds"] == 1  # given back at once
