@@ -414,11 +414,12 @@ def _still_running(client: Client, src: LogSource) -> bool:
         return False
     except KatesError:
         return True
-    if (pod.get("metadata") or {}).get("deletionTimestamp"):
-        return False
-    for status in (pod.get("status") or {}).get("containerStatuses") or []:
-        if status.get("name") == src.container:
-            return "running" in (status.get("state") or {})
+    # a terminating pod's containers still run (its shutdown, in the grace period): their state says so
+    status = pod.get("status") or {}
+    for key in ("containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses"):
+        for found in status.get(key) or []:
+            if found.get("name") == src.container:
+                return "running" in (found.get("state") or {})
     return False
 
 

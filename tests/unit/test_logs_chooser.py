@@ -112,3 +112,36 @@ def test_since_time_is_rfc3339_as_go_reads_it(text: str, ok: bool) -> None:
 @pytest.mark.parametrize(("since", "seconds"), [(None, None), ("0s", None), ("1.4s", 1), ("1.6s", 2), ("0.2s", 1)])
 def test_since_rounds_as_kubectl_and_zero_means_no_limit(since: str | None, seconds: int | None) -> None:
     assert _since_seconds(since) == seconds
+
+
+class _Pods:
+    def __init__(self, pod: dict[str, Any] | None) -> None:
+        self.pod = pod
+
+    def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
+        if self.pod is None:
+            from kates_cli.errors import NotFound
+
+            raise NotFound("pods not found", code=404)
+        return self.pod
+
+
+@pytest.mark.parametrize(
+    ("pod", "running"),
+    [
+        (pod("web-1", "u1"), True),
+        (pod("web-1", "u1", deletionTimestamp="2026-01-01T00:00:00Z"), True),  # terminating: it still runs
+        (pod("web-1", "u1", state="terminated"), False),
+        (None, False),  # gone
+    ],
+)
+def test_a_stream_goes_on_while_its_container_runs_terminating_or_not(
+    pod: dict[str, Any] | None, running: bool
+) -> None:
+    """A terminating pod's stream that dropped was ended (its shutdown logs lost): now it is retried while the
+    container runs; init and ephemeral containers are looked up too."""
+    from kates_cli.core.logs import _still_running
+
+    assert _still_running(_Pods(pod), LogSource("ns", "web-1", "c")) is running  # type: ignore[arg-type]
+    init = {"metadata": {"name": "p"}, "status": {"initContainerStatuses": [{"name": "c", "state": {"running": {}}}]}}
+    assert _still_running(_Pods(init), LogSource("ns", "p", "c")) is True  # type: ignore[arg-type]
