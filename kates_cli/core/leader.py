@@ -314,11 +314,11 @@ class Leader:
         with self._wake:
             gained = self.election.succeeded(plan, sent, answer)
             self._lease = answer
-            if self._stopped.is_set():  # answered after stop() (and perhaps after its release): no term, and the
-                self.election.lose()  # Lease this write took is released at once, not held to its end
-                giving_back = self.election.release()
-            else:
-                giving_back = None
+            giving_back = None
+            if self._stopped.is_set():  # answered after stop(): no term. A renewal is `release`'s to undo (it reads
+                self.election.lose()  # the Lease after this lands, or this meets its 409); an acquire may have
+                if gained:  # landed after `release` found nothing to release: it is given back at once
+                    giving_back = self.election.release()
         if self._stopped.is_set():
             if giving_back is not None:
                 try:
