@@ -455,6 +455,16 @@ class Chooser:
         if self.init_containers:
             containers = list(spec.get("initContainers") or []) + containers
             statuses += list(status.get("initContainerStatuses") or [])
+        elif self.container_re is not None:  # `-c NAME` of an init or ephemeral container, as kubectl takes any name
+            pattern = self.container_re.pattern
+            containers += [
+                c
+                for key in ("initContainers", "ephemeralContainers")
+                for c in spec.get(key) or []
+                if c.get("name") == pattern
+            ]
+            statuses += list(status.get("initContainerStatuses") or [])
+            statuses += list(status.get("ephemeralContainerStatuses") or [])
         by_name = {s.get("name"): s for s in statuses}
         named = False
         for c in containers:

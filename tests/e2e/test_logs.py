@@ -335,3 +335,12 @@ def test_streams_that_fail_are_reported_and_fail_the_command(
     some = tier2_kates("logs", "deploy/web", "-n", ns, "-o", "raw")
     assert some.code == ExitCode.ERROR and some.out == "hello\nworld\n", some  # what could be read is printed
     assert some.err.splitlines()[-1] == "error: 2 of the requested logs could not be read"
+
+
+def test_c_takes_an_init_containers_name_as_kubectl_does(
+    cluster: ControlPlane, ns: str, kates: Runner, kubectl: Runner
+) -> None:
+    """`-c i` of the pod's init container, without --init-containers: kates said it was no container of the pod."""
+    pending_pod(cluster, ns)
+    mine, theirs = (run("logs", "pend", "-c", "i", "-n", ns) for run in (kates, kubectl))
+    assert (mine.code, mine.out, mine.err) == (theirs.code, theirs.out, theirs.err) == (0, "", ""), (mine, theirs)

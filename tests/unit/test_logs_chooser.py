@@ -145,3 +145,20 @@ def test_a_stream_goes_on_while_its_container_runs_terminating_or_not(
     assert _still_running(_Pods(pod), LogSource("ns", "web-1", "c")) is running  # type: ignore[arg-type]
     init = {"metadata": {"name": "p"}, "status": {"initContainerStatuses": [{"name": "c", "state": {"running": {}}}]}}
     assert _still_running(_Pods(init), LogSource("ns", "p", "c")) is True  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("key", ["initContainers", "ephemeralContainers"])
+def test_c_names_an_init_or_ephemeral_container_as_kubectl_takes_it(key: str) -> None:
+    """`kates logs POD -c init-db` (kubectl's common debugging step) found no such container without
+    --init-containers; an ephemeral one (kubectl debug's) was never found. A regex still matches only the pod's
+    own containers."""
+    import re
+
+    status_key = {"initContainers": "initContainerStatuses", "ephemeralContainers": "ephemeralContainerStatuses"}[key]
+    p = pod("web-1", "u1")
+    p["spec"][key] = [{"name": "init-db"}]
+    p["status"][status_key] = [{"name": "init-db", "state": {"terminated": {"exitCode": 0}}}]
+    for pattern, added in (("init-db", ["web-1/init-db"]), ("db", []), ("c", ["web-1/c"])):
+        mux = Mux()
+        Chooser(mux, [], re.compile(pattern), None, False, None, True).consider(p)  # type: ignore[arg-type]
+        assert [name for verb, name in mux.calls if verb == "add"] == added, pattern
