@@ -51,6 +51,11 @@ class Proc:
     def stderr(self) -> str:
         return self.err.read_text()
 
+    def last_snapshot(self) -> dict[str, Any]:
+        """The newest snapshot kates has finished writing: a read racing a write can see a line's first part only."""
+        complete = self.stdout().rpartition("\n")[0]
+        return json.loads(complete.splitlines()[-1]) if complete else {}
+
     def stop(self) -> int:
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -138,7 +143,7 @@ def test_watch_and_get_w_say_a_stall_on_stderr_and_carry_on(
         wait_for(lambda: "stalled" in w.stderr() and "stalled" in g.stderr(), STALL + 10, "both to notice the stall")
         proxy.resume()
         wait_for(
-            lambda: "during-stall" in snapshots.read_text() and "configmap/during-stall" in g.stdout(),
+            lambda: "during-stall" in snapshots.read_text().rpartition("\n")[0] and "configmap/during-stall" in g.stdout(),
             15,
             "the change made during the stall",
         )
@@ -212,11 +217,11 @@ def test_a_deleted_crd_empties_its_query_then_fails_or_is_waited_for(
             err
         )
         assert err[1:] == ["hint: with --wait-for-kinds kates waits for a kind to come back"], err
-        last = json.loads(fail.stdout().splitlines()[-1])
+        last = fail.last_snapshot()
         assert last["r"] == [] and "kube-root-ca.crt" in names(last["cms"])  # the objects went first, then kates
         wait_for(lambda: "waiting for it to come back" in wait.stderr(), 30, "the waiting watch to say so")
         assert wait.proc.poll() is None
-        assert json.loads(wait.stdout().splitlines()[-1])["r"] == []
+        assert wait.last_snapshot()["r"] == []
         wait_for(lambda: cluster.request("GET", crd_path)[0] == 404, 30, "the CRD to be gone")
         ensure_crd(cluster, crd)
         create(
@@ -224,7 +229,7 @@ def test_a_deleted_crd_empties_its_query_then_fails_or_is_waited_for(
             f"/apis/gone.example.org/v1/namespaces/{ns}/relics",
             {"apiVersion": "gone.example.org/v1", "kind": "Relic", "metadata": {"name": "r2"}},
         )
-        wait_for(lambda: names(json.loads(wait.stdout().splitlines()[-1])["r"]) == ["r2"], 60, "the kind to come back")
+        wait_for(lambda: names(wait.last_snapshot().get("r", [])) == ["r2"], 60, "the kind to come back")
         assert wait.stop() == ExitCode.INTERRUPTED
         assert wait.stderr().count("no longer serves") == 1, wait.stderr()
     finally:
