@@ -143,7 +143,9 @@ def test_watch_and_get_w_say_a_stall_on_stderr_and_carry_on(
         wait_for(lambda: "stalled" in w.stderr() and "stalled" in g.stderr(), STALL + 10, "both to notice the stall")
         proxy.resume()
         wait_for(
-            lambda: "during-stall" in snapshots.read_text().rpartition("\n")[0] and "configmap/during-stall" in g.stdout(),
+            lambda: (
+                "during-stall" in snapshots.read_text().rpartition("\n")[0] and "configmap/during-stall" in g.stdout()
+            ),
             15,
             "the change made during the stall",
         )
