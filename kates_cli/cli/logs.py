@@ -162,7 +162,10 @@ def logs(
         False, "--previous", "-p", help="The previous (terminated) instance of each container, as kubectl's."
     ),
     all_containers: bool = typer.Option(
-        False, "--all-containers", help="Every container of each pod (kates's default; kubectl's spelling)."
+        False,
+        "--all-containers",
+        help="Every container of each pod, its init and ephemeral containers too, as kubectl's (without it, kates "
+        "reads every regular container).",
     ),
     limit_bytes: int | None = typer.Option(
         None, "--limit-bytes", help="At most this many bytes of each container's log (the last line cut there)."
@@ -232,7 +235,10 @@ def logs(
     )
     printer.kubectl_prefix = prefix
     mux = LogMux(client, opts, max_requests=max_log_requests, stall_timeout=stall, observer=printer)
-    chooser = Chooser(mux, patterns, container_re, exclude_container_re, init_containers, printer, follow)
+    chooser = Chooser(
+        mux, patterns, container_re, exclude_container_re, init_containers or all_containers, printer, follow
+    )
+    chooser.ephemeral = all_containers
     empty: list[Selection] = []
     for sel in selections:
         listed = 0  # pods the selection picks, before the name patterns: a TYPE/NAME "has no pods" only without any
@@ -276,6 +282,7 @@ def logs(
     finally:
         mux.stop()
         chooser.stop.set()
+        printer.idle()
     failures.raise_if_any()
 
 
@@ -418,6 +425,7 @@ class Chooser:
         self.container_re = container_re
         self.exclude_container_re = exclude_container_re
         self.init_containers = init_containers
+        self.ephemeral = False  # --all-containers: ephemeral containers too (kubectl's order: init, regular, these)
         self.printer = printer
         self.follow = follow
         self.stop = threading.Event()
@@ -455,6 +463,9 @@ class Chooser:
         if self.init_containers:
             containers = list(spec.get("initContainers") or []) + containers
             statuses += list(status.get("initContainerStatuses") or [])
+            if self.ephemeral:
+                containers += list(spec.get("ephemeralContainers") or [])
+                statuses += list(status.get("ephemeralContainerStatuses") or [])
         elif self.container_re is not None:  # `-c NAME` of an init or ephemeral container, as kubectl takes any name
             pattern = self.container_re.pattern
             containers += [
@@ -608,6 +619,10 @@ class Printer(LogObserver):
         else:
             self.note(f"kates: waiting: no more streams over --max-log-requests={limit}")
 
+    def idle(self) -> None:
+        with self.lock:
+            self.out.flush()
+
     def emit(self, event: LogEvent) -> None:
         if event.closed:  # a failure is reported by the caller's Failures
             key = (event.namespace, event.pod, event.container)
@@ -648,11 +663,12 @@ class Printer(LogObserver):
         """A line to stdout: its bytes as read (not UTF-8 ones too) where stdout takes bytes, as kubectl's."""
         data = line.encode("utf-8", "surrogateescape")
         binary = getattr(self.out, "buffer", None)
-        with self.lock:
+        with self.lock:  # with --follow each line goes out at once; without, when the merge waits (`idle`)
             if binary is not None:
-                self.out.flush()
                 binary.write(data)
-                binary.flush()
+                if self.follow:
+                    binary.flush()
             else:
                 self.out.write(data.decode("utf-8", "replace"))
-                self.out.flush()
+                if self.follow:
+                    self.out.flush()

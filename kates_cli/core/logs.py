@@ -37,9 +37,14 @@ Invariants:
   queue (streams end by themselves). With follow, streams take turns of `turn` seconds while some wait: a stream
   whose turn is over disconnects, goes to the back of the queue and resumes from its last timestamp when its turn
   comes again. `LogObserver.waiting` is told how many wait whenever that settles at a new number.
-- Without follow, the merged output is in timestamp order across all streams. With follow, lines are held for
-  `window` seconds and released in timestamp order, so streams interleave nearly in order (a stream that waited
-  for its turn delivers its lines late).
+- Without follow, the merged output is in timestamp order across streams, and each stream's lines keep their order
+  (a line stamped earlier than the one before it stays after it, as kubectl prints it). When every stream runs at
+  once (no more streams than `max_requests`), the merge streams: a line is released once every unfinished stream
+  has a line waiting, each stream holds at most `CREDIT` lines read ahead (its reads wait for the merge), so memory
+  stays bounded whatever the logs' size and the first lines come out at once. With more streams than that, the
+  ones waiting for a turn start only when others end, so the lines are held until every stream has ended, then
+  merged. With follow, lines are held for `window` seconds and released in timestamp order, so streams interleave
+  nearly in order (a stream that waited for its turn delivers its lines late).
 """
 
 from __future__ import annotations
@@ -48,7 +53,8 @@ import heapq
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Generator, Iterator
 from dataclasses import field
 from datetime import datetime, timedelta
 
@@ -66,6 +72,7 @@ DEFAULT_WINDOW = 0.25  # seconds of reordering with --follow
 DEFAULT_STALL_TIMEOUT = 30.0  # a silent stall is said within this long
 DEFAULT_TURN = 5.0  # seconds a followed stream streams before giving way to one that waits
 BACKOFF_FIRST, BACKOFF_CAP = 0.5, 5.0
+CREDIT = 512  # without follow: lines a stream reads ahead of the merge
 
 
 @record(frozen=True)
@@ -112,6 +119,10 @@ class LogObserver:
 
     def waiting(self, count: int, limit: int) -> None:
         """`count` streams wait for a turn because of the limit of `limit` at once (0: none any more)."""
+
+    def idle(self) -> None:
+        """Without follow: the merge has released every line it can and waits for more (called from the thread
+        that reads `LogMux.events`): the moment to flush what was written."""
 
 
 def split_timestamp(line: str) -> tuple[str, str]:
@@ -276,7 +287,7 @@ def pod_log_stream(
     *,
     stall_timeout: float = DEFAULT_STALL_TIMEOUT,
     observer: LogObserver | None = None,
-) -> Iterator[LogEvent]:
+) -> Generator[LogEvent, None, None]:
     """Yield one container's log lines; with follow, keep following (see the module's invariants). Ends with a
     closed event."""
     control = control or StreamControl()
@@ -451,6 +462,8 @@ class LogMux:
         self._controls: dict[LogSource, StreamControl] = {}
         self._no_more = threading.Event()
         self._turns: threading.Thread | None = None
+        self._order: dict[LogSource, int] = {}  # the order sources were added in: it breaks timestamp ties
+        self._credits: dict[LogSource, threading.Semaphore] = {}  # without follow: lines each may read ahead
 
     def add(self, src: LogSource) -> bool:
         """Start following one container (once); False if it was already added."""
@@ -460,10 +473,12 @@ class LogMux:
             self._started.add(src)
             self._active += 1
             control = self._controls[src] = StreamControl(self._stop, self.slots)
+            self._order.setdefault(src, len(self._order))
+            credit = None if self.opts.follow else self._credits.setdefault(src, threading.Semaphore(CREDIT))
             if self.opts.follow and self._turns is None:
                 self._turns = threading.Thread(target=self._take_turns, daemon=True, name="kates-log-turns")
                 self._turns.start()
-        threading.Thread(target=self._run, args=(src, control), daemon=True, name=f"kates-log-{src}").start()
+        threading.Thread(target=self._run, args=(src, control, credit), daemon=True, name=f"kates-log-{src}").start()
         return True
 
     def forget(self, src: LogSource) -> None:
@@ -491,12 +506,17 @@ class LogMux:
         if control is not None:
             control.end()
 
-    def _run(self, src: LogSource, control: StreamControl) -> None:
+    def _run(self, src: LogSource, control: StreamControl, credit: threading.Semaphore | None) -> None:
         try:
             stream = pod_log_stream(
                 self.client, src, self.opts, control, stall_timeout=self.stall_timeout, observer=self.observer
             )
             for event in stream:
+                if credit is not None and not event.closed:
+                    while not credit.acquire(timeout=0.5):  # the merge is behind: read no further for now
+                        if control.stopped():
+                            stream.close()  # kates stops: nobody reads on
+                            return
                 self._queue.put(event)
         except Exception as exc:  # a bug must not hang the merge: close the stream with the error
             error = KatesError(f"log stream failed: {type(exc).__name__}: {exc}")
@@ -527,24 +547,11 @@ class LogMux:
             return self._no_more.is_set() and self._active == 0
 
     def events(self) -> Iterator[LogEvent]:
-        """All events: in timestamp order without follow; held `window` seconds and ordered with follow."""
+        """All events: merged in timestamp order without follow; held `window` seconds and ordered with follow."""
         if not self.opts.follow:
-            collected: list[tuple[str, int, LogEvent]] = []
-            closing: list[LogEvent] = []
-            n = 0
-            # every stream puts its events before it counts itself done: once done, drain what is queued
-            while not (self._done() and self._queue.empty()) and not self._stop.is_set():
-                item = self._queue.get()
-                if item is None:
-                    continue
-                if item.closed:
-                    closing.append(item)
-                else:
-                    collected.append((item.timestamp, n, item))
-                    n += 1
-            collected.sort(key=lambda t: (t[0], t[1]))
-            yield from (e for _, _, e in collected)
-            yield from closing
+            with self._lock:
+                streaming = self._no_more.is_set() and len(self._order) <= self.slots.limit
+            yield from self._merged() if streaming else self._collected()
             return
         heap: list[tuple[str, float, int, LogEvent]] = []
         n = 0
@@ -569,3 +576,59 @@ class LogMux:
                 continue
             heapq.heappush(heap, (item.timestamp, time.monotonic(), n, item))
             n += 1
+
+    def _collected(self) -> Iterator[LogEvent]:
+        """Without follow, more streams than run at once: every line held until all have ended, then merged."""
+        lines: dict[LogSource, list[LogEvent]] = {}
+        closing: list[LogEvent] = []
+        # every stream puts its events before it counts itself done: once done, drain what is queued
+        while not (self._done() and self._queue.empty()) and not self._stop.is_set():
+            item = self._queue.get()
+            if item is None:
+                continue
+            if item.closed:
+                closing.append(item)
+                continue
+            src = LogSource(item.namespace, item.pod, item.container)
+            lines.setdefault(src, []).append(item)
+            self._credits[src].release()
+        ranked = [[(e.timestamp, self._order[src], e) for e in events] for src, events in lines.items()]
+        yield from (e for _, _, e in heapq.merge(*ranked, key=lambda t: (t[0], t[1])))
+        yield from closing
+
+    def _merged(self) -> Iterator[LogEvent]:
+        """Without follow, every stream running at once: the k-way merge of their lines, released as they come."""
+        waiting: dict[LogSource, deque[LogEvent]] = {src: deque() for src in self._order}
+        unfinished = set(waiting)
+        starving = len(unfinished)  # unfinished streams with no line waiting: until none, nothing can be released
+        heads: list[tuple[str, int, LogSource]] = []  # (timestamp, rank, source) of each stream's first waiting line
+        closing: list[LogEvent] = []
+        while not self._stop.is_set():
+            while heads and not starving:
+                _, _, src = heapq.heappop(heads)
+                line = waiting[src].popleft()
+                self._credits[src].release()
+                if waiting[src]:
+                    heapq.heappush(heads, (waiting[src][0].timestamp, self._order[src], src))
+                elif src in unfinished:
+                    starving += 1
+                yield line
+            if not unfinished:
+                break
+            if self._queue.empty():
+                self.observer.idle()
+            item = self._queue.get()
+            if item is None:
+                continue
+            src = LogSource(item.namespace, item.pod, item.container)
+            if item.closed:  # after every line of its stream
+                closing.append(item)
+                unfinished.discard(src)
+                if not waiting[src]:
+                    starving -= 1
+                continue
+            if not waiting[src]:
+                starving -= 1
+                heapq.heappush(heads, (item.timestamp, self._order[src], src))
+            waiting[src].append(item)
+        yield from closing

@@ -90,6 +90,37 @@ def test_a_crash_looping_container_is_followed_and_each_restart_anew() -> None:
 
 
 @pytest.mark.parametrize(
+    ("init", "ephemeral", "chosen"),
+    [
+        (False, False, ["p/c"]),  # kates's default: the regular containers
+        (True, False, ["p/i", "p/c"]),  # --init-containers
+        (True, True, ["p/i", "p/c", "p/debugger"]),  # --all-containers: kubectl's three lists, in its order
+    ],
+)
+def test_which_kinds_of_container_are_read(init: bool, ephemeral: bool, chosen: list[str]) -> None:
+    mux = Mux()
+    c = Chooser(mux, [], None, None, init, None, False)  # type: ignore[arg-type]
+    c.ephemeral = ephemeral
+    running = {"state": {"running": {}}}
+    c.consider(
+        {
+            "metadata": {"name": "p", "namespace": "ns", "uid": "u"},
+            "spec": {
+                "initContainers": [{"name": "i"}],
+                "containers": [{"name": "c"}],
+                "ephemeralContainers": [{"name": "debugger"}],
+            },
+            "status": {
+                "initContainerStatuses": [{"name": "i", "state": {"terminated": {}}}],
+                "containerStatuses": [{"name": "c", **running}],
+                "ephemeralContainerStatuses": [{"name": "debugger", **running}],
+            },
+        }
+    )
+    assert [src for verb, src in mux.calls if verb == "add"] == chosen
+
+
+@pytest.mark.parametrize(
     ("text", "ok"),
     [
         ("2024-01-02T15:04:05Z", True),
