@@ -38,13 +38,14 @@ Invariants:
   whose turn is over disconnects, goes to the back of the queue and resumes from its last timestamp when its turn
   comes again. `LogObserver.waiting` is told how many wait whenever that settles at a new number.
 - Without follow, the merged output is in timestamp order across streams, and each stream's lines keep their order
-  (a line stamped earlier than the one before it stays after it, as kubectl prints it). When every stream runs at
-  once (no more streams than `max_requests`), the merge streams: a line is released once every unfinished stream
-  has a line waiting, each stream holds at most `CREDIT` lines read ahead (its reads wait for the merge), so memory
-  stays bounded whatever the logs' size and the first lines come out at once. With more streams than that, the
-  ones waiting for a turn start only when others end, so the lines are held until every stream has ended, then
-  merged. With follow, lines are held for `window` seconds and released in timestamp order, so streams interleave
-  nearly in order (a stream that waited for its turn delivers its lines late).
+  (a line stamped earlier than the one before it stays after it, as kubectl prints it). A stream hands its lines
+  over a read at a time (`log_batches`). When every stream runs at once (no more streams than `max_requests`), the
+  merge streams: a line is released once every unfinished stream has a line waiting, and a stream hands over at
+  most `CREDIT` reads ahead of the merge (then its reads wait), so memory stays bounded whatever the logs' size and
+  the first lines come out at once. With more streams than that, the ones waiting for a turn start only when
+  others end, so the lines are held until every stream has ended, then merged. With follow, lines are held for
+  `window` seconds and released in timestamp order, so streams interleave nearly in order (a stream that waited
+  for its turn delivers its lines late).
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ DEFAULT_WINDOW = 0.25  # seconds of reordering with --follow
 DEFAULT_STALL_TIMEOUT = 30.0  # a silent stall is said within this long
 DEFAULT_TURN = 5.0  # seconds a followed stream streams before giving way to one that waits
 BACKOFF_FIRST, BACKOFF_CAP = 0.5, 5.0
-CREDIT = 512  # without follow: lines a stream reads ahead of the merge
+CREDIT = 4  # without follow: reads (of up to 120 KiB) a stream hands over ahead of the merge
 
 
 @record(frozen=True)
@@ -287,9 +288,24 @@ def pod_log_stream(
     *,
     stall_timeout: float = DEFAULT_STALL_TIMEOUT,
     observer: LogObserver | None = None,
-) -> Generator[LogEvent, None, None]:
+) -> Iterator[LogEvent]:
     """Yield one container's log lines; with follow, keep following (see the module's invariants). Ends with a
     closed event."""
+    for batch in log_batches(client, src, opts, control, stall_timeout=stall_timeout, observer=observer):
+        yield from batch
+
+
+def log_batches(
+    client: Client,
+    src: LogSource,
+    opts: LogOptions,
+    control: StreamControl | None = None,
+    *,
+    stall_timeout: float = DEFAULT_STALL_TIMEOUT,
+    observer: LogObserver | None = None,
+) -> Generator[list[LogEvent], None, None]:
+    """`pod_log_stream`'s events, a list per read of the connection (never an empty one): what one read brought is
+    handed over at once, so a consumer in another thread takes a burst in one hand-off, not a line at a time."""
     control = control or StreamControl()
     observer = observer or LogObserver()
     origin: dict[str, str | int | None] = {
@@ -311,12 +327,12 @@ def pod_log_stream(
     try:
         while True:
             if control.stopped():
-                yield closing()
+                yield [closing()]
                 return
             if control.giving_way():
                 control.end_turn()
             if not control.take_turn():
-                yield closing()
+                yield [closing()]
                 return
             params: dict[str, str | int | bool | None] = {"container": src.container, "timestamps": True}
             if opts.follow:
@@ -330,17 +346,17 @@ def pod_log_stream(
                 )
             except KatesError as exc:
                 if control.stopped():
-                    yield closing()
+                    yield [closing()]
                     return
                 if not opts.follow or isinstance(exc, Forbidden):
-                    yield closing(exc)
+                    yield [closing(exc)]
                     return
                 if isinstance(exc, NotFound):  # the pod is gone: its stream ends as the pod did
-                    yield closing()
+                    yield [closing()]
                     return
                 if isinstance(exc, ApiError) and 400 <= exc.code < 500 and exc.code not in (408, 429):
                     if not _still_running(client, src):
-                        yield closing(exc)
+                        yield [closing(exc)]
                         return
                 if not said:
                     said = True
@@ -368,14 +384,19 @@ def pod_log_stream(
             delivered = False
             try:
                 if not control.stopped() and not control.giving_way():
-                    for raw in resp.lines(keep_cr=True):  # a CRLF line's CR is the log's, as kubectl prints it
-                        line = raw.decode("utf-8", errors="surrogateescape")  # bytes kept: -o raw passes them
-                        ts, text = split_timestamp(line)
-                        if not ts:
-                            if len(server_text) < 5:
-                                server_text.append(line.strip()[:500])
-                            continue
-                        if cursor.admit(ts):
+                    ns, pod, container = src.namespace, src.pod, src.container
+                    # a CRLF line's CR is the log's, as kubectl prints it
+                    for raws in resp.line_batches(keep_cr=True):
+                        batch: list[LogEvent] = []
+                        for raw in raws:
+                            line = raw.decode("utf-8", errors="surrogateescape")  # bytes kept: -o raw passes them
+                            ts, text = split_timestamp(line)
+                            if not ts:
+                                if len(server_text) < 5:
+                                    server_text.append(line.strip()[:500])
+                                continue
+                            if not cursor.admit(ts):
+                                continue
                             delivered = True
                             if budget is not None:  # --limit-bytes: counted here, the timestamps being kates's own
                                 data = text.encode("utf-8", errors="surrogateescape")
@@ -383,18 +404,20 @@ def pod_log_stream(
                                 if size > budget:
                                     cut = data[:budget].decode("utf-8", errors="surrogateescape")
                                     if cut:
-                                        yield LogEvent(src.namespace, src.pod, src.container, ts, cut, partial=True)
-                                    yield closing()
+                                        batch.append(LogEvent(ns, pod, container, ts, cut, partial=True))
+                                    yield [*batch, closing()]
                                     return
                                 budget -= size
-                            yield LogEvent(src.namespace, src.pod, src.container, ts, text)
+                            batch.append(LogEvent(ns, pod, container, ts, text))
+                        if batch:
+                            yield batch
             except Unreachable as exc:
                 dropped = exc
             finally:
                 control.response = None
                 resp.close()
             if control.stopped():
-                yield closing()
+                yield [closing()]
                 return
             if control.giving_way():
                 continue
@@ -402,7 +425,7 @@ def pod_log_stream(
             if not opts.follow:
                 if dropped is None and text:
                     dropped = KatesError(f"the server ended the log stream: {text}")
-                yield closing(dropped)
+                yield [closing(dropped)]
                 return
             quiet = dropped is not None and _timed_out(dropped)
             if quiet or delivered:
@@ -410,7 +433,7 @@ def pod_log_stream(
             if quiet:
                 continue  # silent for stall_timeout / 2: reconnect at once (an idle stream, or a stall)
             if dropped is None and not text and not _still_running(client, src):
-                yield closing()  # a clean end: the container has stopped
+                yield [closing()]  # a clean end: the container has stopped
                 return
             control.sleep(backoff.take())  # dropped, or ended while the container runs: resume from last_ts
     finally:
@@ -454,7 +477,7 @@ class LogMux:
         self.stall_timeout = stall_timeout
         self.observer = observer or LogObserver()
         self.slots = Slots(max_requests, turn if opts.follow else None)
-        self._queue: queue.Queue[LogEvent | None] = queue.Queue()
+        self._queue: queue.Queue[list[LogEvent] | None] = queue.Queue()  # a stream's batches (log_batches)
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._active = 0
@@ -463,7 +486,7 @@ class LogMux:
         self._no_more = threading.Event()
         self._turns: threading.Thread | None = None
         self._order: dict[LogSource, int] = {}  # the order sources were added in: it breaks timestamp ties
-        self._credits: dict[LogSource, threading.Semaphore] = {}  # without follow: lines each may read ahead
+        self._credits: dict[LogSource, threading.Semaphore] = {}  # without follow: reads each may hand over ahead
 
     def add(self, src: LogSource) -> bool:
         """Start following one container (once); False if it was already added."""
@@ -508,19 +531,19 @@ class LogMux:
 
     def _run(self, src: LogSource, control: StreamControl, credit: threading.Semaphore | None) -> None:
         try:
-            stream = pod_log_stream(
+            stream = log_batches(
                 self.client, src, self.opts, control, stall_timeout=self.stall_timeout, observer=self.observer
             )
-            for event in stream:
-                if credit is not None and not event.closed:
+            for batch in stream:
+                if credit is not None and not batch[0].closed:  # lines: without follow, they take a credit
                     while not credit.acquire(timeout=0.5):  # the merge is behind: read no further for now
                         if control.stopped():
                             stream.close()  # kates stops: nobody reads on
                             return
-                self._queue.put(event)
+                self._queue.put(batch)
         except Exception as exc:  # a bug must not hang the merge: close the stream with the error
             error = KatesError(f"log stream failed: {type(exc).__name__}: {exc}")
-            self._queue.put(LogEvent(src.namespace, src.pod, src.container, "", "", closed=True, error=error))
+            self._queue.put([LogEvent(src.namespace, src.pod, src.container, "", "", closed=True, error=error)])
         finally:
             control.release()
             with self._lock:
@@ -564,18 +587,20 @@ class LogMux:
                     yield heapq.heappop(heap)[3]
                 return
             try:
-                item = self._queue.get(timeout=self.window / 2 if heap else 0.5)
+                batch = self._queue.get(timeout=self.window / 2 if heap else 0.5)
             except queue.Empty:
                 continue
-            if item is None:
+            if batch is None:
                 continue
-            if item.closed:
-                while heap:  # a closing marker comes after that stream's lines
-                    yield heapq.heappop(heap)[3]
-                yield item
-                continue
-            heapq.heappush(heap, (item.timestamp, time.monotonic(), n, item))
-            n += 1
+            now = time.monotonic()
+            for item in batch:
+                if item.closed:
+                    while heap:  # a closing marker comes after that stream's lines
+                        yield heapq.heappop(heap)[3]
+                    yield item
+                    continue
+                heapq.heappush(heap, (item.timestamp, now, n, item))
+                n += 1
 
     def _collected(self) -> Iterator[LogEvent]:
         """Without follow, more streams than run at once: every line held until all have ended, then merged."""
@@ -583,33 +608,56 @@ class LogMux:
         closing: list[LogEvent] = []
         # every stream puts its events before it counts itself done: once done, drain what is queued
         while not (self._done() and self._queue.empty()) and not self._stop.is_set():
-            item = self._queue.get()
-            if item is None:
+            batch = self._queue.get()
+            if batch is None:
                 continue
-            if item.closed:
-                closing.append(item)
-                continue
-            src = LogSource(item.namespace, item.pod, item.container)
-            lines.setdefault(src, []).append(item)
-            self._credits[src].release()
+            first = batch[0]
+            src = LogSource(first.namespace, first.pod, first.container)
+            if batch[-1].closed:
+                closing.append(batch.pop())
+            if batch:
+                lines.setdefault(src, []).extend(batch)
+                self._credits[src].release()
         ranked = [[(e.timestamp, self._order[src], e) for e in events] for src, events in lines.items()]
         yield from (e for _, _, e in heapq.merge(*ranked, key=lambda t: (t[0], t[1])))
         yield from closing
 
     def _merged(self) -> Iterator[LogEvent]:
-        """Without follow, every stream running at once: the k-way merge of their lines, released as they come."""
-        waiting: dict[LogSource, deque[LogEvent]] = {src: deque() for src in self._order}
-        unfinished = set(waiting)
+        """Without follow, every stream running at once: the k-way merge of their lines, released as they come.
+        A stream's waiting lines are the batches it handed over (a credit each, given back once the batch is out)
+        and the position reached in the first of them."""
+        batches: dict[LogSource, deque[list[LogEvent]]] = {src: deque() for src in self._order}
+        at: dict[LogSource, int] = dict.fromkeys(batches, 0)
+        unfinished = set(batches)
         starving = len(unfinished)  # unfinished streams with no line waiting: until none, nothing can be released
         heads: list[tuple[str, int, LogSource]] = []  # (timestamp, rank, source) of each stream's first waiting line
         closing: list[LogEvent] = []
         while not self._stop.is_set():
             while heads and not starving:
+                if len(heads) == 1:  # every other stream has ended and been merged: this one's lines as they are
+                    src = heads.pop()[2]
+                    waiting, credit = batches[src], self._credits[src]
+                    yield from waiting[0][at[src] :]
+                    waiting.popleft()
+                    credit.release()
+                    while waiting:
+                        yield from waiting.popleft()
+                        credit.release()
+                    at[src] = 0
+                    starving += src in unfinished
+                    break
                 _, _, src = heapq.heappop(heads)
-                line = waiting[src].popleft()
-                self._credits[src].release()
-                if waiting[src]:
-                    heapq.heappush(heads, (waiting[src][0].timestamp, self._order[src], src))
+                waiting, i = batches[src], at[src]
+                first = waiting[0]
+                line = first[i]
+                i += 1
+                if i == len(first):
+                    waiting.popleft()
+                    self._credits[src].release()
+                    i = 0
+                at[src] = i
+                if waiting:
+                    heapq.heappush(heads, (waiting[0][i].timestamp, self._order[src], src))
                 elif src in unfinished:
                     starving += 1
                 yield line
@@ -617,18 +665,18 @@ class LogMux:
                 break
             if self._queue.empty():
                 self.observer.idle()
-            item = self._queue.get()
-            if item is None:
+            batch = self._queue.get()
+            if batch is None:
                 continue
-            src = LogSource(item.namespace, item.pod, item.container)
-            if item.closed:  # after every line of its stream
-                closing.append(item)
+            first_event = batch[0]
+            src = LogSource(first_event.namespace, first_event.pod, first_event.container)
+            was_starving = src in unfinished and not batches[src]
+            if batch[-1].closed:  # after every line of its stream
+                closing.append(batch.pop())
                 unfinished.discard(src)
-                if not waiting[src]:
-                    starving -= 1
-                continue
-            if not waiting[src]:
-                starving -= 1
-                heapq.heappush(heads, (item.timestamp, self._order[src], src))
-            waiting[src].append(item)
+            if batch:
+                if not batches[src]:
+                    heapq.heappush(heads, (batch[0].timestamp, self._order[src], src))
+                batches[src].append(batch)
+            starving += (src in unfinished and not batches[src]) - was_starving
         yield from closing

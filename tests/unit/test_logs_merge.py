@@ -28,21 +28,30 @@ class Script:
         self.errors = errors or {}
         self.gate: dict[str, threading.Event] = {}
         self.read: dict[str, int] = dict.fromkeys(lines, 0)
+        self.batch = 1
 
     def stream(
         self, client: Any, src: LogSource, opts: LogOptions, control: StreamControl, **kw: Any
-    ) -> Iterator[LogEvent]:
+    ) -> Iterator[list[LogEvent]]:
+        """As core/logs.py `log_batches`: a list per read, here `self.batch` lines (the last one with the close)."""
+        batch: list[LogEvent] = []
         for stamp, text in self.lines[src.pod]:
             self.read[src.pod] += 1
-            yield LogEvent(src.namespace, src.pod, src.container, stamp, text)
+            batch.append(LogEvent(src.namespace, src.pod, src.container, stamp, text))
+            if len(batch) == self.batch:
+                yield batch
+                batch = []
         gate = self.gate.get(src.pod)
         if gate is not None:
             gate.wait(30)
-        yield LogEvent(src.namespace, src.pod, src.container, "", "", closed=True, error=self.errors.get(src.pod))
+        yield [
+            *batch,
+            LogEvent(src.namespace, src.pod, src.container, "", "", closed=True, error=self.errors.get(src.pod)),
+        ]
 
 
 def mux_of(script: Script, monkeypatch: pytest.MonkeyPatch, max_requests: int = 50) -> LogMux:
-    monkeypatch.setattr(logs, "pod_log_stream", script.stream)
+    monkeypatch.setattr(logs, "log_batches", script.stream)
     mux = LogMux(None, LogOptions(), max_requests=max_requests)  # type: ignore[arg-type]
     for pod in script.lines:
         mux.add(LogSource("ns", pod, "c"))
@@ -100,13 +109,13 @@ def test_the_first_lines_come_out_before_any_stream_ends(monkeypatch: pytest.Mon
 def test_a_stream_reads_no_more_than_its_credit_ahead_of_the_merge(monkeypatch: pytest.MonkeyPatch) -> None:
     """A long log and a quiet one: while the quiet stream has nothing, the long one reads only CREDIT lines ahead,
     so kates's memory stays bounded by the streams' count, not the logs' size."""
-    monkeypatch.setattr(logs, "CREDIT", 8)
+    monkeypatch.setattr(logs, "CREDIT", 8)  # reads of one line each, here
     script = Script({"long": [(ts(2, i), f"l{i}") for i in range(100)], "quiet": [(ts(1), "q1")]})
     quiet_started = threading.Event()
     script.gate = {"quiet": threading.Event()}
     original = script.stream
 
-    def stream(client: Any, src: LogSource, *a: Any, **kw: Any) -> Iterator[LogEvent]:
+    def stream(client: Any, src: LogSource, *a: Any, **kw: Any) -> Iterator[list[LogEvent]]:
         if src.pod == "quiet":
             quiet_started.wait(10)
         yield from original(client, src, *a, **kw)

@@ -84,9 +84,10 @@ class FakeResponse:
         self.conn = conn
         self.headers = {"Date": "Thu, 01 Jan 2026 00:00:10 GMT"}
 
-    def lines(self, *, keep_cr: bool = False) -> Iterator[bytes]:
+    def line_batches(self, *, keep_cr: bool = False) -> Iterator[list[bytes]]:
         assert keep_cr  # a log's CR is its own (kubectl prints it)
-        yield from self.conn.lines
+        for line in self.conn.lines:  # a read per line: each is handed over as it comes
+            yield [line]
         if self.conn.end is not None:
             raise self.conn.end
 
