@@ -212,7 +212,7 @@ class RunResult:
     stopped: bool = False  # ended because kates was asked to stop
     error: str | None = None  # the hook could not be executed: why
     fenced: bool = False  # ended (or never started) because leadership ended: `HookRunner.fence`
-    started: bool = True  # False: refused before starting, as the runner was fenced (`code` is then 0)
+    started: bool = True  # False: refused before starting, as the runner was fenced or stopping (`code` is then 0)
 
     @property
     def ok(self) -> bool:
@@ -228,7 +228,8 @@ class HookRunner:
     before its next run. A run is refused, too, while the reaper's kill deadline (`Reaper.fence`) has passed, and a
     run the reaper killed at that deadline is `fenced`. `run()` and `fence()` decide under one lock, so a run that
     the watcher's loop starts while leadership ends is either refused or fenced once started: never a hook running
-    unfenced after `fence()`."""
+    unfenced after `fence()`. Likewise, once `signal_stop` was called every later `run()` is refused (`started=False,
+    stopped=True`): kates is stopping, and a run started then would only be signalled at once."""
 
     def __init__(
         self, argv: list[str], *, timeout: float | None = None, grace: float = 10.0, reaper: Reaper | None = None
@@ -289,6 +290,8 @@ class HookRunner:
             # not yet seen that its lease is gone: the reaper would kill the hook at once anyway)
             if self._fenced or (self.reaper is not None and self.reaper.expired()):
                 return RunResult(0, 0.0, fenced=True, started=False)
+            if self.stop_signal is not None:  # kates is stopping: no new run (one already started gets the signal)
+                return RunResult(0, 0.0, stopped=True, started=False)
             self._fence_kill_at, self._run_fenced, self._forwarded = None, False, False
             try:
                 proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, env=env, start_new_session=True)

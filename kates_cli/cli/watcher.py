@@ -414,6 +414,8 @@ class Watcher:
                     self._quiet(acc)
                 if not self._leading():
                     continue
+            if self.stop_signal is not None:  # it came while waiting: no new run (nor print) once asked to stop
+                break
             changed, data, new = acc.snapshot_changes()
             view = self.reads.view() if self.reads is not None else None  # what this run's reads see
             net.add(new)

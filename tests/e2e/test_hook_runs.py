@@ -243,6 +243,24 @@ def test_debounce_max_runs_the_hook_while_changes_never_stop(
                    seconds_to_run=round(waited, 1))  # fmt: skip
 
 
+def test_a_stop_signal_while_debouncing_starts_no_run(
+    cluster: ControlPlane, cache_dir: Path, ns: str, tmp_path: Path, watches: list[Watch]
+) -> None:
+    """SIGTERM while kates waited out the debounce of a change: the run was started all the same, then signalled, its
+    partial work done (and, with --record, recorded as a failure)."""
+    hook = write_hook(tmp_path, '#!/bin/sh\necho "run $KATES_RUN" >> "$OUT/runs.log"\ncat > /dev/null\n')
+    w = Watch(
+        cluster, cache_dir, ["-q", f"cms=cm ns={ns}", "--exec", str(hook), "--debounce", "4s"], {"OUT": str(tmp_path)}
+    )
+    watches.append(w)
+    wait_for(lambda: runs(tmp_path), 30, "the first run")
+    create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "during-debounce"}})
+    time.sleep(1)  # the change reaches kates (milliseconds), whose debounce holds it for 4 s
+    code, _, err = w.finish(signal.SIGTERM)
+    assert code == ExitCode.INTERRUPTED, err
+    assert runs(tmp_path) == ["run 0"], err
+
+
 def test_debounce_max_is_checked(kates: Runner) -> None:
     out = kates("watch", "-q", "cm", "--debounce", "2s", "--debounce-max", "1s")
     assert out.code == ExitCode.USAGE and out.err.startswith("error: --debounce-max (1s) is shorter than"), out

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import threading
 import time
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from kates_cli.cli.hook import HookRunner, RunResult
 from tests import figures
@@ -142,7 +146,9 @@ def test_a_run_the_reaper_kills_at_its_deadline_is_fenced_and_none_starts_after_
         reaper.close()
 
 
-def test_a_stop_signal_that_came_before_the_hook_was_known_still_reaches_it(tmp_path: Path) -> None:
+def test_a_stop_signal_that_came_before_the_hook_was_known_still_reaches_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """kates's SIGTERM handler forwards the signal to `runner.proc`; a signal that lands between the hook's start and
     that assignment found no process (one CI run: the hook was SIGKILLed at the end of the grace period, its TERM trap
     never ran). The run loop forwards what the handler could not."""
@@ -153,8 +159,23 @@ def test_a_stop_signal_that_came_before_the_hook_was_known_still_reaches_it(tmp_
     )
     hook.chmod(0o755)
     runner = HookRunner([str(hook)], grace=30)
-    runner.stop_signal = signal.SIGTERM  # what the handler leaves when `runner.proc` is not yet set
+    popen = subprocess.Popen
+
+    def handler_lands_now(*args: Any, **kwargs: Any) -> Any:
+        runner.stop_signal = signal.SIGTERM  # what the handler leaves when `runner.proc` is not yet set
+        return popen(*args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", handler_lands_now)
     started = time.monotonic()
     result = runner.run(b"{}", dict(os.environ, OUT=str(tmp_path)))
     assert (tmp_path / "signals").read_text() == "term\n"
     assert result.code == 0 and time.monotonic() - started < 20, result  # TERM, not the grace period's SIGKILL
+
+
+def test_no_run_starts_once_kates_was_asked_to_stop(tmp_path: Path) -> None:
+    """A SIGTERM that came while the watcher waited for changes: the next run was started, then signalled 0.1 s
+    later, its partial work done and counted as a failure."""
+    runner = HookRunner(["/bin/sh", "-c", f"touch {tmp_path}/ran"])
+    runner.signal_stop(signal.SIGTERM)
+    result = runner.run(b"{}", dict(os.environ))
+    assert (result.started, result.stopped) == (False, True) and not (tmp_path / "ran").exists()
