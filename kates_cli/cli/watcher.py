@@ -405,6 +405,8 @@ class Watcher:
                 continue
             first = self.leader is not None and self.leader.gains != self._term  # a new term runs at once
             resync = False
+            if retry or first:  # no wait for changes: a stream's fatal error is raised here, the hook failing or not
+                acc.wait(0)
             if not retry and not first:
                 if not acc.wait(0.1):
                     resync = self._resync_due()
@@ -419,8 +421,8 @@ class Watcher:
             changed, data, new = acc.snapshot_changes()
             view = self.reads.view() if self.reads is not None else None  # what this run's reads see
             net.add(new)
-            if not changed and not retry and not first and not resync:
-                continue
+            if not changed and not retry and not first and not resync and not self._resync_due():
+                continue  # (a change the snapshot does not show, as one a projection drops, delays no resync)
             if self.leader is not None:
                 self._term = self.leader.gains
             digest = _Digest(data) if self.runner is not None else None  # hashed while the deltas are made

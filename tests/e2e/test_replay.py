@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -277,3 +278,28 @@ def test_resync_never_shortens_a_failed_runs_backoff_and_resumes_after_a_success
         (4, 0, 0, "success"),
     ]
     assert records[0].deltas == records[3].deltas == (tmp_path / "deltas-3").read_bytes()
+
+
+def test_changes_a_projection_hides_do_not_hold_off_a_resync(
+    cluster: ControlPlane, cache_dir: Path, ns: str, tmp_path: Path, watches: list[Watch]
+) -> None:
+    """Under `jq=.data`, an annotation changed every few milliseconds changes nothing the hook sees: kates woke for
+    each and found nothing new, and never looked whether the resync was due, so it never ran."""
+    create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "busy"}, "data": {"k": "v"}})
+    hook = write_hook(tmp_path, '#!/bin/sh\ncat > /dev/null\necho run >> "$OUT/runs.log"\n')
+    args = ["-q", f"cms=cm ns={ns} jq=.data", "--resync", "2s", "--exec", str(hook)]
+    w = Watch(cluster, cache_dir, args, {"OUT": str(tmp_path)})
+    watches.append(w)
+    wait_for(lambda: len(lines(tmp_path / "runs.log")) == 1, 30, "the first run")
+    path = f"/api/v1/namespaces/{ns}/configmaps/busy"
+    patches = 0
+    # invisible changes, back to back, for up to 20 s (ten resync periods) or until a resync run
+    deadline = time.monotonic() + 20
+    while len(lines(tmp_path / "runs.log")) < 2 and time.monotonic() < deadline:
+        patch = {"metadata": {"annotations": {"n": str(patches)}}}
+        code, _ = cluster.request("PATCH", path, patch, content_type="application/merge-patch+json")
+        assert code == 200
+        patches += 1
+    assert len(lines(tmp_path / "runs.log")) >= 2, f"no resync run in 20 s of {patches} invisible changes"
+    code, _, err = w.finish()
+    assert code == ExitCode.INTERRUPTED, err

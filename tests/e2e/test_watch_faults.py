@@ -238,6 +238,29 @@ def test_a_deleted_crd_empties_its_query_then_fails_or_is_waited_for(
         cluster.request("DELETE", crd_path)
 
 
+def test_a_deleted_crd_ends_the_watch_while_the_hook_keeps_failing(
+    cluster: ControlPlane, ns: str, tmp_path: Path, watches: list[Any], cache_dir: Path
+) -> None:
+    """The stream's error was raised only by the wait for changes, which a retry skips: with a hook that kept failing
+    kates retried forever on a query whose kind was gone, and never said so."""
+    crd = schemaless_crd("failing.example.org", "omens", "Omen")
+    crd_path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/omens.failing.example.org"
+    ensure_crd(cluster, crd)
+    hook = tmp_path / "hook.sh"
+    hook.write_text('#!/bin/sh\ncat > /dev/null\necho run >> "$OUT/runs.log"\nexit 1\n')
+    hook.chmod(0o755)
+    try:
+        q = ["-q", f"o=omens.failing.example.org ns={ns}", "--exec", str(hook), "--max-backoff", "1s"]
+        w = Proc(["watch", *q], cluster.kubeconfig, cache_dir, tmp_path, "w", OUT=str(tmp_path))
+        watches.append(w)
+        wait_for(lambda: (tmp_path / "runs.log").exists(), 30, "the first (failing) run")
+        assert cluster.request("DELETE", crd_path)[0] == 200
+        assert w.proc.wait(60) == ExitCode.NOT_FOUND, w.stderr()
+        assert "error: query o: the server no longer serves omens.failing.example.org" in w.stderr(), w.stderr()
+    finally:
+        cluster.request("DELETE", crd_path)
+
+
 # -- what the server refuses -------------------------------------------------------------------------------------
 
 
