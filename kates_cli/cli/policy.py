@@ -32,7 +32,7 @@ def why(result: RunResult, timeout: float | None) -> str:
 class FailurePolicy:
     def __init__(self, max_failures: int, backoff_cap: float) -> None:
         self.max_failures = max_failures
-        self.backoff = Backoff(first=1.0, cap=backoff_cap)
+        self.backoff = Backoff(first=min(1.0, backoff_cap), cap=backoff_cap)  # the first wait is 1 s, or the cap
         self.failures = 0
 
     def succeeded(self) -> None:

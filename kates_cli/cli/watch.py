@@ -111,7 +111,9 @@ def watch(
     max_failures: int = typer.Option(
         0, "--max-failures", help="Exit 9 after this many failed runs in a row (0: never)."
     ),
-    backoff_cap: str = typer.Option("30s", "--max-backoff", help="Longest wait before retrying a failed hook."),
+    backoff_cap: str = typer.Option(
+        "30s", "--max-backoff", help="Longest wait before retrying a failed hook (at least 100ms)."
+    ),
     grace_period: str = typer.Option(
         "10s", "--grace-period", help="On stop or timeout, wait this long before SIGKILL."
     ),

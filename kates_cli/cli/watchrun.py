@@ -17,6 +17,8 @@ from ..errors import UsageError
 from .queries import QUERY_FORM, parse_query
 from .state import State
 
+MIN_BACKOFF = 0.1  # seconds: the least --max-backoff
+
 
 def run(
     state: State,
@@ -106,6 +108,11 @@ def run(
         raise UsageError(f"--debounce-max ({debounce_max}) is shorter than --debounce ({debounce})")
     if bound is not None and not quiet:
         raise UsageError("--debounce-max needs --debounce")
+    if max_failures < 0:
+        raise UsageError(f"--max-failures must be 0 (no limit) or more, not {max_failures}")
+    cap = parse_duration(backoff_cap, "--max-backoff")
+    if cap < MIN_BACKOFF:  # 0s re-ran a failing hook in a tight loop
+        raise UsageError(f"--max-backoff must be at least {MIN_BACKOFF * 1000:g}ms, not {backoff_cap}")
     from .watcher import Watcher
 
     recorder = None
@@ -124,7 +131,7 @@ def run(
             wait_for_kinds=wait_for_kinds,
             debounce=Debounce.of(quiet, bound),
             hook_timeout=parse_duration(hook_timeout, "--hook-timeout") if hook_timeout else None,
-            backoff_cap=parse_duration(backoff_cap, "--max-backoff"),
+            backoff_cap=cap,
             grace=parse_duration(grace_period, "--grace-period"),
             bootstrap_timeout=parse_duration(bootstrap_timeout, "--bootstrap-timeout") if bootstrap_timeout else None,
             stall_timeout=stall,

@@ -121,7 +121,7 @@ class Backoff:
         self.next = min(self.cap, self.next * 2)
         import random  # only once a stream must wait: most never do
 
-        return delay * random.uniform(0.8, 1.2)
+        return min(self.cap, delay * random.uniform(0.8, 1.2))  # the cap is the longest wait, jitter included
 
     def reset(self) -> None:
         self.next = self.first

@@ -266,6 +266,10 @@ def test_debounce_max_is_checked(kates: Runner) -> None:
     assert out.code == ExitCode.USAGE and out.err.startswith("error: --debounce-max (1s) is shorter than"), out
     out = kates("watch", "-q", "cm", "--debounce-max", "1s")
     assert out.code == ExitCode.USAGE and out.err.startswith("error: --debounce-max needs --debounce"), out
+    out = kates("watch", "-q", "cm", "--max-failures", "-1", "--exec", "true")
+    assert out.code == ExitCode.USAGE and out.err.startswith("error: --max-failures must be 0 (no limit) or more"), out
+    out = kates("watch", "-q", "cm", "--max-backoff", "0s", "--exec", "true")  # a failing hook re-run in a tight loop
+    assert out.code == ExitCode.USAGE and out.err.startswith("error: --max-backoff must be at least 100ms, not 0s"), out
 
 
 # -- bad interpreter -------------------------------------------------------------------------------------------------

@@ -41,3 +41,13 @@ def test_why_names_the_cause_of_a_failed_run() -> None:
     assert why(RunResult(3, 0.1), None) == "exit 3"
     assert why(RunResult(143, 5.0, timed_out=True), 5) == "timed out after 5s, exit 143"
     assert why(RunResult(127, 0.0, error="/h: Exec format error"), None) == "/h: Exec format error"
+
+
+@pytest.mark.parametrize("cap", [0.2, 1.0, 30.0])
+def test_no_retry_waits_longer_than_max_backoff_jitter_included(cap: float) -> None:
+    """The first wait was 1 s whatever --max-backoff said, and the jitter came on top of the cap (0.2 s gave 0.24)."""
+    policy = FailurePolicy(max_failures=0, backoff_cap=cap)
+    delays = [policy.failed("exit 1") for _ in range(40)]
+    assert all(0 < d <= cap for d in delays), delays
+    assert delays[0] <= 1.2  # the first wait is about a second, when the cap allows it
+    assert max(delays[-5:]) >= cap * 0.8  # it grows to the cap
