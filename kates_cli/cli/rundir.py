@@ -2,9 +2,14 @@
 
 Invariants:
 - Created mode 0700 in the temp directory (in /tmp when the temp directory's path is too long for a Unix socket
-  inside it), named `kates-watch-<pid>-<start time>-<random>`: a later kates tells a
-  dead watcher's directory (no process with that pid, or one started at another time: the pid was reused) from a
-  live one's, and removes only the dead ones, only its own user's, only real directories (never through a link).
+  inside it), named `kates-watch-<pid>-<start time>-<random>`, and holding a `lock` file on which its watcher holds
+  an exclusive flock for as long as it lives (the descriptor is close-on-exec: hooks never hold it). A later kates
+  removes only the directories of watchers that are gone, only its own user's, only real directories (never through
+  a link). Gone means: the lock can be taken (its holder has exited, however it ended). The lock, not the pid, is
+  what decides, as the temp directory may be shared by watchers in other PID namespaces (containers of one pod
+  sharing an emptyDir), where a live watcher's pid is absent or another process's. A directory without a lock file
+  (made by an older kates, or a moment old) is judged by its name: no process with that pid, or one started at
+  another time (the pid was reused), and only once it is a minute old.
 - Files in it are created mode 0600, exclusively (never through an existing file or link), and removed once used.
 - It is removed when the watch ends; after a SIGKILL the reaper removes it (hook.Reaper), and failing that (the
   reaper killed too) the next `kates watch` does.
@@ -15,11 +20,15 @@ Invariants:
 
 from __future__ import annotations
 
+import fcntl
 import os
 import stat
 import sys
+import time
 
 PREFIX = "kates-watch-"
+LOCK = "lock"
+_UNLOCKED_GRACE = 60.0  # seconds: a directory without a lock file is never judged younger than this
 _SOCKET_ROOM = 100  # sun_path holds 108 bytes on Linux (104 on BSDs); leave room for the directory's name
 _FALLBACK = "/tmp"
 
@@ -90,11 +99,30 @@ def _remove_stale_in(parent: str) -> list[str]:
             continue
         if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid():
             continue
-        if _alive(int(parts[0]), parts[1]):
+        if _in_use(path, st, int(parts[0]), parts[1]):
             continue
         _remove(path)
         removed.append(path)
     return removed
+
+
+def _in_use(path: str, st: os.stat_result, pid: int, started: str) -> bool:
+    """Whether a watcher still uses its directory: its lock is held (see the module's invariants)."""
+    try:
+        fd = os.open(os.path.join(path, LOCK), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return time.time() - st.st_mtime < _UNLOCKED_GRACE or _alive(pid, started)
+    except OSError:
+        return True  # not ours to judge
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # (a lock taken here goes with the descriptor)
+    return False
 
 
 def _remove(path: str) -> None:
@@ -139,6 +167,10 @@ class RunDir:
             except FileExistsError:
                 continue
             self.path = path
+            self._lock = os.open(
+                os.path.join(path, LOCK), os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
+            )
+            fcntl.flock(self._lock, fcntl.LOCK_EX)  # held until this process exits: the directory is in use
             return
         raise FileExistsError(f"no unused name for a directory in {os.path.dirname(prefix)}")
 
@@ -158,3 +190,7 @@ class RunDir:
 
     def cleanup(self) -> None:
         _remove(self.path)
+        try:
+            os.close(self._lock)
+        except OSError:
+            pass

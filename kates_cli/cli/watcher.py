@@ -492,7 +492,15 @@ class Watcher:
         assert self.runner is not None
         self.status.stop()  # the hook owns the terminal while it runs
         deltas_file = f"deltas-{self.runs}.json"
-        env = self._env(tmp.write(deltas_file, deltas[0]), socket_path)
+        try:
+            written = tmp.write(deltas_file, deltas[0])
+        except OSError as exc:  # a full tmpfs, no descriptors left, the directory gone: this run fails, kates goes on
+            from .hook import RunResult
+
+            tmp.remove(deltas_file)
+            why = f"cannot write the deltas file: {exc.strerror or exc}"
+            return RunResult(1, 0.0, error=why, started=False)
+        env = self._env(written, socket_path)
         env["KATES_SNAPSHOT_SHA256"] = digest.hexdigest()  # of the very bytes on its stdin
         run = self.runs
         began = self._began()

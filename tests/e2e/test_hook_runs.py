@@ -345,9 +345,10 @@ def test_stale_directories_of_dead_watchers_are_removed_at_start(
     me = os.getpid()
     stale = [tmp / f"kates-watch-{dead.pid}-0-abc", tmp / f"kates-watch-{me}-1-reused"]  # gone; pid reused
     live = [tmp / f"kates-watch-{me}-{start_time(me)}-live", tmp / "kates-watch-other"]  # a live watcher's; not ours
-    for d in stale + live:
+    for d in stale + live:  # made by an older kates (no lock file), two minutes ago: their names decide
         d.mkdir(mode=0o700)
         (d / "writes.sock").write_text("")
+        os.utime(d, (time.time() - 120, time.time() - 120))
     hook = write_hook(
         tmp_path,
         '#!/bin/sh\ncat > /dev/null\nd=$(dirname "$KATES_DELTAS")\n'
@@ -360,6 +361,32 @@ def test_stale_directories_of_dead_watchers_are_removed_at_start(
     assert sorted(p.name for p in tmp.iterdir()) == sorted(d.name for d in live)  # and its own is gone
     # snapshot and delta files: 0600 in a 0700 directory (the socket too)
     assert (tmp_path / "modes").read_text().split() == ["700", "600", "600"]
+
+
+def test_a_deltas_file_that_cannot_be_written_fails_the_run_not_kates(
+    cluster: ControlPlane, cache_dir: Path, ns: str, tmp_path: Path, short_tmp: Path, watches: list[Watch]
+) -> None:
+    """A full tmpfs, no descriptors left, or the directory removed under kates (here by the hook itself): the write
+    raised out of the loop, `internal error: FileNotFoundError`, exit 1, a half-written file left behind."""
+    hook = write_hook(
+        tmp_path, '#!/bin/sh\ncat > /dev/null\nrm -rf "$(dirname "$KATES_DELTAS")"\necho run >> "$OUT/runs.log"\n'
+    )
+    create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "a"}})
+    w = Watch(
+        cluster,
+        cache_dir,
+        ["-q", f"cms=cm ns={ns}", "--exec", str(hook), "--max-failures", "2", "--max-backoff", "100ms"],
+        {"TMPDIR": str(short_tmp), "OUT": str(tmp_path)},
+    )
+    watches.append(w)
+    wait_for(lambda: runs(tmp_path), 30, "the first run, which removes the directory")
+    create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "b"}})
+    wait_for(lambda: w.proc.poll() is not None, 60, "kates to give up after two failed runs")
+    code, _, err = w.finish()
+    assert code == ExitCode.HOOK_FAILED, err
+    assert err.splitlines()[-1] == (
+        "error: hook failed 2 times in a row (last: cannot write the deltas file: No such file or directory)"
+    ), err
 
 
 def test_a_deltas_file_is_removed_after_its_run(

@@ -54,6 +54,7 @@ def test_files_are_0600_in_a_0700_directory_and_removed(tmp_path: Path) -> None:
 
 
 def test_only_directories_of_dead_watchers_are_removed(tmp_path: Path) -> None:
+    """Without a lock file (an older kates's), the name decides, once the directory is a minute old."""
     dead = subprocess.Popen(["true"])
     dead.wait()
     me = os.getpid()
@@ -61,11 +62,49 @@ def test_only_directories_of_dead_watchers_are_removed(tmp_path: Path) -> None:
     kept = [f"kates-watch-{me}-{rundir.start_time(me)}-live", "kates-watch-x", "other"]
     for name in gone + kept:
         (tmp_path / name).mkdir()
+        os.utime(tmp_path / name, (time.time() - 120, time.time() - 120))
+    (tmp_path / f"kates-watch-{dead.pid}-0-young").mkdir()  # a moment old: its lock may be on its way
+    kept.append(f"kates-watch-{dead.pid}-0-young")
     (tmp_path / f"kates-watch-{dead.pid}-0-file").write_text("")  # not a directory: left alone
     kept.append(f"kates-watch-{dead.pid}-0-file")
     removed = rundir._remove_stale_in(str(tmp_path))
     assert sorted(Path(p).name for p in removed) == sorted(gone)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(kept)
+
+
+def test_a_held_lock_keeps_a_directory_whatever_its_name_says(tmp_path: Path) -> None:
+    """A watcher in another PID namespace (a container of the same pod sharing /tmp): its pid is absent here, or
+    another process's. The pid check removed its live directory, socket included."""
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    elsewhere = tmp_path / f"kates-watch-{dead.pid}-0-elsewhere"  # a live watcher whose pid means nothing here
+    elsewhere.mkdir()
+    (elsewhere / rundir.LOCK).write_text("")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl,os,sys,time; fd=os.open(sys.argv[1], os.O_RDONLY); "
+         "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)", str(elsewhere / rundir.LOCK)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        me = os.getpid()
+        exited = tmp_path / f"kates-watch-{me}-{rundir.start_time(me)}-exited"  # this pid is alive: the lock is free
+        exited.mkdir()
+        (exited / rundir.LOCK).write_text("")
+        removed = rundir._remove_stale_in(str(tmp_path))
+        assert [Path(p).name for p in removed] == [exited.name]
+        assert elsewhere.is_dir()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert [Path(p).name for p in rundir._remove_stale_in(str(tmp_path))] == [elsewhere.name]  # its holder is gone
+
+
+def test_a_watchers_own_directory_is_locked_while_it_lives(tmp_path: Path) -> None:
+    d = rundir.RunDir(str(tmp_path))
+    assert rundir._remove_stale_in(str(tmp_path)) == [] and os.path.isdir(d.path)
+    d.cleanup()
+    assert not os.path.exists(d.path)
 
 
 def test_a_temp_directory_too_long_for_a_socket_falls_back_to_tmp(
