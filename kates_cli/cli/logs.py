@@ -173,6 +173,12 @@ def logs(
     prefix: bool = typer.Option(
         False, "--prefix", help="Prefix each line with [pod/NAME/CONTAINER], as kubectl's --prefix (any -o but json)."
     ),
+    ignore_errors: bool = typer.Option(
+        False,
+        "--ignore-errors",
+        help="A stream that fails is said on stderr and fails nothing: the exit code is that of the rest, as "
+        "kubectl's (a pod or container that does not exist still fails).",
+    ),
     stall_timeout: str = typer.Option(
         "30s",
         "--stall-timeout",
@@ -253,7 +259,7 @@ def logs(
             empty.append(sel)
     chooser.counting = False
     missing, invalid = _problems(chooser, patterns, empty, container, exclude_container, namespaces)
-    failures = Failures(printer, follow)
+    failures = Failures(printer, follow, ignore_errors)
     if follow:
         if invalid:  # the pods that exist have no such container, and their replacements will not have one either
             mux.stop()
@@ -291,9 +297,10 @@ class Failures:
     they are kept for the end, after the logs that could be read: one failure is raised as itself, several are
     each reported and summed up, and the exit code is theirs if they agree (else 1)."""
 
-    def __init__(self, printer: Printer, follow: bool):
+    def __init__(self, printer: Printer, follow: bool, ignore_streams: bool = False):
         self.printer = printer
         self.follow = follow
+        self.ignore_streams = ignore_streams  # --ignore-errors: a failed stream is said, and fails nothing
         self.items: list[tuple[str, ExitCode]] = []
         self.streams: list[tuple[str, ExitCode]] = []  # failed streams, in the order they happened to end
 
@@ -303,8 +310,13 @@ class Failures:
             self.printer.error(message)
 
     def raise_if_any(self) -> None:
-        self.items += sorted(self.streams)  # streams end in any order: report them by pod and container
-        self.streams = []
+        streams, self.streams = sorted(self.streams), []  # streams end in any order: report them by pod and container
+        if self.ignore_streams:
+            if not self.follow:  # (with --follow each was said when it failed)
+                for message, _ in streams:
+                    self.printer.error(message)
+        else:
+            self.items += streams
         if not self.items:
             return
         if len(self.items) == 1 and not self.follow:

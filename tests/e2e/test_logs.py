@@ -335,6 +335,13 @@ def test_streams_that_fail_are_reported_and_fail_the_command(
     some = tier2_kates("logs", "deploy/web", "-n", ns, "-o", "raw")
     assert some.code == ExitCode.ERROR and some.out == "hello\nworld\n", some  # what could be read is printed
     assert some.err.splitlines()[-1] == "error: 2 of the requested logs could not be read"
+    # --ignore-errors: each failed stream said, none failing the command, as kubectl's
+    ignored = tier2_kates("logs", "deploy/web", "-n", ns, "-o", "raw", "--ignore-errors")
+    assert (ignored.code, ignored.out) == (0, "hello\nworld\n"), ignored
+    assert ignored.err.splitlines() == none.err.splitlines()[:2], ignored
+    theirs = tier2_kubectl("logs", silent, "-c", "c1", "-n", ns, "--ignore-errors")
+    mine = tier2_kates("logs", silent, "-c", "c1", "-n", ns, "--ignore-errors")
+    assert theirs.code == mine.code == 0, (theirs, mine)
 
 
 def test_c_takes_an_init_containers_name_as_kubectl_does(
