@@ -77,17 +77,6 @@ def __getattr__(name: str) -> Any:
 
 COMPLETE_VAR = "_KATES_COMPLETE"  # set by the completion scripts (cli/completion.py) when the shell asks
 
-# option -> takes a value
-GLOBAL_OPTIONS = {
-    "--kubeconfig": True,
-    "--context": True,
-    "--namespace": True,
-    "-n": True,
-    "--request-timeout": True,
-    "--kuberc": True,
-    "--debug": False,
-}
-
 
 def parse_duration(text: str, flag: str | None = None) -> float:
     """A Go duration (`30s`, `1m30s`, `500ms`, `2h`) -> seconds; a UsageError in pflag's words otherwise (see
@@ -95,33 +84,6 @@ def parse_duration(text: str, flag: str | None = None) -> float:
     from .durations import parse_duration as parse
 
     return parse(text, flag)
-
-
-def hoist_globals(argv: Sequence[str]) -> list[str]:
-    """Move global options (and their values) in front of everything else; stop at `--`. (Completion's cheap
-    version of `argv.normalize`, for words that may be incomplete.)"""
-    front: list[str] = []
-    rest: list[str] = []
-    i = 0
-    args = list(argv)
-    while i < len(args):
-        arg = args[i]
-        if arg == "--":
-            rest.extend(args[i:])
-            break
-        name = arg.split("=", 1)[0]
-        if name in GLOBAL_OPTIONS:
-            if GLOBAL_OPTIONS[name] and "=" not in arg and i + 1 < len(args):
-                front += [arg, args[i + 1]]
-                i += 2
-                continue
-            front.append(arg)
-        elif arg.startswith("-n") and len(arg) > 2 and not arg.startswith("--"):
-            front += ["-n", arg[2:]]
-        else:
-            rest.append(arg)
-        i += 1
-    return front + rest
 
 
 _json_errors = False  # `kates watch --log-format json`: the final error line is a JSON object too

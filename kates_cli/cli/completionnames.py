@@ -8,7 +8,11 @@ at every TAB.
 
 Invariants:
 - The names are every object's of the kind in the namespace (all of them: no page limit), as the watch cache holds
-  them: possibly a moment old, which completion tolerates.
+  them: possibly a moment old, which completion tolerates. Given several namespaces (a `get -n a,b`, which looks a
+  name up in each), the names of all of them, once each, sorted.
+- Completion asks the cluster the command line names as `main` would: its client is made from the global options'
+  values by state.from_options (`-n a,b -n c`, $KATES_CONTEXT and $KATES_NAMESPACE included), with the namespace
+  that command uses, the last one given (`client_for`).
 - The cache is a file per (kubeconfig files, context, server, namespace, resource) under the kates cache directory
   (`$KATES_CACHE_DIR`, else `$XDG_CACHE_HOME/kates`, else `~/.cache/kates`), in `completion/`, readable by its owner
   only (object names can be telling). A file older than TTL_SECONDS (5 s; `$KATES_COMPLETION_TTL` seconds when set,
@@ -29,6 +33,7 @@ from pathlib import Path
 
 TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B0)
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Any
 
     from ..core.client import Client
@@ -48,22 +53,51 @@ def ttl_seconds(environ: Any = os.environ) -> float:
         return TTL_SECONDS
 
 
-def matching(client: Client, kind: str, incomplete: str) -> list[str]:
+def client_for(
+    kubeconfig: str | None, context: str | None, namespace: Sequence[str] | None
+) -> tuple[Client, list[str]]:
+    """The client completion asks, for the root command's --kubeconfig, --context and -n values (each -n value a
+    comma-separated list), as state.from_options reads them; and the namespaces a `get` of names reads when -n named
+    any (sorted, once each; empty otherwise: the client's namespace)."""
+    from ..core.client import Client
+    from .state import from_options
+
+    state = from_options(kubeconfig, context, list(namespace or ()))
+    client = Client(state.kubeconfig, state.context, state.namespace, COMPLETION_TIMEOUT)
+    return client, sorted(set(state.namespaces)) if state.namespace_explicit else []
+
+
+def matching(client: Client, kind: str, incomplete: str, namespaces: Sequence[str] = ()) -> list[str]:
     """The names of `kind` objects that start with `incomplete`, as completion offers them (cli/completion.py's
     `object_names` and the fast path, cli/fastcomplete.py): from the cache, and when none matches a non-empty word,
-    from the server (the object may be newer than the cache)."""
+    from the server (the object may be newer than the cache). In each of `namespaces` when given (a namespaced kind),
+    else in the client's namespace."""
     ref = client.resolve(kind)
-    found = [n for n in names(client, ref) if n.startswith(incomplete)]
-    if not found and incomplete:  # perhaps created since the names were cached: ask the server
-        found = [n for n in names(client, ref, ttl=0) if n.startswith(incomplete)]
-    return found
+    where: list[str | None] = list(dict.fromkeys(namespaces)) if ref.namespaced and namespaces else [None]
+
+    def found(ttl: float | None) -> list[str]:
+        every = [n for ns in where for n in names(client, ref, ttl=ttl, namespace=ns) if n.startswith(incomplete)]
+        return sorted(set(every)) if len(where) > 1 else every
+
+    offered = found(None)
+    if not offered and incomplete:  # perhaps created since the names were cached: ask the server
+        offered = found(0)
+    return offered
 
 
-def names(client: Client, ref: ResourceRef, *, ttl: float | None = None, cache_dir: Path | None = None) -> list[str]:
-    """The names of every `ref` object in the client's namespace (or cluster-wide), sorted; from the cache when it
-    is younger than `ttl` seconds (default `ttl_seconds()`; 0: always from the server)."""
+def names(
+    client: Client,
+    ref: ResourceRef,
+    *,
+    ttl: float | None = None,
+    cache_dir: Path | None = None,
+    namespace: str | None = None,
+) -> list[str]:
+    """The names of every `ref` object in `namespace` (default: the client's; cluster-wide for a kind that is not
+    namespaced), sorted; from the cache when it is younger than `ttl` seconds (default `ttl_seconds()`; 0: always
+    from the server)."""
     ttl = ttl_seconds() if ttl is None else ttl
-    namespace = client.namespace if ref.namespaced else None
+    namespace = (namespace or client.namespace) if ref.namespaced else None
     path = cache_file(client, ref, namespace, cache_dir)
     cached = _read(path, ttl) if path is not None else None
     if cached is not None:

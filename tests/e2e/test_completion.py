@@ -71,6 +71,30 @@ def test_names_are_listed_in_the_namespace_given_with_n(env: dict[str, str], ns:
         assert "complete-me" in shell_protocol(env, shell, words), words
     assert "complete-me" not in shell_protocol(env, shell, "kates get cm -n default ")
     assert shell_protocol(env, shell, f"kates get -n {ns} cm/comp") == ["cm/complete-me"]
+    # -n=NS is NS, as the command reads it (pflag), not "=NS"
+    assert shell_protocol(env, shell, f"kates get cm -n={ns} comp") == ["complete-me"]
+    assert shell_protocol(env, shell, f"kates get -n=default,{ns} cm comp") == ["complete-me"]
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_a_get_of_several_namespaces_completes_the_names_of_each(
+    cluster: ControlPlane, env: dict[str, str], ns: str, shell: str
+) -> None:
+    other = f"{ns}-2"
+    create(cluster, "/api/v1/namespaces", {"metadata": {"name": other}})
+    try:
+        create(cluster, f"/api/v1/namespaces/{other}/configmaps", {"metadata": {"name": "complete-me-there"}})
+        # `get cm NAME -n a,b` looks NAME up in each namespace: names of both are offered, once each
+        assert shell_protocol(env, shell, f"kates get cm -n {ns},{other} comp") == ["complete-me", "complete-me-there"]
+        assert shell_protocol(env, shell, f"kates get cm -n {other} -n {ns} comp") == [
+            "complete-me",
+            "complete-me-there",
+        ]
+        # other commands use the last namespace
+        assert shell_protocol(env, shell, f"kates delete cm -n {ns},{other} comp") == ["complete-me-there"]
+        assert shell_protocol(env, shell, f"kates get -n {ns},{other[:-1]}") == [f"{ns},{other}"]
+    finally:
+        cluster.request("DELETE", f"/api/v1/namespaces/{other}")
 
 
 def test_the_kubectl_plugin_completes_namespaces_and_names_in_the_given_namespace(env: dict[str, str], ns: str) -> None:
@@ -82,6 +106,8 @@ def test_the_kubectl_plugin_completes_namespaces_and_names_in_the_given_namespac
     assert via_kubectl(env, "get", "--context", "") == ["kates-admin", "kates-restricted", ":4"]
     assert via_kubectl(env, "get", "-o", "y") == ["yaml", ":4"]
     assert via_kubectl(env, "get", "-o", "k") == ["kyaml", ":4"]
+    assert via_kubectl(env, "get", "cm", f"-n={ns}", "comp") == ["complete-me", ":4"]  # not the namespace "=NS"
+    assert via_kubectl(env, "get", "cm", f"--namespace={ns[:-1]}") == [ns, ":4"]  # cobra's scripts keep the flag
     # -f: the same answer as kubectl's own -f, so kubectl's shell script offers the same files
     own = subprocess.run([kubectl_path(), "__complete", "create", "-f", ""], capture_output=True, text=True, env=env)
     assert via_kubectl(env, "create", "-f", "") == own.stdout.splitlines() == ["json", "yaml", "yml", ":8"]
@@ -140,6 +166,27 @@ def test_a_real_bash_completes_names_namespaces_and_manifest_files(
         term.close()
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="the pty test drives /bin/bash")
+def test_a_real_bash_reads_a_value_after_equals_as_the_command_does(
+    env: dict[str, str], ns: str, tmp_path: Path
+) -> None:
+    """bash cuts `--namespace=NS` into three words, `--namespace`, `=` and `NS`: kates joins them back."""
+    term = Terminal(env, tmp_path)
+    try:
+        term.completes(f"kates get cm --namespace={ns} comp", f"kates get cm --namespace={ns} complete-me ")
+        term.completes(f"kates get cm -n={ns} comp", f"kates get cm -n={ns} complete-me ")
+        term.completes(
+            f"kates --context=kates-admin get cm -n {ns} comp",
+            f"kates --context=kates-admin get cm -n {ns} complete-me ",
+        )
+        term.completes(f"kates get --namespace={ns} cm comp", f"kates get --namespace={ns} cm complete-me ")
+        # the value being completed: bash replaces only what follows the "="
+        term.completes(f"kates get cm --namespace={ns[:-1]}", f"kates get cm --namespace={ns} ")
+        term.completes("kates --context=kates-ad", "kates --context=kates-admin ")
+    finally:
+        term.close()
+
+
 def raw_protocol(env: dict[str, str], shell: str, words: str, *, full: bool) -> str:
     """What kates prints for `shell`'s request on `words`, on the fast path (cli/fastcomplete.py) or the full one."""
     parts = words.split(" ")
@@ -190,6 +237,13 @@ def test_names_after_get_are_the_same_on_the_fast_and_full_paths(
         f"kates get cm -n {ns} --",
         f"kates delete cm -n {ns} ",
         f"kates get cm -n= {ns} ",
+        # bash's words for `--namespace=NS` and `--context=CTX` (cut at "="; no COMP_LINE here: taken to touch)
+        f"kates get cm --namespace = {ns} ",
+        f"kates get cm --namespace = {ns} comp",
+        f"kates --context = kates-admin get cm -n {ns} c",
+        f"kates get cm -n = {ns} ",
+        f"kates get cm -n={ns} ",
+        f"kates get cm -n {ns},default k",
     ]
     for words in lines:
         # Namespaces are cluster-wide: other tests running beside this one create and delete theirs between the two

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from kates_cli.cli.app import hoist_globals, main, parse_duration
+from kates_cli.cli.app import main, parse_duration
 from kates_cli.cli.get import Target, parse_targets
 from kates_cli.errors import (
     AlreadyExists,
@@ -21,20 +21,6 @@ from kates_cli.errors import (
     UsageError,
     from_status,
 )
-
-
-def test_global_options_are_accepted_anywhere() -> None:
-    assert hoist_globals(["get", "pods", "-n", "x", "--context=c", "-o", "json"]) == [
-        "-n",
-        "x",
-        "--context=c",
-        "get",
-        "pods",
-        "-o",
-        "json",
-    ]
-    assert hoist_globals(["get", "po", "-nfoo", "--debug"]) == ["-n", "foo", "--debug", "get", "po"]
-    assert hoist_globals(["watch", "--", "-n", "x"]) == ["watch", "--", "-n", "x"]
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("0", 0), ("30s", 30), ("1m30s", 90), ("500ms", 0.5), ("2h", 7200)])

@@ -117,3 +117,58 @@ def test_an_unwritable_cache_only_costs_time(tmp_path: Path) -> None:
     assert completionnames.names(client, CM, ttl=60, cache_dir=blocker) == ["a"]  # type: ignore[arg-type]
     assert completionnames.names(client, CM, ttl=60, cache_dir=blocker) == ["a"]  # type: ignore[arg-type]
     assert len(client.transport.requests) == 2
+
+
+class PerNamespace(FakeClient):
+    """A client whose server holds the names given for each namespace (and, for a cluster-wide list, `cluster`)."""
+
+    def __init__(self, held: dict[str, list[str]], namespace: str = "ns1") -> None:
+        super().__init__({}, namespace=namespace)
+        self.held = held
+        self.transport.request = self.request  # type: ignore[method-assign]
+
+    def request(self, method: str, path: str, *, params: dict[str, Any], accept: str) -> bytes:
+        self.transport.requests.append((path, params, accept))
+        parts = path.split("/")
+        namespace = parts[parts.index("namespaces") + 1] if "namespaces" in parts[:-1] else "cluster"
+        return orjson.dumps(table(*self.held.get(namespace, [])))
+
+    def resolve(self, kind: str) -> ResourceRef:
+        return {"cm": CM, "ns": NS}[kind]
+
+
+def test_names_across_namespaces_are_each_namespaces_once_sorted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KATES_CACHE_DIR", str(tmp_path))
+    client = PerNamespace({"a": ["x", "shared", "ax"], "b": ["shared", "b1"], "ns1": ["own"], "cluster": ["n1", "n2"]})
+    match = completionnames.matching
+    assert match(client, "cm", "", ["b", "a"]) == ["ax", "b1", "shared", "x"]  # type: ignore[arg-type]
+    assert match(client, "cm", "s", ["a", "b"]) == ["shared"]  # type: ignore[arg-type]
+    assert match(client, "cm", "") == ["own"]  # type: ignore[arg-type]  # the client's namespace
+    client.transport.requests.clear()
+    assert match(client, "ns", "n", ["a", "b"]) == ["n1", "n2"]  # type: ignore[arg-type]  # cluster-scoped: once
+    assert len(client.transport.requests) == 1
+
+
+def test_the_client_is_made_from_the_global_options_as_main_makes_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[tuple[Any, ...]] = []
+
+    class Client:
+        def __init__(self, *args: Any) -> None:
+            made.append(args)
+
+    from kates_cli.core import client
+
+    monkeypatch.setattr(client, "Client", Client)
+    monkeypatch.delenv("KATES_NAMESPACE", raising=False)
+    monkeypatch.delenv("KATES_CONTEXT", raising=False)
+    timeout = completionnames.COMPLETION_TIMEOUT
+    _, several = completionnames.client_for("/k", "c", ["b,a", "c", ""])
+    assert several == ["a", "b", "c"] and made[-1] == ("/k", "c", "c", timeout)  # -n b,a -n c: the last is its own
+    _, several = completionnames.client_for(None, None, None)
+    assert several == [] and made[-1] == (None, None, None, timeout)
+    monkeypatch.setenv("KATES_NAMESPACE", "hook-ns")  # inside a `kates watch` hook, as every command
+    monkeypatch.setenv("KATES_CONTEXT", "hook-ctx")
+    _, several = completionnames.client_for(None, None, [])
+    assert several == [] and made[-1] == (None, "hook-ctx", "hook-ns", timeout)
