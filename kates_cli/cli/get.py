@@ -21,6 +21,10 @@ less waiting. The cost is memory: a page held ahead and a page being written, ea
 same at 10k and 50k objects). 1,000 keeps it flat and under a quarter of kubectl's at 10k objects (about 240 MiB);
 larger pages also cost more client CPU (bigger buffers, more page faults), which ate their gain at 2,000 and 5,000.
 
+Flags kubectl refuses together are refused before anything is read, in kubectl's words: --show-labels with an -o
+other than wide, -L with custom columns, --output-watch-events without a watch (and --sort-by with one is a
+warning); so is a name of a namespaced kind with -A, once the kinds are known.
+
 A failing kind does not stop the others: every failure is reported on stderr after what could be printed, and the
 exit code is the failures' if they agree, else 1 (kubectl prints what it can too, and exits 1).
 
@@ -68,13 +72,18 @@ OUTPUTS = (
     "name",
     "jsonpath=",
     "jsonpath-as-json=",
+    "jsonpath-file=",
     "custom-columns=",
     "custom-columns-file=",
     "go-template=",
     "go-template-file=",
     "template=",
+    "templatefile=",
 )
 TEMPLATE_FORMATS = ("go-template", "go-template-file", "template", "templatefile")
+JSONPATH_FORMATS = ("jsonpath", "jsonpath-file", "jsonpath-as-json")
+COLUMNS_FORMATS = ("custom-columns", "custom-columns-file")
+CASELESS_FORMATS = ("json", "yaml", "kyaml", "name")  # kubectl lowercases these (`-o JSON`), and no other
 
 
 @record
@@ -93,16 +102,19 @@ class Output:
 
 
 def parse_output(text: str | None, template_flag: str | None = None, allow_missing_keys: bool = True) -> Output:
-    """`template_flag` is --template: the template of `-o go-template` (or jsonpath) given without `=`; alone it
-    means go-template, as in kubectl."""
+    """`template_flag` is --template: the template of `-o go-template` (or jsonpath, or the spec of custom-columns)
+    given without `=`; alone it means go-template, as in kubectl. With it, a format given with `=` matches no
+    printer (kubectl's printers take the template from one place only)."""
     if template_flag and not text:
         text = "go-template"
     if text is None or text == "":
         return Output("table")
-    if text in ("wide", "json", "yaml", "kyaml", "name"):
-        return Output(text)
+    if text == "wide" or text.lower() in CASELESS_FORMATS:
+        return Output(text.lower())
     name, eq, template = text.partition("=")
-    if not eq and name in (*TEMPLATE_FORMATS, "jsonpath", "jsonpath-file", "jsonpath-as-json"):
+    if eq and template_flag:
+        raise _no_printer(text)
+    if not eq and name in (*TEMPLATE_FORMATS, *JSONPATH_FORMATS, *COLUMNS_FORMATS):
         eq, template = "=", template_flag or ""  # without --template: kubectl's "no template given" below
     if eq and name in TEMPLATE_FORMATS:
         from .gotemplate import GoTemplate
@@ -112,7 +124,7 @@ def parse_output(text: str | None, template_flag: str | None = None, allow_missi
         if name.endswith("file"):
             template = _read_template(template)  # an empty file is an empty template, as in kubectl
         return Output("go-template", template, [("", GoTemplate(template, allow_missing_keys=allow_missing_keys))])
-    if eq and name in ("jsonpath", "jsonpath-as-json", "jsonpath-file"):
+    if eq and name in JSONPATH_FORMATS:
         from .jsonpath import JSONPath
 
         if not template:
@@ -121,15 +133,30 @@ def parse_output(text: str | None, template_flag: str | None = None, allow_missi
             template = _read_template(template, raw=True)
             name = "jsonpath"
         return Output(name, template, [("", JSONPath(template, allow_missing_keys=allow_missing_keys))])
-    if eq and name in ("custom-columns", "custom-columns-file"):
+    if eq and name in COLUMNS_FORMATS:
         from .customcolumns import parse_file, parse_spec
 
+        if not template:
+            raise UsageError("custom-columns format specified but no custom columns given")
         cols = parse_spec(template) if name == "custom-columns" else parse_file(template)
         return Output("custom-columns", template, list(cols), from_file=name == "custom-columns-file")
-    raise UsageError(
+    raise _no_printer(text)
+
+
+def _no_printer(text: str) -> UsageError:
+    return UsageError(
         f'unable to match a printer suitable for the output format "{text}"',
         hint="allowed formats are: " + ", ".join(OUTPUTS),
     )
+
+
+def check_printer_flags(output: str | None, show_labels: bool, label_columns: list[str] | None) -> None:
+    """kubectl's refusals of --show-labels and -L with a printer that has no such column (checked before anything
+    is fetched, and named as -o spelled it)."""
+    if show_labels and output and output != "wide":
+        raise UsageError(f"--show-labels option cannot be used with {output} printer")
+    if any(label_columns or ()) and output and output.startswith("custom-columns"):
+        raise UsageError(f"--label-columns option cannot be used with {output} printer")
 
 
 def _read_template(path: str, raw: bool = False) -> str:
@@ -280,6 +307,13 @@ def run(
 
         get_raw(state, check(raw, args or [], bool(watch or watch_only or selector), output))
         return
+    if sort_by and (watch or watch_only):  # kubectl's words, before anything else is looked at
+        state.env.stderr.write(
+            "warning: --watch requested, --sort-by will be ignored for watch events received\n"
+            if watch
+            else "warning: --watch-only requested, --sort-by will be ignored\n"
+        )
+    check_printer_flags(output, show_labels, label_columns)
     if output_watch_events and not (watch or watch_only):  # as kubectl: a flag that would do nothing is refused
         raise UsageError("--output-watch-events option can only be used with --watch or --watch-only")
     if stall_timeout is not None and not (watch or watch_only):
@@ -291,9 +325,12 @@ def run(
                 "when paths, URLs, or stdin is provided as input, you may not specify resource arguments as well"
             )
         from .getfile import manifest_targets
+        from .manifests import one_file
 
         client, refs = manifest_targets(state, filenames, recursive)
+        one_item = one_file(filenames, recursive)  # kubectl: only one file implies one item (stdin never does)
     else:
+        one_item = True  # one name of one kind is one item
         targets = parse_targets(args or [])
         # inside a hook whose watcher answers the reads: no connection to the API server unless one is needed
         answered = None
@@ -303,6 +340,8 @@ def run(
             answered = hook_client(state, live)
         client = answered or state.client()
         refs = resolve_targets(client, targets)
+        if all_namespaces and any(names and ref.namespaced for ref, names in refs):
+            raise UsageError("a resource cannot be retrieved by name across all namespaces")
     if selector and any(names for _, names in refs):
         raise UsageError("name cannot be provided when a selector is specified")
     if subresource and not all(names for _, names in refs):
@@ -338,6 +377,7 @@ def run(
             list_first=not watch_only,
             events=output_watch_events,
             show_managed_fields=show_managed_fields,
+            ignore_not_found=ignore_not_found,
         )
         return
     reads = None
@@ -366,6 +406,7 @@ def run(
                 no_headers,
                 show_managed_fields,
                 reads,
+                one_item,
             )
         else:
             _print_tables(
@@ -414,7 +455,7 @@ def _raise_collected(state: State, errors: list[KatesError]) -> None:
         raise last
 
 
-def _namespaces(ref: ResourceRef, opts: dict[str, Any]) -> list[str | None]:
+def namespaces_of(ref: ResourceRef, opts: dict[str, Any]) -> list[str | None]:
     """The namespaces to read `ref` in, one request each: [None] means the client's own (or none: cluster-scoped)."""
     several: list[str] = opts.get("namespaces") or []
     return list(several) if ref.namespaced and several and not opts["all_namespaces"] else [None]
@@ -429,14 +470,14 @@ def _list_pages(source: Any, ref: ResourceRef, opts: dict[str, Any], **extra: An
     rest = {key: value for key, value in opts.items() if key != "namespaces"}
     if isinstance(source, Client):
         rest["ahead"] = True
-    for ns in _namespaces(ref, opts):
+    for ns in namespaces_of(ref, opts):
         if ns is None:
             yield from source.list_pages(ref, **rest, **extra)
         else:
             yield from source.list_pages(ref, ns, **rest, **extra)
 
 
-def _named(
+def named_objects(
     refs: ResourceRef,
     names: list[str],
     fetch: Any,
@@ -482,11 +523,14 @@ def _print_objects(
     no_headers: bool,
     show_managed_fields: bool = False,
     reads: HookReads | None = None,
+    one_item: bool = True,
 ) -> None:
+    """The objects in the -o format: one object named alone (`one_item`: not from stdin or several files) prints
+    bare, anything else as a List."""
     out = state.env.stdout
     fmt = out_fmt.format
     stream_names = fmt == "name" and not sort_by
-    single = len(refs) == 1 and len(refs[0][1]) == 1
+    single = one_item and len(refs) == 1 and len(refs[0][1]) == 1
     objects: list[dict[str, Any]] = []
     if fmt in ("json", "yaml") and not sort_by and not single:
         from .listout import ListWriter
@@ -499,7 +543,7 @@ def _print_objects(
         for ref, names in refs:
             if names:
                 fetch = reads.get if reads is not None else lambda r, n, ns=None: client.get(r, n, ns, subresource)
-                found = _named(ref, names, fetch, errors, ignore_not_found, _namespaces(ref, opts))
+                found = named_objects(ref, names, fetch, errors, ignore_not_found, namespaces_of(ref, opts))
                 if spooled is not None:
                     spooled.add(_shown(found, show_managed_fields))
                 else:
@@ -598,7 +642,8 @@ def _print_tables(
 ) -> None:
     """One aligned table per kind, as kubectl's printer makes them: a blank line between kinds (unless headerless),
     names prefixed with their kind when more than one kind answered (a failed kind, or one whose named objects are
-    all missing, does not count), and "No resources found" only when nothing printed and nothing failed."""
+    all missing, does not count), and "No resources found" only when nothing printed and nothing failed (naming the
+    namespace only when every kind asked for is namespaced, as kubectl does)."""
     out = state.env.stdout
     answers = [
         (ref, _table_pages(client, ref, names, opts, errors, ignore_not_found, subresource, sort_by, reads))
@@ -645,8 +690,7 @@ def _print_tables(
         finally:
             _write(out, table.flush())
     if not printed_any and not errors and not ignore_not_found:
-        ref = refs[0][0]
-        if ref.namespaced and not opts["all_namespaces"]:
+        if all(ref.namespaced for ref, _ in refs) and not opts["all_namespaces"]:
             named = opts.get("namespaces") or [state.namespace or client.namespace]
             plural = "s" if len(named) > 1 else ""
             state.env.stderr.write(f"No resources found in {', '.join(named)} namespace{plural}.\n")
@@ -703,13 +747,13 @@ def _table_pages(
             if answered:
                 return hooked
         if names:
-            found = _named(
+            found = named_objects(
                 ref,
                 names,
                 lambda r, n, ns=None: client.get_table(r, n, ns, subresource),
                 errors,
                 ignore_not_found,
-                _namespaces(ref, opts),
+                namespaces_of(ref, opts),
             )
             if not found:
                 return None
@@ -753,7 +797,7 @@ def _hook_table(
 
     def fetch(present: list[str]) -> list[dict[str, Any]]:
         if names:
-            found = _named(ref, present, lambda r, n: client.get_table(r, n), errors, ignore_not_found)
+            found = named_objects(ref, present, lambda r, n: client.get_table(r, n), errors, ignore_not_found)
             return [_joined(found)] if found else []
         return list(client.list_pages(ref, table=True, include_object=bool(sort_by), **opts))
 

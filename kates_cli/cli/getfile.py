@@ -6,6 +6,8 @@ Invariants:
 - Objects keep the order of the manifests; consecutive objects of one kind form one target (one table), so
   `cm, svc, cm` prints three tables, as kubectl's printer starts a new one when the kind changes.
 - Each object is fetched from its own namespace (its manifest's, else -n or the context's), through `PerObjectClient`.
+- As kubectl's, only one file (`manifests.one_file`: a file, or a directory holding one manifest file) implies a
+  single item: its one object prints bare in -o json/yaml; stdin, several files or several objects print a List.
 """
 
 from __future__ import annotations

@@ -10,6 +10,12 @@ Invariants:
 - Every format but the server's tables is written as kubectl's watch writes it: through kubectl's tabwriter (one per
   kind, widths remembered), flushed once after the first list and after each later object, so a tab in a template's
   text aligns and a custom-columns table prints its header once, the first list's rows aligned together.
+- Named objects are read before anything is watched, as kubectl reads them: the first that fails is the error, with
+  nothing printed (a missing one with --ignore-not-found ends the command at once, exit 0). Several names of one kind
+  are printed (not with --watch-only), then refused with kubectl's words: it cannot watch them.
+- With --output-watch-events every format but -o name and the tables prints the event `{type, object}` (JSON, YAML
+  and KYAML write it; custom columns, JSONPath and Go templates read it: `.type`, `.object.metadata.name`), as
+  kubectl's printers are handed a metav1.WatchEvent. JSON is Go's (core/gojson.py), the compact line kubectl writes.
 - A printer failing on an object is kubectl's `unable to output the provided object: ...` (in the first list nothing
   held by the tabwriter is printed, as in kubectl). Deliberately not kubectl's: a failure on a later event ends the
   watch with that error and the usage exit code (kubectl ends it with exit 0 and no word), and custom columns that do
@@ -188,16 +194,25 @@ class KindPrinter:
                 out.write("\t".join(h for h, _ in self.out_fmt.columns) + "\n")
                 self.headers_done = True
             out.write("\t".join(cells) + "\n")
-        elif fmt == "jsonpath":  # kubectl adds nothing between objects: `{.x}{"\\n"}` is the user's to write
-            out.write(self.out_fmt.columns[0][1].render(obj))
-        elif fmt == "jsonpath-as-json":
-            out.write(self.out_fmt.columns[0][1].render_json(obj))
-        elif fmt == "go-template":
-            self.out_fmt.columns[0][1].write(out, obj)
+        elif fmt in ("jsonpath", "jsonpath-as-json", "go-template"):
+            # kubectl adds nothing between objects (`{.x}{"\\n"}` is the user's to write); with
+            # --output-watch-events the template reads the event (`.type`, `.object.metadata.name`), as kubectl's does
+            template = self.out_fmt.columns[0][1]
+            target = {"type": event, "object": obj} if self.events else obj
+            if fmt == "jsonpath":
+                out.write(template.render(target))
+            elif fmt == "jsonpath-as-json":
+                out.write(template.render_json(target))
+            else:
+                template.write(out, target)
         elif self.events:  # kubectl: one compact line per event, a Go struct (type, then object; sorted keys)
+            from ..core import gojson
             from ..core.accumulator import canonical_json
 
-            out.write(f'{{"type":"{event}","object":{canonical_json(obj).decode()}}}\n')
+            raw = canonical_json(obj)
+            if gojson.floats_may_differ(raw):  # Go's floats, as kubectl's json.Marshal writes them
+                raw = canonical_json(gojson.go_floats(obj))
+            out.write(f'{{"type":"{event}","object":{raw.decode()}}}\n')
         else:
             out.write(render.to_json(obj))
 
@@ -246,6 +261,37 @@ class KindPrinter:
         self.failed.set()
 
 
+def _named_first(
+    client: Client,
+    refs: list[tuple[ResourceRef, list[str]]],
+    out_fmt: Output,
+    opts: dict[str, Any],
+    several_names: bool,
+) -> list[tuple[ResourceRef, list[dict[str, Any]]]] | KatesError:
+    """Every named object is read before anything is watched, as kubectl reads them: the first that fails is the
+    error, before anything prints. With several names of a kind, what was read is returned to be printed (as Tables
+    for a table), since kubectl prints them and then refuses to watch them; otherwise nothing is."""
+    from .get import named_objects, namespaces_of
+
+    table = out_fmt.format in ("table", "wide")
+    read: list[tuple[ResourceRef, list[dict[str, Any]]]] = []
+    for ref, names in refs:
+        if not names:
+            continue
+        errors: list[KatesError] = []
+
+        def fetch(r: ResourceRef, name: str, ns: str | None = None) -> dict[str, Any]:
+            if table and several_names:
+                return client.get_table(r, name, ns)
+            return client.get(r, name, ns)
+
+        found = named_objects(ref, names, fetch, errors, False, namespaces_of(ref, opts))
+        if errors:
+            return errors[0]
+        read.append((ref, found))
+    return read if several_names else []
+
+
 class NamespaceSink:
     """One namespace's stream into a kind's printer shared by several namespaces."""
 
@@ -276,6 +322,7 @@ def watch_objects(
     list_first: bool,
     events: bool,
     show_managed_fields: bool = False,
+    ignore_not_found: bool = False,
 ) -> None:
     from ..core.accumulator import Query, QueryState
     from ..core.watch import DEFAULT_STALL_TIMEOUT, Stream
@@ -288,10 +335,30 @@ def watch_objects(
     printers = []
     separator = DocSeparator()
     notice = stderr_notice(state)
-    for ref, names in refs:
-        printer = KindPrinter(
+
+    def printer_of(ref: ResourceRef) -> KindPrinter:
+        return KindPrinter(
             state, client, ref, out_fmt, view, opts, events, lock, failed, separator, show_managed_fields
         )
+
+    named = _named_first(client, refs, out_fmt, opts, several_names=any(len(names) > 1 for _, names in refs))
+    if isinstance(named, KatesError):
+        if ignore_not_found and isinstance(named, NotFound):
+            return  # kubectl: nothing printed, exit 0
+        raise named
+    if named:  # several names: kubectl prints them, then cannot watch them
+        for ref, found in named:
+            printer = printer_of(ref)
+            if list_first and out_fmt.format in ("table", "wide"):  # one table, aligned as one (kubectl's)
+                with lock:
+                    printer.print_table({**found[0], "rows": [r for t in found for r in t.get("rows") or []]}, "ADDED")
+            elif list_first:
+                for obj in found:
+                    printer.show("ADDED", obj)
+            printer.listed()
+        raise UsageError("you may only watch a single resource or type of resource at a time")
+    for ref, names in refs:
+        printer = printer_of(ref)
         several: list[str | None] = (
             (opts.get("namespaces") or []) if ref.namespaced and not opts["all_namespaces"] else []
         )

@@ -65,6 +65,13 @@ def _files(path: str, recursive: bool) -> list[str]:
     return [path]
 
 
+def one_file(paths: list[str], recursive: bool = False) -> bool:
+    """Whether `paths` name exactly one file, not stdin: what makes kubectl's -f imply a single item (cli-runtime's
+    builder: one file to visit, not a stream), so that `get -f` prints one object bare rather than in a List. A
+    directory holding one manifest file is one file; stdin never is, whatever it holds."""
+    return len(paths) == 1 and paths[0] != "-" and len(_files(paths[0], recursive)) == 1
+
+
 _EXPONENT_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+\Z")
 _NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 

@@ -7,6 +7,8 @@ Invariants:
   line up as kubectl's watch output does. A Table cell is cut at its first line break and ESC shows as `^[`.
 - JSON output has no depth limit: what orjson refuses (past 255 levels, integers past 64 bits) is written by a
   non-recursive writer with the same bytes.
+- JSON output is Go's encoding/json text, as kubectl's: `<`, `>`, `&`, U+2028 and U+2029 escaped, floats in Go's
+  notation (core/gojson.py); text without those costs only gojson's scans, never a walk of the objects.
 - `PagedTable` writes a list's pages in the blocks kubectl 1.37 writes them (every 100 rows of a page), so a
   streamed table has kubectl's bytes whatever the page size.
 """
@@ -26,6 +28,7 @@ Row = list[str]
 
 _MIN_WIDTH = 6
 _PADDING = 3
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 
 
 class PlainTable:
@@ -92,20 +95,19 @@ class PagedTable:
 
 
 def cell_text(value: Any, whole: bool = False) -> str:
-    """A Table cell as kubectl prints it (Go's fmt.Sprint, cut at the first line break and ESC shown as `^[`, unless
-    `whole`). A null cell
-    (a CRD printer column whose jsonPath finds nothing) is empty: `<none>` in built-in tables is the server's text."""
+    """A Table cell as kubectl prints it (Go's fmt.Sprint of the decoded value: `1.2345675e+06`, `[a <nil>]`,
+    `map[k:v]`), cut at the first line break and ESC shown as `^[`, unless `whole`. A null cell (a CRD printer
+    column whose jsonPath finds nothing) is empty: `<none>` in built-in tables is the server's text."""
     if value is None:
         return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, list):
-        return "[" + " ".join(cell_text(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "map[" + " ".join(f"{k}:{cell_text(v)}" for k, v in sorted(value.items())) + "]"
-    text = str(value)
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, int) and not isinstance(value, bool) and _INT64_MIN <= value <= _INT64_MAX:
+        text = str(value)
+    else:  # floats, booleans, lists and maps: Go's %v (an integer past int64 is a float64 to Kubernetes)
+        from .jsonpath.gofmt import _sprint
+
+        text = _sprint(value)
     if whole:
         return text
     for i, ch in enumerate(text):
@@ -185,7 +187,7 @@ class TableView:
 
 
 def to_json(obj: Any) -> str:
-    """kubectl's JSON: 4-space indent, sorted keys, UTF-8 kept."""
+    """kubectl's JSON: 4-space indent, sorted keys, UTF-8 kept but for Go's escapes, Go's floats."""
     return json_bytes(obj).decode() + "\n"
 
 
@@ -198,9 +200,22 @@ def json_bytes(obj: Any, depth: int = 0) -> bytes:
 def json_parts(obj: Any, depth: int = 0) -> tuple[bytes, int]:
     """json_bytes's text as `(data, cut)`: the text is `data[cut:len(data) - cut]`. A caller that only writes the
     text out cuts it through a memoryview, without the copy a slice makes (a page of a list is megabytes).
-    orjson writes 2-space indents about 3x faster than the json module; they are made 4 by doubling every two
-    spaces where no string holds two in a row, else by `_four_spaces`. One level further in, the object is written
-    as the one item of a list, whose first and last lines are the cut."""
+    The bytes are Go's (core/gojson.py): where orjson's text may hold a float Go writes otherwise, the object is
+    written again with Go's floats, and Go's escapes are made where the text holds a character Go escapes."""
+    from ..core import gojson
+
+    data, cut = _orjson_parts(obj, depth)
+    if gojson.floats_may_differ(data):
+        go = gojson.go_floats(obj)
+        if go is not obj:
+            data, cut = _orjson_parts(go, depth)
+    return gojson.escaped(data), cut
+
+
+def _orjson_parts(obj: Any, depth: int) -> tuple[bytes, int]:
+    """json_parts's text as orjson writes it. orjson writes 2-space indents about 3x faster than the json module;
+    they are made 4 by doubling every two spaces where no string holds two in a row, else by `_four_spaces`. One
+    level further in, the object is written as the one item of a list, whose first and last lines are the cut."""
     import orjson
 
     wrap = depth == 1

@@ -66,7 +66,7 @@ from dataclasses import replace as _replace
 import orjson
 
 from ..errors import KatesError, Unreachable, UsageError
-from . import deepjson
+from . import deepjson, gojson
 from .deltas import Change, Delta, Version, deltas_of, diff
 from .dependencies import (
     DEPENDENCY_QUERY,
@@ -154,15 +154,6 @@ def key_of(obj: KubeObject) -> Key:
     return (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
 
 
-_GO_ESCAPES = (
-    (b"<", b"\\u003c"),
-    (b">", b"\\u003e"),
-    (b"&", b"\\u0026"),
-    ("\u2028".encode(), b"\\u2028"),
-    ("\u2029".encode(), b"\\u2029"),
-)
-
-
 def canonical_json(obj: KubeObject) -> bytes:
     """The one encoding of an object's bytes, whatever path it came by (a watch event, a list page, a write's
     answer, a hook's report): keys sorted at every level, as kubectl -o json prints them, and `<`, `>`, `&`, U+2028
@@ -171,10 +162,7 @@ def canonical_json(obj: KubeObject) -> bytes:
         raw = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
     except orjson.JSONEncodeError:  # past orjson's depth limit: deepjson writes it
         raw = deepjson.dumps(obj, sort_keys=True)
-    if not raw.isascii() or b"<" in raw or b">" in raw or b"&" in raw:  # rare: cheap scans first, then the exact ones
-        for char, escaped in _GO_ESCAPES:
-            if char in raw:  # only inside strings: none of these is JSON syntax
-                raw = raw.replace(char, escaped)
+    raw = gojson.escaped(raw)  # rare: cheap scans first, then the exact ones
     # orjson returns its whole write buffer, several times the length for a small object (8 KB of memory for a
     # 1.5 KB ConfigMap): a copy of exactly the bytes is what an Entry keeps, and the buffer is freed at once
     return bytes(memoryview(raw))

@@ -78,6 +78,23 @@ def test_cell_text_follows_go_formatting() -> None:
     assert format_labels({}) == "<none>"
 
 
+def test_cell_text_is_gos_v_of_the_decoded_value() -> None:
+    """kubectl's table printer writes a cell that is not a string with fmt.Sprint: a float64 in %v's notation, a
+    null inside a list as <nil>, an integer past int64 as the float64 Kubernetes decodes it to."""
+    assert cell_text(1234567.5) == "1.2345675e+06"
+    assert cell_text(1e20) == "1e+20"
+    assert cell_text(1e-6) == "1e-06"
+    assert cell_text(0.000123) == "0.000123"
+    assert cell_text(2**63) == "9.223372036854776e+18"
+    assert cell_text(2**63 - 1) == "9223372036854775807"
+    assert cell_text([1, None, "x"]) == "[1 <nil> x]"
+    assert cell_text({"b": None, "a": [1.5e7]}) == "map[a:[1.5e+07] b:<nil>]"
+    assert cell_text(False) == "false"
+    assert cell_text(["x\ny", "z"]) == "[x..."  # cut at the first line break, as every cell
+    assert cell_text(["x\ny"], whole=True) == "[x\ny]"
+    assert cell_text({"k": "\x1b[1m"}) == "map[k:^[[1m]"
+
+
 def test_null_cell_is_empty_as_kubectl_prints_it() -> None:
     # a CRD printer column whose jsonPath finds nothing comes as null; kubectl prints nothing (built-in tables'
     # `<none>` is the server's own text)

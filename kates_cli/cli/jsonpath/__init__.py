@@ -36,7 +36,8 @@ Invariants:
 - Nothing recurses on the data or on nested `{range}`s: printing (`json.Marshal`, `fmt.Sprint`), `..` and ranges
   (Go's recursive FindResults) run on explicit stacks, so an object nested thousands of levels deep, or a template
   with thousands of nested ranges, prints like any other (a RecursionError would be an internal error).
-- This module imports only the standard library and `kates_cli.errors`.
+- This module imports only the standard library, `kates_cli.errors` and `kates_cli.core.gojson` (Go's float text,
+  one implementation for -o json and for this package; it imports nothing of kates).
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from typing import Any
+
+from ...core.gojson import json_float
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
@@ -83,16 +84,7 @@ def _go_float(f: float) -> str:
     return sign + (_exponent(digits, dp) if exp < -4 or exp >= 6 else _fixed(digits, dp))
 
 
-def _json_float(f: float) -> str:
-    """Go's encoding/json float64: fixed notation unless abs < 1e-6 or >= 1e21, then `1e-7` / `1e+21`."""
-    if f == 0:
-        return "-0" if str(f).startswith("-") else "0"
-    sign = "-" if f < 0 else ""
-    digits, dp = _shortest_digits(f)
-    if abs(f) < 1e-6 or abs(f) >= 1e21:
-        text = _exponent(digits, dp)
-        return sign + re.sub(r"e-0(\d)$", r"e-\1", text)
-    return sign + _fixed(digits, dp)
+_json_float = json_float  # Go's encoding/json float64 (core/gojson.py: what -o json writes too)
 
 
 def _number_text(v: int | float, json: bool) -> str:
