@@ -173,6 +173,12 @@ def logs(
     prefix: bool = typer.Option(
         False, "--prefix", help="Prefix each line with [pod/NAME/CONTAINER], as kubectl's --prefix (any -o but json)."
     ),
+    pod_running_timeout: str = typer.Option(
+        "20s",
+        "--pod-running-timeout",
+        metavar="DURATION",
+        help="Without -f: how long a TYPE/NAME that has no pods yet (a Job just made) waits for one, as kubectl's.",
+    ),
     ignore_errors: bool = typer.Option(
         False,
         "--ignore-errors",
@@ -203,7 +209,7 @@ def logs(
     --max-log-requests wait, said on stderr, and take turns; `+ pod/container` marks a stream once it streams.
     """
     from ..core.logs import LogMux, LogOptions
-    from .durations import parse_stall_timeout
+    from .durations import parse_duration, parse_stall_timeout
 
     state: State = ctx.obj
     if output not in ("default", "raw", "json"):
@@ -221,6 +227,9 @@ def logs(
     if prefix and output == "json":
         raise UsageError("--prefix cannot be combined with -o json (each object names its pod and container)")
     stall = parse_stall_timeout(stall_timeout)
+    pod_wait = parse_duration(pod_running_timeout, "--pod-running-timeout", negative=True)
+    if pod_wait <= 0:
+        raise UsageError("--pod-running-timeout must be higher than zero")  # kubectl's words
     container_re = _regex(container, "--container")
     exclude_container_re = _regex(exclude_container, "--exclude-container")
     includes = [_regex(p, "--include") for p in include or []]
@@ -257,6 +266,12 @@ def logs(
                     chooser.consider(pod)
         if not listed:
             empty.append(sel)
+    if not follow and pod_wait > 0:  # a TYPE/NAME without pods yet (a Job just made): wait for one, as kubectl's
+        empty = [
+            sel
+            for sel in empty
+            if sel.owner is None or not _await_pods(client, chooser, sel, namespaces, field_selector, pod_wait)
+        ]
     chooser.counting = False
     missing, invalid = _problems(chooser, patterns, empty, container, exclude_container, namespaces)
     failures = Failures(printer, follow, ignore_errors)
@@ -343,6 +358,39 @@ def _in_namespace(namespaces: list[str | None]) -> str:
     if not named:
         return ""
     return f" in namespace{'s' if len(named) > 1 else ''} {', '.join(named)}"
+
+
+def _await_pods(
+    client: Client,
+    chooser: Chooser,
+    sel: Selection,
+    namespaces: list[str | None],
+    field_selector: str | None,
+    seconds: float,
+) -> bool:
+    """Watch for `seconds` (--pod-running-timeout) for the pods `sel` picks, until one has started (is no longer
+    Pending: it has logs to read), and give them to `chooser`; at the deadline, pods still pending are given too
+    (their streams fail with the server's reason). True if any came. kubectl's GetFirstPod returns at the first pod
+    it sees, pending or not, and its log request then fails while the container is being created."""
+    import time
+
+    from ..core.accumulator import Query
+
+    queries = [Query(f"q{i}", "pods", ns, sel.selector, field_selector) for i, ns in enumerate(namespaces)]
+    deadline = time.monotonic() + seconds
+    pods: list[dict[str, Any]] = []
+    with client.watch(*queries) as acc:
+        while (left := deadline - time.monotonic()) > 0:
+            if not acc.wait(left):
+                continue
+            snap: dict[str, list[dict[str, Any]]] = {}
+            acc.update(snap)
+            pods = [pod for found in snap.values() for pod in found]
+            if any((pod.get("status") or {}).get("phase", "Pending") != "Pending" for pod in pods):
+                break
+    for pod in pods:
+        chooser.consider(pod)
+    return bool(pods)
 
 
 def _problems(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,9 +14,9 @@ import pytest
 
 from kates_cli.errors import ExitCode
 from tests.conftest import wait_for
-from tests.controlplane.launcher import ControlPlane, cri_timestamp
+from tests.controlplane.launcher import ControlPlane, cri_log_line, cri_timestamp
 
-from .conftest import Runner, create
+from .conftest import KATES, Runner, _env, create
 from .follow import Follow
 
 pytestmark = pytest.mark.timeout(600)
@@ -351,3 +353,43 @@ def test_c_takes_an_init_containers_name_as_kubectl_does(
     pending_pod(cluster, ns)
     mine, theirs = (run("logs", "pend", "-c", "i", "-n", ns) for run in (kates, kubectl))
     assert (mine.code, mine.out, mine.err) == (theirs.code, theirs.out, theirs.err) == (0, "", ""), (mine, theirs)
+
+
+def test_a_target_without_pods_yet_waits_for_one_to_start(
+    tier2_cluster: ControlPlane, tier2_ns: str, tier2_kates: Runner, tier2_kubectl: Runner, cache_dir: Path
+) -> None:
+    """`kates logs svc/web` (or a Job just made) before its pod exists: kates said at once that it had no pods, where
+    kubectl waits --pod-running-timeout (20s) for one. kates waits until one has started: kubectl's request, sent
+    at the first pod it sees, fails while the container is being created."""
+    cp, ns = tier2_cluster, tier2_ns
+    create(cp, f"/api/v1/namespaces/{ns}/services", {"metadata": {"name": "web"}, "spec": {"selector": {"app": "w"},
+           "ports": [{"port": 80}]}})  # fmt: skip
+    log = cp.log_file(ns, "w1", "c", wait=False)  # kwok serves it once the pod runs
+    log.write_text(cri_log_line("hello from w1", datetime.now(UTC) - timedelta(minutes=1)))
+    env = _env(cp, cache_dir, None)
+    logs = subprocess.Popen(
+        [*KATES, "logs", "svc/web", "-n", ns, "-o", "raw"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        time.sleep(1)  # pacing: kates has listed no pods and waits (the test holds either way)
+        create(cp, f"/api/v1/namespaces/{ns}/pods", {"metadata": {"name": "w1", "labels": {"app": "w"}},
+               "spec": {"containers": [{"name": "c", "image": "x"}]}})  # fmt: skip
+        out, err = logs.communicate(timeout=60)
+    finally:
+        if logs.poll() is None:
+            logs.kill()
+    assert (logs.returncode, out) == (0, "hello from w1\n"), err
+    # none within the bound: said as before, after it
+    create(cp, f"/api/v1/namespaces/{ns}/services", {"metadata": {"name": "empty"},
+           "spec": {"selector": {"app": "none"}, "ports": [{"port": 80}]}})  # fmt: skip
+    started = time.monotonic()
+    out2 = tier2_kates("logs", "svc/empty", "-n", ns, "--pod-running-timeout", "1s")
+    assert out2.code == ExitCode.NOT_FOUND and time.monotonic() - started >= 1, out2
+    assert out2.err.splitlines()[0].startswith('error: services "empty" has no pods'), out2
+    for bad in ("0s", "-1s"):
+        mine, theirs = (
+            run("logs", "svc/empty", "-n", ns, "--pod-running-timeout", bad) for run in (tier2_kates, tier2_kubectl)
+        )
+        assert mine.err == theirs.err == "error: --pod-running-timeout must be higher than zero\n", (mine, theirs)
+        assert mine.code == ExitCode.USAGE, mine
