@@ -9,24 +9,33 @@ kubectl's rules (k8s.io/kubectl pkg/cmd/wait, 1.37), reproduced:
 - Objects are taken in the order given, and each one's conditions in the order given: a condition, once seen to
   hold, is printed (`deployment.apps/web condition met`) and never checked again. With `--for=create`, nothing is
   checked until every named object exists, or the selection has found something (kubectl waits for creation first).
-  With `--timeout=0` (`once`) each object is checked once, and those not met are reported after the others.
-- A named object that is missing when the wait starts is skipped when `--for=delete` is asked, else it is an error
-  (NotFound) reported after the others were waited for, unless `--for=create` is asked. An object that disappears
-  while a condition other than delete is waited on is an error too, unless `--for=create` was asked.
-- `delete` holds once the object was seen absent, or with another uid (deleted and created again) after the wait
-  took it: every change is fed in order, so a delete followed at once by a create is still seen. Every other
-  condition is about the object of that name as it is now.
+- An object is read when its turn comes, not before (kubectl's builder reads each named object as it visits it): a
+  named object created after the wait started is waited on like the others, and one missing when its turn comes, or
+  when the wait for one of its conditions other than delete begins, is that object's error (NotFound), and the wait
+  goes on to the next object. An object deleted while a condition is waited on is waited on still: the condition is
+  about the object of that name, and may be met by one created again (kubectl's watch takes a delete as "not yet").
+  With `--for=delete` asked, every NotFound is dropped (kubectl ignores them): a named object missing at its turn is
+  passed over, nothing printed.
+- An error about one object (NotFound, a jsonpath that leads to a list, or with `--timeout=0` "condition not met for
+  configmaps/a") does not end the wait: every error is reported at the end, in order (kubectl's aggregate).
+- `delete` holds once the object was seen absent, or with another uid (deleted and created again) after its wait
+  began: every change is fed in order, so a delete followed at once by a create is still seen.
 
 kates's additions: with `any_` (`--any`) an object is done when one of the conditions holds, and the line says
-which (`job.batch/pi condition met: condition=Failed`); the objects may be of several kinds.
+which (`job.batch/pi condition met: condition=Failed`); an object missing at its turn is then waited for when
+`create` or `delete` is among them (either may yet hold); the objects may be of several kinds.
 
 Invariants:
-- `Progress` changes only through `replace` (a stream's complete set) and `event` (one change), each returning the
-  texts to print, in order (its `printer` makes them: kubectl's line, or the object for -o); it is `done` when every
-  object is, and `failure` holds the first error that ends the wait.
+- `Progress` changes only through `replace` (a stream's complete set), `event` (one change) and `read` (an object
+  read when a condition's wait on it begins), each returning the texts to print, in order (its `printer` makes
+  them: kubectl's line, or the object for -o); it is `finished` when every object is done with, `done` when
+  finished without an error, and `errors` holds each object's error in order.
 - A condition another condition of the same object follows is never printed twice, and no object is printed before
-  the one before it is done (kubectl waits on them one after the other).
-- Nothing here blocks or reads a clock: the caller owns the deadline and asks `timeout_messages` when it passes.
+  the one before it is done with (kubectl waits on them one after the other).
+- With `reads` (not with `once`), nothing is decided about an object at the start of a condition's wait on it
+  until the caller has read it (`wanted`, then `read`): the read, not a stream that may lag, says whether it exists
+  then; what was read stands for the object until its stream is as new (by resourceVersion).
+- Nothing here blocks or reads a clock: the caller owns the deadline and asks `timeout_errors` when it passes.
 """
 
 from __future__ import annotations
@@ -36,7 +45,8 @@ from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from ..core.records import record
-from ..errors import KatesError, NotFound, UsageError
+from ..core.selectors import compare_rv
+from ..errors import KatesError, NotFound, TimedOut, UsageError
 
 if TYPE_CHECKING:
     from .jsonpath import JSONPath
@@ -192,13 +202,20 @@ class Target:
 
     watched: Watched
     key: Key
-    uid: str = ""
+    uid: str = ""  # the object `delete` waits on: the one read when that wait began (another uid: it was deleted)
     next: int = 0  # the index of the next condition to check (AND); with --any, 1 once done
-    missing_ok: bool = False  # absent at the start with --for=delete: nothing to wait for, nothing printed
+    begun: int = -1  # the index of the condition whose wait has begun (the object was read for it); -1: not its turn
+    read: int = -1  # the index of the condition the object was last read (GET) for, with `reads`
+    got: KubeObject | None = None  # what that read found (None: not found)
 
     @property
     def name(self) -> str:
         return f"{self.watched.kind_group}/{self.key[1]}"
+
+    @property
+    def resource_name(self) -> str:
+        """kubectl's name for it in its messages: `configmaps/a`."""
+        return f"{self.watched.resource}/{self.key[1]}"
 
 
 def met_line(target: Target, obj: KubeObject | None, condition: Condition | None) -> str:
@@ -212,7 +229,12 @@ Printer = Callable[[Target, "KubeObject | None", "Condition | None"], str]
 class Progress:
     """The wait's state: the objects each stream sees, the objects waited on, and the cursor over them. `printer`
     makes the text for a condition met from the object as last seen (None if never seen) and, with --any, the
-    condition that held (kubectl's -o)."""
+    condition that held (kubectl's -o).
+
+    With `reads`, an object is read afresh when a condition's wait on it begins, as kubectl GETs it then: the wait
+    stops at `wanted` until the caller hands over what it read (`read`), so that a stream a little behind the server
+    never decides whether the object exists at its turn. What was read stands for the object until its stream has
+    caught up with it (by resourceVersion)."""
 
     def __init__(
         self,
@@ -221,6 +243,7 @@ class Progress:
         *,
         any_: bool = False,
         once: bool = False,
+        reads: bool = False,
         printer: Printer = met_line,
     ):
         self.printer = printer
@@ -228,86 +251,149 @@ class Progress:
         self.watched = watched
         self.conditions = conditions
         self.any = any_
-        self.once = once  # --timeout=0: each object is checked once; one not met is passed over, and reported
-        self.unmet: list[Target] = []
+        self.once = once  # --timeout=0: each object is checked once; one not met is an error, and the next checked
+        self.reads = reads and not once  # (with --timeout=0 the one list is the read)
         self.create = any(c.kind == "create" for c in conditions)
         self.delete = any(c.kind == "delete" for c in conditions)
         self.seen: dict[str, dict[Key, KubeObject]] = {}  # stream id -> what it holds now
+        self.fresh: dict[tuple[str, Key], KubeObject] = {}  # objects read, newer than their stream's (for a while)
+        self.gone: dict[tuple[str, Key], str] = {}  # the resourceVersion at which a stream last saw an object go
         self.targets: list[Target] | None = None  # fixed once every stream has synced (and, with create, exists)
         self.cursor = 0
-        self.failure: KatesError | None = None
-        self.missing: list[KatesError] = []  # named objects absent at the start: reported once the rest is done
+        self.wanted: Target | None = None  # the object to read before the wait can go on (with `reads`)
+        self.errors: list[KatesError] = []  # each object's error, in order; the wait goes on to the next object
 
     # -- input -----------------------------------------------------------------------------------------------
 
-    def replace(self, stream: str, objects: list[KubeObject]) -> list[str]:
-        """A stream's complete set (its bootstrap, or a relist after a restart or a 410)."""
-        self.seen[stream] = {_key(o): o for o in objects}
-        self.last.update(((stream, key), o) for key, o in self.seen[stream].items())
+    def replace(self, stream: str, objects: list[KubeObject], rv: str = "") -> list[str]:
+        """A stream's complete set (its bootstrap, or a relist after a restart or a 410), listed at `rv`."""
+        held = {_key(o): o for o in objects}
+        for key in set(self.seen.get(stream, ())) | {k for s, k in self.fresh if s == stream}:
+            if key not in held:
+                self.gone[(stream, key)] = rv
+        self.seen[stream] = held
+        self.last.update(((stream, key), o) for key, o in held.items())
         return self._advance()
 
     def event(self, stream: str, event_type: str, obj: KubeObject) -> list[str]:
         """One watch event, in order."""
         held = self.seen.setdefault(stream, {})
+        key = _key(obj)
         if event_type == "DELETED":
-            held.pop(_key(obj), None)
+            held.pop(key, None)
+            self.gone[(stream, key)] = _rv(obj)  # (a deletion's event carries the deletion's resourceVersion)
         else:
-            held[_key(obj)] = obj
-            self.last[(stream, _key(obj))] = obj
+            held[key] = obj
+            self.last[(stream, key)] = obj
+        return self._advance()
+
+    def read(self, target: Target, obj: KubeObject | None) -> list[str]:
+        """What reading `wanted` found (None: not found)."""
+        if target is not self.wanted:
+            return []
+        self.wanted = None
+        target.read, target.got = target.next, obj
+        at = (target.watched.id, target.key)
+        if obj is not None:
+            self.fresh[at] = obj
+            if _newer(obj, self.last.get(at)):
+                self.last[at] = obj
+        else:  # gone by now: what the stream still holds is older (its delete is on its way)
+            self.seen.get(target.watched.id, {}).pop(target.key, None)
+            self.fresh.pop(at, None)
         return self._advance()
 
     @property
+    def finished(self) -> bool:
+        """Every object waited on is done with: its conditions met, or its error noted."""
+        return self.targets is not None and self.cursor >= len(self.targets)
+
+    @property
     def done(self) -> bool:
-        return self.targets is not None and self.cursor >= len(self.targets) and self.failure is None and not self.unmet
+        """Finished without an error: every condition was met."""
+        return self.finished and not self.errors
+
+    def current(self, target: Target) -> KubeObject | None:
+        """The object as it is now, as far as is known: its stream's, or what was read when that is newer."""
+        at = (target.watched.id, target.key)
+        obj = self.seen.get(target.watched.id, {}).get(target.key)
+        fresh = self.fresh.get(at)
+        if fresh is None:
+            return obj
+        if obj is not None:
+            newer = compare_rv(_rv(obj), _rv(fresh))
+            return obj if newer is None or newer >= 0 else fresh
+        gone = compare_rv(self.gone.get(at), _rv(fresh))
+        return None if gone is not None and gone >= 0 else fresh  # (gone after the read, or not caught up yet)
 
     # -- the rules -------------------------------------------------------------------------------------------
 
     def _advance(self) -> list[str]:
-        if self.failure is not None or (self.targets is not None and self.cursor >= len(self.targets)):
-            return []
-        if self.targets is None and not self._fix_targets():
+        if self.finished or self.wanted is not None or (self.targets is None and not self._fix_targets()):
             return []
         assert self.targets is not None
         lines: list[str] = []
-        try:
-            while self.cursor < len(self.targets):
-                target = self.targets[self.cursor]
-                if target.missing_ok:
-                    self.cursor += 1
-                    continue
-                obj = self.seen.get(target.watched.id, {}).get(target.key)
-                if self.any:
-                    held = next((c for c in self.conditions if c.holds(self._seen_as(c, target, obj))), None)
-                    if held is None:
-                        self._absent(target, obj)
-                        if self._passed_over(target):
-                            continue
-                        return lines
-                    lines.append(self.printer(target, self._last(target), held))
-                    self.cursor += 1
-                    continue
-                cond = self.conditions[target.next]
-                if not cond.holds(self._seen_as(cond, target, obj)):
-                    if cond.kind != "delete":
-                        self._absent(target, obj)
-                    if self._passed_over(target):
-                        continue
-                    return lines
-                lines.append(self.printer(target, self._last(target), None))
-                target.next += 1
-                if target.next == len(self.conditions):
-                    self.cursor += 1
-        except KatesError as exc:
-            self.failure = exc
-            return lines
-        if self.missing:  # the others are done: now the missing ones are reported
-            self.failure = self.missing[-1]
+        while self.cursor < len(self.targets):
+            target = self.targets[self.cursor]
+            try:
+                if not self._step(target, lines):
+                    break
+            except KatesError as exc:  # this object's error: noted, and the wait goes on to the next (kubectl)
+                self._failed(exc)
         return lines
+
+    def _failed(self, error: KatesError) -> None:
+        """The object waited on fails: its error is noted (kubectl drops every NotFound with --for=delete)."""
+        if not (self.delete and isinstance(error, NotFound)):
+            self.errors.append(error)
+        self.cursor += 1
+
+    def _step(self, target: Target, lines: list[str]) -> bool:
+        """Check `target`'s next condition; False when the wait for it goes on (or for a read). Raises its error
+        (NotFound for an object missing when a condition's wait begins: kubectl reads the object then)."""
+        index = 0 if self.any else target.next
+        obj = self.current(target)
+        if target.begun < index:  # a condition's wait begins (with --any, all of them): the object is read now
+            if self.reads and target.read != index:
+                self.wanted = target
+                return False
+            if self.reads:
+                obj = target.got
+            first = target.begun < 0  # its turn: a named object is read (a missing one is NotFound, delete too)
+            target.begun = index
+            kinds = {c.kind for c in self.conditions} if self.any else {self.conditions[index].kind}
+            if obj is None:
+                waitable = {"create", "delete"} if self.any else {"delete"}
+                if not kinds & waitable or (not self.any and first and bool(target.watched.names)):
+                    raise _not_found(target)
+            if "delete" in kinds:
+                target.uid = _uid(obj) if obj is not None else ""
+        if self.any:
+            held = next((c for c in self.conditions if c.holds(self._seen_as(c, target, obj))), None)
+            if held is None:
+                return self._not_met(target)
+            lines.append(self.printer(target, self._last(target), held))
+            self.cursor += 1
+            return True
+        if not self.conditions[index].holds(self._seen_as(self.conditions[index], target, obj)):
+            return self._not_met(target)
+        lines.append(self.printer(target, self._last(target), None))
+        target.next += 1
+        if target.next == len(self.conditions):
+            self.cursor += 1
+        return True
+
+    def _not_met(self, target: Target) -> bool:
+        """A condition that does not hold: the wait goes on, or with --timeout=0 it is this object's error."""
+        if not self.once:
+            return False
+        raise TimedOut(f"condition not met for {target.resource_name}")
 
     @staticmethod
     def _seen_as(cond: Condition, target: Target, obj: KubeObject | None) -> KubeObject | None:
-        """For `delete`, an object with another uid than the one the wait took was deleted and created again: the
-        object waited on is gone. Every other condition is about the object of that name now."""
+        """For `delete`, an object with another uid than the one its wait began with was deleted and created again:
+        the object waited on is gone. Every other condition is about the object of that name now (kubectl waits on
+        through a delete, and a condition met by an object created again under the name is met)."""
         if cond.kind == "delete" and obj is not None and target.uid and _uid(obj) != target.uid:
             return None
         return obj
@@ -315,64 +401,53 @@ class Progress:
     def _last(self, target: Target) -> KubeObject | None:
         return self.last.get((target.watched.id, target.key))
 
-    def _passed_over(self, target: Target) -> bool:
-        """With --timeout=0, an object not met is noted and the next one checked (kubectl checks each once)."""
-        if not self.once or self.failure is not None:
-            return False
-        self.unmet.append(target)
-        self.cursor += 1
-        return True
-
-    def _absent(self, target: Target, obj: KubeObject | None) -> None:
-        """The object waited on is gone while a condition needing it is checked: kubectl's NotFound."""
-        if obj is None and not self.create and not (self.any and self.delete):
-            self.failure = _not_found(target)
-
     def _fix_targets(self) -> bool:
-        """Take the objects to wait on, once every stream has synced (and, with create and AND, once all exist)."""
+        """Take the objects to wait on, once every stream has synced (and, with create and AND, once all exist).
+        Whether a named object exists is not judged here: it is read when its turn comes (`_step`)."""
         if any(w.id not in self.seen for w in self.watched):
             return False
         targets: list[Target] = []
-        missing: list[KatesError] = []
         for w in self.watched:
             held = self.seen[w.id]
             if w.names:
                 for name in w.names:
                     key = (w.namespace or "", name)
-                    obj = held.get(key)
-                    if obj is None and self.create and not self.any:
+                    if key not in held and self.create and not self.any:
                         return False  # kubectl waits for every object to exist before anything else
-                    target = Target(w, key, _uid(obj) if obj is not None else "")
-                    if obj is None and not self.create:
-                        if self.delete:
-                            target.missing_ok = not self.any  # AND: kubectl skips it; --any: `delete` holds
-                        else:
-                            missing.append(_not_found(target))
-                            continue
-                    targets.append(target)
+                    targets.append(Target(w, key))
             else:
-                targets += [Target(w, key, _uid(held[key])) for key in sorted(held)]
-        if self.create and not targets and not missing:
+                targets += [Target(w, key) for key in sorted(held)]
+        if self.create and not targets:
             return False  # kubectl waits for its selection to find something, across every kind asked
-        if not targets and not missing and not self.delete:
-            self.failure = KatesError("no matching resources found")
+        if not targets and not self.delete:
+            self.errors.append(KatesError("no matching resources found"))
         self.targets = targets
-        self.missing = missing
         return True
 
     # -- the end ---------------------------------------------------------------------------------------------
 
-    def timeout_messages(self) -> list[str]:
-        """What kubectl says when the time is up, one message per object not done: before the objects are known
-        (waiting for them to be created), "timed out waiting for the condition"; after, "... on configmaps/a" for
-        every object from the one waited on to the last (kubectl goes on to each with its time already spent);
-        with --timeout=0, "condition not met for configmaps/a" for each object not met."""
+    def timeout_errors(self) -> list[KatesError]:
+        """What kubectl reports when the time is up, one error per object, in order: before the objects are known
+        (waiting for them to be created), "timed out waiting for the condition"; after, the errors of the objects
+        done with, then "... on configmaps/a" for the object waited on and for each one after it, except that one
+        missing by then is NotFound (kubectl goes on to each with its time spent, and reads it first)."""
         if self.targets is None:
-            return [TIMED_OUT]
-        if self.once:
-            return [f"condition not met for {t.watched.resource}/{t.key[1]}" for t in self.unmet]
-        pending = [t for t in self.targets[self.cursor :] if not t.missing_ok]
-        return [f"{TIMED_OUT} on {t.watched.resource}/{t.key[1]}" for t in pending] or [TIMED_OUT]
+            return [TimedOut(TIMED_OUT)]
+        errors = list(self.errors)
+        for i, target in enumerate(self.targets[self.cursor :]):
+            if i > 0 and self.current(target) is None:
+                cond = None if self.any else self.conditions[target.next]
+                missing = (
+                    not (self.create or self.delete)
+                    if cond is None
+                    else cond.kind != "delete" or bool(target.watched.names)
+                )
+                if missing:
+                    if not self.delete:  # (kubectl drops every NotFound with --for=delete)
+                        errors.append(_not_found(target))
+                    continue
+            errors.append(TimedOut(f"{TIMED_OUT} on {target.resource_name}"))
+        return errors or [TimedOut(TIMED_OUT)]
 
 
 def _key(obj: KubeObject) -> Key:
@@ -382,6 +457,15 @@ def _key(obj: KubeObject) -> Key:
 
 def _uid(obj: KubeObject) -> str:
     return str((obj.get("metadata") or {}).get("uid") or "")
+
+
+def _rv(obj: KubeObject) -> str:
+    return str((obj.get("metadata") or {}).get("resourceVersion") or "")
+
+
+def _newer(obj: KubeObject, than: KubeObject | None) -> bool:
+    """Whether `obj` is newer than `than` (None: nothing), by resourceVersion; incomparable: not newer."""
+    return than is None or (compare_rv(_rv(obj), _rv(than)) or 0) > 0
 
 
 def _not_found(target: Target) -> NotFound:

@@ -47,9 +47,10 @@ CRD_WAIT_SECONDS = 60.0
 
 
 class ValidateFlagCommand(NoOptCommand):
-    """A bare `--validate` means `--validate=strict`."""
+    """A bare `--validate` means `--validate=strict`; a bare `--dry-run` means `--dry-run=client` (kubectl's
+    NoOptDefVal), refused by `parse_dry_run`: it never takes the next argument for its value."""
 
-    NO_OPT_DEFAULTS = {"--validate": "strict"}
+    NO_OPT_DEFAULTS = {"--validate": "strict", "--dry-run": "client"}
 
 
 def register(app: typer.Typer) -> None:
@@ -74,7 +75,12 @@ OUTPUT = typer.Option(
     help="json, yaml, kyaml or name: print the server's returned objects.",
     autocompletion=completion.formats("json", "yaml", "kyaml", "name"),
 )
-DRY_RUN = typer.Option("none", "--dry-run", help="server: let the server check the change without persisting it.")
+DRY_RUN = typer.Option(
+    "none",
+    "--dry-run",
+    help="server: let the server check the change without persisting it (client dry runs, and a bare --dry-run, "
+    "which means one, are not offered).",
+)
 FIELD_MANAGER = typer.Option("kates", "--field-manager", help="The field manager name recorded by the server.")
 RETRY = typer.Option(False, "--retry-on-conflict", help=f"On 409, re-read and re-apply (up to {CONFLICT_RETRIES}x).")
 VALIDATE = typer.Option(
@@ -110,7 +116,15 @@ def field_validation(value: str) -> str:
     raise UsageError(f'invalid --validate option "{value}"; must be one of: strict (or true), warn, ignore (or false)')
 
 
-def _dry_run(value: str) -> bool:
+def parse_dry_run(value: str) -> bool:
+    """--dry-run -> whether it is a server dry run; a client dry run (a bare --dry-run too: kubectl's NoOptDefVal
+    means client) is refused, as kates offers none. `delete` refuses the same way."""
+    if value == "client":
+        raise UsageError(
+            "client dry runs are not offered: kates has no client-side dry run (a bare --dry-run means "
+            "--dry-run=client, as in kubectl)",
+            hint="use --dry-run=server: the server checks the change without persisting it",
+        )
     if value not in ("none", "server"):
         raise UsageError(
             f'invalid --dry-run value "{value}"', hint="use server or none (client dry runs are not offered)"
@@ -309,7 +323,7 @@ def _start(
 ) -> tuple[State, list[Manifest], Client, bool, str]:
     """What every -f command does first: check the flags, read and check every manifest, then connect."""
     state: State = ctx.obj
-    server_dry_run = _dry_run(dry_run)
+    server_dry_run = parse_dry_run(dry_run)
     validation = "local" if validate == "local" else field_validation(validate)
     _check_output(output)
     manifests = load(filenames or [], recursive, generate_name=generate_name)
@@ -523,7 +537,7 @@ def patch(
     --validate=warn or ignore (kubectl patch sends no fieldValidation, so the server only warns).
     """
     state: State = ctx.obj
-    server_dry_run = _dry_run(dry_run)
+    server_dry_run = parse_dry_run(dry_run)
     validation = field_validation(validate)
     _check_output(output)
     if (patch_text is None) == (patch_file is None):

@@ -291,6 +291,10 @@ class Stream:
         if self.observer is not None and not self._stop.is_set():
             self.observer.restarted(self.name, reason)
 
+    # the hint of the NotFound a kind no longer served ends a stream with (without `wait_for_kind`): `kates watch`'s
+    # option by default; a command without that option gives its own (None: no hint)
+    kind_gone_hint: str | None = "with --wait-for-kinds kates waits for a kind to come back"
+
     def _kind_gone(self, exc: NotFound) -> None:
         """The collection answers 404: the kind is no longer served (a deleted CRD). Its objects are gone with it."""
         what = self._what()
@@ -300,7 +304,7 @@ class Stream:
         if not self.wait_for_kind:
             raise NotFound(
                 f"{self.title}: the server no longer serves {what} ({exc.message})",
-                hint=None if self.state.dependency else "with --wait-for-kinds kates waits for a kind to come back",
+                hint=None if self.state.dependency else self.kind_gone_hint,
                 code=404,
                 status=exc.status,
             )

@@ -12,7 +12,7 @@ from kates_cli.errors import ExitCode
 from tests.conftest import wait_for
 from tests.controlplane.launcher import ControlPlane
 from tests.e2e import serviceaccounts as sa
-from tests.e2e.conftest import WIDGET_CRD, Runner, create, ensure_crd
+from tests.e2e.conftest import KATES, WIDGET_CRD, Result, Runner, create, ensure_crd, kubectl_path
 
 
 def _kinds(docs: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
@@ -208,3 +208,97 @@ def test_a_delete_allowed_without_watch_is_not_failed_by_its_wait(
         assert result.code == 0 and result.out == f'configmap "{name}" deleted from {ns} namespace\n', result
     code, _ = cluster.request("GET", f"/api/v1/namespaces/{ns}/configmaps/doomed")
     assert code == 404
+
+
+def _named_role(
+    cluster: ControlPlane, ns: str, name: str, names: list[str], verbs: list[str], tmp_path: Path, kates: Runner
+) -> Path:
+    """A ServiceAccount `name` whose Role allows `verbs` on these ConfigMaps only (resourceNames); its kubeconfig."""
+    sa.service_account(cluster, ns, name)
+    rule = {"apiGroups": [""], "resources": ["configmaps"], "resourceNames": names, "verbs": verbs}
+    create(
+        cluster,
+        f"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/roles",
+        {"metadata": {"name": name}, "rules": [rule]},
+    )
+    create(
+        cluster,
+        f"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings",
+        {
+            "metadata": {"name": name},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+            "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": ns}],
+        },
+    )
+    config = sa.kubeconfig(cluster, sa.token(cluster, ns, name), ns, tmp_path / f"{name}.kubeconfig")
+    wait_for(
+        lambda: kates("--kubeconfig", str(config), "get", "cm", names[0], "-o", "name").code == 0, 30, "the binding"
+    )
+    return config
+
+
+def test_deleting_several_objects_waits_for_each_under_resource_names(
+    cluster: ControlPlane, kates: Runner, ns: str, tmp_path: Path, cache_dir: Path
+) -> None:
+    """A Role with resourceNames may watch each object (a metadata.name field selector) but not list the kind: the
+    wait of a delete of several objects follows each, as kubectl's does, instead of dropping the wait (its list of
+    the kind was forbidden); the delete waits for the finalizer, then exits 0. Both kubectl and kates."""
+    from .test_wait import Background, watchers
+
+    base = f"/api/v1/namespaces/{ns}/configmaps"
+    held = ["k1", "k2", "q1", "q2"]
+    for first, second in (("k1", "k2"), ("q1", "q2")):
+        create(cluster, base, {"metadata": {"name": first, "finalizers": ["kates.test/hold"]}})
+        create(cluster, base, {"metadata": {"name": second}})
+    config = _named_role(cluster, ns, "rn", held, ["get", "list", "watch", "delete"], tmp_path, kates)
+
+    def delete(argv: list[str], first: str, second: str) -> Result:
+        before = watchers(cluster, "configmaps")
+        run = Background(cluster, cache_dir, [*argv, "--kubeconfig", str(config), "delete", "cm", first, second])
+
+        def waiting() -> bool:  # the delete is made, and the wait follows the object its finalizer holds
+            deleting = cluster.request("GET", f"{base}/{first}")[1].get("metadata", {}).get("deletionTimestamp")
+            return deleting is not None and watchers(cluster, "configmaps") > before
+
+        wait_for(lambda: run.proc.poll() is not None or waiting(), 30, "the deletion and the wait's watch")
+        assert run.proc.poll() is None, run.result()  # still waiting: the finalizer holds the object
+        code, body = cluster.request(
+            "PATCH", f"{base}/{first}", {"metadata": {"finalizers": None}}, content_type="application/merge-patch+json"
+        )
+        assert code == 200, body
+        return run.result()
+
+    results = [delete([kubectl_path()], "k1", "k2"), delete(KATES, "q1", "q2")]
+    for result, (first, second) in zip(results, (("k1", "k2"), ("q1", "q2")), strict=True):
+        want = f'configmap "{first}" deleted from {ns} namespace\nconfigmap "{second}" deleted from {ns} namespace\n'
+        assert (result.code, result.out, result.err) == (0, want, ""), result
+
+
+def test_deleting_several_objects_it_may_not_watch_does_not_fail_or_hang(
+    cluster: ControlPlane, kates: Runner, ns: str, tmp_path: Path
+) -> None:
+    """get and delete only: neither the kind's watch nor each object's is allowed; the deletions stand, exit 0."""
+    base = f"/api/v1/namespaces/{ns}/configmaps"
+    for name in ("d1", "d2"):
+        create(cluster, base, {"metadata": {"name": name}})
+    config = _named_role(cluster, ns, "nowatch", ["d1", "d2"], ["get", "delete"], tmp_path, kates)
+    result = kates("--kubeconfig", str(config), "delete", "cm", "d1", "d2", "--timeout=30s", timeout=60)
+    want = f'configmap "d1" deleted from {ns} namespace\nconfigmap "d2" deleted from {ns} namespace\n'
+    assert (result.code, result.out, result.err) == (0, want, ""), result
+
+
+def test_waiting_on_many_objects_under_resource_names(
+    cluster: ControlPlane, kates: Runner, kubectl: Runner, ns: str, tmp_path: Path
+) -> None:
+    """Past 10 names kates follows the kind in the namespace; a Role with resourceNames forbids that list: kates
+    follows each object instead (and lists each, with --timeout=0), as kubectl reads each."""
+    names = [f"n{i}" for i in range(12)]
+    for name in names:
+        create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": name}, "data": {"x": "1"}})
+    config = _named_role(cluster, ns, "many", names, ["get", "list", "watch"], tmp_path, kates)
+    met = "".join(f"configmap/{name} condition met\n" for name in names)
+    for timeout in ("30s", "0"):
+        args = ["--kubeconfig", str(config), "wait", "cm", *names, "--for=jsonpath={.data.x}=1", f"--timeout={timeout}"]
+        theirs, ours = kubectl(*args), kates(*args)
+        assert (theirs.code, theirs.out, theirs.err) == (0, met, ""), theirs
+        assert (ours.code, ours.out, ours.err) == (0, met, ""), (timeout, ours)

@@ -20,7 +20,7 @@ from tests import figures
 from tests.conftest import wait_for
 from tests.controlplane.launcher import ControlPlane
 
-from .conftest import KATES, Result, Runner, create, kubectl_path, without_klog_noise
+from .conftest import KATES, Result, Runner, create, ensure_crd, kubectl_path, schemaless_crd, without_klog_noise
 
 NOW = "2026-01-01T00:00:00Z"
 
@@ -62,6 +62,18 @@ def watchers(cluster: ControlPlane, resource: str) -> int:
         int(n)
         for labels, n in pattern.findall(str(text))
         if f'resource="{resource}"' in labels and 'verb="WATCH"' in labels
+    )
+
+
+def reads(cluster: ControlPlane, resource: str) -> int:
+    """How many GET requests of one `resource` object the API server has answered so far (any status)."""
+    code, text = cluster.request("GET", "/metrics", accept="text/plain")
+    assert code == 200, text
+    pattern = re.compile(r"^apiserver_request_total\{([^}]*)\} (\d+)", re.M)
+    return sum(
+        int(n)
+        for labels, n in pattern.findall(str(text))
+        if f'resource="{resource}"' in labels and 'verb="GET"' in labels and 'subresource=""' in labels
     )
 
 
@@ -420,15 +432,162 @@ def test_wait_output_formats_match_kubectl(cluster: ControlPlane, ns: str, kates
 
 def test_wait_on_many_named_objects(cluster: ControlPlane, ns: str, cache_dir: Path) -> None:
     """Past 10 names of a kind, kates follows one watch of the kind in the namespace instead of one per object: the
-    objects are still taken, and printed, in the order given."""
+    objects are still taken, and printed, in the order given. With --for=delete, an object already gone when its
+    turn comes is passed over, unprinted, as kubectl passes it over (it reads each object at its turn)."""
     names = [f"n{i}" for i in range(12)]
+    base = f"/api/v1/namespaces/{ns}/configmaps"
     for name in names:
-        create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": name}})
-    argv = [*KATES, "wait", "cm", *names, "--for=delete", "--timeout=60s", "-n", ns]
+        create(cluster, base, {"metadata": {"name": name}, "data": {"x": "0"}})
+    argv = [*KATES, "wait", "cm", *names, "--for=jsonpath={.data.x}=1", "--timeout=60s", "-n", ns]
     run = started(cluster, cache_dir, argv, "configmaps")
-    for name in reversed(names):
-        code, body = cluster.request("DELETE", f"/api/v1/namespaces/{ns}/configmaps/{name}")
+    for name in reversed(names):  # n0, waited on first, is met last
+        code, body = cluster.request(
+            "PATCH", f"{base}/{name}", {"data": {"x": "1"}}, content_type="application/merge-patch+json"
+        )
         assert code == 200, body
     result = run.result()
     assert (result.code, result.err) == (0, ""), result
     assert result.out == "".join(f"configmap/{name} condition met\n" for name in names)
+    outs = []
+    for argv in ([kubectl_path()], KATES):
+        for name in names:
+            cluster.request("POST", base, {"metadata": {"name": name}})
+        run = started(
+            cluster, cache_dir, [*argv, "wait", "cm", *names, "--for=delete", "--timeout=60s", "-n", ns], "configmaps"
+        )
+        for name in reversed(names):  # n0, waited on first, goes last: the others are gone at their turn
+            code, body = cluster.request("DELETE", f"{base}/{name}")
+            assert code == 200, body
+        outs.append(run.result())
+    theirs, ours = outs
+    assert (theirs.code, theirs.out, theirs.err) == (0, "configmap/n0 condition met\n", ""), theirs
+    assert (ours.code, ours.out, ours.err) == (0, theirs.out, ""), ours
+
+
+def test_wait_reads_each_named_object_when_its_turn_comes_as_kubectl(
+    cluster: ControlPlane, ns: str, cache_dir: Path
+) -> None:
+    """kubectl reads each named object only when its turn comes, and goes on after an object's error: b created
+    while a is waited on is waited on and printed; b deleted while a is waited on is b's error, and c is still
+    waited on and printed; a deleted while it is waited on is waited on still, and met once created again."""
+    base = f"/api/v1/namespaces/{ns}/configmaps"
+    args = ["wait", "cm/a", "cm/b", "cm/c", "--for=jsonpath={.data.x}=1", "--timeout=60s", "-n", ns]
+
+    def put(name: str, x: str) -> None:
+        """Create `name` with data x, or set its x."""
+        code, body = cluster.request(
+            "PATCH", f"{base}/{name}", {"data": {"x": x}}, content_type="application/merge-patch+json"
+        )
+        if code == 404:
+            code, body = cluster.request("POST", base, {"metadata": {"name": name}, "data": {"x": x}})
+        assert code in (200, 201), body
+
+    def delete(name: str) -> None:
+        code, body = cluster.request("DELETE", f"{base}/{name}")
+        assert code in (200, 404), body
+
+    def run(argv: list[str], streams: int, objects: dict[str, str], change: Any, last: Any) -> Result:
+        for name in "abc":
+            delete(name)
+        wait_for(lambda: not any(cluster.request("GET", f"{base}/{n}")[0] == 200 for n in "abc"), 30, "a clean slate")
+        for name, x in objects.items():
+            put(name, x)
+        before, got = watchers(cluster, "configmaps"), reads(cluster, "configmaps")
+        bg = Background(cluster, cache_dir, [*argv, *args])
+        # the waiter has read a and follows it (kubectl: one watch; kates: one per object) before anything changes
+        wait_for(
+            lambda: (
+                bg.proc.poll() is not None
+                or (watchers(cluster, "configmaps") >= before + streams and reads(cluster, "configmaps") > got)
+            ),
+            30,
+            "the waiter's read of a and its watches",
+        )
+        assert bg.proc.poll() is None, bg.result()
+        change()
+        last()
+        return bg.result()
+
+    both = [([kubectl_path()], 1), (KATES, 3)]
+    # b does not exist when the wait starts: created while a is waited on, it is waited on too
+    created = [run(argv, n, {"a": "0", "c": "1"}, lambda: put("b", "1"), lambda: put("a", "1")) for argv, n in both]
+    met = "configmap/a condition met\nconfigmap/b condition met\nconfigmap/c condition met\n"
+    assert [(r.code, r.out, r.err) for r in created] == [(0, met, "")] * 2, created
+    # b deleted while a is waited on: b's error when its turn comes; c is still waited on
+    deleted = [
+        run(argv, n, {"a": "0", "b": "1", "c": "1"}, lambda: delete("b"), lambda: put("a", "1")) for argv, n in both
+    ]
+    theirs, ours = deleted
+    assert (theirs.code, theirs.out) == (1, "configmap/a condition met\nconfigmap/c condition met\n"), theirs
+    assert theirs.err == 'Error from server (NotFound): configmaps "b" not found\n', theirs
+    assert (ours.code, ours.out, ours.err) == (ExitCode.NOT_FOUND, theirs.out, 'error: configmaps "b" not found\n')
+    # a deleted while it is waited on: kubectl's watch takes it as "not yet" (checked by hand: whether its watch has
+    # synced before the delete cannot be seen from outside); created again with x=1, it is met
+    again = run(KATES, 3, {"a": "0", "b": "1", "c": "1"}, lambda: delete("a"), lambda: put("a", "1"))
+    assert (again.code, again.out, again.err) == (0, met, ""), again
+
+
+def test_wait_reports_every_error_at_a_timeout_and_with_timeout_zero(
+    cluster: ControlPlane, ns: str, kates: Runner, kubectl: Runner
+) -> None:
+    """A missing object no longer hides the others' errors: each is printed, in kubectl's order; the exit code is
+    the errors' own when they agree (4 for NotFound, 11 for a timeout), else 1."""
+    base = f"/api/v1/namespaces/{ns}/configmaps"
+    create(cluster, base, {"metadata": {"name": "a"}, "data": {"x": "0"}})
+    create(cluster, base, {"metadata": {"name": "c"}, "data": {"x": "1"}})
+    timed = "timed out waiting for the condition on configmaps"
+    cases = [
+        (
+            ["cm/a", "cm/zz", "cm/c", "--timeout=2s"],
+            "",
+            [f"{timed}/a", 'configmaps "zz" not found', f"{timed}/c"],
+            ExitCode.ERROR,
+        ),
+        (
+            ["cm/a", "cm/zz", "cm/c", "cm/yy", "--timeout=0"],
+            "configmap/c condition met\n",
+            ["condition not met for configmaps/a", 'configmaps "zz" not found', 'configmaps "yy" not found'],
+            ExitCode.ERROR,
+        ),
+        (
+            ["cm/zz", "cm/yy", "--timeout=0"],
+            "",
+            ['configmaps "zz" not found', 'configmaps "yy" not found'],
+            ExitCode.NOT_FOUND,
+        ),
+    ]
+    for args, out, errors, code in cases:
+        argv = ["wait", "-n", ns, "--for=jsonpath={.data.x}=1", *args]
+        theirs, ours = kubectl(*argv), kates(*argv)
+        kubectls = "".join(f"Error from server (NotFound): {e}\n" if "not found" in e else f"{e}\n" for e in errors)
+        assert (theirs.code, theirs.out, theirs.err) == (1, out, kubectls), (args, theirs)
+        assert (ours.code, ours.out, ours.err) == (code, out, "".join(f"error: {e}\n" for e in errors)), (args, ours)
+
+
+def test_wait_on_a_kind_no_longer_served_says_what_kates_wait_can_do(
+    cluster: ControlPlane, ns: str, cache_dir: Path
+) -> None:
+    """The CRD of the kind waited on is deleted mid-wait: kates wait ends with NotFound, and its hint names no
+    option kates wait lacks (kates watch's --wait-for-kinds)."""
+    crd = schemaless_crd("waitgone.example.org", "relics", "Relic")
+    crd_path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/relics.waitgone.example.org"
+    ensure_crd(cluster, crd)
+    try:
+        run = started(
+            cluster,
+            cache_dir,
+            [*KATES, "wait", "relic/r1", "--for=create", "--timeout=60s", "-n", ns],
+            "relics",
+        )
+        assert run.proc.poll() is None, run.result()
+        code, body = cluster.request("DELETE", crd_path)
+        assert code == 200, body
+        result = run.result()
+        assert (result.code, result.out) == (ExitCode.NOT_FOUND, ""), result
+        lines = result.err.splitlines()
+        assert lines[0].startswith("error: relic.waitgone.example.org/r1: the server no longer serves relics"), lines
+        assert lines[1:] == [
+            "hint: kates wait cannot wait for a kind to come back: wait again once the server serves it"
+        ], lines
+    finally:
+        cluster.request("DELETE", crd_path)

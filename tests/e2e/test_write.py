@@ -190,7 +190,7 @@ def test_dry_run_server_changes_nothing(cluster: ControlPlane, kates: Runner, ns
     create(cluster, f"/api/v1/namespaces/{ns}/configmaps", cm("keep", a="1"))
     out = kates("create", "-f", "-", "-n", ns, "--dry-run=server", input=json.dumps(cm("ghost")))
     assert out.code == 0 and out.out == "configmap/ghost created (server dry run)\n"
-    assert kates("patch", "cm", "keep", "-n", ns, "-p", '{"data":{"a":"2"}}', "--dry-run", "server").code == 0
+    assert kates("patch", "cm", "keep", "-n", ns, "-p", '{"data":{"a":"2"}}', "--dry-run=server").code == 0
     out = kates("delete", "cm", "keep", "-n", ns, "--dry-run=server")
     assert out.code == 0 and out.out == f'configmap "keep" deleted from {ns} namespace (server dry run)\n'
     assert names(cluster, f"/api/v1/namespaces/{ns}/configmaps") == ["keep"]

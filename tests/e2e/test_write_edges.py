@@ -344,7 +344,7 @@ def test_delete_by_field_selector_and_across_namespaces(
     nothing = kates("delete", "cm", "-A", "-l", f"sweep={label}")
     assert nothing.code == 0 and nothing.out == "No resources found\n", nothing
     both = kates("delete", "cm", "--all", "--field-selector", "metadata.name=x", "-n", ns)
-    assert both.code == ExitCode.USAGE and "cannot set --all and --field-selector at the same time" in both.err
+    assert both.code == ExitCode.USAGE and "setting 'all' parameter but found a non empty selector." in both.err
 
 
 def test_delete_cascade_bare_and_boolean_as_kubectl(
@@ -366,6 +366,57 @@ def test_delete_cascade_bare_and_boolean_as_kubectl(
                     f"warning: --cascade={value} is deprecated (boolean value) and can be replaced with "
                     f"--cascade={replaced}.\n"
                 ), result
+
+
+def test_delete_f_with_a_selector_or_all_as_kubectl(
+    cluster: ControlPlane, kates: Runner, kubectl: Runner, ns: str, tmp_path: Path
+) -> None:
+    """With -f, -l keeps the manifests whose own labels match, --all keeps them all, --field-selector is ignored
+    (kubectl's builder filters paths by the label selector only), and each ignores a missing object unless
+    --ignore-not-found=false; resource arguments with -f are refused in kubectl's words (kates refused -f with any
+    selector)."""
+    manifest = tmp_path / "cms.yaml"
+    docs = [cm("m1"), cm("m2"), cm("m3")]
+    docs[0]["metadata"]["labels"] = {"app": "x"}
+    docs[1]["metadata"]["labels"] = {"app": "z"}
+    manifest.write_text(yaml.safe_dump_all(docs))
+    f = ["-f", str(manifest), "-n", ns]
+
+    def only(names: str) -> None:
+        """Exactly these of the three exist."""
+        for doc in docs:
+            name = doc["metadata"]["name"]
+            if name[1] in names:
+                code, body = cluster.request("POST", f"/api/v1/namespaces/{ns}/configmaps", doc)
+                assert code in (201, 409), body
+            else:
+                code, body = cluster.request("DELETE", f"/api/v1/namespaces/{ns}/configmaps/{name}")
+                assert code in (200, 404), body
+        wait_for(lambda: cm_names(cluster, ns) == [f"m{n}" for n in names], 30, f"only {names}")
+
+    steps: list[tuple[list[str], str]] = [  # (arguments, which of m1 m2 m3 exist before)
+        ([*f, "-l", "app=x"], "123"),
+        ([*f, "-l", "app=x"], "23"),  # m1 is gone: ignored
+        ([*f, "-l", "app=none"], "123"),
+        ([*f, "-l", "app=x", "--ignore-not-found=false"], "23"),
+        ([*f, "--field-selector", "metadata.name=m2", "-o", "name"], "123"),  # ignored: every object goes
+        ([*f, "--all"], "13"),
+        ([*f, "--all"], ""),
+        ([*f, "cm"], "123"),
+        ([*f, "cm/m1"], "123"),
+    ]
+    for args, before in steps:
+        only(before)
+        theirs = kubectl("delete", *args)
+        only(before)
+        ours = kates("delete", *args)
+        assert (ours.out, ours.code == 0) == (theirs.out, theirs.code == 0), (args, theirs, ours)
+        if theirs.code == 0:
+            assert theirs.err == ours.err == "", (args, theirs, ours)
+        else:  # kubectl's message, as kates's error line
+            assert theirs.err.splitlines()[-1].rsplit(": ", 1)[-1] in ours.err, (args, theirs, ours)
+    only("23")
+    assert kates("delete", *f, "-l", "app=x", "--ignore-not-found=false").code == ExitCode.NOT_FOUND
 
 
 def test_patch_of_a_crd_in_a_k8s_io_group_falls_back_to_a_merge_patch(

@@ -37,7 +37,7 @@ def test_validate_refuses_anything_else_with_kubectls_message(value: str) -> Non
 @pytest.mark.parametrize(
     ("grace", "now", "force", "expected"),
     [(None, False, False, None), (-1, False, False, None), (5, False, False, 5), (0, False, False, 1),
-     (None, True, False, 1), (None, False, True, 0), (0, False, True, 0)],
+     (None, True, False, 1), (-1, True, False, 1), (None, False, True, 0), (0, False, True, 0)],
 )  # fmt: skip
 def test_grace_period_follows_kubectl(grace: int | None, now: bool, force: bool, expected: int | None) -> None:
     assert grace_period_for(grace, now, force) == expected
@@ -46,6 +46,8 @@ def test_grace_period_follows_kubectl(grace: int | None, now: bool, force: bool,
 def test_grace_period_conflicts_are_usage_errors() -> None:
     with pytest.raises(UsageError, match="--now and --grace-period cannot be specified together"):
         grace_period_for(3, True, False)
+    with pytest.raises(UsageError, match="--now and --grace-period cannot be specified together"):
+        grace_period_for(-2, True, False)  # kubectl takes only its default, -1, with --now
     with pytest.raises(UsageError, match="--force and --grace-period greater than 0 cannot be specified together"):
         grace_period_for(3, False, True)
 
@@ -115,3 +117,69 @@ def test_bare_validate_takes_no_value_and_a_bad_value_is_a_usage_error(capsys: p
     assert 'invalid --validate option "maybe"' in capsys.readouterr().err
     assert main(["create", "--validate", "-f", "/nonexistent/x.yaml"]) == ExitCode.USAGE
     assert 'the path "/nonexistent/x.yaml" does not exist' in capsys.readouterr().err
+
+
+PAIRS = "selectors and the all flag cannot be used when passing resource/name arguments"
+ALL_AND_SELECTOR = "setting 'all' parameter but found a non empty selector."
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["delete", "cm", "x", "--cascade=xyz"], 'invalid cascade value (xyz). Must be "background", "foreground", or '
+         '"orphan"'),
+        (["delete", "cm", "a", "--all"], "name cannot be provided when a selector is specified"),
+        (["delete", "cm", "a", "b", "-l", "x"], "name cannot be provided when a selector is specified"),
+        (["delete", "cm", "a", "--field-selector", "x=y"], "name cannot be provided when a selector is specified"),
+        (["delete", "cm/a", "-l", "x"], PAIRS),
+        (["delete", "cm/a", "--all"], PAIRS),
+        (["delete", "cm", "--all", "-l", "a=b"], ALL_AND_SELECTOR),
+        (["delete", "cm", "--all", "--field-selector", "a=b"], ALL_AND_SELECTOR),
+        (["delete", "-f", "x.yaml", "cm"], "when paths, URLs, or stdin is provided as input, you may not specify "
+         "resource arguments as well"),
+        (["delete", "-f", "x.yaml", "cm", "a"], "when paths, URLs, or stdin is provided as input, you may not specify "
+         "resource arguments as well"),
+        (["delete", "-f", "x.yaml", "cm/a"], "resource/name arguments cannot be provided when a path is specified"),
+        (["delete", "cm", "a", "--now", "--grace-period=-2"], "--now and --grace-period cannot be specified together"),
+    ],
+)  # fmt: skip
+def test_delete_usage_errors_in_kubectls_words(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before any request (kubectl says the same with no server to ask), one line, exit 2."""
+    assert main(argv) == ExitCode.USAGE
+    assert capsys.readouterr().err == f"error: {message}\n"
+
+
+CLIENT_DRY_RUN = (
+    "error: client dry runs are not offered: kates has no client-side dry run (a bare --dry-run means "
+    "--dry-run=client, as in kubectl)\nhint: use --dry-run=server: the server checks the change without persisting it\n"
+)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["delete", "cm", "x", "--dry-run"],
+        ["delete", "--dry-run", "cm", "x"],  # the bare flag takes no value: `cm` stays an argument
+        ["delete", "cm", "x", "--dry-run=client"],
+        ["create", "--dry-run", "-f", "x.yaml"],
+        ["patch", "--dry-run", "cm", "x", "-p", "{}"],
+    ],
+)
+def test_a_bare_dry_run_means_client_and_is_refused_as_client(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == ExitCode.USAGE
+    assert capsys.readouterr().err == CLIENT_DRY_RUN
+
+
+def test_ignore_not_found_false_is_told_from_not_given() -> None:
+    """kubectl turns --ignore-not-found on for -l, --field-selector and --all only when it was not set explicitly."""
+    from tests.unit.test_argv import parsed
+
+    assert parsed("delete", "cm", "-l", "a=b")[2]["ignore_not_found"] is None
+    assert parsed("delete", "cm", "-l", "a=b", "--ignore-not-found=false")[2]["ignore_not_found"] is False
+    assert parsed("delete", "cm", "x", "--ignore-not-found")[2]["ignore_not_found"] is True
+    assert parsed("delete", "--dry-run", "cm", "x")[2]["dry_run"] == "client"
+    assert parsed("delete", "--dry-run", "cm", "x")[2]["args"] == ("cm", "x")

@@ -204,7 +204,7 @@ _CASES = [
     Case(
         "write-delete-all-with-field-selector",
         ("delete", "cm", "--all", "--field-selector", "metadata.name=x", "-n", "{ns}"),
-        kates_stderr_words=("cannot set --all and --field-selector at the same time",),
+        stderr_words=("setting 'all' parameter but found a non empty selector.",),
     ),
 ]
 # no ages in these rows: one run each, so a row that changes its object cannot pass on a rerun where both fail
