@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import field
 
-from ..errors import KatesError, ResourceTypeNotFound
+from ..errors import KatesError
 from .records import record
 from .selection import Selection
 
@@ -89,7 +89,9 @@ def resource_ref(discovery: Discovery, group: str, resource: str) -> ResourceRef
             if ref.group == group and ref.resource == resource:
                 return ref
     shown = f"{resource}.{group}" if group else resource
-    raise ResourceTypeNotFound(f'the server doesn\'t have a resource type "{shown}"')
+    from .mapping import type_not_found
+
+    raise type_not_found(shown)
 
 
 @record(eq=False)

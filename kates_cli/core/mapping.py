@@ -2,10 +2,16 @@
 
 Invariants:
 - Resolution is a pure function of the discovery document (`resolve_in`), so it is unit-tested over recorded documents.
-- Names match case-insensitively on short name first (kubectl's shortcut expander), then on plural, singular or Kind.
-  `name.group` and `name.version.group` narrow the match. Among several matches the first in discovery order wins:
-  the core group first, then groups in the server's priority order, each group's preferred version first (what
-  kubectl's priority REST mapper does).
+- Names resolve as kubectl's builder maps them (`resolve_in`): `name.version.group`, then `name.group` (the group
+  exact, else a group starting with it: `deploy.app`), then `name`; each as a resource first (plural or singular,
+  any case, after the short-name expansion: a short name, matched as typed, stands for its resource unless the name
+  is some resource's own plural or singular, so a CRD's short name never hides a built-in resource; an ambiguous
+  short name is warned about in kubectl's words), then as a Kind (as discovery spells it, or in lower case) of
+  exactly that group. Among several matches the first in discovery order wins: the core group first, then groups
+  in the server's priority order, each group's preferred version first (kubectl's priority REST mapper).
+- A version discovery marks Stale (its aggregated API service is down) is not served, as client-go drops it.
+- A name nothing answers to is kubectl's `the server doesn't have a resource type "foo"` (`"foo" in group "g"` when
+  it names a group).
 - The disk cache is used while younger than its TTL (kubectl's 6 hours). A miss against a cached document refetches
   once and retries, so a CRD created a moment ago is found without waiting for the TTL.
 - Subresources (`pods/log`) are never resolvable names; they are listed on their parent as `subresources`.
@@ -31,6 +37,7 @@ from .records import record
 
 TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B0)
 if TYPE_CHECKING:  # only a type here: a command that never sends a request never imports the transport
+    from collections.abc import Callable
     from pathlib import Path
     from typing import Any
 
@@ -60,7 +67,7 @@ class ResourceRef:
     def missing(self) -> ResourceTypeNotFound:
         """The error for this kind once the server no longer serves it, in kubectl's words."""
         if self.named_as:
-            return ResourceTypeNotFound(f'the server doesn\'t have a resource type "{self.named_as}"')
+            return type_not_found(self.named_as)
         return ResourceTypeNotFound(f'no matches for kind "{self.kind}" in version "{self.api_version}"')
 
     @property
@@ -108,6 +115,8 @@ def parse_discovery(core: dict[str, Any], groups: dict[str, Any]) -> list[Resour
         for item in doc.get("items") or []:
             group = (item.get("metadata") or {}).get("name", "") or ""
             for ver in item.get("versions") or []:
+                if ver.get("freshness", "Current") != "Current":  # Stale: its API service is down (client-go drops it)
+                    continue
                 version = ver.get("version", "")
                 for res in ver.get("resources") or []:
                     kind = (res.get("responseKind") or {}).get("kind", "")
@@ -128,36 +137,70 @@ def parse_discovery(core: dict[str, Any], groups: dict[str, Any]) -> list[Resour
     return refs
 
 
-def _names(ref: ResourceRef) -> tuple[str, ...]:
-    return (ref.resource, ref.singular, ref.kind.lower())
-
-
-def resolve_in(refs: list[ResourceRef], arg: str) -> ResourceRef | None:
-    """Resolve one kubectl-style name against `refs`; None when nothing matches."""
-    name = arg.strip().lower()
-    if not name or "/" in name:
+def resolve_in(refs: list[ResourceRef], arg: str, warn: Callable[[str], None] | None = None) -> ResourceRef | None:
+    """Resolve one kubectl-style name against `refs` (in priority order) as kubectl's builder maps it (cli-runtime
+    `mappingFor` over client-go's shortcut expander and priority REST mapper); None when nothing matches. `warn`
+    is told when a short name also matches a lower-priority resource, in kubectl's words."""
+    arg = arg.strip()
+    if not arg or "/" in arg:
         return None
-    parts = name.split(".")
-    # (name, version or None, group or None) readings of the argument, most specific first, as kubectl tries them.
-    readings: list[tuple[str, str | None, str | None]] = []
-    if len(parts) >= 3:
-        readings.append((parts[0], parts[1], ".".join(parts[2:])))
-    if len(parts) >= 2:
-        readings.append((parts[0], None, ".".join(parts[1:])))
-    if len(parts) == 2:  # "pods.v1": a version of the core group
-        readings.append((parts[0], parts[1], ""))
-    readings.append((name, None, None))
-    for res, version, group in readings:
-        candidates = [
-            r for r in refs if (group is None or r.group == group) and (version is None or r.version == version)
-        ]
-        for ref in candidates:  # short names first: kubectl expands them before anything else
-            if res in ref.short_names:
-                return ref
-        for ref in candidates:
-            if res in _names(ref):
-                return ref
+    parts = arg.split(".")
+    full = (parts[0], parts[1], ".".join(parts[2:])) if len(parts) >= 3 else None  # resource.version.group
+    resource, _, group = arg.partition(".")  # resource.group (the group may be a prefix: deploy.app)
+    if full is not None and (ref := _resource_for(refs, *full, warn)) is not None:
+        return ref
+    if (ref := _resource_for(refs, resource, None, group, warn)) is not None:
+        return ref
+    if full is not None and (ref := _kind_for(refs, *full)) is not None:  # Kind.version.group
+        return ref
+    return _kind_for(refs, resource, None, group)  # Kind.group, Kind (the core group's)
+
+
+def _resource_for(
+    refs: list[ResourceRef], res: str, version: str | None, group: str, warn: Callable[[str], None] | None
+) -> ResourceRef | None:
+    """The first resource whose plural or singular is `res` (any case) in `group` (exact, else a group starting
+    with it) and `version`, after the short-name expansion: a short name (matched as typed) stands for its resource,
+    unless `res` is some resource's very plural or singular (a CRD's short name `secret` never hides secrets), and
+    the version is dropped then, as kubectl drops it."""
+    in_group = [r for r in refs if not group or r.group == group]
+    if not any(res == r.resource or res == r.singular for r in in_group):
+        expanded: ResourceRef | None = None
+        said: set[tuple[str, str]] = set()
+        for r in in_group:
+            if res not in r.short_names:
+                continue
+            if expanded is None:
+                expanded = r
+            elif (r.group, r.resource) != (expanded.group, expanded.resource) and (r.group, r.resource) not in said:
+                said.add((r.group, r.resource))
+                if warn is not None:
+                    warn(f'short name "{res}" could also match lower priority resource {r.group_resource}')
+        if expanded is None and group:  # a prefix of the group: "autoscal"
+            expanded = next((r for r in refs if r.group.startswith(group) and res in r.short_names), None)
+        if expanded is not None:
+            res, version, group = expanded.resource, None, expanded.group
+    lower = res.lower()
+    found = [r for r in refs if lower in (r.resource, r.singular) and (version is None or r.version == version)]
+    if group:
+        found = [r for r in found if r.group == group] or [r for r in found if r.group.startswith(group)]
+    return found[0] if found else None
+
+
+def _kind_for(refs: list[ResourceRef], kind: str, version: str | None, group: str) -> ResourceRef | None:
+    """The resource of Kind `kind` (as discovery spells it, or in lower case) in exactly `group` (the core group when
+    none is given), in `version` or the group's preferred one."""
+    for r in refs:
+        if r.group == group and (kind == r.kind or kind == r.kind.lower()) and version in (None, r.version):
+            return r
     return None
+
+
+def type_not_found(arg: str) -> ResourceTypeNotFound:
+    """kubectl's words for a name no resource answers to: `"foo"`, or `"foo" in group "example.com"`."""
+    resource, dot, group = arg.partition(".")
+    where = f' in group "{group}"' if dot else ""
+    return ResourceTypeNotFound(f'the server doesn\'t have a resource type "{resource if dot else arg}"{where}')
 
 
 def expand_category(refs: list[ResourceRef], arg: str) -> list[ResourceRef]:
@@ -227,11 +270,13 @@ class Discovery:
         return self._refs
 
     def resolve(self, arg: str) -> ResourceRef:
-        ref = resolve_in(self.refs(), arg)
+        from .server_warnings import client_warning
+
+        ref = resolve_in(self.refs(), arg, client_warning)
         if ref is None and not self._fresh:
-            ref = resolve_in(self.refresh(), arg)
+            ref = resolve_in(self.refresh(), arg, client_warning)
         if ref is None:
-            raise ResourceTypeNotFound(f'the server doesn\'t have a resource type "{arg}"')
+            raise type_not_found(arg)
         return replace(ref, named_as=arg)
 
     def resolve_many(self, arg: str) -> list[ResourceRef]:
@@ -241,12 +286,14 @@ class Discovery:
             found = expand_category(refs, arg)
             if found:
                 return [replace(r, named_as=r.group_resource) for r in found]
-            ref = resolve_in(refs, arg)
+            from .server_warnings import client_warning
+
+            ref = resolve_in(refs, arg, client_warning)
             if ref is not None:
                 return [replace(ref, named_as=arg)]
             if self._fresh:
                 break
-        raise ResourceTypeNotFound(f'the server doesn\'t have a resource type "{arg}"')
+        raise type_not_found(arg)
 
     def still_served(self, ref: ResourceRef) -> bool:
         """After a 404 that `unserved` calls a missing resource: refetch discovery (once per process) and look again."""

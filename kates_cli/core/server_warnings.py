@@ -126,6 +126,14 @@ def handle(values: Iterable[str] | None) -> None:
             handler(w.code, w.agent, w.text)
 
 
+def client_warning(text: str) -> None:
+    """A warning of the client's own (client-go's warning handler gets these too: an ambiguous short name), handed to
+    the installed handler as a server's would be."""
+    with _lock:
+        handler = _handler
+    handler(299, "", text)
+
+
 class WarningWriter:
     """A handler writing `Warning: <text>` lines to a stream, each distinct text once (kubectl's writer).
 

@@ -292,7 +292,7 @@ def test_a_dependency_on_a_kind_the_server_does_not_serve_names_it(client: Clien
         bootstrapped(acc)
         with pytest.raises(ResourceTypeNotFound) as info:
             acc.depend(Selection("nowhere.kates.test", "things", ns, "x"))
-        assert info.value.message == 'the server doesn\'t have a resource type "things.nowhere.kates.test"'
+        assert info.value.message == 'the server doesn\'t have a resource type "things" in group "nowhere.kates.test"'
         assert info.value.exit_code == ExitCode.USAGE
         with pytest.raises(ResourceTypeNotFound):
             acc.get("things.nowhere.kates.test", "x", ns)

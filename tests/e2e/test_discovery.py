@@ -140,3 +140,29 @@ def test_version_client_json_asks_no_server(kates: Runner, tmp_path: Any) -> Non
     got = kates("version", "--client", "-o", "json", env={"KUBECONFIG": str(tmp_path / "none")})
     assert got.code == 0, got
     assert list(json.loads(got.out)) == ["clientVersion"]
+
+
+def test_a_crd_short_name_never_hides_a_built_in_as_in_kubectl(
+    cluster: ControlPlane, ns: str, kates: Runner, kubectl: Runner
+) -> None:
+    """A CRD whose short names are `secret` and `cm`: `kates get secret` (and `delete secret foo`) read the CRD's kind.
+    kubectl never expands a name that is some resource's own plural or singular."""
+    group = "shadow.disco.example.com"
+    ensure_crd(cluster, schemaless_crd(group, "shadows", "Shadow", shortNames=["secret", "shd"]))
+    cluster.request(
+        "POST", f"/api/v1/namespaces/{ns}/secrets", {"metadata": {"name": "real"}, "stringData": {"a": "b"}}
+    )
+    for args in (
+        ["get", "secret", "-o", "name"],
+        ["get", "shd", "-o", "name"],
+        ["get", "shadows.shadow", "-o", "name"],
+    ):
+        wait_for(lambda args=args: kubectl(*args, "-n", ns).code == 0, 30, "kubectl to see the kind")
+        mine, theirs = kates(*args, "-n", ns), kubectl(*args, "-n", ns)
+        assert (mine.code, mine.out) == (theirs.code, theirs.out), (args, mine, theirs)
+    assert kates("get", "secret", "-o", "name", "-n", ns).out == "secret/real\n"
+    # an unknown type named with a group: kubectl's words
+    mine, theirs = kates("get", "nothing.example.com"), kubectl("get", "nothing.example.com")
+    assert (
+        mine.err == theirs.err == 'error: the server doesn\'t have a resource type "nothing" in group "example.com"\n'
+    )

@@ -140,7 +140,7 @@ def test_merge_update_result_is_a_valid_update(client: Client, ns: str) -> None:
 def test_wait_for_returns_once_the_kind_is_served(cluster: ControlPlane, client: Client) -> None:
     group = f"w{uuid.uuid4().hex[:8]}.example.com"
     crd = schemaless_crd(group, "sprockets", "Sprocket")
-    missing = r'resource type "sprockets.[a-z0-9.]+": still not served after 0.3s'
+    missing = r'resource type "sprockets" in group "[a-z0-9.]+": still not served after 0.3s'
     with pytest.raises(ResourceTypeNotFound, match=missing):
         client.wait_for(f"sprockets.{group}", timeout=0.3)
     timer = threading.Timer(0.5, lambda: cluster.request("POST", CRDS, crd))

@@ -440,7 +440,7 @@ def test_missing_kind_fails_or_is_waited_for(
     cluster: ControlPlane, kates: Runner, ns: str, cache_dir: Path, watches: list[Watch]
 ) -> None:
     out = kates("watch", "-q", "gizmos.later.example.org", "--once")
-    assert out.code == 2 and 'resource type "gizmos.later.example.org"' in out.err
+    assert out.code == 2 and 'resource type "gizmos" in group "later.example.org"' in out.err
     w = Watch(cluster, cache_dir, ["-q", f"g=gizmos.later.example.org ns={ns}", "--once", "--wait-for-kinds"])
     watches.append(w)
     crd = json.loads(json.dumps(WIDGET_CRD))

@@ -57,7 +57,6 @@ def refs() -> list[ResourceRef]:
         ("pod", "", "v1", "pods"),
         ("Pod", "", "v1", "pods"),
         ("PODS", "", "v1", "pods"),
-        ("pods.v1", "", "v1", "pods"),
         ("svc", "", "v1", "services"),
         ("deploy", "apps", "v1", "deployments"),
         ("deployments.apps", "apps", "v1", "deployments"),
@@ -85,7 +84,20 @@ def test_resolves_like_kubectl(refs: list[ResourceRef], arg: str, group: str, ve
     assert (ref.group, ref.version, ref.resource) == (group, version, resource)
 
 
-@pytest.mark.parametrize("arg", ["foo", "pods/log", "", "deployments.nowhere", "pod.v9", "deployment.v2.apps"])
+@pytest.mark.parametrize(
+    "arg",
+    [
+        "foo",
+        "pods/log",
+        "",
+        "deployments.nowhere",
+        "pod.v9",
+        "deployment.v2.apps",
+        "pods.v1",  # "v1" read as a group, as kubectl reads it (only name.version.group names a version)
+        "PO",  # short names match as typed (kubectl: the server doesn't have a resource type "PO")
+        "DEPLOY",
+    ],
+)
 def test_unknown_names_do_not_resolve(refs: list[ResourceRef], arg: str) -> None:
     assert resolve_in(refs, arg) is None
 
@@ -234,3 +246,79 @@ def test_without_a_home_directory_discovery_is_not_cached(tmp_path: Path, monkey
     assert os.listdir(tmp_path) == []
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert mapping._default_cache_dir() == str(tmp_path / "xdg" / "kates")
+
+
+def _with(*groups: dict[str, Any]) -> list[ResourceRef]:
+    doc = json.loads(DATA.read_text())
+    doc["apis"]["items"].extend(groups)
+    return parse_discovery(doc["api"], doc["apis"])
+
+
+def test_a_crd_short_name_never_hides_a_resource_of_that_name() -> None:
+    """A CRD with `shortNames: [secret]`: `kates delete secret foo` acted on the CRD's kind. kubectl's shortcut
+    expander does not expand a name that is some resource's plural or singular."""
+    refs = _with(crd_group("shadow.example.com", "Widget", "widgets", ["secret", "wdg"]))
+    secret = resolve_in(refs, "secret")
+    assert secret is not None and (secret.group, secret.resource) == ("", "secrets")
+    widget = resolve_in(refs, "wdg")
+    assert widget is not None and widget.group == "shadow.example.com"
+
+
+def test_a_crd_singular_that_is_a_built_in_short_name_wins_as_in_kubectl() -> None:
+    """A CRD `deploys.yota.example.com` (singular `deploy`): kubectl's `get deploy` reads the CRD (a resource's own
+    name is never expanded as another's short name)."""
+    refs = _with(crd_group("yota.example.com", "Deploy", "deploys", []))
+    ref = resolve_in(refs, "deploy")
+    assert ref is not None and ref.group == "yota.example.com"
+
+
+def test_an_ambiguous_short_name_takes_the_first_and_warns_in_kubectls_words() -> None:
+    refs = _with(
+        crd_group("one.example.com", "Gizmo", "gizmos", ["gz"]), crd_group("two.example.com", "Gazmo", "gazmos", ["gz"])
+    )
+    said: list[str] = []
+    ref = resolve_in(refs, "gz", said.append)
+    assert ref is not None and ref.group == "one.example.com"
+    assert said == ['short name "gz" could also match lower priority resource gazmos.two.example.com']
+
+
+@pytest.mark.parametrize(
+    ("arg", "group", "resource"),
+    [
+        ("deploy.app", "apps", "deployments"),  # a group prefix, as kubectl's mapper allows it
+        ("storageclass.storage", "storage.k8s.io", "storageclasses"),
+        ("hpa.autoscal", "autoscaling", "horizontalpodautoscalers"),
+    ],
+)
+def test_a_group_prefix_is_enough_as_in_kubectl(arg: str, group: str, resource: str) -> None:
+    ref = resolve_in(_with(), arg)
+    assert ref is not None and (ref.group, ref.resource) == (group, resource)
+
+
+def test_a_kind_is_tried_after_every_resource_name() -> None:
+    """A CRD of Kind `Gadgets` (plural gadgetz) before a CRD whose plural is `gadgets`: kubectl maps plurals and
+    singulars across all groups first, kinds only then."""
+    alpha = crd_group("alpha.example.com", "Gadgets", "gadgetz", [])
+    alpha["versions"][0]["resources"][0]["singularResource"] = "gadget"
+    refs = _with(alpha, crd_group("beta.example.com", "Thing", "gadgets", []))
+    ref = resolve_in(refs, "gadgets")
+    assert ref is not None and ref.group == "beta.example.com"
+    kind = resolve_in(refs, "Gadgets.alpha.example.com")
+    assert kind is not None and kind.resource == "gadgetz"
+
+
+def test_a_stale_version_is_not_served() -> None:
+    """metrics-server down after the aggregator read its discovery: the version is Stale, its resources unserved."""
+    stale = crd_group("metrics.example.com", "PodMetrics", "podmetricses", [])
+    stale["versions"][0]["freshness"] = "Stale"
+    assert resolve_in(_with(stale), "podmetricses") is None
+
+
+def test_the_unknown_type_message_names_the_group_as_kubectl() -> None:
+    from kates_cli.core.mapping import type_not_found
+
+    assert str(type_not_found("foo")) == 'the server doesn\'t have a resource type "foo"'
+    assert (
+        str(type_not_found("foo.example.com"))
+        == 'the server doesn\'t have a resource type "foo" in group "example.com"'
+    )
