@@ -11,7 +11,10 @@ Invariants:
   noticed it yet. It is 503, naming the query and how long it has been silent, until the stream hears from the
   server again. Before the streams exist (discovery) it is 200.
 - Served by daemon threads (ThreadingHTTPServer); a request never blocks the watch, and the server logs nothing
-  (stderr belongs to kates's own log and the hook).
+  (stderr belongs to kates's own log and the hook): not an access log, and not the traceback socketserver prints
+  when a client resets its connection (a load balancer's TCP check, a scrape that timed out mid-body).
+- A connection is served for at most `CLIENT_TIMEOUT` seconds of silence, and at most `MAX_CLIENTS` at once (one
+  more is closed at once): clients that connect and send nothing, or never read, cannot pile up threads.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ if TYPE_CHECKING:
     from ..core.accumulator import Accumulator
 
 ADDR_FORM = "HOST:PORT, e.g. :9090 (every interface) or 127.0.0.1:9090"
+CLIENT_TIMEOUT = 10.0  # seconds a connection may stay silent (a scraper's default timeout is 10 s)
+MAX_CLIENTS = 32  # connections served at once
 
 
 def parse_addr(text: str) -> tuple[str, int]:
@@ -41,7 +46,7 @@ def parse_addr(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
     if not sep:
         raise bad("no port")
-    if not port.isdigit() or not 0 <= int(port) <= 65535:
+    if not (port.isascii() and port.isdigit()) or not 0 <= int(port) <= 65535:
         raise bad(f'"{port}" is not a port (0 to 65535)')
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
@@ -93,6 +98,8 @@ class ProbeServer:
         shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         handler = _handler(self)
 
+        clients = threading.BoundedSemaphore(MAX_CLIENTS)
+
         class Server(ThreadingHTTPServer):
             address_family = family
             daemon_threads = True
@@ -101,6 +108,21 @@ class ProbeServer:
                 if family == socket.AF_INET6 and not host:  # every interface: IPv4 too, as Go listens on ":PORT"
                     self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
                 super().server_bind()
+
+            def process_request(self, request: Any, client_address: Any) -> None:
+                if not clients.acquire(blocking=False):  # MAX_CLIENTS are being served: this one is closed
+                    self.shutdown_request(request)
+                    return
+                super().process_request(request, client_address)
+
+            def process_request_thread(self, request: Any, client_address: Any) -> None:
+                try:
+                    super().process_request_thread(request, client_address)
+                finally:
+                    clients.release()
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a client that reset or timed out: nothing for kates's log (socketserver prints a traceback)
 
         try:
             self.server = Server((bind_host, port), handler)
@@ -147,6 +169,8 @@ def _family(host: str, port: int) -> tuple[socket.AddressFamily, str]:
 
 def _handler(owner: ProbeServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        timeout = CLIENT_TIMEOUT  # a silent client's socket times out (the handler then ends quietly)
+
         def do_GET(self) -> None:
             try:
                 status, ctype, body = owner.answer(self.path)

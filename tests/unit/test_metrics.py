@@ -262,6 +262,8 @@ def test_metrics_addresses(text: str, addr: tuple[str, int]) -> None:
         ("host:http", '"http" is not a port'),
         (":65536", '"65536" is not a port'),
         ("::1:9090", "an IPv6 address needs brackets"),
+        (":\u00b2", '"\u00b2" is not a port'),  # isdigit() but no int(): it was an internal error
+        (":\u0669\u0660", '"\u0669\u0660" is not a port'),  # Arabic-Indic digits were taken as a port
         ("no-such-host.invalid:9090", 'cannot resolve "no-such-host'),
     ],
 )
@@ -355,3 +357,43 @@ def test_the_metrics_sink_counts_an_event_before_the_log_shows_it() -> None:
     events.add(metrics, first=True)
     events.emit("run.ended", None, run=0, seconds=0.1, code=0, result="success", stopped=False, error=None)
     assert seen == [1]
+
+
+def test_clients_that_reset_or_idle_neither_log_nor_pile_up_threads(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A load balancer's TCP check that resets, a scrape that gives up mid-body: socketserver printed a traceback on
+    kates's stderr (its JSON log too). Clients that connect and send nothing each held a thread for ever."""
+    import struct
+    import threading
+    import time
+
+    from kates_cli.cli import probes as probes_module
+
+    monkeypatch.setattr(probes_module, "CLIENT_TIMEOUT", 0.5)
+    monkeypatch.setattr(probes_module, "MAX_CLIENTS", 4)
+    server = ProbeServer(("127.0.0.1", 0), Probes(), lambda: b"x" * 4_000_000)
+    linger = struct.pack("ii", 1, 0)  # close with a reset
+    try:
+        early = socket.create_connection(("127.0.0.1", server.port))
+        early.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+        early.close()
+        scrape = socket.create_connection(("127.0.0.1", server.port))
+        scrape.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        scrape.recv(100)
+        scrape.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+        scrape.close()
+        before = threading.active_count()
+        idle = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(10)]
+        time.sleep(0.2)
+        assert threading.active_count() <= before + 4  # MAX_CLIENTS at once; the others closed
+        deadline = time.monotonic() + 10
+        while threading.active_count() > before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert threading.active_count() <= before  # silent clients time out
+        assert get(f"http://127.0.0.1:{server.port}/healthz")[0] == 200
+        for sock in idle:
+            sock.close()
+    finally:
+        server.close()
+    assert capsys.readouterr().err == ""
