@@ -87,7 +87,11 @@ def replay(
     from .hook import check_runnable
 
     argv = [check_runnable(exec_), *(hook_args or [])]
-    records = read(file)  # every line checked before the first run
+
+    def cut(number: int) -> None:
+        state.env.stderr.write(f'kates: "{file}" line {number}: cut by a crash while it was written: left out\n')
+
+    records = read(file, cut)  # every line checked before the first run
     raise typer.Exit(Replay(state, argv, allow_writes, timeout, grace).run(records, keep_going))
 
 

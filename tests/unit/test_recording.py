@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -63,8 +64,8 @@ def test_one_header_and_append_only(tmp_path: Path) -> None:
         (b'{"kates_recording":2}\n', '"{p}" is a kates recording of version 2; this kates reads version 1'),
         (recording.HEADER + b"{not json\n", '"{p}" line 2: not JSON (*)'),
         (recording.HEADER + b"[1]\n", '"{p}" line 2: not a JSON object'),
-        (recording.HEADER + record(0).encode()[:-5] + b"\n", '"{p}" line 2: not JSON (*)'),
-        (recording.HEADER + record(0).encode()[:-1], '"{p}" line 2: incomplete (no end of line)'),
+        (recording.HEADER + record(0).encode()[:-5] + b"\n", '"{p}" line 2: "deltas" is not where kates writes it'),
+        (recording.HEADER[:-1], '"{p}" line 1: incomplete (no end of line)'),
         (
             recording.HEADER + record(0).encode().replace(b'"a":[]', b'"a":[ ]'),
             '"{p}" line 2: the snapshot does not match its snapshot_sha256',
@@ -273,3 +274,32 @@ def test_a_hook_that_cannot_be_executed_fails_its_run_with_127(tmp_path: Path) -
     assert (
         done.stderr == f"replay: run 1 (line 3) failed ({hook}: bad interpreter {interp}: No such file or directory)\n"
     )
+
+
+def test_a_line_a_crash_cut_is_left_out_when_read_and_cut_off_when_recording_again(tmp_path: Path) -> None:
+    """kates killed while writing a line: replay refused the whole file, and a restarted `watch --record` glued its
+    next line to the cut one, a broken line in the middle of the file for good."""
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(recording.HEADER + record(0).encode() + record(1).encode()[:40])
+    cut: list[int] = []
+    assert [r.run for r in read(str(path), cut.append)] == [0] and cut == [3]
+    again = recording.Recorder(str(path))
+    again.write(record(2))
+    again.close()
+    assert [r.run for r in read(str(path))] == [0, 2]
+
+
+def test_objects_nested_past_orjsons_depth_limit_replay(tmp_path: Path) -> None:
+    """The watch serves objects nested thousands of levels deep (core/deepjson.py); their recording was unreadable."""
+    deep: Any = {}
+    for _ in range(1100):
+        deep = {"d": deep}
+    from kates_cli.core import deepjson
+
+    snapshot = b'{"cms":[' + deepjson.dumps({"metadata": {"name": "deep"}, "data": deep}) + b"]}"
+    rec = recording.Record(0, recording.now(), 0, "ctx", "ns", 0, snapshot, b"[]", "success")
+    path = tmp_path / "r.jsonl"
+    writer = recording.Recorder(str(path))
+    writer.write(rec)
+    writer.close()
+    assert read(str(path))[0].snapshot == snapshot
