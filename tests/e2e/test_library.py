@@ -163,7 +163,7 @@ def test_invalidate_cache_forgets_a_deleted_kind(cluster: ControlPlane, client: 
     assert client.resolve(f"cogs.{group}").kind == "Cog"  # still known from the cache
     client.invalidate_cache()
     assert not client.discovery.cache_file.exists()
-    with pytest.raises(ResourceTypeNotFound, match=f'"cogs.{group}"'):
+    with pytest.raises(ResourceTypeNotFound, match=f'"cogs" in group "{group}"'):
         client.resolve(f"cogs.{group}")
 
 
