@@ -69,7 +69,7 @@ def test_deployment_runs_the_watch_its_rbac_was_made_for() -> None:
     # POD_NAME from the downward API (the identity); probes and the Service on the metrics port
     env = {e["name"]: e for e in container["env"]}
     assert env["POD_NAME"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}
-    assert option_values(args, "--metrics-addr") == ["0.0.0.0:9090"]
+    assert option_values(args, "--metrics-addr") == [":9090"]
     assert container["ports"] == [{"name": "metrics", "containerPort": 9090, "protocol": "TCP"}]
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
     assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
