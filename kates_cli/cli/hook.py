@@ -35,6 +35,7 @@ from ..errors import UsageError
 
 TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start (bench B2)
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import IO
 
 
@@ -283,7 +284,9 @@ class HookRunner:
         with self._lock:
             self._fenced = False
 
-    def run(self, stdin: bytes, env: dict[str, str]) -> RunResult:
+    def run(self, stdin: bytes, env: dict[str, str], on_start: Callable[[], object] | None = None) -> RunResult:
+        """One run of the hook on `stdin`; `on_start` is called once its process exists (not for a refused run, nor
+        for one that could not be executed)."""
         started = time.monotonic()
         with self._lock:
             # refused while fenced, and while the reaper's kill deadline has passed (kates woke from a freeze and has
@@ -300,6 +303,8 @@ class HookRunner:
             self.proc = proc
         if self.reaper is not None:
             self.reaper.started(proc.pid)
+        if on_start is not None:
+            on_start()
         # One blocking write from a helper thread: far fewer syscalls than communicate()'s 4 KiB polling, and the
         # main thread stays free to enforce the timeout and to react to signals.
         writer = threading.Thread(target=_feed, args=(proc, stdin), daemon=True)

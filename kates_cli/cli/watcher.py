@@ -499,26 +499,38 @@ class Watcher:
 
             tmp.remove(deltas_file)
             why = f"cannot write the deltas file: {exc.strerror or exc}"
+            self.events.emit(  # a failure that could not run: counted as one (no run.started: nothing started)
+                "run.ended", None, run=self.runs, seconds=0.0, code=1, result="failure", stopped=False, error=why,
+                started=False,
+            )  # fmt: skip
             return RunResult(1, 0.0, error=why, started=False)
         env = self._env(written, socket_path)
         env["KATES_SNAPSHOT_SHA256"] = digest.hexdigest()  # of the very bytes on its stdin
         run = self.runs
         began = self._began()
-        self.events.emit("run.started", None, run=run, deltas=deltas[1], snapshot_bytes=len(data))
+        announced = False
+
+        def announce() -> None:  # once the hook's process exists: a run the runner refuses is never announced
+            nonlocal announced
+            announced = True
+            self.events.emit("run.started", None, run=run, deltas=deltas[1], snapshot_bytes=len(data))
+
         if self.reads is not None:
             self.reads.begin(view, run)
         try:
-            result = self.runner.run(data, env)
+            result = self.runner.run(data, env, on_start=announce)
         finally:
             if self.reads is not None:
                 self.reads.end()
             tmp.remove(deltas_file)
+        if not result.started:  # refused (leadership just ended, or kates is stopping): never ran, never counted
+            return result
+        if not announced:  # it could not be executed: a run that failed at once
+            announce()
         outcome = (
             "fenced" if result.fenced else "success" if result.ok else "timeout" if result.timed_out else "failure"
         )
-        if result.started:  # a run refused by a fenced runner (leadership just ended) never ran
-            self.runs += 1
-            self._record(run, began, data, deltas, result.code, outcome)
+        self.runs += 1
         self.events.emit(
             "run.ended",
             None,
@@ -530,6 +542,7 @@ class Watcher:
             error=result.error,
             started=result.started,
         )
+        self._record(run, began, data, deltas, result.code, outcome)
         return result
 
     def _env(self, deltas_path: str, socket_path: str | None) -> dict[str, str]:
@@ -574,22 +587,27 @@ class Watcher:
         """--record: the run's line, with the stdin and the deltas file's bytes exactly as the hook got them."""
         if self.recorder is None:
             return
+        from ..errors import KatesError
         from .recording import Record
 
         settings = self.state.client().settings
-        self.recorder.write(
-            Record(
-                run=run,
-                time=began,
-                failures=self.policy.failures,  # not yet counted for this run: its KATES_FAILURES
-                context=settings.context,
-                namespace=settings.namespace,
-                code=code,
-                result=result,
-                snapshot=data,
-                deltas=deltas[0],  # the deltas file's bytes
+        try:
+            self.recorder.write(
+                Record(
+                    run=run,
+                    time=began,
+                    failures=self.policy.failures,  # not yet counted for this run: its KATES_FAILURES
+                    context=settings.context,
+                    namespace=settings.namespace,
+                    code=code,
+                    result=result,
+                    snapshot=data,
+                    deltas=deltas[0],  # the deltas file's bytes
+                )
             )
-        )
+        except KatesError as exc:  # a full disk: the reconciler goes on, without its recording from now on
+            self.recorder = None
+            self.events.notice(f"{exc.message}: recording stopped (the runs go on)")
 
     def _resync_due(self) -> bool:
         """--resync: nothing has changed for the resync period since the last run (or print) ended."""

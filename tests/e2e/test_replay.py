@@ -303,3 +303,46 @@ def test_changes_a_projection_hides_do_not_hold_off_a_resync(
     assert len(lines(tmp_path / "runs.log")) >= 2, f"no resync run in 20 s of {patches} invisible changes"
     code, _, err = w.finish()
     assert code == ExitCode.INTERRUPTED, err
+
+
+def test_a_recording_that_cannot_be_written_stops_the_recording_not_the_reconciler(
+    cluster: ControlPlane, cache_dir: Path, ns: str, tmp_path: Path
+) -> None:
+    """A full disk under --record: the write's error ended the watch (exit 1) after the run, whose run.ended was never
+    said. The file-size limit here lets the header and every deltas file through, not a run's line (which holds the
+    snapshot and the deltas)."""
+    import resource
+
+    create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "big"}, "data": {"k": "x" * 2000}})
+    env = dict(os.environ, KUBECONFIG=str(cluster.kubeconfig), KATES_CACHE_DIR=str(cache_dir), OUT=str(tmp_path))
+    sizes = write_hook(tmp_path, '#!/bin/sh\necho "$(wc -c < "$KATES_DELTAS") $(wc -c)" > "$OUT/sizes"\n')
+    measured = subprocess.run([*KATES, "watch", "-q", f"cms=cm ns={ns}", "--once", "--exec", str(sizes)], env=env)
+    assert measured.returncode == 0
+    deltas_bytes, snapshot_bytes = map(int, (tmp_path / "sizes").read_text().split())
+    # a run's line holds the snapshot and the deltas: this limit lets every deltas file through, not that line
+    size_limit = deltas_bytes + snapshot_bytes // 2
+    hook = write_hook(tmp_path, '#!/bin/sh\ncat > /dev/null\necho run >> "$OUT/runs.log"\n')
+    record = tmp_path / "rec.jsonl"
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size_limit, size_limit))
+
+    argv = ["watch", "-q", f"cms=cm ns={ns}", "--record", str(record), "--log-format", "json", "--exec", str(hook)]
+    w = subprocess.Popen(
+        [*KATES, *argv],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=limit,
+    )  # fmt: skip
+    try:
+        wait_for(lambda: len(lines(tmp_path / "runs.log")) == 1, 30, "the first run")
+        create(cluster, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "after"}})
+        wait_for(lambda: len(lines(tmp_path / "runs.log")) == 2, 30, "a second run: the reconciler went on")
+    finally:
+        w.terminate()
+        _, err = w.communicate(timeout=30)
+    events = [json.loads(line) for line in err.splitlines()]
+    assert w.returncode == ExitCode.INTERRUPTED, err
+    notices = [e for e in events if e.get("event") == "stream.notice" and "recording stopped" in e.get("msg", "")]
+    assert len(notices) == 1, err
+    ended = [e for e in events if e.get("event") == "run.ended"]
+    assert [e["run"] for e in ended] == [0, 1] and all(e["result"] == "success" for e in ended), err
+    assert record.read_bytes() == recording.HEADER  # the line that could not be written whole is absent

@@ -179,3 +179,17 @@ def test_no_run_starts_once_kates_was_asked_to_stop(tmp_path: Path) -> None:
     runner.signal_stop(signal.SIGTERM)
     result = runner.run(b"{}", dict(os.environ))
     assert (result.started, result.stopped) == (False, True) and not (tmp_path / "ran").exists()
+
+
+def test_on_start_is_called_only_for_a_run_whose_process_exists(tmp_path: Path) -> None:
+    """The watcher announces run.started from it: a run the runner refuses (fenced, or kates stopping) was announced
+    and counted in the metrics as a run, and the next real run reused its number."""
+    calls: list[str] = []
+    runner = HookRunner(["/bin/sh", "-c", "cat > /dev/null"])
+    assert runner.run(b"{}", dict(os.environ), on_start=lambda: calls.append("ran")).ok and calls == ["ran"]
+    runner.fence(time.monotonic())
+    refused = runner.run(b"{}", dict(os.environ), on_start=lambda: calls.append("refused"))
+    assert not refused.started and calls == ["ran"]
+    missing = HookRunner([str(tmp_path / "nonexistent")])
+    failed = missing.run(b"{}", dict(os.environ), on_start=lambda: calls.append("missing"))
+    assert failed.started and failed.error and calls == ["ran"]  # could not be executed: the caller announces it
