@@ -21,10 +21,20 @@ import sys as _sys
 _PROGRAMS = ("kates", "kubectl-kates", "kubectl_complete-kates")
 
 
+_json_log = False  # `kates watch --log-format json`: the line is a JSON object (cli/app.py sets this)
+
+
 def _exit_interrupted(signum: int, frame: object) -> None:
     """A signal handler: say so in one line and exit 130 at once, whatever was running."""
+    line = b"error: interrupted\n"
+    if _json_log:
+        import time as _time  # loaded already: a builtin module
+
+        now = _time.time()
+        stamp = _time.strftime("%Y-%m-%dT%H:%M:%S", _time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
+        line = ('{"time":"' + stamp + '","level":"error","event":"error","msg":"interrupted"}\n').encode()
     try:
-        _os.write(2, b"error: interrupted\n")
+        _os.write(2, line)
     except OSError:
         pass
     _os._exit(130)

@@ -89,10 +89,23 @@ def parse_duration(text: str, flag: str | None = None) -> float:
 _json_errors = False  # `kates watch --log-format json`: the final error line is a JSON object too
 
 
-def json_errors() -> None:
-    """From now on, `_error` writes one JSON log line (cli/events.py's form) instead of `error:` and `hint:`."""
+def json_errors(on: bool = True) -> None:
+    """From now on, `_error` writes one JSON log line (cli/events.py's form) instead of `error:` and `hint:`, and so
+    does an interrupt's line (kates_cli/__init__.py)."""
     global _json_errors
-    _json_errors = True
+    _json_errors = on
+    import kates_cli
+
+    kates_cli._json_log = on
+
+
+def _json_log_asked(argv: list[str]) -> bool:
+    """Whether the command line asks for `--log-format json` (before click has parsed it: a usage error click finds
+    is then a JSON line too)."""
+    words = argv[: argv.index("--")] if "--" in argv else argv
+    return "--log-format=json" in words or any(
+        words[i] == "--log-format" and words[i + 1] == "json" for i in range(len(words) - 1)
+    )
 
 
 def _error(message: str, hint: str | None = None) -> None:
@@ -129,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # one that arrived while the command's end was being reported
         if process:
             _interrupts(raise_=False)
-        sys.stderr.write("error: interrupted\n")
+        _error("interrupted")
         return int(ExitCode.INTERRUPTED)
     if process:
         exit_now(code)
@@ -186,8 +199,7 @@ def _kuberc_may_apply(argv: list[str]) -> bool:
 
 
 def _run(argv: list[str]) -> int:
-    global _json_errors
-    _json_errors = False
+    json_errors(_json_log_asked(argv))
     prog = "kubectl kates" if os.path.basename(sys.argv[0]) == "kubectl-kates" else "kates"
     debug = "--debug" in argv
     try:
@@ -248,7 +260,7 @@ def _run(argv: list[str]) -> int:
             _stdout_to_devnull()  # what is still buffered is dropped, not written again (and failed) at the end
         return int(exc.exit_code)
     except KeyboardInterrupt:
-        sys.stderr.write("error: interrupted\n")
+        _error("interrupted")
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         return _broken_pipe()
@@ -262,7 +274,7 @@ def _run(argv: list[str]) -> int:
         if clicks is not None and isinstance(exc, clicks.exceptions.Exit):
             return int(exc.exit_code)
         if clicks is not None and isinstance(exc, clicks.exceptions.Abort):
-            sys.stderr.write("error: interrupted\n")
+            _error("interrupted")
             return int(ExitCode.INTERRUPTED)
         show = getattr(exc, "format_message", None)
         code = getattr(exc, "exit_code", None)

@@ -271,3 +271,25 @@ def test_a_bad_or_busy_metrics_address_ends_kates_before_the_bootstrap(kates: Ru
         assert record["level"] == "error" and record["msg"].startswith("cannot listen on 127.0.0.1:")
     r = kates("watch", "-q", "cm", "--metrics-addr", "localhost")
     assert r.code == ExitCode.USAGE and r.err.startswith('error: invalid --metrics-addr "localhost": no port\n'), r
+
+
+@pytest.mark.parametrize("after", [0.0, 0.15, 0.4, 3.0])
+def test_an_interrupt_at_any_moment_is_a_json_line_with_log_format_json(
+    cluster: ControlPlane, cache_dir: Path, ns: str, after: float
+) -> None:
+    """Ctrl-C during the start (imports, the client, the bind) or after the watch ended wrote `error: interrupted`
+    as text into the JSON log. Whichever moment the signal lands in, every stderr line is a JSON object."""
+    import signal
+
+    env = dict(os.environ, KUBECONFIG=str(cluster.kubeconfig), KATES_CACHE_DIR=str(cache_dir))
+    proc = subprocess.Popen(
+        [*KATES, "watch", "--log-format", "json", "-q", f"cms=cm ns={ns}"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(after)  # the moment varies on purpose: every one must hold
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    # (a signal before the interpreter has set up any handler kills it by the signal, before a word is written)
+    assert proc.returncode == ExitCode.INTERRUPTED or (proc.returncode == -signal.SIGINT and not err), err
+    for line in err.splitlines():
+        assert isinstance(json.loads(line), dict), err

@@ -212,6 +212,15 @@ def test_the_final_error_line_is_json_with_log_format_json(capsys: pytest.Captur
     assert main(["watch", "--log-format", "yaml", "-q", "cm"]) == 2
     assert capsys.readouterr().err.startswith('error: invalid --log-format "yaml"\nhint: expected text or json')
 
+    # a usage error click finds, before kates has read --log-format: JSON too (it was `error:` text)
+    for argv in (
+        ["watch", "--log-format", "json", "-q", "pods", "--max-failures", "abc"],
+        ["watch", "--log-format=json", "-q", "pods", "--bogus"],
+    ):
+        assert main(argv) == 2
+        record = json.loads(capsys.readouterr().err)
+        assert record["level"] == "error" and record["event"] == "error" and record["msg"], argv
+
 
 # -- probes and the address ---------------------------------------------------------------------------------------
 
