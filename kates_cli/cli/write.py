@@ -68,12 +68,20 @@ FILES = typer.Option(
     click_type=completion.MANIFEST_FILES,
 )
 RECURSIVE = typer.Option(False, "--recursive", "-R", help="Read directories recursively.")
+
+
+def _caseless_output(value: str | None) -> str | None:
+    """-o JSON, Yaml, KYAML, NAME: kubectl's printer flags match these in any case."""
+    return value.lower() if value is not None and value.lower() in ("json", "yaml", "kyaml", "name") else value
+
+
 OUTPUT = typer.Option(
     None,
     "--output",
     "-o",
     help="json, yaml, kyaml or name: print the server's returned objects.",
     autocompletion=completion.formats("json", "yaml", "kyaml", "name"),
+    callback=_caseless_output,
 )
 DRY_RUN = typer.Option(
     "none",

@@ -261,3 +261,14 @@ def test_delete_waits_until_the_finalizer_is_removed(cluster: ControlPlane, kate
         {"metadata": {"finalizers": None}},
         content_type="application/merge-patch+json",
     )
+
+
+def test_output_formats_in_any_case_as_kubectl(kates: Runner, kubectl: Runner, ns: str) -> None:
+    """kubectl's printer flags take -o JSON, YAML, NAME in any case; kates's write commands refused them."""
+    manifest = json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cased"}})
+    for fmt in ("NAME", "Name"):
+        args = ("create", "-f", "-", "-n", ns, "--dry-run=server", "-o", fmt)
+        mine, theirs = kates(*args, input=manifest), kubectl(*args, input=manifest)
+        assert (mine.code, mine.out) == (theirs.code, theirs.out) == (0, "configmap/cased\n"), (mine, theirs)
+    mine = kates("create", "-f", "-", "-n", ns, "--dry-run=server", "-o", "JSON", input=manifest)
+    assert mine.code == 0 and json.loads(mine.out)["metadata"]["name"] == "cased", mine
