@@ -404,6 +404,7 @@ def watch_objects(
                     notice=notice,
                 )
             )
+            streams[-1].kind_gone_hint = None  # (watch's --wait-for-kinds is not get's)
         printer.listed()  # (every namespace's list, for several: one block)
         printers.append(printer)
     for s in streams:
