@@ -45,8 +45,10 @@ ESCAPES = (
 # base64 text; a list of ConfigMaps often has no `.` at all). A regular expression's search for a literal is about
 # twice as fast as `bytes in bytes` here (1 ms for a MB in all).
 _INTEGRAL = re.compile(rb"\.0[,\n\]}]")
-_MICRO = re.compile(rb"e-6")
-_LARGE = re.compile(rb"e\+(?:1[6-9]|20)")
+# in a number's place only (a digit before, a delimiter after): a uid or a name holds `e-6` often (my-service-6c7..),
+# base64 text `e+16`; a false match walks the whole page for nothing
+_MICRO = re.compile(rb"[0-9]e-6(?:[,\n\]}]|\Z)")
+_LARGE = re.compile(rb"[0-9]e\+(?:1[6-9]|20)(?:[,\n\]}]|\Z)")
 
 
 def escaped(data: bytes) -> bytes:
@@ -63,7 +65,7 @@ def escaped(data: bytes) -> bytes:
 
 def floats_may_differ(data: bytes) -> bool:
     """Whether orjson's JSON text `data` may hold a float that Go writes otherwise (never False when it does)."""
-    if data.endswith(b".0") or data.endswith(b"e-6"):  # a bare number: no character follows it
+    if data.endswith(b".0"):  # a bare number: no character follows it
         return True
     if b"+" in data and _LARGE.search(data):
         return True

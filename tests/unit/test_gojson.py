@@ -162,3 +162,14 @@ def test_a_list_written_page_by_page_has_the_same_bytes() -> None:
 def test_canonical_json_keeps_gos_escapes() -> None:
     raw = canonical_json(SCRIPT_CM)
     assert b"make \\u0026\\u0026 ./run \\u003cin \\u003eout" in raw and b"&" not in raw
+
+
+def test_text_that_only_looks_like_a_float_does_not_make_the_page_be_walked() -> None:
+    """A uid or a name holding `e-6` (my-service-6c7...), base64 holding `e+16`: one page in a few of a long list
+    was walked and copied whole (43 ms of 50 for 500 pods) for no float at all."""
+    from kates_cli.core import gojson
+
+    for text in (b'{"uid": "a1be-6c7d"}', b'{"name": "my-service-6c7f"}', b'{"data": "QUJe+16xyz"}'):
+        assert not gojson.floats_may_differ(text), text
+    for text in (b'{"a": 1e-6}', b'{"a": [1e+16]}', b"1e+20", b"1e-6", b'{"a": 1.0}'):
+        assert gojson.floats_may_differ(text), text
