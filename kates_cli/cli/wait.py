@@ -464,6 +464,10 @@ class _Part:
                 held.pop(entry.key, None)
             else:
                 held[entry.key] = entry.obj
+            # the set is as new as this event: a deletion is seen only past the object's own newest version (the
+            # one its turn read, perhaps after the lists: a graceful deletion bumps it)
+            if entry.rv and ((compare_rv(entry.rv, self.parts.rv) or 0) > 0 or not self.parts.rv):
+                self.parts.rv = entry.rv
             self.parts.changed()
 
     def bookmark(self, query: str, rv: str) -> None:

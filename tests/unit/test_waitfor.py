@@ -335,3 +335,29 @@ def test_a_refused_watch_is_403_or_405_as_kubectls_is_forbidden_or_method_not_su
 
     assert refused(from_status(403, None)) and refused(from_status(405, None))
     assert not any(refused(from_status(code, None)) for code in (401, 404, 500))
+
+
+def test_a_deletion_seen_by_one_objects_stream_counts_past_the_version_its_turn_read() -> None:
+    """wait --for=delete on more than 10 names under a Role with resourceNames: one stream per name stands in for the
+    kind's; a DELETED event was handed on at the lists' resourceVersion, older than the object its turn read (a
+    graceful deletion bumps it), so the deletion never counted and the wait ran to its timeout."""
+    import threading
+    from types import SimpleNamespace
+
+    from kates_cli.cli.wait import _Parts
+    from kates_cli.core.accumulator import make_entry
+
+    def pod(name: str, rv: str) -> dict[str, Any]:
+        return {"metadata": {"name": name, "namespace": "ns", "resourceVersion": rv, "uid": "u-" + name}}
+
+    names = [f"p{i}" for i in range(11)]
+    progress = Progress([Watched("w0", "pod", "pods", "pods", "ns", names)], parse_conditions(["delete"]), reads=True)
+    feed = SimpleNamespace(changed=threading.Condition(), lines=[], progress=progress, id="w0")
+    parts = _Parts(feed, names)  # type: ignore[arg-type]
+    for n in names:
+        parts.part(n).replace("w0", [make_entry(pod(n, "100"))], "500")
+    target = progress.wanted
+    assert target is not None and target.key[1] == "p0"
+    progress.read(target, pod("p0", "600"))  # its turn reads it after the lists: terminating, a newer version
+    parts.part("p0").event("w0", "DELETED", make_entry(pod("p0", "700")))
+    assert progress.cursor >= 1  # p0's deletion counted: the wait moved on
