@@ -528,3 +528,22 @@ def test_the_scripts_let_the_shell_treat_paths_as_file_names() -> None:
     assert "compopt -o filenames" in completion.script("bash")
     assert "compadd -U -S ''" in completion.script("zsh")
     assert '= "path"' in completion.script("fish")
+
+
+def test_a_completion_request_writes_no_warning_over_the_prompt(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An ambiguous short name's warning (core/mapping.py) went to stderr, onto the user's terminal, at every TAB."""
+    from kates_cli.cli.app import main
+    from kates_cli.core import server_warnings
+
+    monkeypatch.setenv("_KATES_COMPLETE", "bash_complete")
+    monkeypatch.setenv("COMP_WORDS", "kates\nver")
+    monkeypatch.setenv("COMP_CWORD", "1")
+    try:
+        assert main(["ver"]) == 0
+        capsys.readouterr()
+        server_warnings.client_warning('short name "gz" could also match lower priority resource gazmos.example.com')
+        assert capsys.readouterr().err == ""
+    finally:
+        server_warnings.set_handler(None)
