@@ -304,7 +304,10 @@ class HookRunner:
         if self.reaper is not None:
             self.reaper.started(proc.pid)
         if on_start is not None:
-            on_start()
+            try:
+                on_start()
+            except Exception:  # the hook runs: it is supervised below, whatever the announcement did
+                pass
         # One blocking write from a helper thread: far fewer syscalls than communicate()'s 4 KiB polling, and the
         # main thread stays free to enforce the timeout and to react to signals.
         writer = threading.Thread(target=_feed, args=(proc, stdin), daemon=True)

@@ -7,9 +7,10 @@ Invariants:
   removes only the directories of watchers that are gone, only its own user's, only real directories (never through
   a link). Gone means: the lock can be taken (its holder has exited, however it ended). The lock, not the pid, is
   what decides, as the temp directory may be shared by watchers in other PID namespaces (containers of one pod
-  sharing an emptyDir), where a live watcher's pid is absent or another process's. A directory without a lock file
-  (made by an older kates, or a moment old) is judged by its name: no process with that pid, or one started at
-  another time (the pid was reused), and only once it is a minute old.
+  sharing an emptyDir), where a live watcher's pid is absent or another process's. A directory less than a minute
+  old is never removed (its watcher may be between making the lock file and locking it). A directory without a lock
+  file (made by an older kates) is judged by its name: no process with that pid, or one started at another time
+  (the pid was reused).
 - Files in it are created mode 0600, exclusively (never through an existing file or link), and removed once used.
 - It is removed when the watch ends; after a SIGKILL the reaper removes it (hook.Reaper), and failing that (the
   reaper killed too) the next `kates watch` does.
@@ -122,7 +123,8 @@ def _in_use(path: str, st: os.stat_result, pid: int, started: str) -> bool:
         return True
     finally:
         os.close(fd)  # (a lock taken here goes with the descriptor)
-    return False
+    # a free lock in a directory a moment old: its watcher may be between creating the file and locking it
+    return time.time() - st.st_mtime < _UNLOCKED_GRACE
 
 
 def _remove(path: str) -> None:

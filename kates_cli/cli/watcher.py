@@ -503,6 +503,7 @@ class Watcher:
                 "run.ended", None, run=self.runs, seconds=0.0, code=1, result="failure", stopped=False, error=why,
                 started=False,
             )  # fmt: skip
+            self.runs += 1  # its number is spent, as a run's that could not be executed (run.backoff names it)
             return RunResult(1, 0.0, error=why, started=False)
         env = self._env(written, socket_path)
         env["KATES_SNAPSHOT_SHA256"] = digest.hexdigest()  # of the very bytes on its stdin

@@ -91,13 +91,19 @@ def test_a_held_lock_keeps_a_directory_whatever_its_name_says(tmp_path: Path) ->
         exited = tmp_path / f"kates-watch-{me}-{rundir.start_time(me)}-exited"  # this pid is alive: the lock is free
         exited.mkdir()
         (exited / rundir.LOCK).write_text("")
+        young = tmp_path / f"kates-watch-{me}-{rundir.start_time(me)}-young"  # free too, but a moment old: kept
+        young.mkdir()
+        (young / rundir.LOCK).write_text("")
+        os.utime(exited, (time.time() - 120, time.time() - 120))
         removed = rundir._remove_stale_in(str(tmp_path))
         assert [Path(p).name for p in removed] == [exited.name]
         assert elsewhere.is_dir()
     finally:
         holder.kill()
         holder.wait()
+    os.utime(elsewhere, (time.time() - 120, time.time() - 120))
     assert [Path(p).name for p in rundir._remove_stale_in(str(tmp_path))] == [elsewhere.name]  # its holder is gone
+    assert young.is_dir()
 
 
 def test_a_watchers_own_directory_is_locked_while_it_lives(tmp_path: Path) -> None:
