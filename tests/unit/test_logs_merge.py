@@ -13,6 +13,7 @@ import pytest
 from kates_cli.core import logs
 from kates_cli.core.logs import LogEvent, LogMux, LogOptions, LogSource, StreamControl
 from kates_cli.errors import KatesError
+from tests.conftest import wait_for
 
 
 def ts(second: int, frac: int = 0) -> str:
@@ -122,12 +123,9 @@ def test_a_stream_reads_no_more_than_its_credit_ahead_of_the_merge(monkeypatch: 
 
     script.stream = stream  # type: ignore[method-assign]
     events = iter(mux_of(script, monkeypatch).events())
-    deadline = threading.Event()
-    for _ in range(100):  # the long stream reads ahead until its credit is spent, then waits for the merge
-        if script.read["long"] >= 9:
-            break
-        deadline.wait(0.02)
-    deadline.wait(0.2)
+    # the long stream reads ahead until its credit is spent, then waits for the merge
+    wait_for(lambda: script.read["long"] >= 9, 30, "the long stream to spend its credit")
+    threading.Event().wait(0.2)  # (a stream that read on would show it here)
     assert script.read["long"] == 9  # 8 handed over, the 9th read and waiting for credit
     quiet_started.set()
     assert take(events, 1) == ["q1"]
