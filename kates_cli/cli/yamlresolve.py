@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from functools import cmp_to_key
 
+from ..core.gojson import shortest_digits
+
 # -- how go-yaml v2 reads a plain scalar (resolve.go) ------------------------------------------------------------
 
 RESOLVED = frozenset(
@@ -157,17 +159,6 @@ def plain_is_string(s: str) -> bool:
 # -- numbers as they come out of kubectl's JSON round trip ---------------------------------------------------------
 
 
-def _digits(f: float) -> tuple[str, int]:
-    """Shortest round-trip decimal digits of f > 0 and the decimal point position (f = 0.DIGITS * 10**dp)."""
-    mant, _, exp = repr(f).partition("e")
-    whole, _, frac = mant.partition(".")
-    digits = whole + frac
-    dp = len(whole) + (int(exp) if exp else 0)
-    stripped = digits.lstrip("0")
-    dp -= len(digits) - len(stripped)
-    return stripped.rstrip("0") or "0", dp
-
-
 def _go_float(neg: bool, digits: str, dp: int) -> str:
     """strconv.FormatFloat(f, 'g', -1, 64)."""
     sign = "-" if neg else ""
@@ -199,7 +190,7 @@ def number_text(value: int | float) -> str:
     if value == 0:
         return "0"
     neg = value < 0
-    digits, dp = _digits(abs(value))
+    digits, dp = shortest_digits(abs(value))
     if 1e-6 <= abs(value) < 1e21 and dp >= len(digits):  # encoding/json wrote it as an integer
         n = int(digits + "0" * (dp - len(digits)))
         if (-n >= _INT64[0]) if neg else (n < _UINT64):

@@ -92,7 +92,7 @@ def json_float(x: float) -> str:
     if x == 0:
         return "-0" if str(x).startswith("-") else "0"
     sign = "-" if x < 0 else ""
-    digits, point = _shortest_digits(abs(x))
+    digits, point = shortest_digits(abs(x))
     if 1e-6 <= abs(x) < 1e21:
         if point <= 0:
             return f"{sign}0.{'0' * -point}{digits}"
@@ -104,7 +104,7 @@ def json_float(x: float) -> str:
     return f"{sign}{mantissa}e{'-' if exponent < 0 else '+'}{abs(exponent):d}"
 
 
-def _shortest_digits(a: float) -> tuple[str, int]:
+def shortest_digits(a: float) -> tuple[str, int]:
     """The shortest digits that read back as `a` (> 0), as Python's repr and Go's strconv both find them, and where
     the decimal point goes: `a` = 0.DIGITS x 10^point."""
     mantissa, _, exp = repr(a).partition("e")

@@ -19,35 +19,18 @@ import pytest
 
 from tests.controlplane.launcher import ControlPlane
 
-from .conftest import KATES, Result, Runner, create, ensure_crd, kubectl_path
+from .conftest import KATES, Result, Runner, create, ensure_crd, kubectl_path, schemaless_crd
 from .test_get import assert_same_as_kubectl
 from .test_get_edges import first_lines
 
 GROUP = "review.kates.example.com"
-FLOATS_CRD: dict[str, Any] = {
-    "apiVersion": "apiextensions.k8s.io/v1",
-    "kind": "CustomResourceDefinition",
-    "metadata": {"name": f"floaters.{GROUP}"},
-    "spec": {
-        "group": GROUP,
-        "names": {"plural": "floaters", "singular": "floater", "kind": "Floater"},
-        "scope": "Namespaced",
-        "versions": [
-            {
-                "name": "v1",
-                "served": True,
-                "storage": True,
-                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
-                "additionalPrinterColumns": [  # no Age: the table compares byte for byte
-                    {"name": "Num", "type": "number", "jsonPath": ".spec.num"},
-                    {"name": "Big", "type": "number", "jsonPath": ".spec.big"},
-                    {"name": "Small", "type": "number", "jsonPath": ".spec.small"},
-                    {"name": "Note", "type": "string", "jsonPath": ".spec.note"},
-                ],
-            }
-        ],
-    },
-}
+FLOATS_CRD: dict[str, Any] = schemaless_crd(GROUP, "floaters", "Floater")
+FLOATS_CRD["spec"]["versions"][0]["additionalPrinterColumns"] = [  # no Age: the table compares byte for byte
+    {"name": "Num", "type": "number", "jsonPath": ".spec.num"},
+    {"name": "Big", "type": "number", "jsonPath": ".spec.big"},
+    {"name": "Small", "type": "number", "jsonPath": ".spec.small"},
+    {"name": "Note", "type": "string", "jsonPath": ".spec.note"},
+]
 # floats where orjson and Go write different text (0.000001 / 1e-6, 100000000000000000000 / 1e+20), and where they
 # agree; strings with every character Go's encoding/json escapes
 FLOATER_SPEC = {
