@@ -25,6 +25,7 @@ from tests.controlplane.launcher import ControlPlane
 from tests.faultproxy import FaultProxy
 
 from .conftest import KATES, Runner, create
+from .test_argv import _default_signals
 
 pytestmark = pytest.mark.e2e
 
@@ -284,7 +285,7 @@ def test_an_interrupt_at_any_moment_is_a_json_line_with_log_format_json(
     env = dict(os.environ, KUBECONFIG=str(cluster.kubeconfig), KATES_CACHE_DIR=str(cache_dir))
     proc = subprocess.Popen(
         [*KATES, "watch", "--log-format", "json", "-q", f"cms=cm ns={ns}"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=_default_signals,
     )  # fmt: skip
     time.sleep(after)  # the moment varies on purpose: every one must hold
     proc.send_signal(signal.SIGINT)
