@@ -205,9 +205,6 @@ def _run(argv: list[str]) -> int:
     try:
         instruction = os.environ.get(COMPLETE_VAR)
         if instruction:
-            from ..core import server_warnings
-
-            server_warnings.set_handler(lambda code, agent, text: None)  # nothing over the prompt at a TAB
             if _kuberc_may_apply([]):  # names may need the user's exec plugin: the kuberc's policy holds
                 from ..core import pluginpolicy
 

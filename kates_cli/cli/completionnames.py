@@ -59,9 +59,12 @@ def client_for(
     """The client completion asks, for the root command's --kubeconfig, --context and -n values (each -n value a
     comma-separated list), as state.from_options reads them; and the namespaces a `get` of names reads when -n named
     any (sorted, once each; empty otherwise: the client's namespace)."""
+    from ..core import server_warnings
     from ..core.client import Client
     from .state import from_options
 
+    # the one way completion reaches a server, and so a warning (an ambiguous short name): nothing over the prompt
+    server_warnings.set_handler(lambda code, agent, text: None)
     state = from_options(kubeconfig, context, list(namespace or ()))
     client = Client(state.kubeconfig, state.context, state.namespace, COMPLETION_TIMEOUT)
     return client, sorted(set(state.namespaces)) if state.namespace_explicit else []

@@ -531,17 +531,19 @@ def test_the_scripts_let_the_shell_treat_paths_as_file_names() -> None:
 
 
 def test_a_completion_request_writes_no_warning_over_the_prompt(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """An ambiguous short name's warning (core/mapping.py) went to stderr, onto the user's terminal, at every TAB."""
-    from kates_cli.cli.app import main
+    from kates_cli.cli.completionnames import client_for
     from kates_cli.core import server_warnings
 
-    monkeypatch.setenv("_KATES_COMPLETE", "bash_complete")
-    monkeypatch.setenv("COMP_WORDS", "kates\nver")
-    monkeypatch.setenv("COMP_CWORD", "1")
+    kubeconfig = tmp_path / "config"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\n"
+        "contexts: [{name: c, context: {cluster: c, user: u}}]\nusers: [{name: u, user: {token: t}}]\n"
+    )
     try:
-        assert main(["ver"]) == 0
+        client_for(str(kubeconfig), None, None)  # the client every completion that reaches a server asks
         capsys.readouterr()
         server_warnings.client_warning('short name "gz" could also match lower priority resource gazmos.example.com')
         assert capsys.readouterr().err == ""
